@@ -1,0 +1,41 @@
+"""Registers the Decision Transformer as algorithm `dt`."""
+
+from __future__ import annotations
+
+from dtbench.data.sampler import WindowSampler
+from dtbench.models.dt import DecisionTransformer
+from dtbench.policies import DTPolicy
+from dtbench.registry import Algo, register_algo
+from dtbench.runs import RunContext
+from dtbench.training import train_dt
+
+
+def build_model(ctx: RunContext) -> DecisionTransformer:
+    store = ctx.store
+    env = ctx.make_env()
+    act_dim = int(env.action_space.n) if store.discrete else store.action_dim
+    env.close()
+    return DecisionTransformer(ctx.settings.model, store.obs_shape, act_dim, store.discrete,
+                               encoder=ctx.domain.encoder).to(ctx.device)
+
+
+def train(ctx: RunContext) -> DTPolicy:
+    """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
+    s = ctx.settings
+    mean, std = ctx.store.state_stats() if ctx.store.observations.dtype != "uint8" else (None, None)
+    model = build_model(ctx)
+    sampler = WindowSampler(ctx.store, s.model.context_len, s.train.batch_size,
+                            s.eval.return_scale, s.model.max_ep_len, mean, std, ctx.device,
+                            seed=ctx.spec.seed)
+    train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress)
+    return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
+                    delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed)
+
+
+register_algo(Algo(
+    name="dt",
+    action_kinds=("continuous", "discrete"),
+    train=train,
+    description="Decision Transformer (Chen et al. 2021), GPT-2 over (R, s, a) tokens",
+    conditions_on_return=True,
+))

@@ -1,0 +1,97 @@
+"""Configuration dataclasses: one line of doc per field (cleanrl/CORL style).
+
+A domain registers one `Settings` per profile (`smoke`, `quick`, `paper`); a run stores the
+resolved settings in its folder so every number can be traced to the exact values used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dtbench.errors import DTBenchError
+
+PROFILES = ("smoke", "quick", "paper")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Decision Transformer architecture."""
+
+    context_len: int = 20  # K: timesteps of (R, s, a) in one context window (3K tokens)
+    embed_dim: int = 128  # width of every token embedding and of the GPT-2 residual stream
+    n_layer: int = 3  # GPT-2 blocks
+    n_head: int = 1  # attention heads per block
+    dropout: float = 0.1  # embedding, residual and attention dropout
+    activation: str = "relu"  # GPT-2 MLP nonlinearity ("relu" Gym, "gelu_new" Atari)
+    max_ep_len: int = 1000  # size of the timestep embedding; later timesteps are clamped
+    action_tanh: bool = True  # squash continuous actions with tanh (ignored for discrete)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser, schedule and training length."""
+
+    steps: int = 100_000  # gradient steps
+    batch_size: int = 64  # context windows per step
+    lr: float = 1e-4  # peak learning rate (AdamW)
+    betas: tuple[float, float] = (0.9, 0.999)  # AdamW betas
+    weight_decay: float = 1e-4  # AdamW weight decay
+    decay_all_params: bool = True  # decay every parameter (official Gym) vs matrices only (Atari)
+    warmup_steps: int = 10_000  # linear warm-up from 0 to lr
+    schedule: Literal["constant", "cosine"] = "constant"  # after warm-up: constant or cosine
+    min_lr_ratio: float = 0.1  # cosine floor as a fraction of lr
+    grad_clip: float = 0.25  # max global gradient norm
+    log_every: int = 100  # steps between metric rows
+    checkpoint_every: int = 1_000  # steps between checkpoints (resume point)
+    eval_every: int = 0  # steps between evaluations during training (0: only at the end)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Return-conditioned evaluation."""
+
+    episodes: int = 100  # episodes per target return, stepped together
+    target_returns: tuple[float, ...] = (3600.0,)  # initial return-to-go values
+    return_scale: float = 1000.0  # RTG is divided by this in training and evaluation
+    greedy: bool = True  # discrete actions: argmax (True) or sample from the softmax
+    seed: int = 10_000  # episode i is reset with seed + i (same for every algorithm)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs besides the data: one per (domain, profile)."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def override(self, assignments: dict[str, Any]) -> Settings:
+        """Apply dotted overrides such as {"train.steps": 10, "model.context_len": 5}."""
+        parts = {"model": self.model, "train": self.train, "eval": self.eval}
+        for key, value in assignments.items():
+            section, _, name = key.partition(".")
+            if section not in parts or name not in {f.name for f in dataclasses.fields(parts[section])}:
+                raise DTBenchError(
+                    f"unknown setting {key!r}; use section.field with section in model/train/eval"
+                )
+            current = getattr(parts[section], name)
+            parts[section] = dataclasses.replace(parts[section], **{name: _coerce(value, current)})
+        return Settings(**parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(value: Any, like: Any) -> Any:
+    """Parse a CLI string into the type of the current value."""
+    if not isinstance(value, str):
+        return value
+    if isinstance(like, bool):
+        return value.lower() in ("1", "true", "yes")
+    if isinstance(like, tuple):
+        return tuple(float(v) for v in value.split(",")) if value else ()
+    if isinstance(like, (int, float)):
+        return type(like)(float(value)) if isinstance(like, int) else float(value)
+    return value

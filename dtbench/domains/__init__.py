@@ -1,0 +1,3 @@
+"""Built-in domains; importing a domain module registers it."""
+
+from dtbench.domains import keydoor  # noqa: F401

@@ -1,0 +1,119 @@
+"""Decision Transformer (Chen et al. 2021) on `transformers.GPT2Model`.
+
+Each timestep t contributes three tokens, interleaved (R_1, s_1, a_1, R_2, s_2, a_2, ...):
+the return-to-go R_t, the state s_t (through the domain's encoder) and the action a_t. A learned
+timestep embedding is added to all three tokens of a step and GPT-2's own position ids are all
+zero, so order comes only from the timestep embedding and the causal mask. The action a_t is
+predicted from the hidden state of the s_t token, i.e. from (R_<=t, s_<=t, a_<t).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import GPT2Config, GPT2Model
+
+from dtbench.config import ModelConfig
+from dtbench.models.encoders import make_encoder
+
+
+@dataclass
+class DTOutput:
+    action_preds: torch.Tensor  # (B, K, act_dim): actions (continuous) or logits (discrete)
+    return_preds: torch.Tensor  # (B, K, 1): predicted next return, read from the action token
+    state_preds: torch.Tensor | None  # (B, K, obs_dim) for vector states, else None
+    hidden: torch.Tensor  # (B, 3, K, H): last hidden states of (R, s, a) tokens
+
+
+class DecisionTransformer(nn.Module):
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        obs_shape: tuple[int, ...],
+        act_dim: int,
+        discrete: bool,
+        encoder: str = "linear",
+    ) -> None:
+        super().__init__()
+        self.cfg, self.act_dim, self.discrete = cfg, act_dim, discrete
+        h = cfg.embed_dim
+        gpt_cfg = GPT2Config(
+            vocab_size=1,  # tokens arrive as embeddings; the word table is unused
+            n_positions=3 * cfg.context_len,
+            n_embd=h,
+            n_layer=cfg.n_layer,
+            n_head=cfg.n_head,
+            n_inner=4 * h,
+            activation_function=cfg.activation,
+            resid_pdrop=cfg.dropout,
+            embd_pdrop=cfg.dropout,
+            attn_pdrop=cfg.dropout,
+            bos_token_id=None,
+            eos_token_id=None,
+            use_cache=False,
+        )
+        self.transformer = GPT2Model(gpt_cfg)
+        self.embed_timestep = nn.Embedding(cfg.max_ep_len, h)
+        self.embed_return = nn.Linear(1, h)
+        self.embed_state = make_encoder(encoder, obs_shape, h)
+        self.embed_action = nn.Embedding(act_dim, h) if discrete else nn.Linear(act_dim, h)
+        self.embed_ln = nn.LayerNorm(h)
+        head = [nn.Linear(h, act_dim)]
+        if not discrete and cfg.action_tanh:
+            head.append(nn.Tanh())
+        self.predict_action = nn.Sequential(*head)
+        self.predict_return = nn.Linear(h, 1)
+        vector_obs = len(obs_shape) == 1
+        self.predict_state = nn.Linear(h, obs_shape[0]) if vector_obs else None
+
+    def forward(
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        returns_to_go: torch.Tensor,
+        timesteps: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+    ) -> DTOutput:
+        """states (B,K,*obs), actions (B,K,A) or (B,K), returns_to_go (B,K,1), timesteps (B,K).
+
+        `attention_mask` (B,K) is optional: with right padding (our sampler) causal attention
+        alone keeps real tokens from seeing pads, so leaving it out is exact for real tokens."""
+        b, k = timesteps.shape
+        time = self.embed_timestep(timesteps)
+        tokens = torch.stack(
+            (
+                self.embed_return(returns_to_go) + time,
+                self.embed_state(states) + time,
+                self.embed_action(actions) + time,
+            ),
+            dim=2,
+        ).reshape(b, 3 * k, -1)  # interleave: R_1, s_1, a_1, R_2, ...
+        tokens = self.embed_ln(tokens)
+        if attention_mask is None:
+            attention_mask = torch.ones((b, k), dtype=torch.long, device=tokens.device)
+        # Always pass a 2-D mask: without one, transformers >= 5 reads all-zero position ids
+        # as "packed sequences" and lets every token attend only to itself.
+        mask3 = attention_mask.repeat_interleave(3, dim=1).long()
+        x = self.transformer(
+            inputs_embeds=tokens,
+            attention_mask=mask3,
+            position_ids=torch.zeros((b, 3 * k), dtype=torch.long, device=tokens.device),
+        ).last_hidden_state
+        x = x.reshape(b, k, 3, -1).permute(0, 2, 1, 3)  # (B, 3, K, H)
+        return DTOutput(
+            action_preds=self.predict_action(x[:, 1]),  # from the state token
+            return_preds=self.predict_return(x[:, 2]),
+            state_preds=self.predict_state(x[:, 2]) if self.predict_state is not None else None,
+            hidden=x,
+        )
+
+    def action_loss(self, out: DTOutput, actions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """MSE (continuous) or cross-entropy (discrete) on real action tokens only, averaged
+        over them (padding never enters the numerator or the denominator)."""
+        pred = out.action_preds[mask]
+        if self.discrete:
+            return F.cross_entropy(pred, actions[mask])
+        return F.mse_loss(pred, actions[mask])

@@ -1,0 +1,107 @@
+"""Batched policies the shared evaluator steps: the Decision Transformer and the uniform
+random policy."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from dtbench.models.dt import DecisionTransformer
+
+
+class DTPolicy:
+    """Return-conditioned DT rollout for N lock-stepped episodes.
+
+    The last K steps of every episode sit in ring buffers; each step the model runs once on the
+    live episodes. The return-to-go starts at the target and drops by each reward received
+    (divided by the return scale, as in training); in `delayed` mode (sparse rewards) it is
+    never decremented, as in the paper's delayed setting.
+    """
+
+    def __init__(
+        self,
+        model: DecisionTransformer,
+        state_mean: np.ndarray | None,
+        state_std: np.ndarray | None,
+        return_scale: float,
+        greedy: bool = True,
+        delayed: bool = False,
+        seed: int = 0,
+    ) -> None:
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self.k, self.max_ep_len = model.cfg.context_len, model.cfg.max_ep_len
+        self.mean, self.std = state_mean, state_std
+        self.return_scale, self.greedy, self.delayed = return_scale, greedy, delayed
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def reset(self, n_episodes: int, target_return: float | None) -> None:
+        if target_return is None:
+            raise ValueError("the Decision Transformer needs a target return")
+        self.t = 0
+        self.rtg = np.full(n_episodes, float(target_return))
+        self.states: torch.Tensor | None = None  # allocated at the first observation
+        a_shape = () if self.model.discrete else (self.model.act_dim,)
+        a_dtype = torch.long if self.model.discrete else torch.float32
+        self.actions = torch.zeros((n_episodes, self.k, *a_shape), dtype=a_dtype, device=self.device)
+        self.returns = torch.zeros((n_episodes, self.k, 1), device=self.device)
+        self.timesteps = torch.zeros((n_episodes, self.k), dtype=torch.long, device=self.device)
+
+    @torch.inference_mode()
+    def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
+        if np.issubdtype(obs.dtype, np.floating) and self.mean is not None:
+            obs = ((obs - self.mean) / self.std).astype(np.float32)
+        obs_t = torch.as_tensor(obs, device=self.device)
+        if self.states is None:
+            self.states = torch.zeros((len(obs), self.k, *obs.shape[1:]), dtype=obs_t.dtype,
+                                      device=self.device)
+        slot = self.t % self.k
+        self.states[:, slot] = obs_t
+        self.returns[:, slot, 0] = torch.as_tensor(self.rtg / self.return_scale, device=self.device)
+        self.timesteps[:, slot] = min(self.t, self.max_ep_len - 1)
+        self.actions[:, slot] = 0  # a_t is not seen when predicting a_t (causal)
+        length = min(self.t + 1, self.k)
+        order = (torch.arange(length, device=self.device) + self.t + 1 - length) % self.k
+        rows = torch.as_tensor(np.flatnonzero(live), device=self.device)
+        pick = lambda x: x[rows][:, order]  # noqa: E731 - chronological window of live rows
+        out = self.model(pick(self.states), pick(self.actions), pick(self.returns),
+                         pick(self.timesteps))
+        pred = out.action_preds[:, -1]
+        if self.model.discrete:
+            if self.greedy:
+                chosen = pred.argmax(-1)
+            else:
+                chosen = torch.multinomial(pred.softmax(-1), 1, generator=self.generator)[:, 0]
+        else:
+            chosen = pred
+        self.actions[rows, slot] = chosen
+        actions = np.zeros((len(obs), *self.actions.shape[2:]), dtype=self._np_action_dtype)
+        actions[live] = chosen.cpu().numpy()
+        return actions
+
+    def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
+        if not self.delayed:
+            self.rtg = self.rtg - rewards
+        self.t += 1
+
+    @property
+    def _np_action_dtype(self) -> type:
+        return np.int64 if self.model.discrete else np.float32
+
+
+class RandomPolicy:
+    """Uniformly random actions from the environment's action space (seeded)."""
+
+    def __init__(self, action_space: gym.Space, seed: int = 0) -> None:
+        self.space = action_space
+        self.space.seed(seed)
+
+    def reset(self, n_episodes: int, target_return: float | None) -> None:
+        self.n = n_episodes
+
+    def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
+        return np.stack([self.space.sample() for _ in range(len(obs))])
+
+    def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
+        pass

@@ -1,0 +1,156 @@
+"""The registry at the centre of dtbench: domains (environment, datasets, encoder, settings,
+score normaliser) and algorithms (DT and the baselines), each added by one registration.
+
+A domain module calls `register_domain(Domain(...))` at import; `dtbench.domains` imports every
+built-in domain module. An algorithm calls `register_algo(Algo(...))`; `baselines` does this
+for CQL/BC/%BC/random, `dtbench.algos` for DT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from dtbench.config import PROFILES, Settings
+from dtbench.errors import DTBenchError, unknown
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from dtbench.evaluation import BatchPolicy
+    from dtbench.runs import RunContext
+
+ActionKind = Literal["continuous", "discrete"]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One offline dataset of a task."""
+
+    name: str  # short name used on the command line, e.g. "random-1k"
+    minari_id: str  # where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v0"
+    make: Callable[[], None] | None = None  # generates it locally (None: download only)
+    how_to_get: str = ""  # one line telling the user how to obtain it when missing
+
+
+@dataclass(frozen=True)
+class Task:
+    """One environment of a domain with its datasets."""
+
+    name: str  # e.g. "hopper"
+    env_id: str  # gymnasium id
+    datasets: dict[str, DatasetSpec]  # by short name
+    env_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to gymnasium.make
+    overrides: dict[str, Any] = field(default_factory=dict)  # dotted Settings overrides
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A family of tasks that share an encoder, an action kind and settings."""
+
+    name: str  # e.g. "keydoor"
+    tasks: dict[str, Task]  # by name
+    encoder: str  # registered encoder name (see dtbench.models.encoders)
+    action_kind: ActionKind  # continuous (MSE, tanh head) or discrete (cross-entropy)
+    settings: dict[str, Settings]  # one per profile: smoke, quick, paper
+    normalize: Callable[[str, np.ndarray], np.ndarray]  # (task, raw returns) -> scores
+    score_label: str = "normalised score"  # what `normalize` returns, for tables
+    description: str = ""  # one line for `dtbench list`
+    make_env: Callable[[Task], gym.Env] | None = None  # default: gymnasium.make(task.env_id)
+
+    def task(self, name: str | None) -> Task:
+        if name is None:
+            if len(self.tasks) == 1:
+                return next(iter(self.tasks.values()))
+            raise DTBenchError(f"domain {self.name!r} has several tasks; name one of "
+                               f"{', '.join(self.tasks)} as {self.name}/<task>")
+        if name not in self.tasks:
+            raise unknown(f"task of domain {self.name!r}", name, list(self.tasks))
+        return self.tasks[name]
+
+    def settings_for(self, task: Task, profile: str) -> Settings:
+        if profile not in self.settings:
+            raise unknown("profile", profile, list(PROFILES))
+        return self.settings[profile].override(task.overrides)
+
+    def env(self, task: Task) -> gym.Env:
+        import gymnasium as gym
+
+        if self.make_env is not None:
+            return self.make_env(task)
+        return gym.make(task.env_id, **task.env_kwargs)
+
+
+@dataclass(frozen=True)
+class Algo:
+    """A trainable method: DT or a baseline."""
+
+    name: str  # command-line name, e.g. "dt", "cql", "bc10"
+    action_kinds: tuple[ActionKind, ...]  # which domains it can run on
+    train: Callable[[RunContext], BatchPolicy]  # trains on ctx.store, returns a policy
+    description: str = ""  # one line for `dtbench list`
+    conditions_on_return: bool = False  # evaluated at each target return (DT) or once
+
+
+_DOMAINS: dict[str, Domain] = {}
+_ALGOS: dict[str, Algo] = {}
+
+
+def register_domain(domain: Domain) -> Domain:
+    missing = [p for p in PROFILES if p not in domain.settings]
+    if missing:
+        raise ValueError(f"domain {domain.name!r} lacks settings for profiles {missing}")
+    _DOMAINS[domain.name] = domain
+    return domain
+
+
+def register_algo(algo: Algo) -> Algo:
+    _ALGOS[algo.name] = algo
+    return algo
+
+
+def _load_builtins() -> None:
+    # Importing these modules registers the built-in domains and algorithms.
+    import baselines  # noqa: F401
+    import dtbench.algos  # noqa: F401
+    import dtbench.domains  # noqa: F401
+
+
+def domains() -> dict[str, Domain]:
+    _load_builtins()
+    return dict(_DOMAINS)
+
+
+def algos() -> dict[str, Algo]:
+    _load_builtins()
+    return dict(_ALGOS)
+
+
+def get_domain(name: str) -> Domain:
+    known = domains()
+    if name not in known:
+        raise unknown("domain", name, list(known))
+    return known[name]
+
+
+def get_algo(name: str) -> Algo:
+    known = algos()
+    if name not in known:
+        raise unknown("algorithm", name, list(known))
+    return known[name]
+
+
+def resolve(spec: str) -> tuple[Domain, Task]:
+    """'keydoor' or 'mujoco/hopper' -> (domain, task)."""
+    domain_name, _, task_name = spec.partition("/")
+    domain = get_domain(domain_name)
+    return domain, domain.task(task_name or None)
+
+
+def get_dataset(task: Task, name: str) -> DatasetSpec:
+    if name not in task.datasets:
+        raise unknown(f"dataset of task {task.name!r}", name, list(task.datasets))
+    return task.datasets[name]

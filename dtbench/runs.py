@@ -1,0 +1,243 @@
+"""One run = (domain/task, dataset, reward variant, algorithm, profile, seed).
+
+A run owns a folder under `results/runs/` holding its full config (with package versions, git
+commit and hardware), training metrics, per-episode evaluation returns and, written last and
+atomically, `result.json`. A run whose `result.json` exists is finished and is not run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dtbench import registry
+from dtbench.config import Settings
+from dtbench.data import minari_io
+from dtbench.data.store import TrajectoryStore
+from dtbench.data.transforms import delayed_rewards
+from dtbench.errors import DTBenchError
+from dtbench.evaluation import EvalResult, evaluate
+from dtbench.runtime import DEFAULT_RESULTS_DIR, PROJECT_ROOT, resolve_device, seed_everything, setup
+
+RESULT = "result.json"
+REWARD_VARIANTS = ("dense", "delayed")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What identifies a run; everything else is derived from the registry and profile."""
+
+    domain: str  # registered domain, e.g. "keydoor"
+    task: str  # task of the domain, e.g. "keydoor" or "hopper"
+    dataset: str  # dataset short name, e.g. "random-1k"
+    algo: str = "dt"  # registered algorithm
+    seed: int = 0  # training seed (evaluation seeds come from the settings)
+    profile: str = "quick"  # smoke | quick | paper
+    variant: str = "dense"  # reward variant: dense or delayed (sparse)
+
+    def folder(self, root: Path) -> Path:
+        return (root / "runs" / self.domain / self.task / self.dataset / self.variant / self.algo
+                / self.profile / f"seed{self.seed}")
+
+
+@dataclass
+class RunContext:
+    """Everything an algorithm's train function receives."""
+
+    spec: RunSpec
+    domain: registry.Domain
+    task: registry.Task
+    settings: Settings
+    store: TrajectoryStore
+    run_dir: Path
+    device: torch.device
+    progress: bool = True
+
+    def make_env(self):  # noqa: ANN201 - gymnasium.Env
+        return self.domain.env(self.task)
+
+
+def run(
+    spec: RunSpec,
+    overrides: dict[str, Any] | None = None,
+    results_root: Path = DEFAULT_RESULTS_DIR,
+    device: str = "auto",
+    progress: bool = True,
+    reevaluate: bool = False,
+) -> dict[str, Any]:
+    """Train (or resume) and evaluate one run; return its result (cached when finished)."""
+    setup()
+    domain, task = registry.resolve(f"{spec.domain}/{spec.task}")
+    dataset = registry.get_dataset(task, spec.dataset)
+    algo = registry.get_algo(spec.algo)
+    if domain.action_kind not in algo.action_kinds:
+        raise DTBenchError(f"algorithm {algo.name!r} supports {'/'.join(algo.action_kinds)} "
+                           f"actions; domain {domain.name!r} is {domain.action_kind}")
+    if spec.variant not in REWARD_VARIANTS:
+        raise registry.unknown("reward variant", spec.variant, list(REWARD_VARIANTS))
+    settings = domain.settings_for(task, spec.profile).override(overrides or {})
+    run_dir = spec.folder(results_root)
+    result_path = run_dir / RESULT
+    if result_path.exists() and not reevaluate:
+        return json.loads(result_path.read_text())
+    if reevaluate and not (run_dir / "checkpoint.pt").exists() and algo.name == "dt":
+        raise DTBenchError(f"no trained run in {run_dir}; train it first with `dtbench train`")
+
+    store = load_dataset(domain, task, dataset)
+    check_compatible(store, domain, task, dataset.minari_id)
+    if spec.variant == "delayed":
+        store = delayed_rewards(store)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch_device = resolve_device(device)
+    config = {
+        "spec": dataclasses.asdict(spec),
+        "settings": settings.to_dict(),
+        "overrides": overrides or {},
+        "dataset": {"id": dataset.minari_id, **store.summary(),
+                    "provenance": minari_io.provenance(dataset.minari_id)},
+        "environment": environment_info(torch_device),
+    }
+    _atomic_json(run_dir / "config.json", config)
+
+    seed_everything(spec.seed)
+    ctx = RunContext(spec, domain, task, settings, store, run_dir, torch_device, progress)
+    t0 = time.perf_counter()
+    policy = algo.train(ctx)
+    train_s = time.perf_counter() - t0
+    targets = list(settings.eval.target_returns) if algo.conditions_on_return else [None]
+    evals, t1 = [], time.perf_counter()
+    for target in targets:
+        evals.append(evaluate(policy, ctx.make_env, settings.eval.episodes, target,
+                              seed=settings.eval.seed))
+    eval_s = time.perf_counter() - t1
+    _write_eval_csv(run_dir / "eval.csv", evals, domain, task.name)
+    result = {
+        "spec": dataclasses.asdict(spec),
+        "dataset_id": dataset.minari_id,
+        "score_label": domain.score_label,
+        "targets": [_summarise(e, domain, task.name) for e in evals],
+        "train_seconds": round(train_s, 2),
+        "eval_seconds": round(eval_s, 2),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    _atomic_json(result_path, result)
+    return result
+
+
+def load_dataset(domain: registry.Domain, task: registry.Task,
+                 dataset: registry.DatasetSpec) -> TrajectoryStore:
+    """Load a registered dataset; make it first when it is local and missing."""
+    how = dataset.how_to_get or (
+        f"make it with `dtbench data make {domain.name}/{task.name} --dataset {dataset.name}`"
+    )
+    if dataset.make is not None and not minari_io.is_complete(dataset.minari_id):
+        raise DTBenchError(f"dataset {dataset.minari_id} is missing under "
+                           f"{minari_io.minari_root()}; {how}")
+    return minari_io.load_store(dataset.minari_id, how_to_get=how)
+
+
+def check_compatible(store: TrajectoryStore, domain: registry.Domain, task: registry.Task,
+                     dataset_id: str) -> None:
+    """The dataset's observations and actions must fit the task's environment."""
+    env = domain.env(task)
+    obs_shape, space = env.observation_space.shape, env.action_space
+    env.close()
+    if store.obs_shape != tuple(obs_shape):
+        raise DTBenchError(f"dataset {dataset_id} has observations of shape {store.obs_shape} "
+                           f"but {task.env_id} expects {tuple(obs_shape)}; it belongs to another "
+                           "task or is corrupt - remake or re-download it")
+    if domain.action_kind == "discrete":
+        n = getattr(space, "n", None)
+        if not store.discrete or n is None or store.actions.max() >= n or store.actions.min() < 0:
+            raise DTBenchError(f"dataset {dataset_id} actions do not fit {task.env_id}'s "
+                               f"Discrete({n}) action space; remake or re-download it")
+    elif store.discrete or store.actions.shape[1:] != space.shape:
+        raise DTBenchError(f"dataset {dataset_id} actions of shape {store.actions.shape[1:]} do "
+                           f"not fit {task.env_id}'s {space.shape}; remake or re-download it")
+
+
+def _summarise(e: EvalResult, domain: registry.Domain, task: str) -> dict[str, Any]:
+    scores = domain.normalize(task, e.returns)
+    return {
+        "target_return": e.target_return,
+        "episodes": len(e.returns),
+        "return_mean": float(np.mean(e.returns)),
+        "return_std": float(np.std(e.returns)),
+        "score_mean": float(np.mean(scores)),
+        "score_std": float(np.std(scores)),
+        "length_mean": float(np.mean(e.lengths)),
+    }
+
+
+def _write_eval_csv(path: Path, evals: list[EvalResult], domain: registry.Domain,
+                    task: str) -> None:
+    frames = [pd.DataFrame({"target_return": e.target_return, "episode": np.arange(len(e.returns)),
+                            "seed": e.seeds, "return": e.returns, "length": e.lengths,
+                            "score": domain.normalize(task, e.returns)}) for e in evals]
+    tmp = path.with_suffix(".tmp")
+    pd.concat(frames).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def _atomic_json(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    tmp.replace(path)
+
+
+def environment_info(device: torch.device) -> dict[str, Any]:
+    """Versions of the key packages, git commit and hardware, for the run's config."""
+    versions = {}
+    for pkg in ("dtbench", "torch", "transformers", "gymnasium", "minari", "d3rlpy", "numpy",
+                "mujoco", "ale-py"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "versions": versions,
+        "git_commit": commit,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
+    """One tidy row per (finished run, target return), derived from the run folders."""
+    rows = []
+    for path in sorted((results_root / "runs").glob("**/" + RESULT)):
+        result = json.loads(path.read_text())
+        for target in result["targets"]:
+            rows.append({**result["spec"], "dataset_id": result["dataset_id"],
+                         "score_label": result["score_label"], **target,
+                         "train_seconds": result["train_seconds"],
+                         "eval_seconds": result["eval_seconds"]})
+    return pd.DataFrame(rows)
+
+
+def write_table(results_root: Path = DEFAULT_RESULTS_DIR) -> Path:
+    """Regenerate `results/runs.csv` from the run folders (never edited by hand)."""
+    path = results_root / "runs.csv"
+    collect(results_root).to_csv(path, index=False)
+    return path

@@ -1,0 +1,187 @@
+"""Training loop for the Decision Transformer: AdamW, warm-up (+ optional cosine), gradient
+clipping, checkpoints that resume exactly, NaN guard, per-step metrics and timing split."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+from transformers.pytorch_utils import Conv1D
+
+from dtbench.config import TrainConfig
+from dtbench.data.sampler import WindowSampler
+from dtbench.errors import DTBenchError
+from dtbench.models.dt import DecisionTransformer
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.csv"
+METRIC_FIELDS = ("step", "loss", "lr", "grad_norm", "sample_s", "update_s")
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; decay on every parameter (official Gym code) or, as in minGPT/official Atari, on
+    Linear/Conv weights only (no decay on biases, LayerNorm or embeddings)."""
+    if cfg.decay_all_params:
+        groups = [{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}]
+    else:
+        decay = {id(m.weight) for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d | Conv1D)}
+        params = list(model.parameters())
+        groups = [
+            {"params": [p for p in params if id(p) in decay], "weight_decay": cfg.weight_decay},
+            {"params": [p for p in params if id(p) not in decay], "weight_decay": 0.0},
+        ]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+
+
+def lr_multiplier(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up to 1, then constant (Gym) or cosine down to `min_lr_ratio` (Atari)."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    if cfg.schedule == "constant":
+        return 1.0
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return max(cfg.min_lr_ratio, 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def train_dt(
+    model: DecisionTransformer,
+    sampler: WindowSampler,
+    cfg: TrainConfig,
+    run_dir: Path,
+    on_eval: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Train `model` for `cfg.steps`, resuming from `run_dir/checkpoint.pt` when present.
+
+    Returns totals of the timing split (seconds spent sampling and updating)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    optimizer = make_optimizer(model, cfg)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_multiplier(s, cfg))
+    start = _resume(run_dir / CHECKPOINT, model, optimizer, scheduler, sampler)
+    metrics_path = run_dir / METRICS
+    if start == 0 or not metrics_path.exists():
+        _truncate_metrics(metrics_path)
+    else:
+        _trim_metrics(metrics_path, start)  # drop rows logged after the checkpoint we resume
+    totals = {"sample_s": 0.0, "update_s": 0.0}
+    window = {"loss": 0.0, "n": 0, "sample_s": 0.0, "update_s": 0.0, "grad_norm": 0.0}
+    model.train()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
+               desc="train", leave=False, dynamic_ncols=True)
+    for step in bar:
+        t0 = time.perf_counter()
+        batch = sampler.sample()
+        t1 = time.perf_counter()
+        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps)
+        loss = model.action_loss(out, batch.actions, batch.mask)
+        if not torch.isfinite(loss):
+            last = _checkpoint_step(run_dir / CHECKPOINT)
+            raise DTBenchError(
+                f"loss became {loss.item()} at step {step}; last good checkpoint is step {last} "
+                f"in {run_dir}; lower train.lr or check the dataset for NaN/inf values"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        t2 = time.perf_counter()
+        totals["sample_s"] += t1 - t0
+        totals["update_s"] += t2 - t1
+        for key, value in (("loss", loss.item()), ("sample_s", t1 - t0), ("update_s", t2 - t1),
+                           ("grad_norm", float(grad_norm))):
+            window[key] += value
+        window["n"] += 1
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            n = window["n"]
+            _append_metrics(metrics_path, {
+                "step": done, "loss": window["loss"] / n, "lr": scheduler.get_last_lr()[0],
+                "grad_norm": window["grad_norm"] / n, "sample_s": window["sample_s"] / n,
+                "update_s": window["update_s"] / n,
+            })
+            bar.set_postfix(loss=f"{window['loss'] / n:.4f}")
+            window = dict.fromkeys(window, 0.0)
+            window["n"] = 0
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            _save(run_dir / CHECKPOINT, done, model, optimizer, scheduler, sampler)
+        if on_eval is not None and cfg.eval_every and done % cfg.eval_every == 0 and done < cfg.steps:
+            model.eval()
+            on_eval(done)
+            model.train()
+    bar.close()
+    model.eval()
+    return totals
+
+
+def _save(path: Path, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+          scheduler: torch.optim.lr_scheduler.LRScheduler, sampler: WindowSampler) -> None:
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "sampler_rng": sampler.rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # atomic: a crash never leaves a half-written checkpoint
+
+
+def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+            scheduler: torch.optim.lr_scheduler.LRScheduler, sampler: WindowSampler) -> int:
+    if not path.exists():
+        return 0
+    state = torch.load(path, map_location=sampler.device, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    sampler.rng.bit_generator.state = state["sampler_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"])
+
+
+def _checkpoint_step(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return int(torch.load(path, map_location="cpu", weights_only=False)["step"])
+
+
+def _truncate_metrics(path: Path) -> None:
+    with path.open("w", newline="") as f:
+        csv.DictWriter(f, METRIC_FIELDS).writeheader()
+
+
+def _trim_metrics(path: Path, last_step: int) -> None:
+    with path.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["step"]) <= last_step]
+    _truncate_metrics(path)
+    with path.open("a", newline="") as f:
+        csv.DictWriter(f, METRIC_FIELDS).writerows(rows)
+
+
+def _append_metrics(path: Path, row: dict[str, float]) -> None:
+    if not path.exists():
+        _truncate_metrics(path)
+    with path.open("a", newline="") as f:
+        csv.DictWriter(f, METRIC_FIELDS).writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                                                   for k, v in row.items()})
+
+
+def load_weights(model: nn.Module, run_dir: Path) -> int:
+    """Load the trained weights of a run (for `dtbench eval`); returns the step."""
+    path = run_dir / CHECKPOINT
+    if not path.exists():
+        raise DTBenchError(f"no checkpoint in {run_dir}; train the run first with `dtbench train`")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    return int(state["step"])
+
+
