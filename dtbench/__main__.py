@@ -1,0 +1,3 @@
+from dtbench.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""Command line: a thin layer over the Python API (`dtbench.runs`, `dtbench.registry`).
+
+Every user error ends as one line on stderr and exit code 2; finished results are never lost.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dtbench import registry
+from dtbench.errors import DTBenchError
+from dtbench.runtime import DEFAULT_RESULTS_DIR, setup
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="dtbench: Decision Transformer beside offline-RL baselines.")
+data_app = typer.Typer(no_args_is_help=True, help="Make or inspect datasets.")
+app.add_typer(data_app, name="data")
+
+TaskArg = Annotated[str, typer.Argument(help="domain or domain/task, e.g. keydoor, mujoco/hopper")]
+DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset short name")]
+AlgoOpt = Annotated[str, typer.Option("--algo", "-a", help="registered algorithm")]
+SeedOpt = Annotated[list[int], typer.Option("--seed", "-s", help="seed (repeatable)")]
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | quick | paper")]
+VariantOpt = Annotated[str, typer.Option("--variant", help="reward variant: dense | delayed")]
+SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.steps=100")]
+ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
+
+
+def _overrides(assignments: list[str]) -> dict[str, str]:
+    out = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DTBenchError(f"--set expects section.field=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _runs(spec: str, dataset: str, algo: str, seeds: list[int], profile: str, variant: str,
+          assignments: list[str], results: Path, device: str, reevaluate: bool) -> None:
+    from dtbench.runs import RunSpec, run, write_table
+
+    domain, task = registry.resolve(spec)
+    registry.get_dataset(task, dataset)
+    for seed in seeds or [0]:
+        rs = RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
+        result = run(rs, _overrides(assignments), results, device, sys.stderr.isatty(), reevaluate)
+        for t in result["targets"]:
+            target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
+            typer.echo(f"{domain.name}/{task.name} {dataset} {variant} {algo} seed={seed}{target}: "
+                       f"{result['score_label']} {t['score_mean']:.1f} "
+                       f"(return {t['return_mean']:.2f}, {t['episodes']} episodes)")
+    typer.echo(f"table: {write_table(results)}")
+
+
+@app.command()
+def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
+          profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
+          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+    """Train and evaluate runs (skipped when finished; resumed when interrupted)."""
+    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, False)
+
+
+@app.command("eval")
+def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
+          profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
+          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+    """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
+    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, True)
+
+
+@app.command("list")
+def list_() -> None:
+    """Domains, tasks, datasets and algorithms."""
+    for domain in registry.domains().values():
+        typer.echo(f"{domain.name}: {domain.description} [{domain.action_kind}, "
+                   f"encoder {domain.encoder}, score: {domain.score_label}]")
+        for task in domain.tasks.values():
+            typer.echo(f"  {domain.name}/{task.name} ({task.env_id}): "
+                       f"{', '.join(task.datasets)}")
+    typer.echo("algorithms:")
+    for algo in registry.algos().values():
+        typer.echo(f"  {algo.name}: {algo.description} [{'/'.join(algo.action_kinds)}]")
+
+
+@data_app.command("make")
+def data_make(spec: TaskArg, dataset: Annotated[list[str], typer.Option(
+        "--dataset", "-d", help="dataset(s) to make; default all")] = None,
+              force: Annotated[bool, typer.Option(help="rebuild even if present")] = False) -> None:
+    """Generate a task's local datasets into the Minari store (once; cached)."""
+    from dtbench.data import minari_io
+
+    domain, task = registry.resolve(spec)
+    for name in dataset or list(task.datasets):
+        ds = registry.get_dataset(task, name)
+        if ds.make is None:
+            raise DTBenchError(f"dataset {ds.minari_id} cannot be made locally; {ds.how_to_get}")
+        if minari_io.is_complete(ds.minari_id) and not force:
+            typer.echo(f"{ds.minari_id}: present")
+            continue
+        ds.make()
+        typer.echo(f"{ds.minari_id}: made in {minari_io.dataset_dir(ds.minari_id)}")
+
+
+@data_app.command("info")
+def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
+    """Summary and provenance of a dataset."""
+    from dtbench.data import minari_io
+    from dtbench.runs import load_dataset
+
+    domain, task = registry.resolve(spec)
+    ds = registry.get_dataset(task, dataset)
+    store = load_dataset(domain, task, ds)
+    typer.echo(f"{ds.minari_id}: {store.summary()}")
+    typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
+
+
+def main() -> None:
+    setup()
+    try:
+        app(standalone_mode=False)
+    except DTBenchError as exc:
+        typer.echo(f"dtbench: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("dtbench: interrupted; finished runs are kept and unfinished ones resume "
+                   "from their last checkpoint", err=True)
+        raise SystemExit(130) from None
+    except (typer.Exit, typer.Abort) as exc:  # normal exits from click
+        raise SystemExit(getattr(exc, "exit_code", 1)) from None
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise

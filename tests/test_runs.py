@@ -1,0 +1,124 @@
+"""End to end on the smoke profile: runs, results, resume, determinism, NaN, evaluation."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dtbench.config import ModelConfig, TrainConfig
+from dtbench.data.sampler import WindowSampler
+from dtbench.data.store import TrajectoryStore
+from dtbench.domains.keydoor import make_dataset
+from dtbench.domains.keydoor.env import random_walk_episodes
+from dtbench.errors import DTBenchError
+from dtbench.models.dt import DecisionTransformer
+from dtbench.policies import DTPolicy
+from dtbench.runs import RunSpec, collect, run, write_table
+from dtbench.training import train_dt
+
+
+@pytest.fixture
+def keydoor_1k(isolated_minari):
+    make_dataset("random-1k")
+
+
+def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
+    spec = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
+    result = run(spec, results_root=tmp_path, progress=False)
+    folder = spec.folder(tmp_path)
+    for name in ("config.json", "metrics.csv", "eval.csv", "result.json", "checkpoint.pt"):
+        assert (folder / name).exists(), name
+    config = json.loads((folder / "config.json").read_text())
+    assert config["settings"]["model"]["context_len"] == 60  # whole episode as context
+    assert config["dataset"]["episodes"] == 1000 and config["environment"]["versions"]["torch"]
+    assert result["targets"][0]["target_return"] == 1.0
+    stamp = (folder / "result.json").stat().st_mtime_ns
+    assert run(spec, results_root=tmp_path, progress=False) == result
+    assert (folder / "result.json").stat().st_mtime_ns == stamp
+    run(RunSpec("keydoor", "keydoor", "random-1k", "random", 0, "smoke"), results_root=tmp_path)
+    table = collect(tmp_path)
+    assert set(table["algo"]) == {"dt", "random"} and write_table(tmp_path).exists()
+
+
+def test_missing_dataset_and_bad_names_are_clear_errors(tmp_path):
+    with pytest.raises(DTBenchError, match="dtbench data make keydoor"):
+        run(RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "smoke"), results_root=tmp_path)
+    with pytest.raises(DTBenchError, match="unknown algorithm 'nope'; known: .*dt"):
+        run(RunSpec("keydoor", "keydoor", "random-1k", "nope", 0, "smoke"), results_root=tmp_path)
+    with pytest.raises(DTBenchError, match="unknown profile"):
+        run(RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "huge"), results_root=tmp_path)
+    assert not list(tmp_path.glob("**/result.json"))
+
+
+def _tiny(store, steps, seed=0, run_dir=None, **train_kw):
+    torch.manual_seed(seed)
+    model = DecisionTransformer(ModelConfig(context_len=5, embed_dim=16, n_layer=1, n_head=1,
+                                            dropout=0.1, max_ep_len=60), store.obs_shape, 4, True)
+    sampler = WindowSampler(store, 5, 8, 1.0, 60, seed=seed)
+    cfg = TrainConfig(steps=steps, batch_size=8, lr=1e-3, warmup_steps=2, log_every=1,
+                      checkpoint_every=2, **train_kw)
+    train_dt(model, sampler, cfg, run_dir, progress=False)
+    return model
+
+
+def _losses(run_dir):
+    import pandas as pd
+
+    return pd.read_csv(run_dir / "metrics.csv")["loss"].to_numpy()
+
+
+def test_training_is_deterministic_and_resumes_exactly(tmp_path):
+    store = TrajectoryStore.from_episodes(random_walk_episodes(30, seed=0))
+    a = _tiny(store, 6, run_dir=tmp_path / "a")
+    b = _tiny(store, 6, run_dir=tmp_path / "b")
+    np.testing.assert_array_equal(_losses(tmp_path / "a"), _losses(tmp_path / "b"))
+    # interrupted after 4 steps, then resumed to 6: same losses and weights as in one go
+    _tiny(store, 4, run_dir=tmp_path / "c")
+    c = _tiny(store, 6, seed=123, run_dir=tmp_path / "c")  # seed ignored: state comes from disk
+    np.testing.assert_allclose(_losses(tmp_path / "c"), _losses(tmp_path / "a"), rtol=1e-6)
+    for pa, pc in zip(a.parameters(), c.parameters(), strict=True):
+        torch.testing.assert_close(pa, pc)
+    assert b is not None
+
+
+def test_nan_loss_stops_with_one_line_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    store = TrajectoryStore.from_episodes(random_walk_episodes(10, seed=0))
+    calls = {"n": 0}
+    original = DecisionTransformer.action_loss
+
+    def poisoned(self, out, actions, mask):
+        calls["n"] += 1
+        loss = original(self, out, actions, mask)
+        return loss * float("nan") if calls["n"] == 4 else loss
+
+    monkeypatch.setattr(DecisionTransformer, "action_loss", poisoned)
+    with pytest.raises(DTBenchError, match="loss became nan at step 3; last good checkpoint "
+                                           "is step 2"):
+        _tiny(store, 10, run_dir=tmp_path)
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["step"] == 2
+
+
+def test_evaluation_context_matches_training_windows_when_replaying_an_episode():
+    episodes = random_walk_episodes(40, seed=5)
+    store = TrajectoryStore.from_episodes(episodes)
+    e = int(np.flatnonzero(store.episode_returns > 0)[0])  # a successful episode
+    start, end = store.episode_starts[e], store.episode_starts[e + 1]
+    mean, std = store.state_stats()
+    k = 8
+    model = DecisionTransformer(ModelConfig(context_len=k, embed_dim=16, n_layer=1, dropout=0.0,
+                                            max_ep_len=60), store.obs_shape, 4, True).eval()
+    seen = []
+    model.register_forward_hook(lambda m, args, out: seen.append([a.clone() for a in args]))
+    policy = DTPolicy(model, mean, std, return_scale=1.0)
+    policy.reset(1, target_return=float(store.episode_returns[e]))
+    for t in range(end - start):
+        policy.act(store.observations[start + t][None], np.array([True]))
+        policy.observe(store.rewards[start + t: start + t + 1].astype(float), np.array([True]))
+    sampler = WindowSampler(store, k, 1, 1.0, 60, mean, std)
+    for t, (states, _, rtg, timesteps) in enumerate(seen):
+        ref = sampler.batch_at(torch.tensor([start + t]))
+        n = int(ref.mask.sum())
+        torch.testing.assert_close(states[0], ref.states[0, :n])
+        torch.testing.assert_close(rtg[0], ref.returns_to_go[0, :n])  # RTG drops by each reward
+        torch.testing.assert_close(timesteps[0], ref.timesteps[0, :n])
