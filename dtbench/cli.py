@@ -88,6 +88,22 @@ def list_() -> None:
         typer.echo(f"  {algo.name}: {algo.description} [{'/'.join(algo.action_kinds)}]")
 
 
+@app.command()
+def report(table: Annotated[str, typer.Argument(help="which table: keydoor")] = "keydoor",
+           profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
+    """Rebuild a results table from the stored runs (also rewrites results/runs.csv)."""
+    from dtbench.report.keydoor import write_keydoor_table
+    from dtbench.runs import write_table
+
+    tables = {"keydoor": write_keydoor_table}
+    if table not in tables:
+        raise DTBenchError(f"unknown table {table!r}; known: {', '.join(tables)}")
+    write_table(results)
+    path = tables[table](results, profile)
+    typer.echo(path.read_text())
+    typer.echo(f"written: {path}")
+
+
 @data_app.command("make")
 def data_make(spec: TaskArg, dataset: Annotated[list[str], typer.Option(
         "--dataset", "-d", help="dataset(s) to make; default all")] = None,

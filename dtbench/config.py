@@ -72,7 +72,8 @@ class Settings:
         parts = {"model": self.model, "train": self.train, "eval": self.eval}
         for key, value in assignments.items():
             section, _, name = key.partition(".")
-            if section not in parts or name not in {f.name for f in dataclasses.fields(parts[section])}:
+            known = {f.name for f in dataclasses.fields(parts[section])} if section in parts else ()
+            if name not in known:
                 raise DTBenchError(
                     f"unknown setting {key!r}; use section.field with section in model/train/eval"
                 )

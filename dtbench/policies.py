@@ -44,7 +44,8 @@ class DTPolicy:
         self.states: torch.Tensor | None = None  # allocated at the first observation
         a_shape = () if self.model.discrete else (self.model.act_dim,)
         a_dtype = torch.long if self.model.discrete else torch.float32
-        self.actions = torch.zeros((n_episodes, self.k, *a_shape), dtype=a_dtype, device=self.device)
+        self.actions = torch.zeros((n_episodes, self.k, *a_shape), dtype=a_dtype,
+                                   device=self.device)
         self.returns = torch.zeros((n_episodes, self.k, 1), device=self.device)
         self.timesteps = torch.zeros((n_episodes, self.k), dtype=torch.long, device=self.device)
 

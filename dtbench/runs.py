@@ -29,7 +29,13 @@ from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError
 from dtbench.evaluation import EvalResult, evaluate
-from dtbench.runtime import DEFAULT_RESULTS_DIR, PROJECT_ROOT, resolve_device, seed_everything, setup
+from dtbench.runtime import (
+    DEFAULT_RESULTS_DIR,
+    PROJECT_ROOT,
+    resolve_device,
+    seed_everything,
+    setup,
+)
 
 RESULT = "result.json"
 REWARD_VARIANTS = ("dense", "delayed")

@@ -30,7 +30,8 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.decay_all_params:
         groups = [{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}]
     else:
-        decay = {id(m.weight) for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d | Conv1D)}
+        weighted = (nn.Linear, nn.Conv2d, Conv1D)
+        decay = {id(m.weight) for m in model.modules() if isinstance(m, weighted)}
         params = list(model.parameters())
         groups = [
             {"params": [p for p in params if id(p) in decay], "weight_decay": cfg.weight_decay},
@@ -111,7 +112,8 @@ def train_dt(
             window["n"] = 0
         if done % cfg.checkpoint_every == 0 or done == cfg.steps:
             _save(run_dir / CHECKPOINT, done, model, optimizer, scheduler, sampler)
-        if on_eval is not None and cfg.eval_every and done % cfg.eval_every == 0 and done < cfg.steps:
+        due = cfg.eval_every and done % cfg.eval_every == 0 and done < cfg.steps
+        if on_eval is not None and due:
             model.eval()
             on_eval(done)
             model.train()

@@ -1,0 +1,45 @@
+# dtbench make targets: thin wrappers over the `dtbench` CLI (see `make help`).
+SHELL := /bin/bash
+PY ?= .venv/bin/python
+DTBENCH := $(PY) -m dtbench
+PROFILE ?= quick
+SEEDS ?= 0 1 2
+SEED_FLAGS := $(foreach s,$(SEEDS),--seed $(s))
+export HF_HUB_OFFLINE := 1
+export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
+
+.PHONY: help install test lint keydoor keydoor-data keydoor-table clean-runs
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## create .venv and install dtbench (CPU torch when there is no CUDA)
+	@test -x $(PY) || python3 -m venv .venv
+	@if command -v nvidia-smi >/dev/null 2>&1; then \
+	  .venv/bin/pip install -q "torch>=2.4"; \
+	else \
+	  .venv/bin/pip install -q "torch==2.13.0"; \
+	fi
+	.venv/bin/pip install -q -e ".[dev]"
+
+test: ## run the test suite (pytest)
+	$(PY) -m pytest -q
+
+lint: ## ruff
+	.venv/bin/ruff check dtbench baselines tests
+
+keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
+	$(DTBENCH) data make keydoor
+
+keydoor: keydoor-data ## Key-to-Door: DT and random on 1K and 10K episodes, then the table
+	$(DTBENCH) train keydoor -d random-1k -a random -p $(PROFILE) $(SEED_FLAGS)
+	$(DTBENCH) train keydoor -d random-10k -a random -p $(PROFILE) $(SEED_FLAGS)
+	$(DTBENCH) train keydoor -d random-1k -a dt -p $(PROFILE) $(SEED_FLAGS)
+	$(DTBENCH) train keydoor -d random-10k -a dt -p $(PROFILE) $(SEED_FLAGS)
+	$(MAKE) --no-print-directory keydoor-table
+
+keydoor-table: ## rebuild results/keydoor.md from stored runs
+	$(DTBENCH) report keydoor --profile $(PROFILE)
+
+clean-runs: ## delete results/runs of PROFILE=smoke only (never quick/paper results)
+	rm -rf results/runs/*/*/*/*/*/smoke

@@ -1,0 +1,1 @@
+"""Tables (and later figures) regenerated from stored results; never edited by hand."""
