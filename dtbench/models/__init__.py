@@ -1,0 +1,1 @@
+"""Decision Transformer model and state encoders."""
