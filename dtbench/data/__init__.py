@@ -1,0 +1,1 @@
+"""Trajectory data: the store, the window sampler, transforms, Minari I/O."""

@@ -1,0 +1,143 @@
+"""Read and write trajectory stores as Minari datasets (the on-disk format of dtbench).
+
+Datasets dtbench makes live under the `dtbench/` namespace of the Minari store
+(`$MINARI_DATASETS_PATH`, by default `data/minari/` in the project). Each carries a sidecar
+`dtbench.json` with how it was made; it is written last, so a dataset without it is an
+interrupted write and is rebuilt. A flat `.npz` cache next to it makes later loads fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dtbench.data.store import TrajectoryStore
+from dtbench.errors import DTBenchError
+from dtbench.runtime import minari_root
+
+SIDECAR = "dtbench.json"
+CACHE = "dtbench_store.npz"
+
+
+def dataset_dir(dataset_id: str) -> Path:
+    """Folder of a dataset id in the local Minari store (it may not exist)."""
+    return minari_root() / dataset_id  # Minari nests namespace/env/name-vN as folders
+
+
+def is_complete(dataset_id: str) -> bool:
+    d = dataset_dir(dataset_id)
+    return (d / "data").is_dir() and (d / SIDECAR).is_file()
+
+
+def write_dataset(
+    dataset_id: str,
+    episodes: Sequence[dict[str, np.ndarray]],
+    env_id: str,
+    *,
+    algorithm_name: str,
+    description: str,
+    provenance: dict[str, Any],
+    ref_min_score: float | None = None,
+    ref_max_score: float | None = None,
+) -> Path:
+    """Write Minari-style episodes (T+1 observations each) as a Minari hdf5 dataset."""
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    minari_root()  # sets MINARI_DATASETS_PATH before minari reads it
+    target = dataset_dir(dataset_id)
+    if target.exists():  # an interrupted earlier write, or an explicit rebuild
+        shutil.rmtree(target)
+    buffers = []
+    for i, ep in enumerate(episodes):
+        if len(ep["observations"]) != len(ep["rewards"]) + 1:
+            raise DTBenchError(f"episode {i}: Minari needs T+1 observations for T actions")
+        buffers.append(EpisodeBuffer(
+            id=i, observations=ep["observations"], actions=ep["actions"], rewards=ep["rewards"],
+            terminations=ep["terminations"], truncations=ep["truncations"], infos={},
+        ))
+    scores = {}
+    if ref_max_score is not None and ref_min_score is not None:
+        scores = {"ref_min_score": ref_min_score, "ref_max_score": ref_max_score}
+    minari.create_dataset_from_buffers(
+        dataset_id=dataset_id, buffer=buffers, env=env_id, eval_env=env_id, algorithm_name=algorithm_name,
+        author="dtbench", author_email="dtbench@localhost", code_permalink="dtbench",
+        description=description, data_format="hdf5", **scores,
+    )
+    _atomic_write_json(target / SIDECAR, provenance)
+    return target
+
+
+def load_store(dataset_id: str, how_to_get: str = "", download: bool = False) -> TrajectoryStore:
+    """Load a Minari dataset into a TrajectoryStore, aligning its N+1 observations."""
+    directory = dataset_dir(dataset_id)
+    if dataset_id.startswith("dtbench/") and (directory / "data").is_dir() and not is_complete(
+        dataset_id
+    ):
+        raise DTBenchError(f"dataset {dataset_id} at {directory} is incomplete (an interrupted "
+                           f"write); {how_to_get or 'make it again'}")
+    cache = directory / CACHE
+    if cache.is_file():
+        return _load_cache(cache, dataset_id)
+    store = _load_minari(dataset_id, how_to_get, download)
+    _save_cache(store, cache)
+    return store
+
+
+def provenance(dataset_id: str) -> dict[str, Any]:
+    path = dataset_dir(dataset_id) / SIDECAR
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> TrajectoryStore:
+    import minari
+
+    minari_root()
+    try:
+        dataset = minari.load_dataset(dataset_id, download=download)
+    except FileNotFoundError as exc:
+        hint = how_to_get or "download it with minari or make it locally"
+        raise DTBenchError(f"dataset {dataset_id} not found under {minari_root()}; {hint}") from exc
+    except Exception as exc:  # noqa: BLE001 - h5py/minari raise many types for a broken file
+        raise DTBenchError(f"dataset {dataset_id} could not be read ({type(exc).__name__}: "
+                           f"{exc}); delete {dataset_dir(dataset_id)} and make it again") from exc
+    episodes = []
+    for ep in dataset.iterate_episodes():
+        n = len(ep.rewards)
+        if len(ep.observations) != n + 1:
+            raise DTBenchError(
+                f"dataset {dataset_id} episode {ep.id}: {len(ep.observations)} observations for "
+                f"{n} actions; Minari stores N+1 (the final one) - the file is corrupt or was "
+                "written without final observations"
+            )
+        episodes.append({"observations": ep.observations, "actions": ep.actions,
+                         "rewards": ep.rewards, "terminations": ep.terminations,
+                         "truncations": ep.truncations})
+    return TrajectoryStore.from_episodes(episodes, dataset_id=dataset_id)
+
+
+def _save_cache(store: TrajectoryStore, path: Path) -> None:
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        return
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, observations=store.observations, actions=store.actions, rewards=store.rewards,
+             terminated=store.terminated, truncated=store.truncated,
+             episode_starts=store.episode_starts)
+    tmp.replace(path)
+
+
+def _load_cache(path: Path, dataset_id: str) -> TrajectoryStore:
+    with np.load(path) as f:
+        return TrajectoryStore(**{k: f[k] for k in f.files}, metadata={"dataset_id": dataset_id})
+
+
+def _atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    tmp.replace(path)
