@@ -17,6 +17,9 @@ from dtbench.domains.keydoor.env import (
 )
 
 N, S, W, E = 0, 1, 2, 3
+# Mechanics tests use roomier rooms and longer phases than the defaults, so that a scripted walk
+# always reaches the key within phase 1 whatever the layout.
+ROOMY = {"room_size": 6, "phase_lengths": (12, 36, 12)}
 
 
 def _cell(obs: np.ndarray, i: int, size: int = 6) -> tuple[int, int]:
@@ -56,7 +59,7 @@ def test_registered_env_passes_checker() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped, skip_render_check=True)
-    assert env.unwrapped.max_episode_length == 60
+    assert env.unwrapped.max_episode_length == 30  # defaults: 4x4 rooms, phases 5/20/5
     assert env.observation_space.shape == (OBS_DIM,)
     env.close()
 
@@ -81,7 +84,7 @@ def test_walls_keep_agent_in_place() -> None:
 
 
 def test_key_pickup_hides_key() -> None:
-    env = KeyToDoorEnv()
+    env = KeyToDoorEnv(**ROOMY)
     obs, info = env.reset(seed=7)
     assert obs[5] == 1.0 and not info["has_key"]
     key = _cell(obs, 6)
@@ -96,7 +99,7 @@ def test_key_pickup_hides_key() -> None:
 
 
 def test_door_with_key_rewards_and_terminates() -> None:
-    env = KeyToDoorEnv()
+    env = KeyToDoorEnv(**ROOMY)
     obs, _ = env.reset(seed=11)
     _run(env, _path(_cell(obs, 3), _cell(obs, 6)))
     _finish_phase(env, N)
@@ -111,7 +114,7 @@ def test_door_with_key_rewards_and_terminates() -> None:
 
 
 def test_door_without_key_gives_nothing() -> None:
-    env = KeyToDoorEnv()
+    env = KeyToDoorEnv(**ROOMY)
     obs, _ = env.reset(seed=11)
     _finish_phase(env, _away(_cell(obs, 3), _cell(obs, 6)))
     assert not env._has_key
@@ -145,7 +148,7 @@ def test_phase_transitions_at_fixed_steps() -> None:
 
 def test_seeding() -> None:
     def rollout(seed: int) -> np.ndarray:
-        env = KeyToDoorEnv()
+        env = KeyToDoorEnv(**ROOMY)
         obs, _ = env.reset(seed=seed)
         acts = np.random.default_rng(0).integers(0, 4, size=env.max_episode_length)
         seq = [obs]
@@ -159,7 +162,7 @@ def test_seeding() -> None:
     np.testing.assert_array_equal(rollout(5), rollout(5))
     layouts = set()
     for seed in range(10):
-        env = KeyToDoorEnv()
+        env = KeyToDoorEnv(**ROOMY)
         env.reset(seed=seed)
         layouts.add((tuple(env._starts), env._key, env._door))
     assert len(layouts) == 10
@@ -171,7 +174,7 @@ def test_phase3_observation_does_not_reveal_key() -> None:
     phase3_actions = list(np.random.default_rng(1).integers(0, 4, size=12))
 
     def episode(take_key: bool) -> tuple[list[np.ndarray], bool, list[float]]:
-        env = KeyToDoorEnv()
+        env = KeyToDoorEnv(**ROOMY)
         obs, _ = env.reset(seed=seed)
         agent, key = _cell(obs, 3), _cell(obs, 6)
         if take_key:
@@ -202,9 +205,10 @@ def test_random_walk_episodes_format() -> None:
     episodes = random_walk_episodes(20, seed=0)
     assert len(episodes) == 20
     space = KeyToDoorEnv().observation_space
+    horizon = KeyToDoorEnv().max_episode_length
     for ep in episodes:
         t = len(ep["actions"])
-        assert 1 <= t <= 60
+        assert 1 <= t <= horizon
         assert ep["observations"].shape == (t + 1, OBS_DIM)
         assert ep["observations"].dtype == np.float32
         assert ep["actions"].dtype == np.int64 and ep["actions"].shape == (t,)
@@ -213,7 +217,7 @@ def test_random_walk_episodes_format() -> None:
             assert ep[key].dtype == np.bool_ and ep[key].shape == (t,)
         assert ep["terminations"][-1] and not ep["terminations"][:-1].any()
         assert not ep["truncations"].any()
-        assert t == 60 or ep["rewards"][-1] == 1.0
+        assert t == horizon or ep["rewards"][-1] == 1.0
         assert all(space.contains(o) for o in ep["observations"])
     again = random_walk_episodes(20, seed=0)
     for a, b in zip(episodes, again, strict=True):
@@ -235,3 +239,17 @@ def test_key_and_door_never_on_start_cells() -> None:
         assert env._key != env._starts[0] and env._door != env._starts[2]
         keys.add(env._key)
     assert len(keys) == 4
+
+
+def test_offsets_point_from_agent_to_visible_object() -> None:
+    env = KeyToDoorEnv(**ROOMY)
+    obs, _ = env.reset(seed=3)
+    agent, key = np.array(_cell(obs, 3)), np.array(_cell(obs, 6))
+    np.testing.assert_allclose(obs[11:13] * 5, key - agent, atol=1e-5)
+    np.testing.assert_array_equal(obs[13:15], 0.0)  # no door in phase 1
+    obs = _finish_phase(env, S)[-1][0]  # phase 2: nothing visible
+    np.testing.assert_array_equal(obs[11:15], 0.0)
+    obs = _finish_phase(env, S)[-1][0]  # phase 3: the door
+    agent, door = np.array(_cell(obs, 3)), np.array(_cell(obs, 9))
+    np.testing.assert_allclose(obs[13:15] * 5, door - agent, atol=1e-5)
+    np.testing.assert_array_equal(obs[11:13], 0.0)

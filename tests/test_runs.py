@@ -30,7 +30,7 @@ def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
     for name in ("config.json", "metrics.csv", "eval.csv", "result.json", "checkpoint.pt"):
         assert (folder / name).exists(), name
     config = json.loads((folder / "config.json").read_text())
-    assert config["settings"]["model"]["context_len"] == 60  # whole episode as context
+    assert config["settings"]["model"]["context_len"] == 30  # whole episode as context
     assert config["dataset"]["episodes"] == 1000 and config["environment"]["versions"]["torch"]
     assert result["targets"][0]["target_return"] == 1.0
     stamp = (folder / "result.json").stat().st_mtime_ns

@@ -51,5 +51,23 @@ def test_sampling_is_seeded_and_covers_all_steps():
     a = WindowSampler(store, 3, 64, 1.0, 100, seed=7).sample()
     b = WindowSampler(store, 3, 64, 1.0, 100, seed=7).sample()
     assert torch.equal(a.states, b.states) and a.actions.dtype == torch.long
-    ends = [WindowSampler(store, 3, 512, 1.0, 100, seed=1).sample().mask.sum(1)]
-    assert set(ends[0].tolist()) == {1, 2, 3}
+    batch = WindowSampler(store, 3, 512, 1.0, 100, seed=1).sample()
+    assert (batch.mask.sum(1) == 3).all()  # windows near an episode start are filled forward
+    first_obs = batch.states[:, 0, 0].tolist()
+    assert set(first_obs) == set(store.observations[[0, 1, 2, 5, 6, 7], 0].tolist())
+
+
+def test_windows_are_filled_forward_but_always_contain_the_drawn_step():
+    store = TrajectoryStore.from_episodes(make_episodes([2, 6, 9]))
+    k = 4
+    sampler = WindowSampler(store, k, 1, 1.0, 100)
+    steps = torch.arange(store.num_steps)
+    ends = sampler.filled_end(steps)
+    for t, end in zip(steps.tolist(), ends.tolist(), strict=True):
+        e = int(store.episode_ids[t])
+        first, last = store.episode_starts[e], store.episode_starts[e + 1] - 1
+        assert t <= end <= last and end - k + 1 <= t  # t is inside its window
+        assert end == max(t, min(first + k - 1, last))  # full unless the episode is short
+    masks = sampler.batch_at(ends).mask.sum(1)
+    expected = np.minimum(store.episode_lengths[store.episode_ids], k)
+    np.testing.assert_array_equal(masks.numpy(), expected)

@@ -66,7 +66,8 @@ def write_dataset(
     if ref_max_score is not None and ref_min_score is not None:
         scores = {"ref_min_score": ref_min_score, "ref_max_score": ref_max_score}
     minari.create_dataset_from_buffers(
-        dataset_id=dataset_id, buffer=buffers, env=env_id, eval_env=env_id, algorithm_name=algorithm_name,
+        dataset_id=dataset_id, buffer=buffers, env=env_id, eval_env=env_id,
+        algorithm_name=algorithm_name,
         author="dtbench", author_email="dtbench@localhost", code_permalink="dtbench",
         description=description, data_format="hdf5", **scores,
     )

@@ -1,10 +1,15 @@
 """K-window batch sampler: index arithmetic over the flat store, no per-sample Python.
 
-Windows are anchored at their last step: an end step t is drawn uniformly over all steps and
-the window is the (up to) K steps of t's episode that end at t. Training contexts therefore look
-exactly like evaluation contexts (the last K steps of history). Windows shorter than K (near an
-episode start) are right-padded: with causal attention real tokens never see the padding, so
-predictions for real tokens cannot depend on it, and no attention row is ever fully masked.
+A step t is drawn uniformly over all steps and its window is the (up to) K steps of t's episode
+that end at t, so training contexts look exactly like evaluation contexts (the last K steps of
+history). One refinement: a window that would start at its episode's first step and hold fewer
+than K steps is pushed forward to end at step `start + K - 1` (or the episode's last step).
+Attention is causal, so the predictions for the steps up to t are unchanged; the window just
+also carries the steps after t instead of padding. Without this, with K >= the episode length
+(Key-to-Door uses the whole episode) windows are half padding on average and step t of an
+episode is trained on with weight (T - t) / T, so the end of the episode, where the door is,
+is almost never seen. Windows that still hold fewer than K steps (short episodes) are
+right-padded: real tokens never see the padding, and no attention row is ever fully masked.
 """
 
 from __future__ import annotations
@@ -55,11 +60,18 @@ class WindowSampler:
         self.rtg = as_tensor(store.returns_to_go / return_scale, torch.float32)
         self.timesteps = as_tensor(np.minimum(store.timesteps, max_ep_len - 1), torch.long)
         self.episode_start = as_tensor(store.episode_starts[store.episode_ids], torch.long)
+        self.episode_last = as_tensor(store.episode_starts[store.episode_ids + 1] - 1, torch.long)
         self.offsets = torch.arange(context_len, device=self.device)
 
     def sample(self) -> Batch:
-        ends = self.rng.integers(0, self.num_steps, size=self.batch_size)
-        return self.batch_at(torch.as_tensor(ends, device=self.device))
+        drawn = torch.as_tensor(self.rng.integers(0, self.num_steps, size=self.batch_size),
+                                device=self.device)
+        return self.batch_at(self.filled_end(drawn))
+
+    def filled_end(self, steps: torch.Tensor) -> torch.Tensor:
+        """End of the fullest window that contains each step and ends at or after it."""
+        first_full_end = self.episode_start[steps] + self.context_len - 1
+        return torch.minimum(torch.maximum(steps, first_full_end), self.episode_last[steps])
 
     def batch_at(self, ends: torch.Tensor) -> Batch:
         """The windows ending at the given flat step indices (deterministic; used by tests)."""

@@ -42,7 +42,9 @@ class TrajectoryStore:
                 )
         starts = np.asarray(self.episode_starts, dtype=np.int64)
         if starts[0] != 0 or starts[-1] != n or np.any(np.diff(starts) <= 0):
-            raise DTBenchError("trajectory store: episode offsets must rise from 0 to the step count")
+            raise DTBenchError(
+                "trajectory store: episode offsets must rise from 0 to the step count"
+            )
         self.episode_starts = starts
         self.rewards = np.asarray(self.rewards, dtype=np.float32)
         lengths = np.diff(starts)
@@ -52,7 +54,9 @@ class TrajectoryStore:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_episodes(cls, episodes: Sequence[dict[str, np.ndarray]], **metadata: Any) -> TrajectoryStore:
+    def from_episodes(
+        cls, episodes: Sequence[dict[str, np.ndarray]], **metadata: Any
+    ) -> TrajectoryStore:
         """Build from Minari-style episode dicts.
 
         Each episode has `observations` with T+1 rows (Minari keeps the final observation)
@@ -88,7 +92,8 @@ class TrajectoryStore:
     def select_episodes(self, episode_indices: np.ndarray) -> TrajectoryStore:
         """A new store holding the given episodes (in the given order)."""
         episode_indices = np.asarray(episode_indices, dtype=np.int64)
-        starts, lengths = self.episode_starts[:-1][episode_indices], self.episode_lengths[episode_indices]
+        starts = self.episode_starts[:-1][episode_indices]
+        lengths = self.episode_lengths[episode_indices]
         rows = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         rows = rows + np.arange(lengths.sum())
         return TrajectoryStore(

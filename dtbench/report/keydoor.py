@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dtbench import registry
+from dtbench.domains.keydoor.env import KeyToDoorEnv
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.runs import collect
 
@@ -39,13 +41,20 @@ def keydoor_table(results_root: Path, profile: str) -> str:
             cells.append(_cell(rows["score_mean"] if not rows.empty else pd.Series(dtype=float)))
         cells += [f"{KEYDOOR_TABLE6[dataset][key]:.1f}" for key, _ in PAPER_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
+    env = KeyToDoorEnv()
+    domain, task = registry.resolve("keydoor")
+    s = domain.settings_for(task, profile)
+    ids = [spec.minari_id for spec in task.datasets.values()]
     caption = (
         f"Key-to-Door success rate (%). Ours: profile `{profile}`, mean ± std over training "
         f"seeds (n), each seed evaluated on {', '.join(map(str, sorted(episodes))) or '?'} "
-        "episodes with the same reset seeds for every method; DT conditioned on target return 1 "
-        "with the whole episode (60 steps) as context, greedy actions. Data: dtbench's own "
-        "Key-to-Door (6x6 rooms, phases 12/36/12 steps) random-walk datasets "
-        "`dtbench/keydoor/random-1k-v0` and `random-10k-v0` made by `make keydoor-data`. "
+        "episodes with the same reset seeds for every method; DT conditioned on target return "
+        f"{', '.join(f'{t:g}' for t in s.eval.target_returns)} (return scale "
+        f"{s.eval.return_scale:g}) with the whole episode ({s.model.context_len} steps) as "
+        f"context, {s.train.steps} training steps of batch {s.train.batch_size}, greedy actions. "
+        f"Data: dtbench's own Key-to-Door ({env.room_size}x{env.room_size} rooms, phases "
+        f"{'/'.join(map(str, env.phase_lengths))} steps) random-walk datasets "
+        f"{', '.join(f'`{i}`' for i in ids)} made by `make keydoor-data`. "
         "Paper columns: Chen et al. 2021, Table 6, on the paper's own (unreleased) Key-to-Door; "
         "not the same environment. Regenerate with `make keydoor`."
     )

@@ -9,7 +9,7 @@ must flow back across the whole distractor phase.
 
 Design choices (and why):
 
-* The observation is symbolic (11 floats) so that a linear encoder suffices and a whole episode
+* The observation is symbolic (15 floats) so that a linear encoder suffices and a whole episode
   fits in a DT context on a CPU. It shows only the current room and never whether the key is
   held: the agent at the door has to remember phase 1, which is the point of the task.
 * The horizon is part of the task. When phase 3's steps run out the episode ends with
@@ -17,9 +17,12 @@ Design choices (and why):
   False; the env therefore needs no ``TimeLimit`` wrapper.
 * All randomness of a layout (three start cells, key, door) is drawn at ``reset``, never during
   ``step``, so two episodes with the same seed share their layout whatever the actions were.
-* Defaults (6x6 rooms, phases of 12/36/12 steps, 60 in all) make a uniformly random policy
+* Defaults (4x4 rooms, phases of 5/20/5 steps, 30 in all) make a uniformly random policy
   succeed about 3% of the time, close to the paper's 3.1% random column: each of the key and
-  door is hit by a random walk with probability ~0.176, and 0.176**2 ~= 0.031.
+  door is hit by a 5-step random walk with probability ~0.18, and 0.18**2 ~= 0.033. They are
+  smaller than the pycolab task's (7x11 rooms, 15/90/15 steps) so that DT, which sees the whole
+  episode as context, trains in minutes on a CPU; the 20-step distractor phase still separates
+  the key from the door.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-ENV_ID = "dtbench/KeyToDoor-v0"
-OBS_DIM = 11  # phase one-hot (3) + agent (2) + key flag/pos (3) + door flag/pos (3)
+ENV_ID = "dtbench/KeyToDoor-v1"
+# phase one-hot (3) + agent (2) + key flag/pos (3) + door flag/pos (3) + key/door offsets (2+2)
+OBS_DIM = 15
 # Actions 0=N, 1=S, 2=W, 3=E as (d_row, d_col); row 0 is the top (north) wall.
 _MOVES: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
@@ -39,10 +43,12 @@ _MOVES: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 class KeyToDoorEnv(gymnasium.Env):
     """Key room -> distractor room -> door room; reward 1.0 at the door only with the key.
 
-    Observation (float32, all in [0, 1]): ``[phase one-hot (3), agent row, agent col,
-    key visible, key row, key col, door visible, door row, door col]``; positions are divided by
-    ``room_size - 1``. Key fields are zero outside phase 1 and after the pickup; door fields are
-    zero outside phase 3. ``info`` holds ``phase`` (1, 2 or 3, the phase of the returned
+    Observation (float32): ``[phase one-hot (3), agent row, agent col, key visible, key row,
+    key col, door visible, door row, door col, key d_row, key d_col, door d_row, door d_col]``.
+    Positions are divided by ``room_size - 1`` (in [0, 1]); the last four are the object's
+    offset from the agent on the same scale (in [-1, 1]), the egocentric view of the pycolab
+    task in two numbers. Key fields are zero outside phase 1 and after the pickup; door fields
+    are zero outside phase 3. ``info`` holds ``phase`` (1, 2 or 3, the phase of the returned
     observation), ``has_key`` and ``success``; it is not part of the observation.
     """
 
@@ -50,8 +56,8 @@ class KeyToDoorEnv(gymnasium.Env):
 
     def __init__(
         self,
-        room_size: int = 6,
-        phase_lengths: tuple[int, int, int] = (12, 36, 12),
+        room_size: int = 4,
+        phase_lengths: tuple[int, int, int] = (5, 20, 5),
         render_mode: str | None = None,
     ) -> None:
         if room_size < 2:
@@ -65,7 +71,9 @@ class KeyToDoorEnv(gymnasium.Env):
         self.room_size = int(room_size)
         self.phase_lengths = tuple(int(x) for x in phase_lengths)
         self.render_mode = render_mode
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(OBS_DIM,), dtype=np.float32)
+        low = np.zeros(OBS_DIM, dtype=np.float32)
+        low[11:] = -1.0  # offsets can be negative
+        self.observation_space = spaces.Box(low, 1.0, shape=(OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(4)
         self._scale = 1.0 / (self.room_size - 1)
         self._starts: list[tuple[int, int]] = [(0, 0)] * 3
@@ -96,10 +104,13 @@ class KeyToDoorEnv(gymnasium.Env):
         obs = [0.0] * OBS_DIM
         obs[self._phase] = 1.0
         obs[3], obs[4] = self._pos[0] * s, self._pos[1] * s
+        row, col = self._pos
         if self._phase == 0 and self._key_present:
             obs[5:8] = (1.0, self._key[0] * s, self._key[1] * s)
+            obs[11:13] = ((self._key[0] - row) * s, (self._key[1] - col) * s)
         elif self._phase == 2:
             obs[8:11] = (1.0, self._door[0] * s, self._door[1] * s)
+            obs[13:15] = ((self._door[0] - row) * s, (self._door[1] - col) * s)
         return np.array(obs, dtype=np.float32)
 
     def _info(self) -> dict[str, Any]:
