@@ -4,11 +4,12 @@ PY ?= .venv/bin/python
 DTBENCH := $(PY) -m dtbench
 PROFILE ?= quick
 SEEDS ?= 0 1 2
+JOBS ?= 2
 SEED_FLAGS := $(foreach s,$(SEEDS),--seed $(s))
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test lint keydoor keydoor-data keydoor-table clean-runs
+.PHONY: help install test lint keydoor keydoor-data keydoor-table bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,20 +27,22 @@ test: ## run the test suite (pytest)
 	$(PY) -m pytest -q
 
 lint: ## ruff
-	.venv/bin/ruff check dtbench baselines tests
+	.venv/bin/ruff check dtbench baselines tests benchmarks
 
 keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
 	$(DTBENCH) data make keydoor
 
 keydoor: keydoor-data ## Key-to-Door: DT and random on 1K and 10K episodes, then the table
-	$(DTBENCH) train keydoor -d random-1k -a random -p $(PROFILE) $(SEED_FLAGS)
-	$(DTBENCH) train keydoor -d random-10k -a random -p $(PROFILE) $(SEED_FLAGS)
-	$(DTBENCH) train keydoor -d random-1k -a dt -p $(PROFILE) $(SEED_FLAGS)
-	$(DTBENCH) train keydoor -d random-10k -a dt -p $(PROFILE) $(SEED_FLAGS)
+	$(DTBENCH) train keydoor -d random-1k -d random-10k -a random -p $(PROFILE) $(SEED_FLAGS)
+	$(DTBENCH) train keydoor -d random-1k -d random-10k -a dt -p $(PROFILE) $(SEED_FLAGS) \
+	  --jobs $(JOBS)
 	$(MAKE) --no-print-directory keydoor-table
 
 keydoor-table: ## rebuild results/keydoor.md from stored runs
 	$(DTBENCH) report keydoor --profile $(PROFILE)
+
+bench-sampler: ## time the K-window sampler at the paper's D4RL batch shape (64 x K=20)
+	$(PY) benchmarks/sampler_speed.py
 
 clean-runs: ## delete results/runs of PROFILE=smoke only (never quick/paper results)
 	rm -rf results/runs/*/*/*/*/*/smoke

@@ -21,7 +21,8 @@ data_app = typer.Typer(no_args_is_help=True, help="Make or inspect datasets.")
 app.add_typer(data_app, name="data")
 
 TaskArg = Annotated[str, typer.Argument(help="domain or domain/task, e.g. keydoor, mujoco/hopper")]
-DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset short name")]
+DatasetOpt = Annotated[list[str], typer.Option("--dataset", "-d",
+                                               help="dataset short name (repeatable)")]
 AlgoOpt = Annotated[str, typer.Option("--algo", "-a", help="registered algorithm")]
 SeedOpt = Annotated[list[int], typer.Option("--seed", "-s", help="seed (repeatable)")]
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | quick | paper")]
@@ -29,6 +30,7 @@ VariantOpt = Annotated[str, typer.Option("--variant", help="reward variant: dens
 SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.steps=100")]
 ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
 
 
 def _overrides(assignments: list[str]) -> dict[str, str]:
@@ -41,37 +43,50 @@ def _overrides(assignments: list[str]) -> dict[str, str]:
     return out
 
 
-def _runs(spec: str, dataset: str, algo: str, seeds: list[int], profile: str, variant: str,
-          assignments: list[str], results: Path, device: str, reevaluate: bool) -> None:
-    from dtbench.runs import RunSpec, run, write_table
+def _runs(spec: str, datasets: list[str], algo: str, seeds: list[int], profile: str,
+          variant: str, assignments: list[str], results: Path, device: str, reevaluate: bool,
+          jobs: int) -> None:
+    from dtbench.runs import RunSpec, run_many, write_table
 
     domain, task = registry.resolve(spec)
-    registry.get_dataset(task, dataset)
-    for seed in seeds or [0]:
-        rs = RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
-        result = run(rs, _overrides(assignments), results, device, sys.stderr.isatty(), reevaluate)
+    for dataset in datasets:
+        registry.get_dataset(task, dataset)
+    registry.get_algo(algo)
+    specs = [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
+             for dataset in datasets for seed in seeds or [0]]
+
+    def show(rs: RunSpec, result: dict) -> None:
         for t in result["targets"]:
             target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
-            typer.echo(f"{domain.name}/{task.name} {dataset} {variant} {algo} seed={seed}{target}: "
-                       f"{result['score_label']} {t['score_mean']:.1f} "
+            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {algo} seed={rs.seed}"
+                       f"{target}: {result['score_label']} {t['score_mean']:.1f} "
                        f"(return {t['return_mean']:.2f}, {t['episodes']} episodes)")
-    typer.echo(f"table: {write_table(results)}")
+
+    try:
+        run_many(specs, _overrides(assignments), results, device, sys.stderr.isatty(),
+                 reevaluate, jobs, on_result=show)
+    finally:
+        typer.echo(f"table: {write_table(results)}")
 
 
 @app.command()
 def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
-          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
+          jobs: JobsOpt = 1) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted)."""
-    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, False)
+    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, False,
+          jobs)
 
 
 @app.command("eval")
 def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
-          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
+          jobs: JobsOpt = 1) -> None:
     """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
-    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, True)
+    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, True,
+          jobs)
 
 
 @app.command("list")

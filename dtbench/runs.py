@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -140,6 +143,52 @@ def run(
     }
     _atomic_json(result_path, result)
     return result
+
+
+def run_many(
+    specs: list[RunSpec],
+    overrides: dict[str, Any] | None = None,
+    results_root: Path = DEFAULT_RESULTS_DIR,
+    device: str = "auto",
+    progress: bool = True,
+    reevaluate: bool = False,
+    jobs: int = 1,
+    on_result: Callable[[RunSpec, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run several runs, `jobs` at a time in worker processes (in order when jobs == 1).
+
+    Small models use CPU threads poorly, so two 1-thread runs side by side finish about twice
+    as fast as two 2-thread runs in a row on a 2-core machine; each worker gets
+    cores // jobs threads. A failing run does not stop the others: every run that can finish
+    writes its result, then the first error is raised.
+    """
+    if jobs <= 1 or len(specs) <= 1:
+        results = []
+        for spec in specs:
+            results.append(run(spec, overrides, results_root, device, progress, reevaluate))
+            if on_result is not None:
+                on_result(spec, results[-1])
+        return results
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=torch.set_num_threads, initargs=(threads,))
+    with pool:
+        futures = {pool.submit(run, spec, overrides, results_root, device, False, reevaluate):
+                   spec for spec in specs}
+        done: dict[RunSpec, dict[str, Any]] = {}
+        errors: list[BaseException] = []
+        for future in as_completed(futures):
+            try:
+                done[futures[future]] = future.result()
+            except Exception as exc:  # keep the other runs going; raise once they are done
+                errors.append(exc)
+                continue
+            if on_result is not None:
+                on_result(futures[future], done[futures[future]])
+    if errors:
+        raise errors[0]
+    return [done[spec] for spec in specs]
 
 
 def load_dataset(domain: registry.Domain, task: registry.Task,

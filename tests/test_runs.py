@@ -14,7 +14,7 @@ from dtbench.domains.keydoor.env import random_walk_episodes
 from dtbench.errors import DTBenchError
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
-from dtbench.runs import RunSpec, collect, run, write_table
+from dtbench.runs import RunSpec, collect, run, run_many, write_table
 from dtbench.training import train_dt
 
 
@@ -39,6 +39,20 @@ def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
     run(RunSpec("keydoor", "keydoor", "random-1k", "random", 0, "smoke"), results_root=tmp_path)
     table = collect(tmp_path)
     assert set(table["algo"]) == {"dt", "random"} and write_table(tmp_path).exists()
+
+
+def test_parallel_runs_finish_what_they_can_then_raise_the_first_error(keydoor_1k, tmp_path):
+    good = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
+    missing = RunSpec("keydoor", "keydoor", "random-10k", "dt", seed=0, profile="smoke")
+    seen = []
+    with pytest.raises(DTBenchError, match="random-10k-v1 is missing"):
+        run_many([missing, good], results_root=tmp_path, jobs=2,
+                 on_result=lambda spec, result: seen.append(spec))
+    assert seen == [good] and (good.folder(tmp_path) / "result.json").exists()
+    assert not (missing.folder(tmp_path) / "result.json").exists()
+    # the finished run is served from its folder the second time, in one process
+    again = run_many([good], results_root=tmp_path, jobs=2)
+    assert again[0] == json.loads((good.folder(tmp_path) / "result.json").read_text())
 
 
 def test_missing_dataset_and_bad_names_are_clear_errors(tmp_path):
