@@ -32,10 +32,9 @@ lint: ## ruff
 keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
 	$(DTBENCH) data make keydoor
 
-keydoor: keydoor-data ## Key-to-Door: DT and random on 1K and 10K episodes, then the table
-	$(DTBENCH) train keydoor -d random-1k -d random-10k -a random -p $(PROFILE) $(SEED_FLAGS)
-	$(DTBENCH) train keydoor -d random-1k -d random-10k -a dt -p $(PROFILE) $(SEED_FLAGS) \
-	  --jobs $(JOBS)
+keydoor: keydoor-data ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes, then the table
+	$(DTBENCH) train keydoor -d random-1k -d random-10k -a dt -a cql -a bc -a bc10 -a random \
+	  -p $(PROFILE) $(SEED_FLAGS) --jobs $(JOBS)
 	$(MAKE) --no-print-directory keydoor-table
 
 keydoor-table: ## rebuild results/keydoor.md from stored runs

@@ -23,7 +23,8 @@ app.add_typer(data_app, name="data")
 TaskArg = Annotated[str, typer.Argument(help="domain or domain/task, e.g. keydoor, mujoco/hopper")]
 DatasetOpt = Annotated[list[str], typer.Option("--dataset", "-d",
                                                help="dataset short name (repeatable)")]
-AlgoOpt = Annotated[str, typer.Option("--algo", "-a", help="registered algorithm")]
+AlgoOpt = Annotated[list[str], typer.Option("--algo", "-a",
+                                            help="registered algorithm (repeatable)")]
 SeedOpt = Annotated[list[int], typer.Option("--seed", "-s", help="seed (repeatable)")]
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | quick | paper")]
 VariantOpt = Annotated[str, typer.Option("--variant", help="reward variant: dense | delayed")]
@@ -43,7 +44,7 @@ def _overrides(assignments: list[str]) -> dict[str, str]:
     return out
 
 
-def _runs(spec: str, datasets: list[str], algo: str, seeds: list[int], profile: str,
+def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], profile: str,
           variant: str, assignments: list[str], results: Path, device: str, reevaluate: bool,
           jobs: int) -> None:
     from dtbench.runs import RunSpec, run_many, write_table
@@ -51,14 +52,15 @@ def _runs(spec: str, datasets: list[str], algo: str, seeds: list[int], profile: 
     domain, task = registry.resolve(spec)
     for dataset in datasets:
         registry.get_dataset(task, dataset)
-    registry.get_algo(algo)
+    for algo in algos:
+        registry.get_algo(algo)
     specs = [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
-             for dataset in datasets for seed in seeds or [0]]
+             for algo in algos for dataset in datasets for seed in seeds or [0]]
 
     def show(rs: RunSpec, result: dict) -> None:
         for t in result["targets"]:
             target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
-            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {algo} seed={rs.seed}"
+            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {rs.algo} seed={rs.seed}"
                        f"{target}: {result['score_label']} {t['score_mean']:.1f} "
                        f"(return {t['return_mean']:.2f}, {t['episodes']} episodes)")
 
@@ -70,23 +72,23 @@ def _runs(spec: str, datasets: list[str], algo: str, seeds: list[int], profile: 
 
 
 @app.command()
-def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
+def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted)."""
-    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, False,
-          jobs)
+    _runs(spec, dataset, algo or ["dt"], seed or [], profile, variant, set or [], results, device,
+          False, jobs)
 
 
 @app.command("eval")
-def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = "dt", seed: SeedOpt = None,
+def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
     """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
-    _runs(spec, dataset, algo, seed or [], profile, variant, set or [], results, device, True,
-          jobs)
+    _runs(spec, dataset, algo or ["dt"], seed or [], profile, variant, set or [], results, device,
+          True, jobs)
 
 
 @app.command("list")

@@ -60,22 +60,39 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class BaselineConfig:
+    """d3rlpy baselines (CQL, BC, %BC): what dtbench sets; the rest are d3rlpy's defaults."""
+
+    steps: int = 100_000  # gradient steps (d3rlpy `n_steps`)
+    batch_size: int = 256  # transitions per step
+    hidden_units: tuple[int, ...] = (256, 256)  # MLP encoder widths for vector observations
+    gamma: float = 0.99  # discount (CQL)
+    lr: float = 1e-4  # BC learning rate; CQL's critic (and discrete Q) learning rate
+    actor_lr: float = 1e-4  # continuous CQL actor learning rate
+    cql_alpha: float = 5.0  # conservative weight (continuous) / alpha (discrete CQL)
+    log_every: int = 1_000  # steps between rows of metrics.csv
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs besides the data: one per (domain, profile)."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
     def override(self, assignments: dict[str, Any]) -> Settings:
         """Apply dotted overrides such as {"train.steps": 10, "model.context_len": 5}."""
-        parts = {"model": self.model, "train": self.train, "eval": self.eval}
+        parts = {"model": self.model, "train": self.train, "eval": self.eval,
+                 "baseline": self.baseline}
         for key, value in assignments.items():
             section, _, name = key.partition(".")
             known = {f.name for f in dataclasses.fields(parts[section])} if section in parts else ()
             if name not in known:
                 raise DTBenchError(
-                    f"unknown setting {key!r}; use section.field with section in model/train/eval"
+                    f"unknown setting {key!r}; use section.field with section in "
+                    "model/train/eval/baseline"
                 )
             current = getattr(parts[section], name)
             parts[section] = dataclasses.replace(parts[section], **{name: _coerce(value, current)})
@@ -92,7 +109,8 @@ def _coerce(value: Any, like: Any) -> Any:
     if isinstance(like, bool):
         return value.lower() in ("1", "true", "yes")
     if isinstance(like, tuple):
-        return tuple(float(v) for v in value.split(",")) if value else ()
+        kind = type(like[0]) if like else float
+        return tuple(kind(float(v)) for v in value.split(",")) if value else ()
     if isinstance(like, (int, float)):
         return type(like)(float(value)) if isinstance(like, int) else float(value)
     return value

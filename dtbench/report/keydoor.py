@@ -12,7 +12,9 @@ from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.runs import collect
 
 DATASET_LABELS = {"random-1k": "1K random trajectories", "random-10k": "10K random trajectories"}
-OUR_ALGOS = ("dt", "random")  # baselines (cql, bc, %bc) join with issue #3
+# (registered algorithm, column label); %BC is BC on the top 10% of timesteps by return.
+OUR_ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
+             ("random", "Random"))
 PAPER_COLUMNS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("pbc", "%BC"), ("random", "Random"))
 
 
@@ -28,13 +30,13 @@ def keydoor_table(results_root: Path, profile: str) -> str:
     if not runs.empty:
         runs = runs[(runs["domain"] == "keydoor") & (runs["profile"] == profile)
                     & (runs["variant"] == "dense")]
-    ours = [f"{a.upper() if a == 'dt' else a.capitalize()} (ours)" for a in OUR_ALGOS]
+    ours = [f"{label} (ours)" for _, label in OUR_ALGOS]
     header = ["Dataset", *ours, *(f"{label} (paper)" for _, label in PAPER_COLUMNS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     episodes = set()
     for dataset, label in DATASET_LABELS.items():
         cells = [label]
-        for algo in OUR_ALGOS:
+        for algo, _ in OUR_ALGOS:
             rows = runs[(runs["dataset"] == dataset) & (runs["algo"] == algo)] if not runs.empty \
                 else runs
             episodes.update(rows["episodes"].tolist() if not rows.empty else [])
@@ -52,6 +54,10 @@ def keydoor_table(results_root: Path, profile: str) -> str:
         f"{', '.join(f'{t:g}' for t in s.eval.target_returns)} (return scale "
         f"{s.eval.return_scale:g}) with the whole episode ({s.model.context_len} steps) as "
         f"context, {s.train.steps} training steps of batch {s.train.batch_size}, greedy actions. "
+        f"CQL (DiscreteCQL), BC and %BC from d3rlpy {_d3rlpy_version()}: {s.baseline.steps} "
+        f"steps of batch {s.baseline.batch_size}, MLP {list(s.baseline.hidden_units)}, greedy; "
+        "%BC is BC on the top 10% of timesteps by episode return (with ~3% successful "
+        "episodes, that is every success plus the first failures in dataset order). "
         f"Data: dtbench's own Key-to-Door ({env.room_size}x{env.room_size} rooms, phases "
         f"{'/'.join(map(str, env.phase_lengths))} steps) random-walk datasets "
         f"{', '.join(f'`{i}`' for i in ids)} made by `make keydoor-data`. "
@@ -61,6 +67,12 @@ def keydoor_table(results_root: Path, profile: str) -> str:
     if runs.empty:
         caption += " No runs stored yet: `make keydoor` fills this table."
     return caption + "\n\n" + "\n".join(lines) + "\n"
+
+
+def _d3rlpy_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("d3rlpy")
 
 
 def write_keydoor_table(results_root: Path, profile: str) -> Path:

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from dtbench.config import EvalConfig, ModelConfig, Settings, TrainConfig
+from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
 from dtbench.domains.keydoor.env import ENV_ID, KeyToDoorEnv, random_walk_episodes
 from dtbench.registry import DatasetSpec, Domain, Task, register_domain
@@ -52,6 +52,7 @@ PAPER = Settings(
     train=TrainConfig(steps=100_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
                       warmup_steps=10_000, grad_clip=0.25, checkpoint_every=5_000),
     eval=EvalConfig(episodes=100, target_returns=(1.0,), return_scale=0.1, greedy=True),
+    baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
 )
 # quick: a 1-layer, 32-wide DT, ~3x faster per step than 2 layers x 64 on this CPU, trained
 # until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
@@ -62,6 +63,7 @@ QUICK = dataclasses.replace(
     train=dataclasses.replace(PAPER.train, steps=8_000, batch_size=64, lr=1e-3, warmup_steps=100,
                               checkpoint_every=1_000, log_every=100),
     eval=dataclasses.replace(PAPER.eval, episodes=500),
+    baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
 )
 SMOKE = dataclasses.replace(
     PAPER,
@@ -69,6 +71,8 @@ SMOKE = dataclasses.replace(
     train=dataclasses.replace(PAPER.train, steps=4, batch_size=4, lr=1e-3, warmup_steps=1,
                               checkpoint_every=2, log_every=1),
     eval=dataclasses.replace(PAPER.eval, episodes=4),
+    baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
+                                 log_every=2),
 )
 
 register_domain(Domain(

@@ -1,0 +1,68 @@
+"""The paper's baselines: CQL (strongest TD method), BC and %BC, plus the random policy.
+
+Hyperparameters are d3rlpy's defaults except what `BaselineConfig` sets (batch, learning
+rates, discount, CQL weight, MLP widths), so each profile can scale them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baselines.d3rlpy_adapter import d3rlpy  # imported there with its gym notice silenced
+from baselines.registry import register_d3rlpy
+from dtbench.config import BaselineConfig
+from dtbench.policies import RandomPolicy
+from dtbench.registry import Algo, register_algo
+from dtbench.runs import RunContext
+
+PERCENT_BC = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
+
+
+def cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.CQLConfig:
+    enc = parts["encoder_factory"]
+    return d3rlpy.algos.CQLConfig(
+        batch_size=cfg.batch_size, gamma=cfg.gamma, actor_learning_rate=cfg.actor_lr,
+        critic_learning_rate=cfg.lr, conservative_weight=cfg.cql_alpha,
+        actor_encoder_factory=enc, critic_encoder_factory=enc,
+        observation_scaler=parts["observation_scaler"],
+    )
+
+
+def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteCQLConfig:
+    return d3rlpy.algos.DiscreteCQLConfig(
+        batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.lr, alpha=cfg.cql_alpha,
+        encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
+    )
+
+
+def bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.BCConfig:
+    return d3rlpy.algos.BCConfig(
+        batch_size=cfg.batch_size, learning_rate=cfg.lr,
+        encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
+    )
+
+
+def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteBCConfig:
+    return d3rlpy.algos.DiscreteBCConfig(
+        batch_size=cfg.batch_size, learning_rate=cfg.lr,
+        encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
+    )
+
+
+def _random(ctx: RunContext) -> RandomPolicy:
+    env = ctx.make_env()
+    space = env.action_space
+    env.close()
+    return RandomPolicy(space, seed=ctx.spec.seed)
+
+
+register_algo(Algo(name="random", action_kinds=("continuous", "discrete"), train=_random,
+                   description="uniform random policy (no training)"))
+register_d3rlpy("cql", continuous=cql, discrete=discrete_cql,
+                description="conservative Q-learning (d3rlpy CQL / DiscreteCQL)")
+register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,
+                description="behaviour cloning on all data (d3rlpy BC / DiscreteBC)")
+for pct in PERCENT_BC:
+    register_d3rlpy(f"bc{pct}", continuous=bc, discrete=discrete_bc, top=pct / 100,
+                    description=f"%BC: behaviour cloning on the top {pct}% of timesteps by "
+                                "episode return")

@@ -1,0 +1,148 @@
+"""The bridge to d3rlpy: a dtbench store becomes an `MDPDataset`, a trained d3rlpy algorithm
+becomes a batched policy the shared evaluator can step.
+
+Why each choice:
+* `terminals` are the store's `terminated` flags and `timeouts` mark every other episode end
+  (truncated, or a data-collection boundary), so d3rlpy bootstraps exactly where the MDP goes
+  on. d3rlpy drops the last transition of a non-terminated episode (its next observation is
+  not stored); nothing is shifted: observation t is the one action t was taken in.
+* Losses and timings go to the run's `metrics.csv`, one row per `log_every` steps; d3rlpy's own
+  logger is the no-op one, so no `d3rlpy_logs/` folder ever appears.
+* `import d3rlpy` imports the old `gym`, which prints a deprecation notice; that one import's
+  stderr is swallowed, and d3rlpy's structlog messages below warning level are dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import structlog
+
+from dtbench.config import BaselineConfig
+from dtbench.data.store import TrajectoryStore
+from dtbench.errors import DTBenchError
+from dtbench.runs import RunContext
+
+with contextlib.redirect_stderr(io.StringIO()):
+    import d3rlpy
+
+# d3rlpy reports through structlog at info level (dataset signatures, ...); keep warnings only.
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+METRICS = "metrics.csv"
+
+# A config factory turns dtbench's baseline settings and the domain's encoder/scaler choices
+# into a d3rlpy algorithm config (e.g. `d3rlpy.algos.CQLConfig`).
+ConfigFactory = Callable[[BaselineConfig, dict[str, Any]], Any]
+
+
+def to_mdp_dataset(
+    store: TrajectoryStore, n_actions: int | None = None
+) -> d3rlpy.dataset.MDPDataset:
+    """The store as a d3rlpy `MDPDataset` (same steps, same episode boundaries)."""
+    last = np.zeros(store.num_steps, dtype=bool)
+    last[store.episode_starts[1:] - 1] = True
+    if np.any(store.terminated & ~last):
+        raise DTBenchError("dataset has `terminated` inside an episode; it is corrupt")
+    terminals = (store.terminated & last).astype(np.float32)
+    timeouts = (last & ~store.terminated).astype(np.float32)
+    kwargs: dict[str, Any] = {}
+    if store.discrete:
+        kwargs = {"action_space": d3rlpy.ActionSpace.DISCRETE, "action_size": n_actions}
+    else:
+        kwargs = {"action_space": d3rlpy.ActionSpace.CONTINUOUS}
+    actions = store.actions if not store.discrete else store.actions.reshape(-1, 1)
+    return d3rlpy.dataset.MDPDataset(
+        observations=store.observations, actions=actions, rewards=store.rewards,
+        terminals=terminals, timeouts=timeouts, **kwargs,
+    )
+
+
+def components(ctx: RunContext) -> dict[str, Any]:
+    """Encoder and observation scaler for the domain: MLP + standardisation for vector states,
+    d3rlpy's Nature-DQN pixel encoder + /255 for uint8 frames."""
+    hidden = list(ctx.settings.baseline.hidden_units)
+    if ctx.store.observations.dtype == np.uint8:
+        return {"encoder_factory": d3rlpy.models.PixelEncoderFactory(),
+                "observation_scaler": d3rlpy.preprocessing.PixelObservationScaler()}
+    return {"encoder_factory": d3rlpy.models.VectorEncoderFactory(hidden_units=hidden),
+            "observation_scaler": d3rlpy.preprocessing.StandardObservationScaler()}
+
+
+class D3rlpyPolicy:
+    """A trained d3rlpy algorithm stepped by the shared evaluator (one call for all episodes)."""
+
+    def __init__(self, algo: Any) -> None:
+        self.algo = algo
+
+    def reset(self, n_episodes: int, target_return: float | None) -> None:
+        pass
+
+    def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
+        actions = np.zeros((len(obs), *self._shape(obs)), dtype=self._dtype)
+        if live.any():
+            actions[live] = self.algo.predict(obs[live])
+        return actions
+
+    def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
+        pass
+
+    @property
+    def _dtype(self) -> type:
+        return np.float32 if self.algo.action_size and self._continuous else np.int64
+
+    @property
+    def _continuous(self) -> bool:
+        return self.algo.get_action_type() == d3rlpy.ActionSpace.CONTINUOUS
+
+    def _shape(self, obs: np.ndarray) -> tuple[int, ...]:
+        return (self.algo.action_size,) if self._continuous else ()
+
+
+def train_d3rlpy(ctx: RunContext, make_config: ConfigFactory,
+                 store: TrajectoryStore | None = None) -> D3rlpyPolicy:
+    """Fit the d3rlpy algorithm `make_config` builds on `store` (default: the run's data)."""
+    store = ctx.store if store is None else store
+    cfg = ctx.settings.baseline
+    env = ctx.make_env()
+    n_actions = int(env.action_space.n) if store.discrete else None
+    env.close()
+    d3rlpy.seed(ctx.spec.seed)
+    dataset = to_mdp_dataset(store, n_actions)
+    config = make_config(cfg, components(ctx))
+    device = "cuda:0" if ctx.device.type == "cuda" else "cpu:0"
+    algo = config.create(device=device)
+    fitter = algo.fitter(
+        dataset,
+        n_steps=cfg.steps,
+        n_steps_per_epoch=min(cfg.log_every, cfg.steps),
+        logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
+        show_progress=ctx.progress,
+        save_interval=10**9,
+    )
+    t0, rows = time.perf_counter(), []
+    with contextlib.redirect_stdout(io.StringIO()):  # d3rlpy prints its config when it starts
+        for epoch, metrics in fitter:
+            rows.append({"step": min(epoch * cfg.log_every, cfg.steps),
+                         "seconds": round(time.perf_counter() - t0, 3), **metrics})
+            _write_metrics(ctx.run_dir / METRICS, rows)
+    return D3rlpyPolicy(algo)
+
+
+def _write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rewrite metrics.csv (small: one row per `log_every` steps) atomically."""
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)

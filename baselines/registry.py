@@ -1,0 +1,38 @@
+"""One registration per baseline: `register_d3rlpy(name, continuous=..., discrete=...)`.
+
+A baseline is an `Algo` in dtbench's registry (name, action kinds, train function), so the CLI,
+the suite, the evaluator and the results store treat it exactly like DT.
+"""
+
+from __future__ import annotations
+
+from baselines.d3rlpy_adapter import ConfigFactory, train_d3rlpy
+from dtbench.data.transforms import top_fraction
+from dtbench.registry import Algo, register_algo
+from dtbench.runs import RunContext
+
+
+def register_d3rlpy(
+    name: str,
+    continuous: ConfigFactory | None = None,
+    discrete: ConfigFactory | None = None,
+    top: float | None = None,
+    description: str = "",
+) -> Algo:
+    """Register a d3rlpy algorithm under `name`.
+
+    `continuous` / `discrete` build the d3rlpy config for each action kind from
+    (BaselineConfig, {"encoder_factory", "observation_scaler"}); the kinds given are the kinds
+    supported. `top` trains on the top fraction of timesteps by episode return (the paper's %BC).
+    """
+    factories = {"continuous": continuous, "discrete": discrete}
+    kinds = tuple(kind for kind, factory in factories.items() if factory is not None)
+    if not kinds:
+        raise ValueError(f"baseline {name!r}: give a continuous and/or a discrete config factory")
+
+    def train(ctx: RunContext):  # noqa: ANN202 - a D3rlpyPolicy
+        store = top_fraction(ctx.store, top) if top is not None else ctx.store
+        return train_d3rlpy(ctx, factories[ctx.domain.action_kind], store)
+
+    return register_algo(Algo(name=name, action_kinds=kinds, train=train,
+                              description=description))
