@@ -30,7 +30,8 @@ def cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.CQLConfig:
 
 def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteCQLConfig:
     return d3rlpy.algos.DiscreteCQLConfig(
-        batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.lr, alpha=cfg.cql_alpha,
+        batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.lr,
+        alpha=cfg.discrete_cql_alpha,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )
 

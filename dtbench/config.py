@@ -69,7 +69,8 @@ class BaselineConfig:
     gamma: float = 0.99  # discount (CQL)
     lr: float = 1e-4  # BC learning rate; CQL's critic (and discrete Q) learning rate
     actor_lr: float = 1e-4  # continuous CQL actor learning rate
-    cql_alpha: float = 5.0  # conservative weight (continuous) / alpha (discrete CQL)
+    cql_alpha: float = 5.0  # continuous CQL conservative weight (d3rlpy default)
+    discrete_cql_alpha: float = 1.0  # discrete CQL alpha (d3rlpy default)
     log_every: int = 1_000  # steps between rows of metrics.csv
 
 
