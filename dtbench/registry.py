@@ -20,6 +20,7 @@ from dtbench.errors import DTBenchError, unknown
 if TYPE_CHECKING:
     import gymnasium as gym
 
+    from dtbench.data.store import TrajectoryStore
     from dtbench.evaluation import BatchPolicy
     from dtbench.runs import RunContext
 
@@ -31,9 +32,12 @@ class DatasetSpec:
     """One offline dataset of a task."""
 
     name: str  # short name used on the command line, e.g. "random-1k"
-    minari_id: str  # where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v0"
+    minari_id: str  # where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v1"
     make: Callable[[], None] | None = None  # generates it locally (None: download only)
     how_to_get: str = ""  # one line telling the user how to obtain it when missing
+    load: Callable[[str], TrajectoryStore] | None = None  # other format (e.g. D4RL HDF5);
+    # called with how_to_get; None: read `minari_id` from the Minari store
+    source: str = "dtbench-generated"  # where the data comes from, shown in tables
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def run(
         "spec": dataclasses.asdict(spec),
         "settings": settings.to_dict(),
         "overrides": overrides or {},
-        "dataset": {"id": dataset.minari_id, **store.summary(),
+        "dataset": {"id": dataset.minari_id, "source": dataset.source, **store.summary(),
                     "provenance": minari_io.provenance(dataset.minari_id)},
         "environment": environment_info(torch_device),
     }
@@ -197,6 +197,8 @@ def load_dataset(domain: registry.Domain, task: registry.Task,
     how = dataset.how_to_get or (
         f"make it with `dtbench data make {domain.name}/{task.name} --dataset {dataset.name}`"
     )
+    if dataset.load is not None:
+        return dataset.load(how)
     if dataset.make is not None and not minari_io.is_complete(dataset.minari_id):
         raise DTBenchError(f"dataset {dataset.minari_id} is missing under "
                            f"{minari_io.minari_root()}; {how}")

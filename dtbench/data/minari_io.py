@@ -99,12 +99,20 @@ def provenance(dataset_id: str) -> dict[str, Any]:
 def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> TrajectoryStore:
     import minari
 
-    minari_root()
+    root = minari_root()
+    hint = how_to_get or "download it with minari or make it locally"
+    if not (dataset_dir(dataset_id) / "data").is_dir():
+        if not download:
+            raise DTBenchError(f"dataset {dataset_id} not found under {root}; {hint}")
+        try:
+            minari.download_dataset(dataset_id)
+        except Exception as exc:  # noqa: BLE001 - network and hub errors come in many types
+            raise DTBenchError(f"dataset {dataset_id} is not under {root} and downloading it "
+                               f"failed ({type(exc).__name__}); {hint}") from exc
     try:
-        dataset = minari.load_dataset(dataset_id, download=download)
+        dataset = minari.load_dataset(dataset_id)
     except FileNotFoundError as exc:
-        hint = how_to_get or "download it with minari or make it locally"
-        raise DTBenchError(f"dataset {dataset_id} not found under {minari_root()}; {hint}") from exc
+        raise DTBenchError(f"dataset {dataset_id} not found under {root}; {hint}") from exc
     except Exception as exc:  # noqa: BLE001 - h5py/minari raise many types for a broken file
         raise DTBenchError(f"dataset {dataset_id} could not be read ({type(exc).__name__}: "
                            f"{exc}); delete {dataset_dir(dataset_id)} and make it again") from exc

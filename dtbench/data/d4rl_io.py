@@ -1,0 +1,76 @@
+"""Read D4RL HDF5 files (e.g. `hopper_medium-v2.hdf5`) with h5py, without d4rl or mujoco-py.
+
+The layout D4RL's gym-mujoco files share: flat arrays `observations` (N, obs), `actions`
+(N, act), `rewards` (N,), `terminals` (N,) and `timeouts` (N,), plus `next_observations` in the
+v2 files. Episodes end where `terminals` (the MDP ended) or `timeouts` (the 1000-step limit)
+is set; steps after the last end form a final, truncated episode. Observation t is the one
+action t was taken in, so nothing is shifted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dtbench.data.store import TrajectoryStore
+from dtbench.errors import DTBenchError
+
+REQUIRED = ("observations", "actions", "rewards", "terminals")
+
+
+def read_d4rl(path: Path, how_to_get: str = "") -> TrajectoryStore:
+    """One D4RL HDF5 file as a TrajectoryStore (terminated vs truncated kept apart)."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise DTBenchError(f"D4RL file {path} not found; {how_to_get or 'download it first'}")
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in REQUIRED if k not in f]
+            if missing:
+                raise DTBenchError(f"{path} is not a D4RL dataset: no {', '.join(missing)}; "
+                                   "delete it and download it again")
+            arrays = {k: f[k][()] for k in (*REQUIRED, "timeouts") if k in f}
+    except OSError as exc:
+        raise DTBenchError(f"{path} could not be read as HDF5 ({exc}); delete it and download "
+                           "it again") from exc
+    n = len(arrays["rewards"])
+    if any(len(a) != n for a in arrays.values()):
+        lengths = {k: len(a) for k, a in arrays.items()}
+        raise DTBenchError(f"{path}: arrays of different lengths {lengths}; the file is corrupt")
+    terminals = arrays["terminals"].astype(bool).reshape(n)
+    timeouts = arrays.get("timeouts", np.zeros(n)).astype(bool).reshape(n)
+    ends = terminals | timeouts
+    ends[-1] = True  # steps after the last marked end still form a (truncated) episode
+    starts = np.concatenate([[0], np.flatnonzero(ends) + 1])
+    return TrajectoryStore(
+        observations=arrays["observations"].astype(np.float32),
+        actions=arrays["actions"].astype(np.float32),
+        rewards=arrays["rewards"].astype(np.float32).reshape(n),
+        terminated=terminals,
+        truncated=ends & ~terminals,
+        episode_starts=starts.astype(np.int64),
+        metadata={"source": str(path)},
+    )
+
+
+def read_d4rl_files(paths: Sequence[Path], how_to_get: str = "") -> TrajectoryStore:
+    """Several D4RL files as one store (`medium-expert` = medium + expert, in that order)."""
+    stores = [read_d4rl(p, how_to_get) for p in paths]
+    if len(stores) == 1:
+        return stores[0]
+    offsets = np.cumsum([0] + [s.num_steps for s in stores[:-1]])
+    return TrajectoryStore(
+        observations=np.concatenate([s.observations for s in stores]),
+        actions=np.concatenate([s.actions for s in stores]),
+        rewards=np.concatenate([s.rewards for s in stores]),
+        terminated=np.concatenate([s.terminated for s in stores]),
+        truncated=np.concatenate([s.truncated for s in stores]),
+        episode_starts=np.concatenate(
+            [[0]] + [s.episode_starts[1:] + o for s, o in zip(stores, offsets, strict=True)]
+        ).astype(np.int64),
+        metadata={"source": [str(p) for p in paths]},
+    )

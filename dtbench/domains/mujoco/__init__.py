@@ -1,0 +1,126 @@
+"""MuJoCo domain (paper Table 2): Hopper, HalfCheetah, Walker2d with D4RL-style datasets.
+
+Two routes to real data, each a dataset name of its own so every result says which data made
+it: `d4rl-<name>` reads D4RL v2 HDF5 files from `data/d4rl/` with h5py (no d4rl, no
+mujoco-py; `medium-expert` = medium + expert), and `minari-<name>` reads Minari's
+`mujoco/<task>/<name>-v0` from the Minari store (downloading it when the network allows).
+Scores are normalised with D4RL's reference random and expert returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
+from dtbench.data import minari_io
+from dtbench.data.d4rl_io import read_d4rl_files
+from dtbench.data.store import TrajectoryStore
+from dtbench.registry import DatasetSpec, Domain, Task, register_domain
+from dtbench.runtime import PROJECT_ROOT
+
+D4RL_URL = "http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2"
+DATASETS = ("medium", "medium-replay", "medium-expert", "expert", "random")
+
+# D4RL's reference returns (d4rl/infos.py; v2 reuses the -random-v0 values): (random, expert).
+REF_SCORES = {
+    "hopper": (-20.272305, 3234.3),
+    "halfcheetah": (-280.178953, 12135.0),
+    "walker2d": (1.629008, 4592.3),
+}
+ENV_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
+# The official code evaluates two target returns per task (paper Table 9 lists the first).
+TARGETS = {"hopper": (3600.0, 1800.0), "halfcheetah": (12000.0, 6000.0),
+           "walker2d": (5000.0, 2500.0)}
+
+
+def normalize(task: str, returns: np.ndarray) -> np.ndarray:
+    """D4RL normalised score: 100 * (return - random) / (expert - random)."""
+    low, high = REF_SCORES[task]
+    return 100.0 * (np.asarray(returns, dtype=np.float64) - low) / (high - low)
+
+
+def d4rl_dir() -> Path:
+    """Where D4RL HDF5 files are looked for: $DTBENCH_D4RL_DIR, by default data/d4rl/."""
+    return Path(os.environ.get("DTBENCH_D4RL_DIR", PROJECT_ROOT / "data" / "d4rl"))
+
+
+def d4rl_files(task: str, dataset: str) -> list[Path]:
+    """D4RL v2 file names (`hopper_medium-v2.hdf5`); medium-expert is two files."""
+    parts = ("medium", "expert") if dataset == "medium-expert" else (dataset,)
+    return [d4rl_dir() / f"{task}_{part}-v2.hdf5" for part in parts]
+
+
+def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
+    names = [f.name for f in d4rl_files(task, dataset)]
+    how = ("download " + " and ".join(f"{D4RL_URL}/{n}" for n in names)
+           + " into data/d4rl/ (or $DTBENCH_D4RL_DIR)")
+
+    def load(how_to_get: str) -> TrajectoryStore:
+        return read_d4rl_files(d4rl_files(task, dataset), how_to_get)
+
+    return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
+                       load=load, source="D4RL v2 (HDF5)")
+
+
+def _minari_spec(task: str, dataset: str) -> DatasetSpec:
+    dataset_id = f"mujoco/{task}/{dataset}-v0"
+    how = (f"download it where there is network (`minari download {dataset_id}`) into "
+           "the Minari store (MINARI_DATASETS_PATH)")
+
+    def load(how_to_get: str) -> TrajectoryStore:
+        return minari_io.load_store(dataset_id, how_to_get, download=True)
+
+    return DatasetSpec(f"minari-{dataset}", dataset_id, how_to_get=how, load=load,
+                       source="Minari (mujoco/*-v0)")
+
+
+# Paper settings: Table 9 and the official Gym code (paper-facts.md section 1.2).
+PAPER = Settings(
+    model=ModelConfig(context_len=20, embed_dim=128, n_layer=3, n_head=1, dropout=0.1,
+                      activation="relu", max_ep_len=1000),
+    train=TrainConfig(steps=100_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
+                      warmup_steps=10_000, grad_clip=0.25, checkpoint_every=5_000),
+    eval=EvalConfig(episodes=100, target_returns=(3600.0,), return_scale=1000.0),
+    baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
+)
+# quick: provisional until local generation lands (issue #4); same model, shorter runs.
+QUICK = dataclasses.replace(
+    PAPER,
+    train=dataclasses.replace(PAPER.train, steps=5_000, warmup_steps=500,
+                              checkpoint_every=1_000),
+    eval=dataclasses.replace(PAPER.eval, episodes=10),
+    baseline=dataclasses.replace(PAPER.baseline, steps=5_000, log_every=1_000),
+)
+SMOKE = dataclasses.replace(
+    PAPER,
+    model=dataclasses.replace(PAPER.model, embed_dim=16, n_layer=1, dropout=0.0),
+    train=dataclasses.replace(PAPER.train, steps=3, batch_size=4, warmup_steps=1,
+                              checkpoint_every=3, log_every=1),
+    eval=dataclasses.replace(PAPER.eval, episodes=2),
+    baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
+                                 log_every=2),
+)
+
+register_domain(Domain(
+    name="mujoco",
+    tasks={
+        task: Task(
+            name=task,
+            env_id=ENV_IDS[task],
+            datasets={spec.name: spec for dataset in DATASETS
+                      for spec in (_d4rl_spec(task, dataset), _minari_spec(task, dataset))},
+            overrides={"eval.target_returns": TARGETS[task]},
+        )
+        for task in ENV_IDS
+    },
+    encoder="linear",
+    action_kind="continuous",
+    settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
+    normalize=normalize,
+    score_label="D4RL normalised score",
+    description="MuJoCo locomotion (Hopper, HalfCheetah, Walker2d) on D4RL-style data (Table 2)",
+))

@@ -1,0 +1,93 @@
+"""MuJoCo domain: both real-data routes (D4RL HDF5, Minari) on files in their real formats,
+normalisation against D4RL's reference returns, and smoke runs on the real Hopper-v5 env."""
+
+import gymnasium
+import numpy as np
+import pytest
+
+from dtbench import registry
+from dtbench.data import minari_io
+from dtbench.domains.mujoco import REF_SCORES, normalize
+from dtbench.errors import DTBenchError
+from dtbench.runs import RunSpec, load_dataset, run
+from tests.test_d4rl_io import _write_d4rl
+
+
+def test_normalisation_uses_d4rl_reference_returns():
+    for task, (low, high) in REF_SCORES.items():
+        np.testing.assert_allclose(normalize(task, [low, high, (low + high) / 2]), [0, 100, 50])
+    np.testing.assert_allclose(normalize("hopper", [3234.3 * 0.5]),
+                               100 * (1617.15 + 20.272305) / (3234.3 + 20.272305))
+
+
+@pytest.fixture
+def d4rl_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DTBENCH_D4RL_DIR", str(tmp_path / "d4rl"))
+    (tmp_path / "d4rl").mkdir()
+    return tmp_path / "d4rl"
+
+
+def test_d4rl_route_medium_expert_and_missing_file(d4rl_dir):
+    domain, task = registry.resolve("mujoco/hopper")
+    spec = registry.get_dataset(task, "d4rl-medium-expert")
+    with pytest.raises(DTBenchError, match="hopper_medium-v2.hdf5 not found; download http"):
+        load_dataset(domain, task, spec)
+    _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [5, 3], ["terminal", "timeout"])
+    _write_d4rl(d4rl_dir / "hopper_expert-v2.hdf5", [6], ["timeout"], offset=50.0)
+    store = load_dataset(domain, task, spec)
+    np.testing.assert_array_equal(store.episode_lengths, [5, 3, 6])
+    assert store.obs_shape == (11,) and store.action_dim == 3
+
+
+def _write_minari_hopper(dataset_id, n_episodes=3, steps=15):
+    env = gymnasium.make("Hopper-v5", max_episode_steps=steps)
+    env.action_space.seed(0)
+    buffers = []
+    for i in range(n_episodes):
+        obs = [env.reset(seed=i)[0]]
+        acts, rews, terms, truncs = [], [], [], []
+        done = False
+        while not done:
+            a = env.action_space.sample()
+            o, r, term, trunc, _ = env.step(a)
+            obs.append(o)
+            acts.append(a)
+            rews.append(r)
+            terms.append(term)
+            truncs.append(trunc)
+            done = term or trunc
+        buffers.append({"observations": np.array(obs), "actions": np.array(acts),
+                        "rewards": np.array(rews), "terminations": np.array(terms),
+                        "truncations": np.array(truncs)})
+    # the same call (minari.create_dataset_from_buffers) Minari's own datasets are written with
+    minari_io.write_dataset(dataset_id, buffers, "Hopper-v5", algorithm_name="random",
+                            description="test", provenance={})
+    return buffers
+
+
+def test_minari_route_reads_the_real_format_and_fails_clearly_offline(isolated_minari):
+    domain, task = registry.resolve("mujoco/hopper")
+    spec = registry.get_dataset(task, "minari-medium")
+    with pytest.raises(DTBenchError, match="downloading it failed.*minari download "
+                                           "mujoco/hopper/medium-v0"):
+        load_dataset(domain, task, spec)
+    buffers = _write_minari_hopper("mujoco/hopper/medium-v0")
+    store = load_dataset(domain, task, spec)
+    np.testing.assert_array_equal(store.episode_lengths, [len(b["rewards"]) for b in buffers])
+    np.testing.assert_allclose(store.observations[0], buffers[0]["observations"][0], rtol=1e-6)
+    ends = store.episode_starts[1:] - 1
+    np.testing.assert_array_equal(store.truncated[ends],
+                                  [bool(b["truncations"][-1]) for b in buffers])
+
+
+@pytest.mark.parametrize("algo", ["dt", "bc"])
+def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
+    _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [30, 20, 25], ["terminal", "timeout", None])
+    spec = RunSpec("mujoco", "hopper", "d4rl-medium", algo, seed=0, profile="smoke")
+    result = run(spec, results_root=tmp_path / "results", progress=False)
+    targets = [t["target_return"] for t in result["targets"]]
+    assert targets == ([3600.0, 1800.0] if algo == "dt" else [None])
+    for t in result["targets"]:
+        assert t["episodes"] == 2 and 1 <= t["length_mean"] <= 1000
+        low, high = REF_SCORES["hopper"]
+        np.testing.assert_allclose(t["score_mean"], 100 * (t["return_mean"] - low) / (high - low))
