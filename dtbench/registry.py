@@ -33,7 +33,8 @@ class DatasetSpec:
 
     name: str  # short name used on the command line, e.g. "random-1k"
     minari_id: str  # where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v1"
-    make: Callable[[], None] | None = None  # generates it locally (None: download only)
+    make: Callable[[str], None] | None = None  # generates it locally, given a budget name
+    # (smoke | quick | paper; datasets without budgets ignore it); None: download only
     how_to_get: str = ""  # one line telling the user how to obtain it when missing
     load: Callable[[str], TrajectoryStore] | None = None  # other format (e.g. D4RL HDF5);
     # called with how_to_get; None: read `minari_id` from the Minari store

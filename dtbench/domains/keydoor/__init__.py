@@ -82,7 +82,7 @@ register_domain(Domain(
         env_id=ENV_ID,
         datasets={
             name: DatasetSpec(name, f"dtbench/keydoor/{name}-v1",
-                              make=lambda name=name: make_dataset(name))
+                              make=lambda budget, name=name: make_dataset(name))
             for name in DATASET_SEEDS
         },
     )},

@@ -1,7 +1,8 @@
 """MuJoCo domain (paper Table 2): Hopper, HalfCheetah, Walker2d with D4RL-style datasets.
 
-Two routes to real data, each a dataset name of its own so every result says which data made
-it: `d4rl-<name>` reads D4RL v2 HDF5 files from `data/d4rl/` with h5py (no d4rl, no
+Three routes, each a dataset name of its own so every result says which data made it:
+`<name>` (e.g. `medium`) is generated here by `generate.py` (SAC online, D4RL's recipe);
+`d4rl-<name>` reads D4RL v2 HDF5 files from `data/d4rl/` with h5py (no d4rl, no
 mujoco-py; `medium-expert` = medium + expert), and `minari-<name>` reads Minari's
 `mujoco/<task>/<name>-v0` from the Minari store (downloading it when the network allows).
 Scores are normalised with D4RL's reference random and expert returns.
@@ -78,6 +79,23 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
                        source="Minari (mujoco/*-v0)")
 
 
+def local_dataset_id(task: str, dataset: str) -> str:
+    """Minari id of a dataset generated here."""
+    return f"dtbench/mujoco/{task}/{dataset}-v0"
+
+
+def _local_spec(task: str, dataset: str) -> DatasetSpec:
+    def make(budget: str) -> None:
+        from dtbench.domains.mujoco.generate import generate  # imports d3rlpy: only when used
+
+        generate(task, ENV_IDS[task], budget)
+
+    return DatasetSpec(dataset, local_dataset_id(task, dataset), make=make,
+                       how_to_get=f"generate it with `dtbench data make mujoco/{task}` "
+                                  "(trains SAC online; see README)",
+                       source="dtbench-generated (SAC, D4RL recipe)")
+
+
 # Paper settings: Table 9 and the official Gym code (paper-facts.md section 1.2).
 PAPER = Settings(
     model=ModelConfig(context_len=20, embed_dim=128, n_layer=3, n_head=1, dropout=0.1,
@@ -112,7 +130,8 @@ register_domain(Domain(
             name=task,
             env_id=ENV_IDS[task],
             datasets={spec.name: spec for dataset in DATASETS
-                      for spec in (_d4rl_spec(task, dataset), _minari_spec(task, dataset))},
+                      for spec in (_local_spec(task, dataset), _d4rl_spec(task, dataset),
+                                   _minari_spec(task, dataset))},
             overrides={"eval.target_returns": TARGETS[task]},
         )
         for task in ENV_IDS

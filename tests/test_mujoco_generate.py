@@ -1,0 +1,89 @@
+"""Local D4RL-style generation on the smoke budget: real SAC (d3rlpy), real Hopper-v5."""
+
+import dataclasses
+import json
+
+import gymnasium
+import numpy as np
+import pytest
+
+from dtbench.data import minari_io
+from dtbench.domains.mujoco import generate as gen
+from dtbench.domains.mujoco import local_dataset_id
+
+
+def _make(tmp_path, monkeypatch, name):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / name / "minari"))
+    summary = gen.generate("hopper", "Hopper-v5", "smoke", seed=0, work_dir=tmp_path / name)
+    stores = {d: minari_io.load_store(local_dataset_id("hopper", d)) for d in gen.DATASETS}
+    for d, store in stores.items():
+        store.metadata["provenance"] = minari_io.provenance(local_dataset_id("hopper", d))
+    return summary, stores
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    try:
+        yield _make(tmp_path_factory.mktemp("gen"), mp, "a")
+    finally:
+        mp.undo()
+
+
+def test_recipe_writes_every_dataset_with_its_provenance(made):
+    summary, stores = made
+    budget = gen.BUDGETS["smoke"]
+    assert set(summary["snapshot_returns"]) == {"100", "200", "300"}
+    assert summary["expert_step"] == 300
+    target = summary["medium_target_return"]
+    closest = min(summary["snapshot_returns"].values(), key=lambda r: abs(r - target))
+    assert summary["medium_return"] == closest
+    for name in ("random", "medium", "expert"):
+        store = stores[name]
+        assert store.num_steps >= budget.dataset_steps
+        assert store.episode_lengths.max() <= budget.max_episode_steps
+        ends = store.episode_starts[1:] - 1
+        assert np.all(store.terminated[ends] | store.truncated[ends])  # every episode ends
+        assert not (store.terminated | store.truncated)[np.setdiff1d(
+            np.arange(store.num_steps), ends)].any()  # and only at its end
+        prov = store.metadata["provenance"]
+        assert prov["dataset"] == name and prov["steps"] == store.num_steps
+        assert prov["expert_return"] == summary["expert_return"]
+    me = stores["medium-expert"]
+    assert me.num_episodes == stores["medium"].num_episodes + stores["expert"].num_episodes
+    np.testing.assert_array_equal(me.observations[: stores["medium"].num_steps],
+                                  stores["medium"].observations)
+    replay = stores["medium-replay"]
+    assert replay.num_steps <= summary["medium_step"]  # the buffer up to the medium snapshot
+    actions = stores["random"].actions
+    assert actions.min() >= -1 and actions.max() <= 1 and actions.std() > 0.3
+
+
+def test_generation_is_deterministic_and_cached(made, tmp_path, monkeypatch):
+    summary, stores = made
+    again, stores2 = _make(tmp_path, monkeypatch, "b")
+    assert again["snapshot_returns"] == summary["snapshot_returns"]
+    for name in gen.DATASETS:
+        np.testing.assert_array_equal(stores[name].observations, stores2[name].observations)
+        np.testing.assert_array_equal(stores[name].actions, stores2[name].actions)
+    stamp = minari_io.dataset_dir(local_dataset_id("hopper", "expert")) / "dtbench.json"
+    before = stamp.stat().st_mtime_ns
+    gen.generate("hopper", "Hopper-v5", "smoke", seed=0, work_dir=tmp_path / "b")  # cached
+    assert stamp.stat().st_mtime_ns == before
+
+
+def test_interrupted_generation_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    full = gen.BUDGETS["smoke"]
+    monkeypatch.setitem(gen.BUDGETS, "smoke", dataclasses.replace(full, sac_steps=100))
+    work = tmp_path / "work" / "hopper-smoke-seed0"  # where generate() keeps its checkpoints
+    gen._train_sac(lambda: gymnasium.make("Hopper-v5", max_episode_steps=40),
+                   gen.BUDGETS["smoke"], 0, work)  # "killed" after its first chunk
+    first = json.loads((work / "state.json").read_text())
+    assert first["step"] == 100
+    monkeypatch.setitem(gen.BUDGETS, "smoke", full)
+    summary = gen.generate("hopper", "Hopper-v5", "smoke", seed=0, work_dir=tmp_path / "work")
+    state = json.loads((work / "state.json").read_text())
+    assert state["step"] == 300 and state["snapshots"]["100"] == first["snapshots"]["100"]
+    assert state["replay_counts"]["300"] > state["replay_counts"]["100"]
+    assert summary["expert_step"] == 300
