@@ -9,7 +9,8 @@ SEED_FLAGS := $(foreach s,$(SEEDS),--seed $(s))
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test lint keydoor keydoor-data keydoor-table bench-sampler clean-runs
+.PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
+	mujoco-table bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +40,25 @@ keydoor: keydoor-data ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K 
 
 keydoor-table: ## rebuild results/keydoor.md from stored runs
 	$(DTBENCH) report keydoor --profile $(PROFILE)
+
+MUJOCO_TASKS ?= hopper halfcheetah walker2d
+MUJOCO_DATASETS ?= medium medium-replay medium-expert
+MUJOCO_SEEDS ?= 0
+GEN_BUDGET ?= quick
+MUJOCO_DATA_FLAGS := $(foreach d,$(MUJOCO_DATASETS),-d $(d))
+
+mujoco-data: ## generate D4RL-style MuJoCo datasets here (SAC online; GEN_BUDGET=quick)
+	for t in $(MUJOCO_TASKS); do $(DTBENCH) data make mujoco/$$t --budget $(GEN_BUDGET) || exit 1; done
+
+mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on the generated datasets, then the table
+	for t in $(MUJOCO_TASKS); do \
+	  $(DTBENCH) train mujoco/$$t $(MUJOCO_DATA_FLAGS) -a dt -a cql -a bc -a bc10 -p $(PROFILE) \
+	    $(foreach s,$(MUJOCO_SEEDS),--seed $(s)) --jobs $(JOBS) || exit 1; \
+	done
+	$(MAKE) --no-print-directory mujoco-table
+
+mujoco-table: ## rebuild results/mujoco.md (the paper's D4RL table) from stored runs
+	$(DTBENCH) report mujoco --profile $(PROFILE)
 
 bench-sampler: ## time the K-window sampler at the paper's D4RL batch shape (64 x K=20)
 	$(PY) benchmarks/sampler_speed.py

@@ -9,6 +9,7 @@ from dtbench import registry
 from dtbench.data import minari_io
 from dtbench.domains.mujoco import REF_SCORES, normalize
 from dtbench.errors import DTBenchError
+from dtbench.report.d4rl import d4rl_table
 from dtbench.runs import RunSpec, load_dataset, run
 from tests.test_d4rl_io import _write_d4rl
 
@@ -91,3 +92,6 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
         assert t["episodes"] == 2 and 1 <= t["length_mean"] <= 1000
         low, high = REF_SCORES["hopper"]
         np.testing.assert_allclose(t["score_mean"], 100 * (t["return_mean"] - low) / (high - low))
+    table = d4rl_table(tmp_path / "results", "smoke")
+    row = next(line for line in table.splitlines() if line.startswith("| medium | hopper"))
+    assert "D4RL v2 (HDF5)" in row and "(n=1)" in row and "| 67.6 |" in row  # ours and paper

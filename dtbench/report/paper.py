@@ -8,3 +8,17 @@ KEYDOOR_TABLE6 = {
     "random-1k": {"dt": 71.8, "cql": 13.1, "bc": 1.4, "pbc": 69.9, "random": 3.1},
     "random-10k": {"dt": 94.6, "cql": 13.3, "bc": 1.6, "pbc": 95.1, "random": 3.1},
 }
+
+# Table 2 (D4RL, normalised; 100 = expert) with Table 3's %BC columns, by (dataset, task).
+# Medium-expert has no %BC numbers in the paper.
+D4RL_TABLE2 = {
+    ("medium-expert", "halfcheetah"): {"dt": 86.8, "cql": 62.4, "bc": 59.9},
+    ("medium-expert", "hopper"): {"dt": 107.6, "cql": 111.0, "bc": 79.6},
+    ("medium-expert", "walker2d"): {"dt": 108.1, "cql": 98.7, "bc": 36.6},
+    ("medium", "halfcheetah"): {"dt": 42.6, "cql": 44.4, "bc": 43.1, "bc10": 42.9},
+    ("medium", "hopper"): {"dt": 67.6, "cql": 58.0, "bc": 63.9, "bc10": 65.9},
+    ("medium", "walker2d"): {"dt": 74.0, "cql": 79.2, "bc": 77.3, "bc10": 78.8},
+    ("medium-replay", "halfcheetah"): {"dt": 36.6, "cql": 46.2, "bc": 4.3, "bc10": 40.8},
+    ("medium-replay", "hopper"): {"dt": 82.7, "cql": 48.6, "bc": 27.6, "bc10": 70.6},
+    ("medium-replay", "walker2d"): {"dt": 66.6, "cql": 26.7, "bc": 36.9, "bc10": 70.4},
+}

@@ -1,0 +1,78 @@
+"""The paper's D4RL table (Table 2, with Table 3's 10%BC) from stored MuJoCo runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dtbench import registry
+from dtbench.report.keydoor import _cell
+from dtbench.report.paper import D4RL_TABLE2
+from dtbench.runs import collect
+
+ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "10%BC"))
+ROWS = ("medium-expert", "medium", "medium-replay")
+TASKS = ("halfcheetah", "hopper", "walker2d")
+
+
+def d4rl_table(results_root: Path, profile: str) -> str:
+    runs = collect(results_root)
+    if not runs.empty:
+        runs = runs[(runs["domain"] == "mujoco") & (runs["profile"] == profile)
+                    & (runs["variant"] == "dense")]
+    header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for _, label in ALGOS),
+              *(f"{label} (paper)" for _, label in ALGOS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in ROWS:
+        for task in TASKS:
+            # one row per data source (generated here, D4RL, Minari) that has runs
+            mine = runs[(runs["task"] == task)
+                        & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
+                if not runs.empty else runs
+            datasets = sorted(set(mine["dataset"])) if not mine.empty else [name]
+            for dataset in datasets:
+                cells = [name, task, _source(task, dataset)]
+                for algo, _ in ALGOS:
+                    rows = mine[(mine["dataset"] == dataset) & (mine["algo"] == algo)] \
+                        if not mine.empty else mine
+                    cells.append(_best_target(rows))
+                paper = D4RL_TABLE2[(name, task)]
+                cells += [f"{paper[a]:.1f}" if a in paper else "-" for a, _ in ALGOS]
+                lines.append("| " + " | ".join(cells) + " |")
+    caption = (
+        f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
+        "std over seeds (n); DT at its first target return (the paper's Table 9 value). "
+        "'Data used' says which data produced our numbers: 'generated here' datasets come "
+        "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
+        "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
+        "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
+        "Regenerate with `make mujoco`."
+    )
+    if runs.empty:
+        caption += " No runs stored yet: `make mujoco` fills this table."
+    return caption + "\n\n" + "\n".join(lines) + "\n"
+
+
+def _source(task: str, dataset: str) -> str:
+    _, t = registry.resolve(f"mujoco/{task}")
+    spec = t.datasets.get(dataset)
+    if spec is None:
+        return "-"
+    return "generated here" if spec.source.startswith("dtbench") else spec.source
+
+
+def _best_target(rows: pd.DataFrame) -> str:
+    """Our cell at DT's highest target return (the paper's); the only row for baselines."""
+    if rows.empty:
+        return "not run"
+    if rows["target_return"].notna().any():
+        rows = rows[rows["target_return"] == rows["target_return"].max()]
+    return _cell(rows["score_mean"])
+
+
+def write_d4rl_table(results_root: Path, profile: str) -> Path:
+    path = results_root / "mujoco.md"
+    title = "# MuJoCo / D4RL (paper Tables 2 and 3)\n\n"
+    path.write_text(title + d4rl_table(results_root, profile))
+    return path
