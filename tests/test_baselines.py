@@ -13,6 +13,7 @@ from baselines.d3rlpy_adapter import to_mdp_dataset
 from dtbench import registry
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
+from dtbench.data.collect import collect_episodes
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor import make_dataset
 from dtbench.errors import DTBenchError
@@ -27,25 +28,7 @@ def _pendulum_episodes(n: int, seed: int) -> list[dict[str, np.ndarray]]:
     """Uniformly random Pendulum episodes cut by a 20-step time limit (truncated)."""
     env = gymnasium.make("Pendulum-v1", max_episode_steps=PENDULUM_STEPS)
     env.action_space.seed(seed)
-    episodes = []
-    for i in range(n):
-        obs = [env.reset(seed=seed + i)[0]]
-        actions, rewards, terms, truncs = [], [], [], []
-        done = False
-        while not done:
-            a = env.action_space.sample()
-            o, r, term, trunc, _ = env.step(a)
-            obs.append(o)
-            actions.append(a)
-            rewards.append(r)
-            terms.append(term)
-            truncs.append(trunc)
-            done = term or trunc
-        episodes.append({"observations": np.array(obs, np.float32),
-                         "actions": np.array(actions, np.float32),
-                         "rewards": np.array(rewards, np.float32),
-                         "terminations": np.array(terms), "truncations": np.array(truncs)})
-    return episodes
+    return collect_episodes(env, lambda obs: env.action_space.sample(), seed, n_episodes=n)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 
 from dtbench import registry
 from dtbench.data import minari_io
+from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import REF_SCORES, normalize
 from dtbench.errors import DTBenchError
 from dtbench.report.d4rl import d4rl_table
@@ -43,23 +44,8 @@ def test_d4rl_route_medium_expert_and_missing_file(d4rl_dir):
 def _write_minari_hopper(dataset_id, n_episodes=3, steps=15):
     env = gymnasium.make("Hopper-v5", max_episode_steps=steps)
     env.action_space.seed(0)
-    buffers = []
-    for i in range(n_episodes):
-        obs = [env.reset(seed=i)[0]]
-        acts, rews, terms, truncs = [], [], [], []
-        done = False
-        while not done:
-            a = env.action_space.sample()
-            o, r, term, trunc, _ = env.step(a)
-            obs.append(o)
-            acts.append(a)
-            rews.append(r)
-            terms.append(term)
-            truncs.append(trunc)
-            done = term or trunc
-        buffers.append({"observations": np.array(obs), "actions": np.array(acts),
-                        "rewards": np.array(rews), "terminations": np.array(terms),
-                        "truncations": np.array(truncs)})
+    buffers = collect_episodes(env, lambda obs: env.action_space.sample(), 0,
+                               n_episodes=n_episodes)
     # the same call (minari.create_dataset_from_buffers) Minari's own datasets are written with
     minari_io.write_dataset(dataset_id, buffers, "Hopper-v5", algorithm_name="random",
                             description="test", provenance={})

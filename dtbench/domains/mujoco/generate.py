@@ -33,6 +33,7 @@ import numpy as np
 
 from baselines.d3rlpy_adapter import D3rlpyPolicy, d3rlpy
 from dtbench.data import minari_io
+from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import local_dataset_id as dataset_id
 from dtbench.errors import DTBenchError
 from dtbench.evaluation import evaluate
@@ -169,27 +170,11 @@ def _rollouts(make_env, policy, n_steps: int, rng: np.random.Generator,  # noqa:
     SAC's stochastic actions (sample_action), as D4RL's data came from its SAC policies."""
     env = make_env()
     env.action_space.seed(int(rng.integers(2**31)))
-    episodes, total, i = [], 0, 0
-    while total < n_steps:
-        obs = [env.reset(seed=seed + i)[0]]
-        acts, rews, terms, truncs = [], [], [], []
-        done = False
-        while not done:
-            if policy is None:
-                a = env.action_space.sample()
-            else:
-                a = policy.sample_action(obs[-1][None].astype(np.float32))[0]
-            a = np.clip(a, env.action_space.low, env.action_space.high)
-            o, r, term, trunc, _ = env.step(a)
-            obs.append(o)
-            acts.append(a)
-            rews.append(r)
-            terms.append(term)
-            truncs.append(trunc)
-            done = term or trunc
-        episodes.append(_episode(obs, acts, rews, terms, truncs))
-        total += len(rews)
-        i += 1
+    if policy is None:
+        act = lambda obs: env.action_space.sample()  # noqa: E731
+    else:
+        act = lambda obs: policy.sample_action(obs[None].astype(np.float32))[0]  # noqa: E731
+    episodes = collect_episodes(env, act, seed, min_steps=n_steps)
     env.close()
     return episodes
 
