@@ -6,21 +6,29 @@ rates, discount, CQL weight, MLP widths), so each profile can scale them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from baselines.d3rlpy_adapter import d3rlpy  # imported there with its gym notice silenced
 from baselines.registry import register_d3rlpy
 from dtbench.config import BaselineConfig
 from dtbench.policies import RandomPolicy
 from dtbench.registry import Algo, register_algo
 from dtbench.runs import RunContext
 
+if TYPE_CHECKING:
+    import d3rlpy
+
+
+def _d3rlpy():  # noqa: ANN202 - the d3rlpy module, imported (quietly) on first use
+    from baselines.d3rlpy_adapter import d3rlpy
+
+    return d3rlpy
+
 PERCENT_BC = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
 
 
 def cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.CQLConfig:
     enc = parts["encoder_factory"]
-    return d3rlpy.algos.CQLConfig(
+    return _d3rlpy().algos.CQLConfig(
         batch_size=cfg.batch_size, gamma=cfg.gamma, actor_learning_rate=cfg.actor_lr,
         critic_learning_rate=cfg.lr, conservative_weight=cfg.cql_alpha,
         actor_encoder_factory=enc, critic_encoder_factory=enc,
@@ -29,7 +37,7 @@ def cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.CQLConfig:
 
 
 def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteCQLConfig:
-    return d3rlpy.algos.DiscreteCQLConfig(
+    return _d3rlpy().algos.DiscreteCQLConfig(
         batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.lr,
         alpha=cfg.discrete_cql_alpha,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
@@ -37,14 +45,14 @@ def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.Dis
 
 
 def bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.BCConfig:
-    return d3rlpy.algos.BCConfig(
+    return _d3rlpy().algos.BCConfig(
         batch_size=cfg.batch_size, learning_rate=cfg.lr,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )
 
 
 def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteBCConfig:
-    return d3rlpy.algos.DiscreteBCConfig(
+    return _d3rlpy().algos.DiscreteBCConfig(
         batch_size=cfg.batch_size, learning_rate=cfg.lr,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )

@@ -39,11 +39,6 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 
 METRICS = "metrics.csv"
 
-# A config factory turns dtbench's baseline settings and the domain's encoder/scaler choices
-# into a d3rlpy algorithm config (e.g. `d3rlpy.algos.CQLConfig`).
-ConfigFactory = Callable[[BaselineConfig, dict[str, Any]], Any]
-
-
 def to_mdp_dataset(
     store: TrajectoryStore, n_actions: int | None = None
 ) -> d3rlpy.dataset.MDPDataset:
@@ -107,7 +102,7 @@ class D3rlpyPolicy:
         return (self.algo.action_size,) if self._continuous else ()
 
 
-def train_d3rlpy(ctx: RunContext, make_config: ConfigFactory,
+def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[str, Any]], Any],
                  store: TrajectoryStore | None = None) -> D3rlpyPolicy:
     """Fit the d3rlpy algorithm `make_config` builds on `store` (default: the run's data)."""
     store = ctx.store if store is None else store

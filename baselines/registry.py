@@ -6,10 +6,17 @@ the suite, the evaluator and the results store treat it exactly like DT.
 
 from __future__ import annotations
 
-from baselines.d3rlpy_adapter import ConfigFactory, train_d3rlpy
+from collections.abc import Callable
+from typing import Any
+
+from dtbench.config import BaselineConfig
 from dtbench.data.transforms import top_fraction
 from dtbench.registry import Algo, register_algo
 from dtbench.runs import RunContext
+
+# A config factory turns dtbench's baseline settings and the domain's encoder/scaler choices
+# into a d3rlpy algorithm config (e.g. `d3rlpy.algos.CQLConfig`).
+ConfigFactory = Callable[[BaselineConfig, dict[str, Any]], Any]
 
 
 def register_d3rlpy(
@@ -31,6 +38,10 @@ def register_d3rlpy(
         raise ValueError(f"baseline {name!r}: give a continuous and/or a discrete config factory")
 
     def train(ctx: RunContext):  # noqa: ANN202 - a D3rlpyPolicy
+        # d3rlpy (and the old gym it imports) loads only when a baseline trains, so the CLI's
+        # other commands stay fast
+        from baselines.d3rlpy_adapter import train_d3rlpy
+
         store = top_fraction(ctx.store, top) if top is not None else ctx.store
         return train_d3rlpy(ctx, factories[ctx.domain.action_kind], store)
 
