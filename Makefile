@@ -46,9 +46,15 @@ MUJOCO_DATASETS ?= medium medium-replay medium-expert
 MUJOCO_SEEDS ?= 0
 GEN_BUDGET ?= quick
 MUJOCO_DATA_FLAGS := $(foreach d,$(MUJOCO_DATASETS),-d $(d))
+# only datasets generated here need generating; d4rl-* and minari-* are read as they are
+LOCAL_DATASETS := $(filter-out d4rl-% minari-%,$(MUJOCO_DATASETS))
 
 mujoco-data: ## generate D4RL-style MuJoCo datasets here (SAC online; GEN_BUDGET=quick)
-	for t in $(MUJOCO_TASKS); do $(DTBENCH) data make mujoco/$$t --budget $(GEN_BUDGET) || exit 1; done
+	@if [ -n "$(LOCAL_DATASETS)" ]; then \
+	  for t in $(MUJOCO_TASKS); do \
+	    $(DTBENCH) data make mujoco/$$t --budget $(GEN_BUDGET) || exit 1; \
+	  done; \
+	else echo "no locally generated datasets in MUJOCO_DATASETS: nothing to generate"; fi
 
 mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on the generated datasets, then the table
 	for t in $(MUJOCO_TASKS); do \
