@@ -92,7 +92,7 @@ class D3rlpyPolicy:
 
     @property
     def _dtype(self) -> type:
-        return np.float32 if self.algo.action_size and self._continuous else np.int64
+        return np.float32 if self._continuous else np.int64
 
     @property
     def _continuous(self) -> bool:

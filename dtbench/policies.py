@@ -102,7 +102,13 @@ class RandomPolicy:
         self.n = n_episodes
 
     def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
-        return np.stack([self.space.sample() for _ in range(len(obs))])
+        """One vectorised draw for all episodes (discrete and bounded Box spaces)."""
+        n, space, rng = len(obs), self.space, self.space.np_random
+        if isinstance(space, gym.spaces.Discrete):
+            return rng.integers(space.start, space.start + space.n, size=n, dtype=np.int64)
+        if isinstance(space, gym.spaces.Box) and space.is_bounded():
+            return rng.uniform(space.low, space.high, size=(n, *space.shape)).astype(space.dtype)
+        return np.stack([space.sample() for _ in range(n)])  # other spaces: gymnasium's sampler
 
     def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
         pass

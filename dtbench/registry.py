@@ -36,8 +36,9 @@ class DatasetSpec:
     make: Callable[[str], None] | None = None  # generates it locally, given a budget name
     # (smoke | quick | paper; datasets without budgets ignore it); None: download only
     how_to_get: str = ""  # one line telling the user how to obtain it when missing
-    load: Callable[[str], TrajectoryStore] | None = None  # other format (e.g. D4RL HDF5);
-    # called with how_to_get; None: read `minari_id` from the Minari store
+    load: Callable[[str], TrajectoryStore] | None = None  # another format (D4RL HDF5), called
+    # with how_to_get; None: read `minari_id` from the Minari store
+    download: bool = False  # fetch `minari_id` from Minari's remote when it is not local
     source: str = "dtbench-generated"  # where the data comes from, shown in tables
 
 

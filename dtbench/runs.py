@@ -162,6 +162,7 @@ def run_many(
     cores // jobs threads. A failing run does not stop the others: every run that can finish
     writes its result, then the first error is raised.
     """
+    specs = list(dict.fromkeys(specs))  # a run listed twice must not train twice at once
     if jobs <= 1 or len(specs) <= 1:
         results = []
         for spec in specs:
@@ -202,7 +203,7 @@ def load_dataset(domain: registry.Domain, task: registry.Task,
     if dataset.make is not None and not minari_io.is_complete(dataset.minari_id):
         raise DTBenchError(f"dataset {dataset.minari_id} is missing under "
                            f"{minari_io.minari_root()}; {how}")
-    return minari_io.load_store(dataset.minari_id, how_to_get=how)
+    return minari_io.load_store(dataset.minari_id, how_to_get=how, download=dataset.download)
 
 
 def check_compatible(store: TrajectoryStore, domain: registry.Domain, task: registry.Task,

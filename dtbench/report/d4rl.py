@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench import registry
-from dtbench.report.keydoor import _cell
+from dtbench.report.cells import mean_std_cell
 from dtbench.report.paper import D4RL_TABLE2
 from dtbench.runs import collect
 
@@ -68,7 +68,7 @@ def _best_target(rows: pd.DataFrame) -> str:
         return "not run"
     if rows["target_return"].notna().any():
         rows = rows[rows["target_return"] == rows["target_return"].max()]
-    return _cell(rows["score_mean"])
+    return mean_std_cell(rows["score_mean"])
 
 
 def write_d4rl_table(results_root: Path, profile: str) -> Path:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
+from dtbench.report.cells import mean_std_cell
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.runs import collect
 
@@ -16,13 +17,6 @@ DATASET_LABELS = {"random-1k": "1K random trajectories", "random-10k": "10K rand
 OUR_ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
              ("random", "Random"))
 PAPER_COLUMNS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("pbc", "%BC"), ("random", "Random"))
-
-
-def _cell(scores: pd.Series) -> str:
-    if scores.empty:
-        return "not run"
-    std = scores.std(ddof=0) if len(scores) > 1 else 0.0
-    return f"{scores.mean():.1f} ± {std:.1f} (n={len(scores)})"
 
 
 def keydoor_table(results_root: Path, profile: str) -> str:
@@ -40,7 +34,8 @@ def keydoor_table(results_root: Path, profile: str) -> str:
             rows = runs[(runs["dataset"] == dataset) & (runs["algo"] == algo)] if not runs.empty \
                 else runs
             episodes.update(rows["episodes"].tolist() if not rows.empty else [])
-            cells.append(_cell(rows["score_mean"] if not rows.empty else pd.Series(dtype=float)))
+            scores = rows["score_mean"] if not rows.empty else pd.Series(dtype=float)
+            cells.append(mean_std_cell(scores))
         cells += [f"{KEYDOOR_TABLE6[dataset][key]:.1f}" for key, _ in PAPER_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     env = KeyToDoorEnv()

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
-from dtbench.data import minari_io
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.store import TrajectoryStore
 from dtbench.registry import DatasetSpec, Domain, Task, register_domain
@@ -63,6 +62,7 @@ def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
     def load(how_to_get: str) -> TrajectoryStore:
         return read_d4rl_files(d4rl_files(task, dataset), how_to_get)
 
+    # not a Minari id: a label for tables and run configs (the data is read from the files)
     return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
                        load=load, source="D4RL v2 (HDF5)")
 
@@ -71,11 +71,7 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
     dataset_id = f"mujoco/{task}/{dataset}-v0"
     how = (f"download it where there is network (`minari download {dataset_id}`) into "
            "the Minari store (MINARI_DATASETS_PATH)")
-
-    def load(how_to_get: str) -> TrajectoryStore:
-        return minari_io.load_store(dataset_id, how_to_get, download=True)
-
-    return DatasetSpec(f"minari-{dataset}", dataset_id, how_to_get=how, load=load,
+    return DatasetSpec(f"minari-{dataset}", dataset_id, how_to_get=how, download=True,
                        source="Minari (mujoco/*-v0)")
 
 

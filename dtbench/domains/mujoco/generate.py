@@ -94,7 +94,7 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
     rng = np.random.default_rng(seed)
     episodes["random"] = _rollouts(make_env, None, budget.dataset_steps, rng, seed + 1_000)
     for name, step in (("medium", medium), ("expert", final)):
-        _load_snapshot(sac, work, step)
+        sac.load_model(str(work / f"snapshot-{step}.d3"))
         episodes[name] = _rollouts(make_env, sac, budget.dataset_steps, rng, seed + 2_000)
     episodes["medium-expert"] = episodes["medium"] + episodes["expert"]
     episodes["medium-replay"] = _replay_episodes(work, replay_counts[medium])
@@ -158,10 +158,6 @@ def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path):  # no
     snapshots = {int(k): v for k, v in state["snapshots"].items()}
     counts = {int(k): v for k, v in state["replay_counts"].items()}
     return sac, snapshots, counts, state["seconds"]
-
-
-def _load_snapshot(sac, work: Path, step: int) -> None:  # noqa: ANN001
-    sac.load_model(str(work / f"snapshot-{step}.d3"))
 
 
 def _rollouts(make_env, policy, n_steps: int, rng: np.random.Generator,  # noqa: ANN001
