@@ -44,22 +44,27 @@ keydoor-table: ## rebuild results/keydoor.md from stored runs
 MUJOCO_TASKS ?= hopper halfcheetah walker2d
 MUJOCO_DATASETS ?= medium medium-replay medium-expert
 MUJOCO_SEEDS ?= 0
-GEN_BUDGET ?= quick
-MUJOCO_DATA_FLAGS := $(foreach d,$(MUJOCO_DATASETS),-d $(d))
-# only datasets generated here need generating; d4rl-* and minari-* are read as they are
-LOCAL_DATASETS := $(filter-out d4rl-% minari-%,$(MUJOCO_DATASETS))
+# PROFILE=paper reads real data when it is on this machine (D4RL HDF5 in data/d4rl, else Minari's
+# mujoco/* datasets) and generates only what is missing; other profiles use generated data
+MUJOCO_PREFER ?= $(if $(filter paper,$(PROFILE)),d4rl minari,)
+GEN_BUDGET ?= $(if $(filter paper,$(PROFILE)),paper,quick)
+# the dataset names a task's runs use: `$(call mujoco_pick,hopper)`
+mujoco_pick = $(DTBENCH) data pick mujoco/$(1) $(MUJOCO_DATASETS) \
+	$(foreach p,$(MUJOCO_PREFER),--prefer $(p))
 
-mujoco-data: ## generate D4RL-style MuJoCo datasets here (SAC online; GEN_BUDGET=quick)
-	@if [ -n "$(LOCAL_DATASETS)" ]; then \
-	  for t in $(MUJOCO_TASKS); do \
-	    $(DTBENCH) data make mujoco/$$t --budget $(GEN_BUDGET) || exit 1; \
-	  done; \
-	else echo "no locally generated datasets in MUJOCO_DATASETS: nothing to generate"; fi
+mujoco-data: ## generate the D4RL-style MuJoCo datasets runs need (SAC online; GEN_BUDGET=quick)
+	@need=""; for t in $(MUJOCO_TASKS); do \
+	  ds=$$($(call mujoco_pick,$$t)) || exit 1; \
+	  for d in $$ds; do case $$d in d4rl-*|minari-*) ;; *) need="$$need mujoco/$$t"; break;; esac; done; \
+	done; \
+	if [ -n "$$need" ]; then $(DTBENCH) data make $$need --budget $(GEN_BUDGET) --jobs $(JOBS); \
+	else echo "every dataset is real data already on this machine: nothing to generate"; fi
 
-mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on the generated datasets, then the table
+mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on every task and dataset, then the table
 	for t in $(MUJOCO_TASKS); do \
-	  $(DTBENCH) train mujoco/$$t $(MUJOCO_DATA_FLAGS) -a dt -a cql -a bc -a bc10 -p $(PROFILE) \
-	    $(foreach s,$(MUJOCO_SEEDS),--seed $(s)) --jobs $(JOBS) || exit 1; \
+	  ds=$$($(call mujoco_pick,$$t)) || exit 1; \
+	  $(DTBENCH) train mujoco/$$t $$(printf -- '-d %s ' $$ds) -a dt -a cql -a bc -a bc10 \
+	    -p $(PROFILE) $(foreach s,$(MUJOCO_SEEDS),--seed $(s)) --jobs $(JOBS) || exit 1; \
 	done
 	$(MAKE) --no-print-directory mujoco-table
 

@@ -8,7 +8,7 @@ for CQL/BC/%BC/random, `dtbench.algos` for DT.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +40,18 @@ class DatasetSpec:
     # with how_to_get; None: read `minari_id` from the Minari store
     download: bool = False  # fetch `minari_id` from Minari's remote when it is not local
     source: str = "dtbench-generated"  # where the data comes from, shown in tables
+    present: Callable[[], bool] | None = None  # is it on this machine? None: a complete
+    # dataset at `minari_id` in the Minari store
+
+    def is_present(self) -> bool:
+        """Whether the data can be read without making or downloading anything."""
+        from dtbench.data import minari_io
+
+        if self.present is not None:
+            return self.present()
+        if self.make is None:  # downloaded Minari datasets carry no dtbench sidecar
+            return (minari_io.dataset_dir(self.minari_id) / "data").is_dir()
+        return minari_io.is_complete(self.minari_id)
 
 
 @dataclass(frozen=True)
@@ -160,3 +172,14 @@ def get_dataset(task: Task, name: str) -> DatasetSpec:
     if name not in task.datasets:
         raise unknown(f"dataset of task {task.name!r}", name, list(task.datasets))
     return task.datasets[name]
+
+
+def pick_present(task: Task, name: str, prefixes: Sequence[str]) -> str:
+    """The first of `<prefix>-<name>` (in `prefixes` order) whose data is on this machine,
+    else `name` itself: e.g. real D4RL data when it is there, locally generated data when not."""
+    for prefix in prefixes:
+        candidate = task.datasets.get(f"{prefix}-{name}")
+        if candidate is not None and candidate.is_present():
+            return candidate.name
+    get_dataset(task, name)  # unknown names fail here, with the known ones listed
+    return name

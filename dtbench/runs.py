@@ -8,14 +8,13 @@ atomically, `result.json`. A run whose `result.json` exists is finished and is n
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import multiprocessing
 import os
 import platform
 import subprocess
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +31,7 @@ from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError
 from dtbench.evaluation import EvalResult, evaluate
+from dtbench.parallel import map_in_processes
 from dtbench.runtime import (
     DEFAULT_RESULTS_DIR,
     PROJECT_ROOT,
@@ -157,10 +157,9 @@ def run_many(
 ) -> list[dict[str, Any]]:
     """Run several runs, `jobs` at a time in worker processes (in order when jobs == 1).
 
-    Small models use CPU threads poorly, so two 1-thread runs side by side finish about twice
-    as fast as two 2-thread runs in a row on a 2-core machine; each worker gets
-    cores // jobs threads. A failing run does not stop the others: every run that can finish
-    writes its result, then the first error is raised.
+    See `dtbench.parallel`: each worker gets cores // jobs threads, and a failing run does not
+    stop the others (every run that can finish writes its result, then the first error is
+    raised).
     """
     specs = list(dict.fromkeys(specs))  # a run listed twice must not train twice at once
     if jobs <= 1 or len(specs) <= 1:
@@ -170,26 +169,33 @@ def run_many(
             if on_result is not None:
                 on_result(spec, results[-1])
         return results
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)),
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=torch.set_num_threads, initargs=(threads,))
-    with pool:
-        futures = {pool.submit(run, spec, overrides, results_root, device, False, reevaluate):
-                   spec for spec in specs}
-        done: dict[RunSpec, dict[str, Any]] = {}
-        errors: list[BaseException] = []
-        for future in as_completed(futures):
-            try:
-                done[futures[future]] = future.result()
-            except Exception as exc:  # keep the other runs going; raise once they are done
-                errors.append(exc)
-                continue
-            if on_result is not None:
-                on_result(futures[future], done[futures[future]])
-    if errors:
-        raise errors[0]
-    return [done[spec] for spec in specs]
+    one_run = functools.partial(run, overrides=overrides, results_root=results_root,
+                                device=device, progress=False, reevaluate=reevaluate)
+    return map_in_processes(one_run, specs, jobs, on_result)
+
+
+def make_datasets(spec: str, names: Sequence[str] = (), budget: str = "quick",
+                  force: bool = False) -> list[str]:
+    """Make a task's local datasets (all makeable ones when `names` is empty) that are missing
+    (all of them with `force`); return one line per dataset saying what was done."""
+    setup()
+    _, task = registry.resolve(spec)
+    wanted = [registry.get_dataset(task, n) for n in names
+              or [n for n, ds in task.datasets.items() if ds.make is not None]]
+    lines = []
+    made: set[str] = set()
+    for ds in wanted:
+        if ds.make is None:
+            raise DTBenchError(f"dataset {ds.minari_id} cannot be made locally; {ds.how_to_get}")
+        if minari_io.is_complete(ds.minari_id) and not (force and ds.minari_id not in made):
+            lines.append(f"{ds.minari_id}: {'made' if ds.minari_id in made else 'present'}")
+            continue
+        before = {d.minari_id for d in wanted if minari_io.is_complete(d.minari_id)}
+        ds.make(budget)  # one make can write several datasets (MuJoCo writes all five)
+        made |= {d.minari_id for d in wanted if minari_io.is_complete(d.minari_id)} - before
+        made.add(ds.minari_id)
+        lines.append(f"{ds.minari_id}: made in {minari_io.dataset_dir(ds.minari_id)}")
+    return lines
 
 
 def load_dataset(domain: registry.Domain, task: registry.Task,

@@ -67,6 +67,21 @@ def test_minari_route_reads_the_real_format_and_fails_clearly_offline(isolated_m
                                   [bool(b["truncations"][-1]) for b in buffers])
 
 
+def test_real_data_is_picked_when_present_else_generated(d4rl_dir, isolated_minari):
+    # what `make mujoco PROFILE=paper` runs on: D4RL files, else Minari's, else generated data
+    _, task = registry.resolve("mujoco/hopper")
+    prefer = ["d4rl", "minari"]
+    assert registry.pick_present(task, "medium", prefer) == "medium"
+    _write_minari_hopper("mujoco/hopper/medium-v0")
+    assert registry.pick_present(task, "medium", prefer) == "minari-medium"
+    _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [5], ["timeout"])
+    assert registry.pick_present(task, "medium", prefer) == "d4rl-medium"
+    assert registry.pick_present(task, "medium-expert", prefer) == "medium-expert"  # half there
+    assert registry.pick_present(task, "medium", []) == "medium"
+    with pytest.raises(DTBenchError, match="unknown dataset.*known: d4rl-expert"):
+        registry.pick_present(task, "meduim", prefer)
+
+
 @pytest.mark.parametrize("algo", ["dt", "bc"])
 def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
     _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [30, 20, 25], ["terminal", "timeout", None])

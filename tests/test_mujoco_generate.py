@@ -34,9 +34,11 @@ def test_recipe_writes_every_dataset_with_its_provenance(made):
     summary, stores = made
     budget = gen.BUDGETS["smoke"]
     assert set(summary["snapshot_returns"]) == {"100", "200", "300"}
-    assert summary["expert_step"] == 300
+    returns = {int(k): v for k, v in summary["snapshot_returns"].items()}
+    assert summary["expert_return"] == max(returns.values())
     target = summary["medium_target_return"]
-    closest = min(summary["snapshot_returns"].values(), key=lambda r: abs(r - target))
+    closest = min((r for s, r in returns.items() if s <= summary["expert_step"]),
+                  key=lambda r: abs(r - target))
     assert summary["medium_return"] == closest
     for name in ("random", "medium", "expert"):
         store = stores[name]
@@ -86,4 +88,11 @@ def test_interrupted_generation_resumes_from_its_checkpoint(tmp_path, monkeypatc
     state = json.loads((work / "state.json").read_text())
     assert state["step"] == 300 and state["snapshots"]["100"] == first["snapshots"]["100"]
     assert state["replay_counts"]["300"] > state["replay_counts"]["100"]
-    assert summary["expert_step"] == 300
+    assert summary["snapshot_returns"]["100"] == first["snapshots"]["100"]["return"]
+
+
+def test_expert_is_the_best_snapshot_and_medium_comes_no_later():
+    # a short run is not converged: its best policy may come before its last
+    scores = {100: 50.0, 200: 600.0, 300: 300.0, 400: 190.0}
+    assert gen.pick_snapshots(scores, 1 / 3) == (200, 100)  # 400 is closer to 200 but later
+    assert gen.pick_snapshots({100: 10.0, 200: 30.0, 300: 30.0}, 1 / 3) == (300, 100)

@@ -64,7 +64,8 @@ def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
 
     # not a Minari id: a label for tables and run configs (the data is read from the files)
     return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
-                       load=load, source="D4RL v2 (HDF5)")
+                       load=load, source="D4RL v2 (HDF5)",
+                       present=lambda: all(f.is_file() for f in d4rl_files(task, dataset)))
 
 
 def _minari_spec(task: str, dataset: str) -> DatasetSpec:
@@ -77,7 +78,7 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
 
 def local_dataset_id(task: str, dataset: str) -> str:
     """Minari id of a dataset generated here."""
-    return f"dtbench/mujoco/{task}/{dataset}-v0"
+    return f"dtbench/mujoco/{task}/{dataset}-v1"
 
 
 def _local_spec(task: str, dataset: str) -> DatasetSpec:

@@ -1,14 +1,16 @@
 """Local D4RL-style datasets for a MuJoCo task, because no dataset host is reachable here.
 
 Recipe (D4RL's, scaled to a budget): train SAC online with d3rlpy, snapshotting and scoring
-the policy every `checkpoint_every` steps. The last snapshot is the expert; the medium policy
-is the snapshot whose score is closest to `medium_fraction` of the expert's (D4RL: a policy
-stopped at about a third of expert return), so "medium" is relative to what the run reached.
+the policy every `checkpoint_every` steps. The best-scoring snapshot is the expert (D4RL's
+expert was the final policy of a converged 1M-step run; a short run is not converged and its
+last snapshot can score below an earlier one); the medium policy is the snapshot, no later than
+the expert, whose score is closest to `medium_fraction` of the expert's (D4RL: a policy stopped
+at about a third of expert return), so "medium" is relative to what the run reached.
 
     random         rollouts of the uniform policy
     medium         rollouts of the medium snapshot
     medium-replay  SAC's replay buffer up to the medium snapshot
-    expert         rollouts of the final snapshot
+    expert         rollouts of the best snapshot
     medium-expert  medium + expert
 
 Rollouts use one env, stepped by hand: a gymnasium 1.0 vector env would auto-reset on the step
@@ -62,7 +64,7 @@ BUDGETS = {
                               eval_episodes=1, dataset_steps=120, max_episode_steps=40,
                               batch_size=32),
     "quick": GenerationBudget(sac_steps=30_000, checkpoint_every=3_000, random_steps=5_000,
-                              eval_episodes=3, dataset_steps=50_000),
+                              eval_episodes=5, dataset_steps=50_000),
     "paper": GenerationBudget(sac_steps=1_000_000, checkpoint_every=50_000,
                               random_steps=10_000, eval_episodes=10, dataset_steps=1_000_000),
 }
@@ -81,19 +83,18 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
     make_env = lambda: gymnasium.make(env_id, max_episode_steps=budget.max_episode_steps)  # noqa: E731
     sac, snapshots, replay_counts, sac_seconds = _train_sac(make_env, budget, seed, work)
     scores = {step: s["return"] for step, s in snapshots.items()}
-    final = max(scores)
-    target = budget.medium_fraction * scores[final]
-    medium = min(scores, key=lambda s: (abs(scores[s] - target), s))
+    expert, medium = pick_snapshots(scores, budget.medium_fraction)
+    target = budget.medium_fraction * scores[expert]
     summary = {"task": task, "env_id": env_id, "budget": budget_name, **asdict(budget),
                "seed": seed, "sac_seconds": round(sac_seconds, 1),
                "snapshot_returns": {str(k): v for k, v in sorted(scores.items())},
-               "expert_step": final, "expert_return": scores[final],
+               "expert_step": expert, "expert_return": scores[expert],
                "medium_step": medium, "medium_return": scores[medium],
                "medium_target_return": target}
     episodes = {}
     rng = np.random.default_rng(seed)
     episodes["random"] = _rollouts(make_env, None, budget.dataset_steps, rng, seed + 1_000)
-    for name, step in (("medium", medium), ("expert", final)):
+    for name, step in (("medium", medium), ("expert", expert)):
         sac.load_model(str(work / f"snapshot-{step}.d3"))
         episodes[name] = _rollouts(make_env, sac, budget.dataset_steps, rng, seed + 2_000)
     episodes["medium-expert"] = episodes["medium"] + episodes["expert"]
@@ -112,6 +113,15 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
                                 description=f"dtbench local D4RL-style {task} {name}",
                                 provenance=provenance)
     return summary
+
+
+def pick_snapshots(scores: dict[int, float], medium_fraction: float) -> tuple[int, int]:
+    """(expert step, medium step): the best-scoring snapshot (the later one on a tie), and the
+    snapshot no later than it whose score is closest to `medium_fraction` x the expert's."""
+    expert = max(scores, key=lambda s: (scores[s], s))
+    target = medium_fraction * scores[expert]
+    medium = min((s for s in scores if s <= expert), key=lambda s: (abs(scores[s] - target), s))
+    return expert, medium
 
 
 def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path):  # noqa: ANN001, ANN202
