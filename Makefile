@@ -48,6 +48,8 @@ MUJOCO_SEEDS ?= 0
 # mujoco/* datasets) and generates only what is missing; other profiles use generated data
 MUJOCO_PREFER ?= $(if $(filter paper,$(PROFILE)),d4rl minari,)
 GEN_BUDGET ?= $(if $(filter paper,$(PROFILE)),paper,quick)
+# tasks generate side by side (one process each; three on two cores beat two, then one)
+GEN_JOBS ?= $(words $(MUJOCO_TASKS))
 # the dataset names a task's runs use: `$(call mujoco_pick,hopper)`
 mujoco_pick = $(DTBENCH) data pick mujoco/$(1) $(MUJOCO_DATASETS) \
 	$(foreach p,$(MUJOCO_PREFER),--prefer $(p))
@@ -57,7 +59,7 @@ mujoco-data: ## generate the D4RL-style MuJoCo datasets runs need (SAC online; G
 	  ds=$$($(call mujoco_pick,$$t)) || exit 1; \
 	  for d in $$ds; do case $$d in d4rl-*|minari-*) ;; *) need="$$need mujoco/$$t"; break;; esac; done; \
 	done; \
-	if [ -n "$$need" ]; then $(DTBENCH) data make $$need --budget $(GEN_BUDGET) --jobs $(JOBS); \
+	if [ -n "$$need" ]; then $(DTBENCH) data make $$need --budget $(GEN_BUDGET) --jobs $(GEN_JOBS); \
 	else echo "every dataset is real data already on this machine: nothing to generate"; fi
 
 mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on every task and dataset, then the table
