@@ -137,6 +137,7 @@ def run(
         "dataset_id": dataset.minari_id,
         "score_label": domain.score_label,
         "targets": [_summarise(e, domain, task.name) for e in evals],
+        "data": _data_scores(store, domain, task.name),
         "train_seconds": round(train_s, 2),
         "eval_seconds": round(eval_s, 2),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -232,6 +233,12 @@ def check_compatible(store: TrajectoryStore, domain: registry.Domain, task: regi
                            f"not fit {task.env_id}'s {space.shape}; remake or re-download it")
 
 
+def _data_scores(store: TrajectoryStore, domain: registry.Domain, task: str) -> dict[str, float]:
+    """The training data's own episodes on the score scale: what "as good as the data" means."""
+    scores = domain.normalize(task, store.episode_returns)
+    return {"data_score_mean": float(np.mean(scores)), "data_score_max": float(np.max(scores))}
+
+
 def _summarise(e: EvalResult, domain: registry.Domain, task: str) -> dict[str, Any]:
     scores = domain.normalize(task, e.returns)
     return {
@@ -295,6 +302,7 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
         for target in result["targets"]:
             rows.append({**result["spec"], "dataset_id": result["dataset_id"],
                          "score_label": result["score_label"], **target,
+                         **result.get("data", {}),  # absent in runs stored before it was
                          "train_seconds": result["train_seconds"],
                          "eval_seconds": result["eval_seconds"]})
     return pd.DataFrame(rows)

@@ -96,3 +96,6 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
     table = d4rl_table(tmp_path / "results", "smoke")
     row = next(line for line in table.splitlines() if line.startswith("| medium | hopper"))
     assert "D4RL v2 (HDF5)" in row and "(n=1)" in row and "| 67.6 |" in row  # ours and paper
+    returns = np.array([np.arange(a, b).sum() / 10 for a, b in ((0, 30), (30, 50), (50, 75))])
+    data = normalize("hopper", [returns.mean(), returns.max()])  # the file's own episodes
+    assert f"| {data[0]:.1f} / {data[1]:.1f} |" in row

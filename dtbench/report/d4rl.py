@@ -21,7 +21,8 @@ def d4rl_table(results_root: Path, profile: str) -> str:
     if not runs.empty:
         runs = runs[(runs["domain"] == "mujoco") & (runs["profile"] == profile)
                     & (runs["variant"] == "dense")]
-    header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for _, label in ALGOS),
+    header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
+              *(f"{label} (ours)" for _, label in ALGOS),
               *(f"{label} (paper)" for _, label in ALGOS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in ROWS:
@@ -32,7 +33,8 @@ def d4rl_table(results_root: Path, profile: str) -> str:
                 if not runs.empty else runs
             datasets = sorted(set(mine["dataset"])) if not mine.empty else [name]
             for dataset in datasets:
-                cells = [name, task, _source(task, dataset)]
+                data_rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
+                cells = [name, task, _source(task, dataset), _data_cell(data_rows)]
                 for algo, _ in ALGOS:
                     rows = mine[(mine["dataset"] == dataset) & (mine["algo"] == algo)] \
                         if not mine.empty else mine
@@ -43,6 +45,8 @@ def d4rl_table(results_root: Path, profile: str) -> str:
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return (the paper's Table 9 value). "
+        "'Data: mean / best episode' scores the training data's own episodes on the same "
+        "scale. "
         "'Data used' says which data produced our numbers: 'generated here' datasets come "
         "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
@@ -60,6 +64,13 @@ def _source(task: str, dataset: str) -> str:
     if spec is None:
         return "-"
     return "generated here" if spec.source.startswith("dtbench") else spec.source
+
+
+def _data_cell(rows: pd.DataFrame) -> str:
+    if rows.empty or "data_score_mean" not in rows or rows["data_score_mean"].isna().all():
+        return "-"
+    first = rows.dropna(subset=["data_score_mean"]).iloc[0]
+    return f"{first['data_score_mean']:.1f} / {first['data_score_max']:.1f}"
 
 
 def _best_target(rows: pd.DataFrame) -> str:
