@@ -55,8 +55,14 @@ def to_mdp_dataset(
     else:
         kwargs = {"action_space": d3rlpy.ActionSpace.CONTINUOUS}
     actions = store.actions if not store.discrete else store.actions.reshape(-1, 1)
+    observations = store.observations
+    if store.frame_stack > 1:  # frames stored once (N, 1, H, W); d3rlpy stacks them when it
+        # samples, zero-padded before an episode's start like dtbench's sampler
+        observations = observations[:, None]
+        kwargs["transition_picker"] = d3rlpy.dataset.FrameStackTransitionPicker(
+            store.frame_stack)
     return d3rlpy.dataset.MDPDataset(
-        observations=store.observations, actions=actions, rewards=store.rewards,
+        observations=observations, actions=actions, rewards=store.rewards,
         terminals=terminals, timeouts=timeouts, **kwargs,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dtbench.data.sampler import WindowSampler
+from dtbench.data.transforms import rtg_rewards
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
 from dtbench.registry import Algo, register_algo
@@ -24,12 +25,16 @@ def train(ctx: RunContext) -> DTPolicy:
     s = ctx.settings
     mean, std = ctx.store.state_stats() if ctx.store.observations.dtype != "uint8" else (None, None)
     model = build_model(ctx)
-    sampler = WindowSampler(ctx.store, s.model.context_len, s.train.batch_size,
+    store = ctx.store
+    if s.eval.rtg_rewards != "raw":  # returns-to-go from transformed rewards (Atari: clipped)
+        store = store.with_rewards(rtg_rewards(store.rewards, s.eval.rtg_rewards))
+    sampler = WindowSampler(store, s.model.context_len, s.train.batch_size,
                             s.eval.return_scale, s.model.max_ep_len, mean, std, ctx.device,
                             seed=ctx.spec.seed)
     train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress)
     return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
-                    delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed)
+                    delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed,
+                    rtg_rewards=s.eval.rtg_rewards)
 
 
 register_algo(Algo(

@@ -163,15 +163,17 @@ def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
 
 @data_app.command("info")
 def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
-    """Summary and provenance of a dataset."""
+    """Summary and provenance of datasets."""
     from dtbench.data import minari_io
     from dtbench.runs import load_dataset
 
     domain, task = registry.resolve(spec)
-    ds = registry.get_dataset(task, dataset)
-    store = load_dataset(domain, task, ds)
-    typer.echo(f"{ds.minari_id}: {store.summary()}")
-    typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
+    for name in dataset:
+        ds = registry.get_dataset(task, name)
+        store = load_dataset(domain, task, ds)
+        typer.echo(f"{ds.minari_id}: {store.summary()} ({store.bytes_per_step:.0f} bytes of "
+                   f"observations per step, states {store.obs_shape})")
+        typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
 
 
 def main() -> None:

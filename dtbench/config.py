@@ -57,6 +57,11 @@ class EvalConfig:
     return_scale: float = 1000.0  # RTG is divided by this in training and evaluation
     greedy: bool = True  # discrete actions: argmax (True) or sample from the softmax
     seed: int = 10_000  # episode i is reset with seed + i (same for every algorithm)
+    max_episode_steps: int = 0  # cap on an evaluation episode, in agent steps (0: the env's own)
+    rtg_rewards: Literal["raw", "clipped"] = "raw"  # rewards the return-to-go is built from, in
+    # training and in evaluation alike (clipped = sign, DQN's); scores always use raw rewards
+    sticky_actions: float = 0.0  # Atari: ALE repeat_action_probability when evaluating (the
+    # paper: 0; the DQN-replay data was collected with 0.25)
 
 
 @dataclass(frozen=True)

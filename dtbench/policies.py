@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from dtbench.data.transforms import rtg_rewards as transform_rewards
 from dtbench.models.dt import DecisionTransformer
 
 
@@ -14,9 +15,11 @@ class DTPolicy:
     """Return-conditioned DT rollout for N lock-stepped episodes.
 
     The last K steps of every episode sit in ring buffers; each step the model runs once on the
-    live episodes. The return-to-go starts at the target and drops by each reward received
-    (divided by the return scale, as in training); in `delayed` mode (sparse rewards) it is
-    never decremented, as in the paper's delayed setting.
+    live episodes; each state is encoded once, when it arrives, and its embedding reused (the
+    encoder sees one step at a time, so this is exact). The return-to-go starts at the target
+    and drops by each reward received, through the same reward transform (raw or clipped) as the
+    training returns-to-go, divided by the return scale; in `delayed` mode (sparse rewards) it
+    is never decremented, as in the paper's delayed setting.
     """
 
     def __init__(
@@ -28,6 +31,7 @@ class DTPolicy:
         greedy: bool = True,
         delayed: bool = False,
         seed: int = 0,
+        rtg_rewards: str = "raw",
     ) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
@@ -35,13 +39,16 @@ class DTPolicy:
         self.mean, self.std = state_mean, state_std
         self.return_scale, self.greedy, self.delayed = return_scale, greedy, delayed
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.rtg_rewards = rtg_rewards  # the reward transform the training RTGs were built from
 
     def reset(self, n_episodes: int, target_return: float | None) -> None:
         if target_return is None:
             raise ValueError("the Decision Transformer needs a target return")
         self.t = 0
         self.rtg = np.full(n_episodes, float(target_return))
-        self.states: torch.Tensor | None = None  # allocated at the first observation
+        # embeddings of the last K states: each state is encoded once, when it arrives
+        self.state_emb = torch.zeros((n_episodes, self.k, self.model.cfg.embed_dim),
+                                     device=self.device)
         a_shape = () if self.model.discrete else (self.model.act_dim,)
         a_dtype = torch.long if self.model.discrete else torch.float32
         self.actions = torch.zeros((n_episodes, self.k, *a_shape), dtype=a_dtype,
@@ -53,21 +60,18 @@ class DTPolicy:
     def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
         if np.issubdtype(obs.dtype, np.floating) and self.mean is not None:
             obs = ((obs - self.mean) / self.std).astype(np.float32)
-        obs_t = torch.as_tensor(obs, device=self.device)
-        if self.states is None:
-            self.states = torch.zeros((len(obs), self.k, *obs.shape[1:]), dtype=obs_t.dtype,
-                                      device=self.device)
+        rows = torch.as_tensor(np.flatnonzero(live), device=self.device)
         slot = self.t % self.k
-        self.states[:, slot] = obs_t
+        new = torch.as_tensor(obs[live], device=self.device)[:, None]  # (n_live, 1, *obs)
+        self.state_emb[rows, slot] = self.model.embed_state(new)[:, 0]
         self.returns[:, slot, 0] = torch.as_tensor(self.rtg / self.return_scale, device=self.device)
         self.timesteps[:, slot] = min(self.t, self.max_ep_len - 1)
         self.actions[:, slot] = 0  # a_t is not seen when predicting a_t (causal)
         length = min(self.t + 1, self.k)
         order = (torch.arange(length, device=self.device) + self.t + 1 - length) % self.k
-        rows = torch.as_tensor(np.flatnonzero(live), device=self.device)
         pick = lambda x: x[rows][:, order]  # noqa: E731 - chronological window of live rows
-        out = self.model(pick(self.states), pick(self.actions), pick(self.returns),
-                         pick(self.timesteps))
+        out = self.model(None, pick(self.actions), pick(self.returns), pick(self.timesteps),
+                         state_embeddings=pick(self.state_emb))
         pred = out.action_preds[:, -1]
         if self.model.discrete:
             if self.greedy:
@@ -83,7 +87,7 @@ class DTPolicy:
 
     def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
         if not self.delayed:
-            self.rtg = self.rtg - rewards
+            self.rtg = self.rtg - transform_rewards(rewards, self.rtg_rewards)
         self.t += 1
 
     @property

@@ -63,6 +63,8 @@ class Task:
     datasets: dict[str, DatasetSpec]  # by short name
     env_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to gymnasium.make
     overrides: dict[str, Any] = field(default_factory=dict)  # dotted Settings overrides
+    profile_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # more, for one
+    # profile only (e.g. Pong's K=50 and batch 512 under `paper`)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ class Domain:
     normalize: Callable[[str, np.ndarray], np.ndarray]  # (task, raw returns) -> scores
     score_label: str = "normalised score"  # what `normalize` returns, for tables
     description: str = ""  # one line for `dtbench list`
-    make_env: Callable[[Task], gym.Env] | None = None  # default: gymnasium.make(task.env_id)
+    make_env: Callable[[Task, Settings], gym.Env] | None = None  # default: gymnasium.make(
+    # task.env_id, **task.env_kwargs); given the run's settings (e.g. sticky actions)
+    frame_stack: int = 1  # > 1: datasets hold single frames, states are stacks of this many
 
     def task(self, name: str | None) -> Task:
         if name is None:
@@ -92,13 +96,14 @@ class Domain:
     def settings_for(self, task: Task, profile: str) -> Settings:
         if profile not in self.settings:
             raise unknown("profile", profile, list(PROFILES))
-        return self.settings[profile].override(task.overrides)
+        return self.settings[profile].override(
+            {**task.overrides, **task.profile_overrides.get(profile, {})})
 
-    def env(self, task: Task) -> gym.Env:
+    def env(self, task: Task, settings: Settings | None = None) -> gym.Env:
         import gymnasium as gym
 
         if self.make_env is not None:
-            return self.make_env(task)
+            return self.make_env(task, settings or self.settings["smoke"])
         return gym.make(task.env_id, **task.env_kwargs)
 
 

@@ -75,7 +75,7 @@ class RunContext:
     progress: bool = True
 
     def make_env(self):  # noqa: ANN201 - gymnasium.Env
-        return self.domain.env(self.task)
+        return self.domain.env(self.task, self.settings)
 
 
 def run(
@@ -129,7 +129,8 @@ def run(
     evals, t1 = [], time.perf_counter()
     for target in targets:
         evals.append(evaluate(policy, ctx.make_env, settings.eval.episodes, target,
-                              seed=settings.eval.seed))
+                              seed=settings.eval.seed,
+                              max_steps=settings.eval.max_episode_steps or None))
     eval_s = time.perf_counter() - t1
     _write_eval_csv(run_dir / "eval.csv", evals, domain, task.name)
     result = {
@@ -206,11 +207,15 @@ def load_dataset(domain: registry.Domain, task: registry.Task,
         f"make it with `dtbench data make {domain.name}/{task.name} --dataset {dataset.name}`"
     )
     if dataset.load is not None:
-        return dataset.load(how)
-    if dataset.make is not None and not minari_io.is_complete(dataset.minari_id):
+        store = dataset.load(how)
+    elif dataset.make is not None and not minari_io.is_complete(dataset.minari_id):
         raise DTBenchError(f"dataset {dataset.minari_id} is missing under "
                            f"{minari_io.minari_root()}; {how}")
-    return minari_io.load_store(dataset.minari_id, how_to_get=how, download=dataset.download)
+    else:
+        store = minari_io.load_store(dataset.minari_id, how_to_get=how,
+                                     download=dataset.download)
+    store.frame_stack = domain.frame_stack  # datasets of such domains hold single frames
+    return store
 
 
 def check_compatible(store: TrajectoryStore, domain: registry.Domain, task: registry.Task,

@@ -45,8 +45,13 @@ def write_dataset(
     provenance: dict[str, Any],
     ref_min_score: float | None = None,
     ref_max_score: float | None = None,
+    observation_space: Any = None,
 ) -> Path:
-    """Write Minari-style episodes (T+1 observations each) as a Minari hdf5 dataset."""
+    """Write Minari-style episodes (T+1 observations each) as a Minari hdf5 dataset.
+
+    `observation_space` overrides the env's (Atari: one 84x84 frame per step where the env
+    gives 4-frame stacks). Frames are stored raw: Minari would JPEG-encode (lossy) 2-D uint8
+    image spaces by default."""
     import minari
     from minari.data_collector import EpisodeBuffer
 
@@ -69,7 +74,8 @@ def write_dataset(
         dataset_id=dataset_id, buffer=buffers, env=env_id, eval_env=env_id,
         algorithm_name=algorithm_name,
         author="dtbench", author_email="dtbench@localhost", code_permalink="dtbench",
-        description=description, data_format="hdf5", **scores,
+        description=description, data_format="hdf5", observation_space=observation_space,
+        jpeg_encoding=False, **scores,
     )
     _atomic_write_json(target / SIDECAR, provenance)
     return target

@@ -62,6 +62,8 @@ class WindowSampler:
         self.episode_start = as_tensor(store.episode_starts[store.episode_ids], torch.long)
         self.episode_last = as_tensor(store.episode_starts[store.episode_ids + 1] - 1, torch.long)
         self.offsets = torch.arange(context_len, device=self.device)
+        # frame stacks (Atari): frames t-S+1..t of each step, gathered by index like the window
+        self.stack_offsets = torch.arange(store.frame_stack - 1, -1, -1, device=self.device)
 
     def sample(self) -> Batch:
         drawn = torch.as_tensor(self.rng.integers(0, self.num_steps, size=self.batch_size),
@@ -73,6 +75,14 @@ class WindowSampler:
         first_full_end = self.episode_start[steps] + self.context_len - 1
         return torch.minimum(torch.maximum(steps, first_full_end), self.episode_last[steps])
 
+    def stacks(self, steps: torch.Tensor) -> torch.Tensor:
+        """Frame stacks (*steps.shape, S, H, W) at flat steps; zero frames before an episode's
+        start, as in the DQN-replay data and the evaluation env."""
+        rows = steps[..., None] - self.stack_offsets
+        valid = rows >= self.episode_start[steps][..., None]
+        frames = self.obs[torch.where(valid, rows, steps[..., None])]
+        return frames * valid[..., None, None].to(frames.dtype)
+
     def batch_at(self, ends: torch.Tensor) -> Batch:
         """The windows ending at the given flat step indices (deterministic; used by tests)."""
         ends = ends.to(self.device, torch.long)
@@ -81,12 +91,14 @@ class WindowSampler:
         idx = (ends - lengths + 1)[:, None] + self.offsets[None, :]
         idx = torch.where(mask, idx, ends[:, None])  # any valid row; zeroed below
 
-        def gather(x: torch.Tensor) -> torch.Tensor:
-            g = x[idx]
+        def masked(g: torch.Tensor) -> torch.Tensor:
             return g * mask.view(*mask.shape, *([1] * (g.dim() - 2))).to(g.dtype)
 
+        def gather(x: torch.Tensor) -> torch.Tensor:
+            return masked(x[idx])
+
         return Batch(
-            states=gather(self.obs),
+            states=gather(self.obs) if len(self.stack_offsets) == 1 else masked(self.stacks(idx)),
             actions=gather(self.actions),
             returns_to_go=gather(self.rtg).unsqueeze(-1),
             timesteps=gather(self.timesteps),

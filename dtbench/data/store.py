@@ -31,6 +31,9 @@ class TrajectoryStore:
     truncated: np.ndarray  # (N,) bool
     episode_starts: np.ndarray  # (E + 1,) int64 offsets; episode e is [starts[e], starts[e+1])
     metadata: dict[str, Any] = field(default_factory=dict)  # provenance (dataset id, ...)
+    frame_stack: int = 1  # > 1: `observations` hold one frame per step and the state at step t
+    # is the last `frame_stack` frames of its episode, zeros before the episode's start
+    # (Atari: every frame stored once, stacks gathered by index when sampled)
 
     def __post_init__(self) -> None:
         n = len(self.rewards)
@@ -55,7 +58,7 @@ class TrajectoryStore:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_episodes(
-        cls, episodes: Sequence[dict[str, np.ndarray]], **metadata: Any
+        cls, episodes: Sequence[dict[str, np.ndarray]], frame_stack: int = 1, **metadata: Any
     ) -> TrajectoryStore:
         """Build from Minari-style episode dicts.
 
@@ -87,6 +90,7 @@ class TrajectoryStore:
             truncated=np.concatenate([np.asarray(ep["truncations"], bool) for ep in episodes]),
             episode_starts=np.concatenate([[0], np.cumsum(lengths)]),
             metadata=dict(metadata),
+            frame_stack=frame_stack,
         )
 
     def select_episodes(self, episode_indices: np.ndarray) -> TrajectoryStore:
@@ -104,6 +108,7 @@ class TrajectoryStore:
             truncated=self.truncated[rows],
             episode_starts=np.concatenate([[0], np.cumsum(lengths)]),
             metadata=dict(self.metadata),
+            frame_stack=self.frame_stack,
         )
 
     def with_rewards(self, rewards: np.ndarray, **metadata: Any) -> TrajectoryStore:
@@ -116,6 +121,7 @@ class TrajectoryStore:
             truncated=self.truncated,
             episode_starts=self.episode_starts,
             metadata={**self.metadata, **metadata},
+            frame_stack=self.frame_stack,
         )
 
     def episodes(self) -> list[dict[str, np.ndarray]]:
@@ -151,7 +157,31 @@ class TrajectoryStore:
 
     @property
     def obs_shape(self) -> tuple[int, ...]:
-        return tuple(self.observations.shape[1:])
+        """Shape of one state, as the environment gives it (frame stacks included)."""
+        frame = tuple(self.observations.shape[1:])
+        return (self.frame_stack, *frame) if self.frame_stack > 1 else frame
+
+    def stack_rows(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, valid): for each step t, the rows of frames t-S+1..t (S = frame_stack) and
+        whether each lies in t's episode; rows before the episode start are clamped to it and
+        must be zeroed. Shapes (*steps.shape, S)."""
+        steps = np.asarray(steps, dtype=np.int64)
+        rows = steps[..., None] - np.arange(self.frame_stack - 1, -1, -1)
+        valid = rows >= self.episode_starts[self.episode_ids[steps]][..., None]
+        return np.where(valid, rows, steps[..., None]), valid
+
+    def states(self, steps: np.ndarray) -> np.ndarray:
+        """The states at the given steps: observations, or zero-padded frame stacks."""
+        if self.frame_stack == 1:
+            return self.observations[steps]
+        rows, valid = self.stack_rows(steps)
+        frames = self.observations[rows]
+        return frames * valid.reshape(*valid.shape, *([1] * (frames.ndim - valid.ndim)))
+
+    @property
+    def bytes_per_step(self) -> float:
+        """Memory of the stored observations per transition."""
+        return self.observations.nbytes / self.num_steps
 
     @property
     def discrete(self) -> bool:

@@ -28,3 +28,14 @@ def top_fraction(store: TrajectoryStore, fraction: float) -> TrajectoryStore:
     kept = store.select_episodes(np.sort(order[: min(n_keep, len(order))]))
     kept.metadata["top_fraction"] = fraction
     return kept
+
+
+REWARD_TRANSFORMS = {"raw": lambda r: r, "clipped": np.sign}
+
+
+def rtg_rewards(rewards: np.ndarray, transform: str) -> np.ndarray:
+    """The rewards a return-to-go is built from: raw, or clipped to their sign (DQN's clipping).
+    DT uses the same transform on the data and on the rewards it receives when evaluated."""
+    if transform not in REWARD_TRANSFORMS:
+        raise DTBenchError(f"unknown rtg_rewards {transform!r}; known: raw, clipped")
+    return REWARD_TRANSFORMS[transform](np.asarray(rewards)).astype(np.float32)

@@ -76,17 +76,22 @@ class DecisionTransformer(nn.Module):
         returns_to_go: torch.Tensor,
         timesteps: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
+        state_embeddings: torch.Tensor | None = None,
     ) -> DTOutput:
         """states (B,K,*obs), actions (B,K,A) or (B,K), returns_to_go (B,K,1), timesteps (B,K).
 
         `attention_mask` (B,K) is optional: with right padding (our sampler) causal attention
-        alone keeps real tokens from seeing pads, so leaving it out is exact for real tokens."""
+        alone keeps real tokens from seeing pads, so leaving it out is exact for real tokens.
+        `state_embeddings` (B,K,H) replaces `embed_state(states)`: the encoder sees one step at a
+        time, so a rollout can encode each new state once and reuse the earlier embeddings."""
         b, k = timesteps.shape
         time = self.embed_timestep(timesteps)
+        if state_embeddings is None:
+            state_embeddings = self.embed_state(states)
         tokens = torch.stack(
             (
                 self.embed_return(returns_to_go) + time,
-                self.embed_state(states) + time,
+                state_embeddings + time,
                 self.embed_action(actions) + time,
             ),
             dim=2,

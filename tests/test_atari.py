@@ -1,0 +1,182 @@
+"""Atari: the DQN-replay reader on files in dopamine's exact format, frames stored once with
+stacks gathered by index, the real preprocessed ALE env, scripted behaviour, normalisation,
+reward streams, and smoke runs of DT and the discrete baselines on locally made data."""
+
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from dtbench import registry
+from dtbench.data.dqn_replay import checkpoint_file, sample_dataset
+from dtbench.data.sampler import WindowSampler
+from dtbench.data.store import TrajectoryStore
+from dtbench.data.transforms import rtg_rewards
+from dtbench.domains.atari import normalize
+from dtbench.domains.atari.behaviour import BreakoutTracker, RandomPolicy, epsilon_mix
+from dtbench.domains.atari.env import make_atari_env
+from dtbench.errors import DTBenchError
+from dtbench.runs import RunSpec, run
+
+
+def _write_dopamine(directory, ckpt, lengths, seed=0, tail=5):
+    """One checkpoint as dopamine writes it: 3 zero transitions before every episode, then
+    its steps, a terminal on the last; `tail` slots of an unfinished episode at the end.
+    Returns the episodes written (frames, actions, rewards)."""
+    rng = np.random.default_rng(seed)
+    obs, act, rew, term, episodes = [], [], [], [], []
+    for i, t in enumerate([*lengths, tail]):
+        obs += [np.zeros((3, 84, 84), np.uint8)]
+        act += [np.zeros(3, np.int32)]
+        rew += [np.zeros(3, np.float32)]
+        term += [np.zeros(3, np.uint8)]
+        frames = rng.integers(1, 256, size=(t, 84, 84), dtype=np.uint8)
+        a = rng.integers(0, 6, size=t).astype(np.int32)
+        r = rng.choice([-1.0, 0.0, 1.0, 4.0], size=t).astype(np.float32)
+        d = np.zeros(t, np.uint8)
+        if i < len(lengths):
+            d[-1] = 1
+            episodes.append((frames, a, r))
+        obs.append(frames)
+        act.append(a)
+        rew.append(r)
+        term.append(d)
+    arrays = {"observation": np.concatenate(obs), "action": np.concatenate(act),
+              "reward": np.concatenate(rew), "terminal": np.concatenate(term)}
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        with gzip.open(checkpoint_file(directory, name, ckpt), "wb") as f:
+            np.save(f, array, allow_pickle=False)
+    return episodes
+
+
+def _episodes(store):
+    return [(store.observations[a:b], store.actions[a:b], store.rewards[a:b])
+            for a, b in zip(store.episode_starts[:-1], store.episode_starts[1:], strict=True)]
+
+
+def test_dqn_replay_reads_episodes_without_dopamine_padding(tmp_path):
+    written = {48: _write_dopamine(tmp_path, 48, [7, 5, 9, 6], seed=1),
+               49: _write_dopamine(tmp_path, 49, [8, 4, 6, 5], seed=2)}
+    store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=2, trajectories_per_buffer=1)
+    assert store.frame_stack == 4 and store.obs_shape == (4, 84, 84)
+    assert store.bytes_per_step == 84 * 84  # every frame once (pre-stacked would be 4x)
+    got = _episodes(store)
+    # each visit reads 2 episodes (the counter's 1 + the official loop's extra one); the
+    # unfinished tail of each checkpoint never becomes an episode
+    assert len(got) == 8 and store.terminated.sum() == 8
+    expected = [ep for eps in written.values() for ep in eps]
+    for frames, actions, rewards in got:
+        match = [e for e in expected if len(e[0]) == len(frames) and np.array_equal(e[0], frames)]
+        assert len(match) == 1, "a stored episode must be one written episode, padding removed"
+        np.testing.assert_array_equal(actions, match[0][1])
+        np.testing.assert_array_equal(rewards, match[0][2])  # raw rewards (4.0 kept)
+    # timesteps restart at 0 in every episode (the official code's off-by-one, issue #5)
+    np.testing.assert_array_equal(store.timesteps[store.episode_starts[:-1]], 0)
+
+
+def test_dqn_replay_uses_only_the_first_slots_and_drops_a_visit_past_them(tmp_path):
+    _write_dopamine(tmp_path, 49, [7, 5, 9, 6], seed=1)
+    # slots: 3 pad + 7 | 3 + 5 | 3 + 9 | 3 + 6 ...: a 2-episode visit ends at slot 17, the next
+    # would end at slot 38 > 30, so it is dropped and nothing more is read from the checkpoint
+    store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=1, trajectories_per_buffer=1,
+                           max_slots=30)
+    np.testing.assert_array_equal(store.episode_lengths, [7, 5])
+
+
+def test_dqn_replay_missing_and_corrupt_files_say_what_to_do(tmp_path):
+    domain, task = registry.resolve("atari/pong")
+    with pytest.raises(DTBenchError, match=r"not found; download run 1 .*gsutil"):
+        task.datasets["dqn-replay"].load(task.datasets["dqn-replay"].how_to_get)
+    _write_dopamine(tmp_path, 49, [7, 5])
+    path = checkpoint_file(tmp_path, "observation", 49)
+    path.write_bytes(path.read_bytes()[:200])  # truncated download
+    with pytest.raises(DTBenchError, match="corrupt or truncated - download it again"):
+        sample_dataset(tmp_path, num_buffers=1, trajectories_per_buffer=0)
+
+
+def _frame_store():
+    rng = np.random.default_rng(0)
+    episodes = []
+    for t in (2, 6, 3):
+        episodes.append({"observations": rng.integers(1, 256, (t + 1, 84, 84), dtype=np.uint8),
+                         "actions": rng.integers(0, 4, t), "rewards": rng.normal(size=t),
+                         "terminations": np.eye(t, dtype=bool)[-1],
+                         "truncations": np.zeros(t, bool)})
+    return TrajectoryStore.from_episodes(episodes, frame_stack=4)
+
+
+def test_frame_stacks_are_gathered_by_index_with_zeros_before_an_episode_start():
+    store = _frame_store()
+    for t in range(store.num_steps):  # per-step reference
+        start = store.episode_starts[store.episode_ids[t]]
+        want = np.stack([store.observations[i] if i >= start else np.zeros((84, 84), np.uint8)
+                         for i in range(t - 3, t + 1)])
+        np.testing.assert_array_equal(store.states(np.array([t]))[0], want)
+    sampler = WindowSampler(store, context_len=3, batch_size=5, return_scale=1.0,
+                            max_ep_len=100)
+    ends = torch.arange(store.num_steps)
+    batch = sampler.batch_at(ends)
+    assert batch.states.shape == (store.num_steps, 3, 4, 84, 84)
+    assert batch.states.dtype == torch.uint8  # frames stay uint8 until the encoder
+    for b, end in enumerate(ends.tolist()):
+        real = batch.mask[b].nonzero().flatten()
+        first = end - len(real) + 1
+        np.testing.assert_array_equal(batch.states[b, real].numpy(),
+                                      store.states(np.arange(first, end + 1)))
+        assert not batch.states[b, ~batch.mask[b]].any()
+
+
+def test_env_is_the_papers_preprocessing_with_zero_padded_stacks_and_sticky_setting():
+    env = make_atari_env("pong", sticky_actions=0.25)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    assert not obs[:3].any() and obs[3].any()  # zero frames before the episode's first
+    assert env.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(0.25)
+    assert make_atari_env("pong").unwrapped.ale.getFloat("repeat_action_probability") == 0.0
+    assert env.unwrapped.get_action_meanings()[2:4] == ["RIGHT", "LEFT"]
+
+
+def test_breakout_tracker_beats_random_play():
+    def play(policy_factory, epsilon):
+        env = make_atari_env("breakout", max_episode_steps=1_500)
+        tracker = policy_factory()
+        act = epsilon_mix(tracker, epsilon, 4, np.random.default_rng(0))
+        env.reset(seed=3)
+        tracker.reset(env)
+        total, done = 0.0, False
+        while not done:
+            _, r, term, trunc, _ = env.step(act(env))
+            total, done = total + r, term or trunc
+        return total
+
+    assert play(BreakoutTracker, 0.0) > play(RandomPolicy, 1.0) + 10
+
+
+def test_gamer_normalisation_reproduces_the_papers_table():
+    # paper Table 12 raw DT scores -> Table 1 normalised scores
+    np.testing.assert_allclose(normalize("breakout", [76.9]), [267.5], atol=0.05)
+    np.testing.assert_allclose(normalize("qbert", [2215.8]), [15.4], atol=0.05)
+    np.testing.assert_allclose(normalize("seaquest", [1129.3]), [2.5], atol=0.05)
+    np.testing.assert_allclose(normalize("pong", [17.1]), [106.1], atol=0.3)
+
+
+def test_clipped_return_to_go_rewards_are_signs_and_unknown_is_rejected():
+    np.testing.assert_array_equal(rtg_rewards(np.array([4.0, 0.0, -2.0]), "clipped"),
+                                  [1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(rtg_rewards(np.array([4.0, -2.0]), "raw"), [4.0, -2.0])
+    with pytest.raises(DTBenchError, match="known: raw, clipped"):
+        rtg_rewards(np.zeros(2), "log")
+
+
+@pytest.mark.parametrize("algo", ["dt", "cql"])
+def test_smoke_runs_on_locally_made_pong_data(algo, isolated_minari, tmp_path):
+    spec = RunSpec("atari", "pong", "mixed", algo, seed=0, profile="smoke")
+    domain, task = registry.resolve("atari/pong")
+    task.datasets["mixed"].make("smoke")
+    result = run(spec, results_root=tmp_path / "results", progress=False)
+    (target,) = result["targets"]
+    assert target["episodes"] == 2 and target["length_mean"] == 50  # the smoke step cap
+    assert target["target_return"] == (20.0 if algo == "dt" else None)
+    np.testing.assert_allclose(target["score_mean"], normalize("pong", [target["return_mean"]]))
