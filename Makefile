@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,6 +72,27 @@ mujoco: mujoco-data ## MuJoCo: DT, CQL, BC and 10%BC on every task and dataset, 
 
 mujoco-table: ## rebuild results/mujoco.md (the paper's D4RL table) from stored runs
 	$(DTBENCH) report mujoco --profile $(PROFILE)
+
+ATARI_GAMES ?= pong breakout
+# PROFILE=paper runs on the DQN-replay 1% (files in data/dqn-replay); others on local play
+ATARI_DATASETS ?= $(if $(filter paper,$(PROFILE)),dqn-replay,mixed)
+ATARI_SEEDS ?= 0
+
+atari-data: ## make the local Atari datasets (scripted + random play; GEN_BUDGET=quick)
+	@if [ -n "$(filter mixed,$(ATARI_DATASETS))" ]; then \
+	  $(DTBENCH) data make $(foreach g,$(ATARI_GAMES),atari/$(g)) --budget $(GEN_BUDGET) \
+	    --jobs $(JOBS); \
+	else echo "no locally generated datasets in ATARI_DATASETS: nothing to generate"; fi
+
+atari: atari-data ## Atari: DT, CQL, BC and 10%BC on each game's data, then the table
+	for g in $(ATARI_GAMES); do \
+	  $(DTBENCH) train atari/$$g $(foreach d,$(ATARI_DATASETS),-d $(d)) -a dt -a cql -a bc \
+	    -a bc10 -p $(PROFILE) $(foreach s,$(ATARI_SEEDS),--seed $(s)) --jobs $(JOBS) || exit 1; \
+	done
+	$(MAKE) --no-print-directory atari-table
+
+atari-table: ## rebuild results/atari.md (the paper's Atari table) from stored runs
+	$(DTBENCH) report atari --profile $(PROFILE)
 
 bench-sampler: ## time the K-window sampler at the paper's D4RL batch shape (64 x K=20)
 	$(PY) benchmarks/sampler_speed.py

@@ -107,14 +107,17 @@ def list_() -> None:
 
 
 @app.command()
-def report(table: Annotated[str, typer.Argument(help="which table: keydoor | mujoco")] = "keydoor",
+def report(table: Annotated[str, typer.Argument(
+        help="which table: keydoor | mujoco | atari")] = "keydoor",
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """Rebuild a results table from the stored runs (also rewrites results/runs.csv)."""
+    from dtbench.report.atari import write_atari_table
     from dtbench.report.d4rl import write_d4rl_table
     from dtbench.report.keydoor import write_keydoor_table
     from dtbench.runs import write_table
 
-    tables = {"keydoor": write_keydoor_table, "mujoco": write_d4rl_table}
+    tables = {"keydoor": write_keydoor_table, "mujoco": write_d4rl_table,
+              "atari": write_atari_table}
     if table not in tables:
         raise DTBenchError(f"unknown table {table!r}; known: {', '.join(tables)}")
     write_table(results)

@@ -180,3 +180,28 @@ def test_smoke_runs_on_locally_made_pong_data(algo, isolated_minari, tmp_path):
     assert target["episodes"] == 2 and target["length_mean"] == 50  # the smoke step cap
     assert target["target_return"] == (20.0 if algo == "dt" else None)
     np.testing.assert_allclose(target["score_mean"], normalize("pong", [target["return_mean"]]))
+
+
+def test_clipped_rtg_feeds_training_and_evaluation_the_same_way(isolated_minari, tmp_path):
+    """With eval.rtg_rewards=clipped, training returns-to-go come from sign(reward) and the
+    rollout's return-to-go drops by sign(reward); the score stays the raw return."""
+    from dtbench.policies import DTPolicy
+
+    store = _frame_store()
+    clipped = store.with_rewards(rtg_rewards(store.rewards, "clipped"))
+    sampler = WindowSampler(clipped, context_len=3, batch_size=2, return_scale=1.0,
+                            max_ep_len=100)
+    batch = sampler.batch_at(torch.tensor([store.episode_starts[1] + 2]))
+    start = store.episode_starts[1]
+    want = np.cumsum(np.sign(store.rewards[start:store.episode_starts[2]])[::-1])[::-1][:3]
+    np.testing.assert_allclose(batch.returns_to_go[0, :, 0].numpy(), want, rtol=1e-6)
+    from dtbench.config import ModelConfig
+    from dtbench.models.dt import DecisionTransformer
+
+    model = DecisionTransformer(ModelConfig(context_len=3, embed_dim=8, n_layer=1, n_head=1,
+                                            dropout=0.0, max_ep_len=10), (4, 84, 84), 4, True,
+                                encoder="nature_cnn")
+    policy = DTPolicy(model, None, None, return_scale=1.0, rtg_rewards="clipped")
+    policy.reset(2, target_return=5.0)
+    policy.observe(np.array([4.0, -3.0]), np.ones(2, bool))
+    np.testing.assert_array_equal(policy.rtg, [4.0, 6.0])

@@ -107,3 +107,18 @@ def test_loss_ignores_padded_tokens():
     expected = torch.nn.functional.cross_entropy(out.action_preds[:, :3].reshape(-1, 4),
                                                  a[:, :3].reshape(-1))
     torch.testing.assert_close(loss, expected)
+
+
+def test_nature_cnn_shapes_follow_the_dqn_paper():
+    from dtbench.models.encoders import NatureCNNEncoder
+
+    enc = NatureCNNEncoder((4, 84, 84), 32)
+    convs = [m for m in enc.conv if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+        (32, (8, 8), (4, 4)), (64, (4, 4), (2, 2)), (64, (3, 3), (1, 1))]
+    assert enc.head[0].in_features == 64 * 7 * 7  # 84 -> 20 -> 9 -> 7
+    frames = torch.randint(0, 256, (2, 5, 4, 84, 84), dtype=torch.uint8)
+    out = enc(frames)
+    assert out.shape == (2, 5, 32) and out.abs().max() <= 1  # Linear + Tanh
+    # each step is encoded on its own: a step's embedding ignores the other steps
+    torch.testing.assert_close(enc(frames[:, 2:3])[:, 0], out[:, 2])

@@ -34,7 +34,7 @@ def d4rl_table(results_root: Path, profile: str) -> str:
             datasets = sorted(set(mine["dataset"])) if not mine.empty else [name]
             for dataset in datasets:
                 data_rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-                cells = [name, task, _source(task, dataset), _data_cell(data_rows)]
+                cells = [name, task, _source("mujoco", task, dataset), _data_cell(data_rows)]
                 for algo, _ in ALGOS:
                     rows = mine[(mine["dataset"] == dataset) & (mine["algo"] == algo)] \
                         if not mine.empty else mine
@@ -58,8 +58,8 @@ def d4rl_table(results_root: Path, profile: str) -> str:
     return caption + "\n\n" + "\n".join(lines) + "\n"
 
 
-def _source(task: str, dataset: str) -> str:
-    _, t = registry.resolve(f"mujoco/{task}")
+def _source(domain: str, task: str, dataset: str) -> str:
+    _, t = registry.resolve(f"{domain}/{task}")
     spec = t.datasets.get(dataset)
     if spec is None:
         return "-"

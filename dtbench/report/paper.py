@@ -22,3 +22,11 @@ D4RL_TABLE2 = {
     ("medium-replay", "hopper"): {"dt": 82.7, "cql": 48.6, "bc": 27.6, "bc10": 70.6},
     ("medium-replay", "walker2d"): {"dt": 66.6, "cql": 26.7, "bc": 36.9, "bc10": 70.4},
 }
+
+# Table 1 (Atari, gamer-normalised, 1% DQN-replay) with Table 4's 10%BC column, by game.
+ATARI_TABLE1 = {
+    "breakout": {"dt": 267.5, "cql": 211.1, "bc": 138.9, "bc10": 28.5},
+    "qbert": {"dt": 15.4, "cql": 104.2, "bc": 17.3, "bc10": 6.6},
+    "pong": {"dt": 106.1, "cql": 111.9, "bc": 85.2, "bc10": 2.5},
+    "seaquest": {"dt": 2.5, "cql": 1.7, "bc": 2.1, "bc10": 1.1},
+}
