@@ -123,16 +123,20 @@ def test_evaluation_context_matches_training_windows_when_replaying_an_episode()
     model = DecisionTransformer(ModelConfig(context_len=k, embed_dim=16, n_layer=1, dropout=0.0,
                                             max_ep_len=60), store.obs_shape, 4, True).eval()
     seen = []
-    model.register_forward_hook(lambda m, args, out: seen.append([a.clone() for a in args]))
+    model.register_forward_hook(
+        lambda m, args, kwargs, out: seen.append(
+            [kwargs["state_embeddings"].clone(), *(a.clone() for a in args[1:])]),
+        with_kwargs=True)  # the rollout passes cached state embeddings, not raw states
     policy = DTPolicy(model, mean, std, return_scale=1.0)
     policy.reset(1, target_return=float(store.episode_returns[e]))
     for t in range(end - start):
         policy.act(store.observations[start + t][None], np.array([True]))
         policy.observe(store.rewards[start + t: start + t + 1].astype(float), np.array([True]))
     sampler = WindowSampler(store, k, 1, 1.0, 60, mean, std)
-    for t, (states, _, rtg, timesteps) in enumerate(seen):
+    for t, (state_emb, _, rtg, timesteps) in enumerate(seen):
         ref = sampler.batch_at(torch.tensor([start + t]))
         n = int(ref.mask.sum())
-        torch.testing.assert_close(states[0], ref.states[0, :n])
+        with torch.no_grad():
+            torch.testing.assert_close(state_emb[0], model.embed_state(ref.states)[0, :n])
         torch.testing.assert_close(rtg[0], ref.returns_to_go[0, :n])  # RTG drops by each reward
         torch.testing.assert_close(timesteps[0], ref.timesteps[0, :n])
