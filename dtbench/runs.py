@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -184,19 +185,19 @@ def make_datasets(spec: str, names: Sequence[str] = (), budget: str = "quick",
     _, task = registry.resolve(spec)
     wanted = [registry.get_dataset(task, n) for n in names
               or [n for n, ds in task.datasets.items() if ds.make is not None]]
-    lines = []
-    made: set[str] = set()
     for ds in wanted:
         if ds.make is None:
             raise DTBenchError(f"dataset {ds.minari_id} cannot be made locally; {ds.how_to_get}")
-        if minari_io.is_complete(ds.minari_id) and not (force and ds.minari_id not in made):
-            lines.append(f"{ds.minari_id}: {'made' if ds.minari_id in made else 'present'}")
-            continue
-        before = {d.minari_id for d in wanted if minari_io.is_complete(d.minari_id)}
-        ds.make(budget)  # one make can write several datasets (MuJoCo writes all five)
-        made |= {d.minari_id for d in wanted if minari_io.is_complete(d.minari_id)} - before
-        made.add(ds.minari_id)
-        lines.append(f"{ds.minari_id}: made in {minari_io.dataset_dir(ds.minari_id)}")
+    if force:  # remade from scratch (MuJoCo reuses its checkpointed SAC run)
+        for ds in wanted:
+            shutil.rmtree(minari_io.dataset_dir(ds.minari_id), ignore_errors=True)
+    present = {ds.minari_id for ds in wanted if minari_io.is_complete(ds.minari_id)}
+    for ds in wanted:
+        if not minari_io.is_complete(ds.minari_id):  # one make can write several datasets
+            ds.make(budget)
+    lines = [f"{ds.minari_id}: present" if ds.minari_id in present
+             else f"{ds.minari_id}: made in {minari_io.dataset_dir(ds.minari_id)}"
+             for ds in wanted]
     return lines
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dtbench.config import ModelConfig, TrainConfig
+from dtbench.data import minari_io
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor import make_dataset
@@ -140,3 +141,16 @@ def test_evaluation_context_matches_training_windows_when_replaying_an_episode()
             torch.testing.assert_close(state_emb[0], model.embed_state(ref.states)[0, :n])
         torch.testing.assert_close(rtg[0], ref.returns_to_go[0, :n])  # RTG drops by each reward
         torch.testing.assert_close(timesteps[0], ref.timesteps[0, :n])
+
+
+def test_make_datasets_skips_present_data_and_remakes_it_with_force(isolated_minari):
+    from dtbench.runs import make_datasets
+
+    (line,) = make_datasets("keydoor", ["random-1k"])
+    assert line.startswith("dtbench/keydoor/random-1k-v1: made in")
+    sidecar = minari_io.dataset_dir("dtbench/keydoor/random-1k-v1") / minari_io.SIDECAR
+    stamp = sidecar.stat().st_mtime_ns
+    assert make_datasets("keydoor", ["random-1k"]) == ["dtbench/keydoor/random-1k-v1: present"]
+    assert sidecar.stat().st_mtime_ns == stamp
+    (line,) = make_datasets("keydoor", ["random-1k"], force=True)
+    assert "made in" in line and sidecar.stat().st_mtime_ns != stamp

@@ -161,23 +161,6 @@ class TrajectoryStore:
         frame = tuple(self.observations.shape[1:])
         return (self.frame_stack, *frame) if self.frame_stack > 1 else frame
 
-    def stack_rows(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, valid): for each step t, the rows of frames t-S+1..t (S = frame_stack) and
-        whether each lies in t's episode; rows before the episode start are clamped to it and
-        must be zeroed. Shapes (*steps.shape, S)."""
-        steps = np.asarray(steps, dtype=np.int64)
-        rows = steps[..., None] - np.arange(self.frame_stack - 1, -1, -1)
-        valid = rows >= self.episode_starts[self.episode_ids[steps]][..., None]
-        return np.where(valid, rows, steps[..., None]), valid
-
-    def states(self, steps: np.ndarray) -> np.ndarray:
-        """The states at the given steps: observations, or zero-padded frame stacks."""
-        if self.frame_stack == 1:
-            return self.observations[steps]
-        rows, valid = self.stack_rows(steps)
-        frames = self.observations[rows]
-        return frames * valid.reshape(*valid.shape, *([1] * (frames.ndim - valid.ndim)))
-
     @property
     def bytes_per_step(self) -> float:
         """Memory of the stored observations per transition."""

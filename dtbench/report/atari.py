@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.d4rl import ALGOS, _best_target, _data_cell, _source
+from dtbench.report.cells import best_target_cell, data_cell, source_label
+from dtbench.report.d4rl import ALGOS
 from dtbench.report.paper import ATARI_TABLE1
 from dtbench.runs import collect
 
@@ -25,9 +26,10 @@ def atari_table(results_root: Path, profile: str) -> str:
         datasets = sorted(set(mine["dataset"])) if not mine.empty else ["mixed"]
         for dataset in datasets:
             rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-            cells = [game, _source("atari", game, dataset), _data_cell(rows)]
+            cells = [game, source_label("atari", game, dataset), data_cell(rows)]
             for algo, _ in ALGOS:
-                cells.append(_best_target(rows[rows["algo"] == algo] if not rows.empty else rows))
+                mine_algo = rows[rows["algo"] == algo] if not rows.empty else rows
+                cells.append(best_target_cell(mine_algo))
             paper = ATARI_TABLE1[game]
             cells += [f"{paper[a]:.1f}" for a, _ in ALGOS]
             lines.append("| " + " | ".join(cells) + " |")

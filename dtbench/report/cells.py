@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dtbench import registry
+
 
 def mean_std_cell(scores: pd.Series) -> str:
     """'mean ± std (n=seeds)' over per-seed scores (population std); one seed has no spread
@@ -13,3 +15,29 @@ def mean_std_cell(scores: pd.Series) -> str:
     if len(scores) == 1:
         return f"{scores.mean():.1f} (n=1)"
     return f"{scores.mean():.1f} ± {scores.std(ddof=0):.1f} (n={len(scores)})"
+
+
+def source_label(domain: str, task: str, dataset: str) -> str:
+    """Where a dataset's data comes from, for the 'Data used' column."""
+    _, t = registry.resolve(f"{domain}/{task}")
+    spec = t.datasets.get(dataset)
+    if spec is None:
+        return "-"
+    return "generated here" if spec.source.startswith("dtbench") else spec.source
+
+
+def data_cell(rows: pd.DataFrame) -> str:
+    """'mean / best episode' score of the training data, as recorded by its runs."""
+    if rows.empty or "data_score_mean" not in rows or rows["data_score_mean"].isna().all():
+        return "-"
+    first = rows.dropna(subset=["data_score_mean"]).iloc[0]
+    return f"{first['data_score_mean']:.1f} / {first['data_score_max']:.1f}"
+
+
+def best_target_cell(rows: pd.DataFrame) -> str:
+    """Our cell at DT's highest target return (the paper's); the only row for baselines."""
+    if rows.empty:
+        return "not run"
+    if rows["target_return"].notna().any():
+        rows = rows[rows["target_return"] == rows["target_return"].max()]
+    return mean_std_cell(rows["score_mean"])

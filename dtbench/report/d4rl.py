@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from dtbench import registry
-from dtbench.report.cells import mean_std_cell
+from dtbench.report.cells import best_target_cell, data_cell, source_label
 from dtbench.report.paper import D4RL_TABLE2
 from dtbench.runs import collect
 
@@ -34,11 +31,11 @@ def d4rl_table(results_root: Path, profile: str) -> str:
             datasets = sorted(set(mine["dataset"])) if not mine.empty else [name]
             for dataset in datasets:
                 data_rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-                cells = [name, task, _source("mujoco", task, dataset), _data_cell(data_rows)]
+                cells = [name, task, source_label("mujoco", task, dataset), data_cell(data_rows)]
                 for algo, _ in ALGOS:
                     rows = mine[(mine["dataset"] == dataset) & (mine["algo"] == algo)] \
                         if not mine.empty else mine
-                    cells.append(_best_target(rows))
+                    cells.append(best_target_cell(rows))
                 paper = D4RL_TABLE2[(name, task)]
                 cells += [f"{paper[a]:.1f}" if a in paper else "-" for a, _ in ALGOS]
                 lines.append("| " + " | ".join(cells) + " |")
@@ -56,30 +53,6 @@ def d4rl_table(results_root: Path, profile: str) -> str:
     if runs.empty:
         caption += " No runs stored yet: `make mujoco` fills this table."
     return caption + "\n\n" + "\n".join(lines) + "\n"
-
-
-def _source(domain: str, task: str, dataset: str) -> str:
-    _, t = registry.resolve(f"{domain}/{task}")
-    spec = t.datasets.get(dataset)
-    if spec is None:
-        return "-"
-    return "generated here" if spec.source.startswith("dtbench") else spec.source
-
-
-def _data_cell(rows: pd.DataFrame) -> str:
-    if rows.empty or "data_score_mean" not in rows or rows["data_score_mean"].isna().all():
-        return "-"
-    first = rows.dropna(subset=["data_score_mean"]).iloc[0]
-    return f"{first['data_score_mean']:.1f} / {first['data_score_max']:.1f}"
-
-
-def _best_target(rows: pd.DataFrame) -> str:
-    """Our cell at DT's highest target return (the paper's); the only row for baselines."""
-    if rows.empty:
-        return "not run"
-    if rows["target_return"].notna().any():
-        rows = rows[rows["target_return"] == rows["target_return"].max()]
-    return mean_std_cell(rows["score_mean"])
 
 
 def write_d4rl_table(results_root: Path, profile: str) -> Path:

@@ -68,8 +68,8 @@ class BreakoutTracker(Tracker):
         return 2 if dx > 2 else 3 if dx < -2 else 0
 
 
-class RandomPolicy(Tracker):
-    """Uniform actions (drawn by the mixing wrapper: epsilon is 1)."""
+class NoTracker(Tracker):
+    """For games without a tracker: only ever mixed at epsilon 1, i.e. uniform play."""
 
     def act(self, env: gym.Env) -> int:
         return 0

@@ -21,7 +21,7 @@ import numpy as np
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.domains.atari import local_dataset_id
-from dtbench.domains.atari.behaviour import TRACKERS, RandomPolicy, epsilon_mix
+from dtbench.domains.atari.behaviour import TRACKERS, NoTracker, epsilon_mix
 from dtbench.domains.atari.env import env_id, make_atari_env
 from dtbench.errors import DTBenchError
 
@@ -59,7 +59,7 @@ def generate(game: str, budget_name: str = "quick", seed: int = 0) -> dict[str, 
     rng = np.random.default_rng(seed)
     episodes, policies, t0 = [], [], time.perf_counter()
     for i, epsilon in enumerate(epsilons):
-        tracker = TRACKERS[game]() if game in TRACKERS else RandomPolicy()
+        tracker = TRACKERS[game]() if game in TRACKERS else NoTracker()
         act = epsilon_mix(tracker, epsilon, int(env.action_space.n), rng)
         mine = collect_episodes(env, lambda obs, act=act: act(env), seed + 1_000 * i,
                                 min_steps=budget.steps // len(epsilons),
