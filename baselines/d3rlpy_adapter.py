@@ -7,7 +7,8 @@ Why each choice:
   on. d3rlpy drops the last transition of a non-terminated episode (its next observation is
   not stored); nothing is shifted: observation t is the one action t was taken in.
 * Losses and timings go to the run's `metrics.csv`, one row per `log_every` steps; d3rlpy's own
-  logger is the no-op one, so no `d3rlpy_logs/` folder ever appears.
+  logger is the no-op one, so no `d3rlpy_logs/` folder ever appears. At each row the weights
+  and optimiser states are checkpointed too, so a killed run resumes from its last row.
 * `import d3rlpy` imports the old `gym`, which prints a deprecation notice; that one import's
   stderr is swallowed, and d3rlpy's structlog messages below warning level are dropped.
 """
@@ -25,7 +26,9 @@ from typing import Any
 
 import numpy as np
 import structlog
+import torch
 
+from dtbench.atomic import atomic_write
 from dtbench.config import BaselineConfig
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
@@ -38,6 +41,7 @@ with contextlib.redirect_stderr(io.StringIO()):
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 METRICS = "metrics.csv"
+CHECKPOINT = "d3rlpy_checkpoint.pt"
 
 def to_mdp_dataset(
     store: TrajectoryStore, n_actions: int | None = None
@@ -121,29 +125,56 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
     config = make_config(cfg, components(ctx))
     device = "cuda:0" if ctx.device.type == "cuda" else "cpu:0"
     algo = config.create(device=device)
-    fitter = algo.fitter(
-        dataset,
-        n_steps=cfg.steps,
-        n_steps_per_epoch=min(cfg.log_every, cfg.steps),
-        logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
-        show_progress=ctx.progress,
-        save_interval=10**9,
-    )
-    t0, rows = time.perf_counter(), []
-    with contextlib.redirect_stdout(io.StringIO()):  # d3rlpy prints its config when it starts
-        for epoch, metrics in fitter:
-            rows.append({"step": min(epoch * cfg.log_every, cfg.steps),
-                         "seconds": round(time.perf_counter() - t0, 3), **metrics})
-            _write_metrics(ctx.run_dir / METRICS, rows)
+    start, rows = _resume(ctx.run_dir / CHECKPOINT, algo, dataset)
+    if start < cfg.steps:
+        fitter = algo.fitter(
+            dataset,
+            n_steps=cfg.steps - start,
+            n_steps_per_epoch=min(cfg.log_every, cfg.steps - start),
+            logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
+            show_progress=ctx.progress,
+            save_interval=10**9,
+        )
+        t0 = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
+        with contextlib.redirect_stdout(io.StringIO()):  # d3rlpy prints its config at start
+            for epoch, metrics in fitter:
+                step = min(start + epoch * cfg.log_every, cfg.steps)
+                rows.append({"step": step, "seconds": round(time.perf_counter() - t0, 3),
+                             **metrics})
+                _save(ctx.run_dir / CHECKPOINT, algo, step, rows)
+                _write_metrics(ctx.run_dir / METRICS, rows)
     return D3rlpyPolicy(algo)
+
+
+def _save(path: Path, algo: Any, step: int, rows: list[dict[str, Any]]) -> None:
+    """Weights and optimiser states (d3rlpy's own checkpoint bytes), the step and the metric
+    rows in one file, replaced atomically: a run killed at any moment resumes consistently."""
+    buffer = io.BytesIO()
+    algo.impl.save_model(buffer)
+    with atomic_write(path) as tmp:
+        torch.save({"step": step, "rows": rows, "algo": buffer.getvalue()}, tmp)
+
+
+def _resume(path: Path, algo: Any, dataset: d3rlpy.dataset.MDPDataset
+            ) -> tuple[int, list[dict[str, Any]]]:
+    """(steps done, metric rows) from the run's checkpoint, loading it into `algo`; (0, [])
+    when there is none. Resumed training is not bit-identical to an uninterrupted run (d3rlpy's
+    sampling RNG is not restored), unlike DT's."""
+    if not path.exists():
+        return 0, []
+    from d3rlpy.algos.utility import build_scalers_with_transition_picker
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    build_scalers_with_transition_picker(algo, dataset)  # fitting them is deterministic
+    algo.build_with_dataset(dataset)
+    algo.impl.load_model(io.BytesIO(state["algo"]))
+    return int(state["step"]), list(state["rows"])
 
 
 def _write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
     """Rewrite metrics.csv (small: one row per `log_every` steps) atomically."""
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_write(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(path)

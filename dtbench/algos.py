@@ -43,4 +43,5 @@ register_algo(Algo(
     train=train,
     description="Decision Transformer (Chen et al. 2021), GPT-2 over (R, s, a) tokens",
     conditions_on_return=True,
+    steps=lambda s: s.train.steps,
 ))

@@ -92,6 +92,59 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           True, jobs)
 
 
+@app.command()
+def suite(domains: Annotated[list[str], typer.Argument(
+        help="domain(s) whose benchmark grid to run, or all")],
+          profile: ProfileOpt = "quick",
+          task: Annotated[list[str], typer.Option("--task", "-t",
+                                                  help="only these tasks (repeatable)")] = None,
+          dataset: Annotated[list[str], typer.Option(
+              "--dataset", "-d", help="only these datasets (repeatable)")] = None,
+          algo: AlgoOpt = None, seed: SeedOpt = None,
+          variant: Annotated[list[str], typer.Option(
+              "--variant", help="reward variants, dense | delayed (repeatable)")] = None,
+          jobs: JobsOpt = 1, results: ResultsOpt = DEFAULT_RESULTS_DIR,
+          device: DeviceOpt = "auto",
+          budget: Annotated[str, typer.Option(
+              help="generation budget for missing local data (default: the profile)")] = "",
+          data_jobs: Annotated[int, typer.Option(
+              help="tasks whose data is made side by side (default: --jobs)")] = 0,
+          data_only: Annotated[bool, typer.Option(
+              "--data-only", help="only make the missing local data")] = False,
+          dry_run: Annotated[bool, typer.Option(
+              "--dry-run", help="list the runs and whether each is finished")] = False,
+          status_every: Annotated[float, typer.Option(
+              help="seconds between progress lines of runs in flight")] = 60.0) -> None:
+    """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
+    data that is missing is made first."""
+    from dtbench.runs import write_table
+    from dtbench.suite import (
+        Choice,
+        describe,
+        expand_all,
+        is_finished,
+        make_missing_data,
+        run_suite,
+    )
+
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or ())
+    specs = expand_all(domains, profile, choice)
+    if dry_run:
+        for spec in specs:
+            state = "finished" if is_finished(spec, results) else "to run"
+            typer.echo(f"{describe(spec)} [{spec.profile}]: {state}")
+        return
+    todo = [spec for spec in specs if not is_finished(spec, results)]
+    make_missing_data(todo, budget or profile, data_jobs or jobs, echo=typer.echo)
+    if data_only:
+        return
+    try:
+        run_suite(specs, jobs, results, device, sys.stderr.isatty(), status_every,
+                  echo=typer.echo)
+    finally:
+        typer.echo(f"table: {write_table(results)}")
+
+
 @app.command("list")
 def list_() -> None:
     """Domains, tasks, datasets and algorithms."""

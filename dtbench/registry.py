@@ -68,6 +68,19 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """The runs that make up a domain's benchmark under one profile (`dtbench suite`)."""
+
+    tasks: tuple[str, ...]  # task names of the domain
+    datasets: tuple[str, ...]  # dataset short names, run on every task
+    algos: tuple[str, ...] = ("dt", "cql", "bc", "bc10")  # registered algorithms
+    variants: tuple[str, ...] = ("dense",)  # reward variants: dense, delayed
+    seeds: tuple[int, ...] = (0,)  # training seeds
+    prefer: tuple[str, ...] = ()  # data routes tried first for each dataset name, in order
+    # (e.g. ("d4rl", "minari"): real data when it is on this machine; see `pick_present`)
+
+
+@dataclass(frozen=True)
 class Domain:
     """A family of tasks that share an encoder, an action kind and settings."""
 
@@ -82,6 +95,17 @@ class Domain:
     make_env: Callable[[Task, Settings], gym.Env] | None = None  # default: gymnasium.make(
     # task.env_id, **task.env_kwargs); given the run's settings (e.g. sticky actions)
     frame_stack: int = 1  # > 1: datasets hold single frames, states are stacks of this many
+    grids: dict[str, Grid] = field(default_factory=dict)  # benchmark grid per profile; a
+    # profile without one uses the `quick` grid
+
+    def grid(self, profile: str) -> Grid:
+        if profile not in PROFILES:
+            raise unknown("profile", profile, list(PROFILES))
+        grid = self.grids.get(profile) or self.grids.get("quick")
+        if grid is None:
+            raise DTBenchError(f"domain {self.name!r} registers no suite grid; run its tasks "
+                               "with `dtbench train`")
+        return grid
 
     def task(self, name: str | None) -> Task:
         if name is None:
@@ -116,6 +140,8 @@ class Algo:
     train: Callable[[RunContext], BatchPolicy]  # trains on ctx.store, returns a policy
     description: str = ""  # one line for `dtbench list`
     conditions_on_return: bool = False  # evaluated at each target return (DT) or once
+    steps: Callable[[Settings], int] = lambda s: s.baseline.steps  # its training length, for
+    # progress reports
 
 
 _DOMAINS: dict[str, Domain] = {}

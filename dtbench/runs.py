@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from dtbench import registry
+from dtbench.atomic import atomic_write, write_json
 from dtbench.config import Settings
 from dtbench.data import minari_io
 from dtbench.data.store import TrajectoryStore
@@ -119,7 +120,7 @@ def run(
                     "provenance": minari_io.provenance(dataset.minari_id)},
         "environment": environment_info(torch_device),
     }
-    _atomic_json(run_dir / "config.json", config)
+    write_json(run_dir / "config.json", config)
 
     seed_everything(spec.seed)
     ctx = RunContext(spec, domain, task, settings, store, run_dir, torch_device, progress)
@@ -142,9 +143,10 @@ def run(
         "data": _data_scores(store, domain, task.name),
         "train_seconds": round(train_s, 2),
         "eval_seconds": round(eval_s, 2),
+        "timing": {**_training_time_split(run_dir / "metrics.csv"), "eval_s": round(eval_s, 2)},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    _atomic_json(result_path, result)
+    write_json(result_path, result)
     return result
 
 
@@ -239,6 +241,28 @@ def check_compatible(store: TrajectoryStore, domain: registry.Domain, task: regi
                            f"not fit {task.env_id}'s {space.shape}; remake or re-download it")
 
 
+# Per-step seconds in metrics.csv: dtbench's DT loop, then d3rlpy's fitter.
+_TIME_COLUMNS = {"sample_s": ("sample_s", "time_sample_batch"),
+                 "update_s": ("update_s", "time_algorithm_update")}
+
+
+def _training_time_split(metrics: Path) -> dict[str, float]:
+    """Seconds spent sampling batches and updating over the whole run (resumed parts included),
+    from the per-row step averages of its metrics.csv; {} when it has none."""
+    if not metrics.exists():
+        return {}
+    rows = pd.read_csv(metrics)
+    if rows.empty or "step" not in rows:
+        return {}
+    steps = rows["step"].diff().fillna(rows["step"].iloc[0])
+    split = {}
+    for name, columns in _TIME_COLUMNS.items():
+        column = next((c for c in columns if c in rows), None)
+        if column is not None:
+            split[name] = round(float((rows[column] * steps).sum()), 2)
+    return split
+
+
 def _data_scores(store: TrajectoryStore, domain: registry.Domain, task: str) -> dict[str, float]:
     """The training data's own episodes on the score scale: what "as good as the data" means."""
     scores = domain.normalize(task, store.episode_returns)
@@ -263,15 +287,8 @@ def _write_eval_csv(path: Path, evals: list[EvalResult], domain: registry.Domain
     frames = [pd.DataFrame({"target_return": e.target_return, "episode": np.arange(len(e.returns)),
                             "seed": e.seeds, "return": e.returns, "length": e.lengths,
                             "score": domain.normalize(task, e.returns)}) for e in evals]
-    tmp = path.with_suffix(".tmp")
-    pd.concat(frames).to_csv(tmp, index=False)
-    tmp.replace(path)
-
-
-def _atomic_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    with atomic_write(path) as tmp:
+        pd.concat(frames).to_csv(tmp, index=False)
 
 
 def environment_info(device: torch.device) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 from transformers.pytorch_utils import Conv1D
 
+from dtbench.atomic import atomic_write
 from dtbench.config import TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.errors import DTBenchError
@@ -132,9 +133,8 @@ def _save(path: Path, step: int, model: nn.Module, optimizer: torch.optim.Optimi
         "sampler_rng": sampler.rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # atomic: a crash never leaves a half-written checkpoint
+    with atomic_write(path) as tmp:  # a crash never leaves a half-written checkpoint
+        torch.save(state, tmp)
 
 
 def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,

@@ -156,3 +156,28 @@ def test_unknown_baseline_is_a_clear_error(keydoor_1k, tmp_path):
     with pytest.raises(DTBenchError, match="unknown algorithm 'cq1'.*cql"):
         run(RunSpec("keydoor", "keydoor", "random-1k", "cq1", profile="smoke"),
             results_root=tmp_path, progress=False)
+
+
+def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_path,
+                                                                 monkeypatch):
+    import baselines.d3rlpy_adapter as adapter
+
+    spec = RunSpec("keydoor", "keydoor", "random-1k", "cql", seed=0, profile="smoke")
+    folder = spec.folder(tmp_path)
+    # the first attempt is cut short after its first checkpointed row (step 2 of 4)
+    run(spec, {"baseline.steps": 2}, results_root=tmp_path, progress=False)
+    first_row = (folder / "metrics.csv").read_text().splitlines()[1]
+    (folder / "result.json").unlink()  # as if killed before it finished
+    starts = []
+    original = adapter._resume
+
+    def spy(path, algo, dataset):
+        starts.append(original(path, algo, dataset))
+        return starts[-1]
+
+    monkeypatch.setattr(adapter, "_resume", spy)
+    result = run(spec, results_root=tmp_path, progress=False)
+    assert starts[0][0] == 2  # trained from step 2, not from scratch
+    rows = (folder / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["2", "4"] and rows[1] == first_row
+    assert set(result["timing"]) == {"sample_s", "update_s", "eval_s"}

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from dtbench.atomic import atomic_write, write_json
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
 from dtbench.runtime import minari_root
@@ -77,7 +78,7 @@ def write_dataset(
         description=description, data_format="hdf5", observation_space=observation_space,
         jpeg_encoding=False, **scores,
     )
-    _atomic_write_json(target / SIDECAR, provenance)
+    write_json(target / SIDECAR, provenance, sort_keys=True)
     return target
 
 
@@ -140,11 +141,10 @@ def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> Trajectory
 def _save_cache(store: TrajectoryStore, path: Path) -> None:
     if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         return
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, observations=store.observations, actions=store.actions, rewards=store.rewards,
-             terminated=store.terminated, truncated=store.truncated,
-             episode_starts=store.episode_starts)
-    tmp.replace(path)
+    with atomic_write(path) as tmp:
+        np.savez(tmp, observations=store.observations, actions=store.actions,
+                 rewards=store.rewards, terminated=store.terminated, truncated=store.truncated,
+                 episode_starts=store.episode_starts)
 
 
 def _load_cache(path: Path, dataset_id: str) -> TrajectoryStore:
@@ -152,7 +152,3 @@ def _load_cache(path: Path, dataset_id: str) -> TrajectoryStore:
         return TrajectoryStore(**{k: f[k] for k in f.files}, metadata={"dataset_id": dataset_id})
 
 
-def _atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
-    tmp.replace(path)

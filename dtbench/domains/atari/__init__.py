@@ -20,7 +20,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.atari.env import FRAME_STACK, GAMES, env_id, make_atari_env
-from dtbench.registry import DatasetSpec, Domain, Task, register_domain
+from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
 # Gamer normalisation (paper-facts.md 3.2): the constants that reproduce the paper's Table 1
@@ -158,6 +158,12 @@ register_domain(Domain(
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
     normalize=normalize,
     score_label="gamer-normalised score",
+    # quick: the two games with scripted trackers, on locally generated data; paper: the
+    # paper's four games on 1% DQN-replay, three seeds
+    grids={
+        "quick": Grid(("pong", "breakout"), ("mixed",)),
+        "paper": Grid(tuple(GAMES), ("dqn-replay",), seeds=(0, 1, 2)),
+    },
     description="Atari (Breakout, Qbert, Pong, Seaquest) on DQN-replay-style data (Table 1)",
     make_env=_make_env,
     frame_stack=FRAME_STACK,

@@ -13,7 +13,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
 from dtbench.domains.keydoor.env import ENV_ID, KeyToDoorEnv, random_walk_episodes
-from dtbench.registry import DatasetSpec, Domain, Task, register_domain
+from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 
 EPISODE_LEN = KeyToDoorEnv().max_episode_length  # 60 with the default rooms
 DATASET_SEEDS = {"random-1k": (1_000, 1_000_000), "random-10k": (10_000, 2_000_000)}
@@ -91,5 +91,10 @@ register_domain(Domain(
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
     normalize=success_rate,
     score_label="success rate (%)",
+    grids={
+        "smoke": Grid(("keydoor",), ("random-1k",), ("dt", "bc", "random"), seeds=(0, 1)),
+        "quick": Grid(("keydoor",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
+                      seeds=(0, 1, 2)),
+    },
     description="Key-to-Door gridworld: key room, distractor room, door room (Table 6)",
 ))

@@ -19,7 +19,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.store import TrajectoryStore
-from dtbench.registry import DatasetSpec, Domain, Task, register_domain
+from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
 D4RL_URL = "http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2"
@@ -143,5 +143,12 @@ register_domain(Domain(
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
     normalize=normalize,
     score_label="D4RL normalised score",
+    # quick: locally generated data, one seed (three take ~2h15 here); paper: D4RL files when
+    # present, else downloaded Minari datasets, else data generated with the paper budget
+    grids={
+        "quick": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert")),
+        "paper": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert"),
+                      seeds=(0, 1, 2), prefer=("d4rl", "minari")),
+    },
     description="MuJoCo locomotion (Hopper, HalfCheetah, Walker2d) on D4RL-style data (Table 2)",
 ))

@@ -34,6 +34,7 @@ import gymnasium
 import numpy as np
 
 from baselines.d3rlpy_adapter import D3rlpyPolicy, d3rlpy
+from dtbench.atomic import atomic_write, write_json
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import local_dataset_id as dataset_id
@@ -156,14 +157,11 @@ def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path):  # no
         sac.save_model(str(work / f"snapshot-{step}.d3"))
         state["snapshots"][str(step)] = {"return": float(score.returns.mean())}
         state["replay_counts"][str(step)] = len(buffer.episodes)
-        sac.save_model(str(work / "sac.d3.tmp"))
-        (work / "sac.d3.tmp").replace(work / "sac.d3")
-        with (work / "replay.h5.tmp").open("w+b") as f:
+        with atomic_write(work / "sac.d3") as tmp:
+            sac.save_model(str(tmp))
+        with atomic_write(work / "replay.h5") as tmp, tmp.open("w+b") as f:
             buffer.dump(f)
-        (work / "replay.h5.tmp").replace(work / "replay.h5")
-        tmp = state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
-        tmp.replace(state_path)  # the resume point: written after everything it refers to
+        write_json(state_path, state, indent=1)  # the resume point: written last
     env.close()
     snapshots = {int(k): v for k, v in state["snapshots"].items()}
     counts = {int(k): v for k, v in state["replay_counts"].items()}

@@ -1,0 +1,198 @@
+"""Suites: a domain's benchmark grid (`registry.Grid`) expanded into runs and run to the end.
+
+Every run is a folder under `results/runs/` whose `result.json` (written last, atomically)
+marks it finished, so a suite is resumable by construction: finished runs are skipped, a run
+killed mid-training restarts from its last checkpoint, and nothing finished is ever redone.
+Runs go `jobs` at a time in worker processes (`dtbench.parallel`).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dtbench import registry
+from dtbench.errors import DTBenchError
+from dtbench.parallel import map_in_processes
+from dtbench.runs import (
+    RESULT,
+    REWARD_VARIANTS,
+    RunSpec,
+    make_datasets,
+    run_many,
+)
+from dtbench.runtime import DEFAULT_RESULTS_DIR
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a user narrows a grid to on the command line; empty fields keep the grid's."""
+
+    tasks: Sequence[str] = ()
+    datasets: Sequence[str] = ()
+    algos: Sequence[str] = ()
+    variants: Sequence[str] = ()
+    seeds: Sequence[int] = ()
+
+
+def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[RunSpec]:
+    """The runs of a domain's grid for `profile` (narrowed by `choice`), in a stable order.
+
+    Dataset names go through the grid's preferred routes: under `paper`, MuJoCo's `medium`
+    becomes `d4rl-medium` when the D4RL file is on this machine."""
+    domain = registry.get_domain(domain_name)
+    grid = domain.grid(profile)
+    algos = list(choice.algos or grid.algos)
+    for algo in algos:
+        if domain.action_kind not in registry.get_algo(algo).action_kinds:
+            raise DTBenchError(f"algorithm {algo!r} cannot run on {domain.name!r} "
+                               f"({domain.action_kind} actions)")
+    variants = list(choice.variants or grid.variants)
+    for variant in variants:
+        if variant not in REWARD_VARIANTS:
+            raise registry.unknown("reward variant", variant, list(REWARD_VARIANTS))
+    specs = []
+    for task_name in choice.tasks or grid.tasks:
+        task = domain.task(task_name)
+        for name in choice.datasets or grid.datasets:
+            dataset = registry.pick_present(task, name, grid.prefer)
+            specs += [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
+                      for variant in variants for algo in algos
+                      for seed in choice.seeds or grid.seeds]
+    return specs
+
+
+def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) -> list[RunSpec]:
+    """`expand` over several domains; "all" means every domain with a grid."""
+    names = list(domains)
+    if names == ["all"]:
+        names = [n for n, d in registry.domains().items() if d.grids]
+    return [spec for name in names for spec in expand(name, profile, choice)]
+
+
+def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool:
+    return (spec.folder(results_root) / RESULT).exists()
+
+
+def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
+                      echo: Callable[[str], None] = print) -> None:
+    """Make the local datasets the unfinished runs need and lack, tasks side by side."""
+    wanted: dict[str, list[str]] = {}
+    for spec in specs:
+        _, task = registry.resolve(f"{spec.domain}/{spec.task}")
+        ds = registry.get_dataset(task, spec.dataset)
+        if ds.make is not None and not ds.is_present():
+            names = wanted.setdefault(f"{spec.domain}/{spec.task}", [])
+            if ds.name not in names:
+                names.append(ds.name)
+    if not wanted:
+        echo("data: every dataset the unfinished runs need is present")
+        return
+    listed = ", ".join(f"{task} ({' '.join(names)})" for task, names in wanted.items())
+    echo(f"making missing data: {listed}")
+    tasks = list(wanted)
+    make = functools.partial(_make_task_data, wanted=wanted, budget=budget)
+    show = lambda task, lines: echo("\n".join(lines))  # noqa: E731
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            show(task, make(task))
+    else:
+        map_in_processes(make, tasks, jobs, on_result=show)
+
+
+def _make_task_data(task: str, wanted: dict[str, list[str]], budget: str) -> list[str]:
+    return make_datasets(task, wanted[task], budget)
+
+
+def describe(spec: RunSpec) -> str:
+    return (f"{spec.domain}/{spec.task} {spec.dataset} {spec.variant} {spec.algo} "
+            f"seed={spec.seed}")
+
+
+def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
+              results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
+              progress: bool = True, status_every: float = 60.0,
+              echo: Callable[[str], None] = print) -> int:
+    """Run every unfinished run of `specs`; return how many were run.
+
+    Prints runs done / left as each finishes and, every `status_every` seconds, the step each
+    unfinished run in flight has reached (from its metrics.csv); with one job and a terminal,
+    the run's own progress bar shows instead."""
+    specs = list(dict.fromkeys(specs))
+    todo = [s for s in specs if not is_finished(s, results_root)]
+    done = len(specs) - len(todo)
+    echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run")
+    if not todo:
+        return 0
+    counter = {"done": done}
+
+    def finished(spec: RunSpec, result: dict) -> None:
+        counter["done"] += 1
+        best = max(t["score_mean"] for t in result["targets"])
+        echo(f"[{counter['done']}/{len(specs)} done, {len(specs) - counter['done']} left] "
+             f"{describe(spec)}: {result['score_label']} {best:.1f}")
+
+    bars = progress and jobs <= 1
+    monitor = _Monitor(todo, results_root, status_every, echo) if not bars else None
+    if monitor is not None:
+        monitor.start()
+    try:
+        run_many(todo, results_root=results_root, device=device, progress=bars, jobs=jobs,
+                 on_result=finished)
+    finally:
+        if monitor is not None:
+            monitor.stop()
+    return len(todo)
+
+
+class _Monitor(threading.Thread):
+    """Every `every` seconds, prints the step of each unfinished run that is training."""
+
+    def __init__(self, specs: Sequence[RunSpec], root: Path, every: float,
+                 echo: Callable[[str], None]) -> None:
+        super().__init__(daemon=True)
+        self.specs, self.root, self.every, self.echo = list(specs), root, every, echo
+        self._stop_event = threading.Event()
+        self._totals = {spec: _total_steps(spec) for spec in self.specs}
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every):
+            for spec in self.specs:
+                line = self.status(spec)
+                if line:
+                    self.echo(line)
+
+    def status(self, spec: RunSpec) -> str | None:
+        folder = spec.folder(self.root)
+        if (folder / RESULT).exists() or not folder.exists():
+            return None
+        metrics = folder / "metrics.csv"
+        if not metrics.exists() or time.time() - metrics.stat().st_mtime > 4 * self.every + 600:
+            return None  # not started, or left over from an earlier, interrupted suite
+        step = _last_step(metrics)
+        total = self._totals[spec]
+        phase = "evaluating" if step >= total else f"step {step}/{total}"
+        return f"  running {describe(spec)}: {phase}"
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+def _total_steps(spec: RunSpec) -> int:
+    domain, task = registry.resolve(f"{spec.domain}/{spec.task}")
+    return registry.get_algo(spec.algo).steps(domain.settings_for(task, spec.profile))
+
+
+def _last_step(metrics: Path) -> int:
+    try:
+        with metrics.open() as f:
+            rows = list(csv.DictReader(f))
+        return int(float(rows[-1]["step"])) if rows else 0
+    except (OSError, KeyError, ValueError):
+        return 0

@@ -1,0 +1,69 @@
+"""Suites: grids expand into runs; a killed sweep resumes, repeating and losing nothing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dtbench.errors import DTBenchError
+from dtbench.suite import Choice, expand, expand_all
+
+
+def test_grids_expand_into_runs_and_choices_narrow_them():
+    smoke = expand("keydoor", "smoke")
+    assert [(s.algo, s.seed) for s in smoke] == [("dt", 0), ("dt", 1), ("bc", 0), ("bc", 1),
+                                                 ("random", 0), ("random", 1)]
+    assert {s.profile for s in smoke} == {"smoke"}
+    quick = expand("mujoco", "quick")
+    assert len(quick) == 3 * 3 * 4 and {s.dataset for s in quick} == {
+        "medium", "medium-replay", "medium-expert"}
+    paper = expand("atari", "paper", Choice(algos=("dt",)))
+    assert [s.task for s in paper if s.seed == 0] == ["breakout", "qbert", "pong", "seaquest"]
+    narrowed = expand("mujoco", "quick", Choice(tasks=("hopper",), datasets=("medium",),
+                                                variants=("delayed",), seeds=(3, 4)))
+    assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}
+    assert {s.domain for s in expand_all(["all"], "quick")} == {"keydoor", "mujoco", "atari"}
+    with pytest.raises(DTBenchError, match="unknown reward variant"):
+        expand("keydoor", "quick", Choice(variants=("sparse!",)))
+    with pytest.raises(DTBenchError, match="unknown algorithm 'zzz'"):
+        expand("mujoco", "quick", Choice(algos=("zzz",)))
+
+
+def _suite(results, minari, *extra):
+    env = {**os.environ, "MINARI_DATASETS_PATH": str(minari)}
+    return subprocess.Popen([sys.executable, "-m", "dtbench", "suite", "keydoor", "-p", "smoke",
+                             "--results", str(results), *extra], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def test_a_killed_sweep_resumes_without_repeating_or_losing_runs(isolated_minari, tmp_path):
+    results = tmp_path / "results"
+    specs = expand("keydoor", "smoke")
+    paths = [spec.folder(results) / "result.json" for spec in specs]
+    sweep = _suite(results, isolated_minari)  # makes the missing dataset, then runs
+    deadline = time.monotonic() + 240
+    while not any(p.exists() for p in paths) and time.monotonic() < deadline:
+        assert sweep.poll() is None, sweep.stdout.read()
+        time.sleep(0.02)
+    os.killpg(sweep.pid, signal.SIGKILL)  # no chance to clean up
+    sweep.wait()
+    before = {p: p.read_text() for p in paths if p.exists()}
+    assert 1 <= len(before) < len(paths), "the kill should land mid-sweep"
+
+    rerun = _suite(results, isolated_minari)
+    out, _ = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, out
+    assert f"{len(before)} finished, {len(paths) - len(before)} to run" in out
+    assert all(p.exists() for p in paths)  # nothing lost
+    for p, text in before.items():  # nothing repeated: finished results untouched
+        assert p.read_text() == text
+    for p in paths:
+        result = json.loads(p.read_text())
+        assert result["targets"] and "timing" in result
+    assert f"{len(paths)} finished, 0 to run" in _suite(results, isolated_minari).communicate(
+        timeout=120)[0]
