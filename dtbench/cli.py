@@ -160,23 +160,19 @@ def list_() -> None:
 
 
 @app.command()
-def report(table: Annotated[str, typer.Argument(
-        help="which table: keydoor | mujoco | atari")] = "keydoor",
+def report(tables: Annotated[list[str], typer.Argument(
+        help="tables to rebuild (keydoor, mujoco, atari, pbc-d4rl, pbc-atari, delayed); "
+             "none: every table, figure and aggregate")] = None,
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
-    """Rebuild a results table from the stored runs (also rewrites results/runs.csv)."""
-    from dtbench.report.atari import write_atari_table
-    from dtbench.report.d4rl import write_d4rl_table
-    from dtbench.report.keydoor import write_keydoor_table
-    from dtbench.runs import write_table
+    """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
+    are also printed."""
+    from dtbench.report.build import build
 
-    tables = {"keydoor": write_keydoor_table, "mujoco": write_d4rl_table,
-              "atari": write_atari_table}
-    if table not in tables:
-        raise DTBenchError(f"unknown table {table!r}; known: {', '.join(tables)}")
-    write_table(results)
-    path = tables[table](results, profile)
-    typer.echo(path.read_text())
-    typer.echo(f"written: {path}")
+    lines = build(results, profile, tables or [])
+    for name in tables or []:
+        typer.echo((results / f"{name}.md").read_text())
+    for line in lines:
+        typer.echo(line)
 
 
 @data_app.command("make")

@@ -7,20 +7,17 @@ from pathlib import Path
 from dtbench.report.cells import best_target_cell, data_cell, source_label
 from dtbench.report.d4rl import ALGOS
 from dtbench.report.paper import ATARI_TABLE1
-from dtbench.runs import collect
+from dtbench.report.table import Table, runs_of
 
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
 
-def atari_table(results_root: Path, profile: str) -> str:
-    runs = collect(results_root)
-    if not runs.empty:
-        runs = runs[(runs["domain"] == "atari") & (runs["profile"] == profile)
-                    & (runs["variant"] == "dense")]
+def atari_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "atari", profile)
     header = ["Game", "Data used", "Data: mean / best episode",
               *(f"{label} (ours)" for _, label in ALGOS),
               *(f"{label} (paper)" for _, label in ALGOS)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = []
     for game in GAMES:
         mine = runs[runs["task"] == game] if not runs.empty else runs
         datasets = sorted(set(mine["dataset"])) if not mine.empty else ["mixed"]
@@ -32,7 +29,7 @@ def atari_table(results_root: Path, profile: str) -> str:
                 cells.append(best_target_cell(mine_algo))
             paper = ATARI_TABLE1[game]
             cells += [f"{paper[a]:.1f}" for a, _ in ALGOS]
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append(cells)
     caption = (
         f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
         f"profile `{profile}`, mean ± std over seeds (n), from raw (unclipped) game scores; DT at "
@@ -43,12 +40,5 @@ def atari_table(results_root: Path, profile: str) -> str:
         "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC). Regenerate with "
         "`make atari`."
     )
-    if runs.empty:
-        caption += " No runs stored yet: `make atari` fills this table."
-    return caption + "\n\n" + "\n".join(lines) + "\n"
-
-
-def write_atari_table(results_root: Path, profile: str) -> Path:
-    path = results_root / "atari.md"
-    path.write_text("# Atari (paper Tables 1 and 4)\n\n" + atari_table(results_root, profile))
-    return path
+    return Table("atari", "Atari (paper Tables 1 and 4)", caption, header, lines, "make atari",
+                 not runs.empty)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dtbench import registry
+from dtbench.report.scores import headline
 
 
 def mean_std_cell(scores: pd.Series) -> str:
@@ -38,6 +39,4 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     """Our cell at DT's highest target return (the paper's); the only row for baselines."""
     if rows.empty:
         return "not run"
-    if rows["target_return"].notna().any():
-        rows = rows[rows["target_return"] == rows["target_return"].max()]
-    return mean_std_cell(rows["score_mean"])
+    return mean_std_cell(headline(rows)["score_mean"])

@@ -6,22 +6,19 @@ from pathlib import Path
 
 from dtbench.report.cells import best_target_cell, data_cell, source_label
 from dtbench.report.paper import D4RL_TABLE2
-from dtbench.runs import collect
+from dtbench.report.table import Table, runs_of
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "10%BC"))
 ROWS = ("medium-expert", "medium", "medium-replay")
 TASKS = ("halfcheetah", "hopper", "walker2d")
 
 
-def d4rl_table(results_root: Path, profile: str) -> str:
-    runs = collect(results_root)
-    if not runs.empty:
-        runs = runs[(runs["domain"] == "mujoco") & (runs["profile"] == profile)
-                    & (runs["variant"] == "dense")]
+def d4rl_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "mujoco", profile)
     header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
               *(f"{label} (ours)" for _, label in ALGOS),
               *(f"{label} (paper)" for _, label in ALGOS)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = []
     for name in ROWS:
         for task in TASKS:
             # one row per data source (generated here, D4RL, Minari) that has runs
@@ -38,7 +35,7 @@ def d4rl_table(results_root: Path, profile: str) -> str:
                     cells.append(best_target_cell(rows))
                 paper = D4RL_TABLE2[(name, task)]
                 cells += [f"{paper[a]:.1f}" if a in paper else "-" for a, _ in ALGOS]
-                lines.append("| " + " | ".join(cells) + " |")
+                lines.append(cells)
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return (the paper's Table 9 value). "
@@ -50,13 +47,5 @@ def d4rl_table(results_root: Path, profile: str) -> str:
         "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
         "Regenerate with `make mujoco`."
     )
-    if runs.empty:
-        caption += " No runs stored yet: `make mujoco` fills this table."
-    return caption + "\n\n" + "\n".join(lines) + "\n"
-
-
-def write_d4rl_table(results_root: Path, profile: str) -> Path:
-    path = results_root / "mujoco.md"
-    title = "# MuJoCo / D4RL (paper Tables 2 and 3)\n\n"
-    path.write_text(title + d4rl_table(results_root, profile))
-    return path
+    return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)", caption, header, lines,
+                 "make mujoco", not runs.empty)

@@ -10,7 +10,7 @@ from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
 from dtbench.report.cells import mean_std_cell
 from dtbench.report.paper import KEYDOOR_TABLE6
-from dtbench.runs import collect
+from dtbench.report.table import Table, runs_of
 
 DATASET_LABELS = {"random-1k": "1K random trajectories", "random-10k": "10K random trajectories"}
 # (registered algorithm, column label); %BC is BC on the top 10% of timesteps by return.
@@ -19,14 +19,11 @@ OUR_ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
 PAPER_COLUMNS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("pbc", "%BC"), ("random", "Random"))
 
 
-def keydoor_table(results_root: Path, profile: str) -> str:
-    runs = collect(results_root)
-    if not runs.empty:
-        runs = runs[(runs["domain"] == "keydoor") & (runs["profile"] == profile)
-                    & (runs["variant"] == "dense")]
+def keydoor_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "keydoor", profile)
     ours = [f"{label} (ours)" for _, label in OUR_ALGOS]
     header = ["Dataset", *ours, *(f"{label} (paper)" for _, label in PAPER_COLUMNS)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = []
     episodes = set()
     for dataset, label in DATASET_LABELS.items():
         cells = [label]
@@ -37,7 +34,7 @@ def keydoor_table(results_root: Path, profile: str) -> str:
             scores = rows["score_mean"] if not rows.empty else pd.Series(dtype=float)
             cells.append(mean_std_cell(scores))
         cells += [f"{KEYDOOR_TABLE6[dataset][key]:.1f}" for key, _ in PAPER_COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(cells)
     env = KeyToDoorEnv()
     domain, task = registry.resolve("keydoor")
     s = domain.settings_for(task, profile)
@@ -59,18 +56,11 @@ def keydoor_table(results_root: Path, profile: str) -> str:
         "Paper columns: Chen et al. 2021, Table 6, on the paper's own (unreleased) Key-to-Door; "
         "not the same environment. Regenerate with `make keydoor`."
     )
-    if runs.empty:
-        caption += " No runs stored yet: `make keydoor` fills this table."
-    return caption + "\n\n" + "\n".join(lines) + "\n"
+    return Table("keydoor", "Key-to-Door (paper Table 6)", caption, header, lines,
+                 "make keydoor", not runs.empty)
 
 
 def _d3rlpy_version() -> str:
     from importlib import metadata
 
     return metadata.version("d3rlpy")
-
-
-def write_keydoor_table(results_root: Path, profile: str) -> Path:
-    path = results_root / "keydoor.md"
-    path.write_text("# Key-to-Door (paper Table 6)\n\n" + keydoor_table(results_root, profile))
-    return path

@@ -30,3 +30,43 @@ ATARI_TABLE1 = {
     "pong": {"dt": 106.1, "cql": 111.9, "bc": 85.2, "bc10": 2.5},
     "seaquest": {"dt": 2.5, "cql": 1.7, "bc": 2.1, "bc10": 1.1},
 }
+
+# Table 3: DT vs percentile BC on D4RL, by (dataset, task); Reacher rows omitted (no Reacher
+# task here). The CQL column of Table 3 is Table 2's (paper-facts.md 2.4).
+D4RL_TABLE3 = {
+    ("medium", "halfcheetah"): {"dt": 42.6, "bc10": 42.9, "bc25": 43.0, "bc40": 43.1, "bc": 43.1},
+    ("medium", "hopper"): {"dt": 67.6, "bc10": 65.9, "bc25": 65.2, "bc40": 65.3, "bc": 63.9},
+    ("medium", "walker2d"): {"dt": 74.0, "bc10": 78.8, "bc25": 80.9, "bc40": 78.8, "bc": 77.3},
+    ("medium-replay", "halfcheetah"): {"dt": 36.6, "bc10": 40.8, "bc25": 40.9, "bc40": 41.1,
+                                       "bc": 4.3},
+    ("medium-replay", "hopper"): {"dt": 82.7, "bc10": 70.6, "bc25": 58.6, "bc40": 31.0,
+                                  "bc": 27.6},
+    ("medium-replay", "walker2d"): {"dt": 66.6, "bc10": 70.4, "bc25": 70.9, "bc40": 67.2,
+                                    "bc": 36.9},
+}
+
+# Table 4: %BC on Atari (gamer-normalised), by game.
+ATARI_TABLE4 = {
+    "breakout": {"dt": 267.5, "bc10": 28.5, "bc25": 73.5, "bc40": 108.2, "bc": 138.9},
+    "qbert": {"dt": 15.4, "bc10": 6.6, "bc25": 16.0, "bc40": 11.8, "bc": 17.3},
+    "pong": {"dt": 106.1, "bc10": 2.5, "bc25": 13.3, "bc40": 72.7, "bc": 85.2},
+    "seaquest": {"dt": 2.5, "bc10": 1.1, "bc25": 1.1, "bc40": 1.6, "bc": 2.1},
+}
+
+# Table 5: context-length ablation on Atari: DT at the game's K (30; Pong 50) and at K=1.
+ATARI_TABLE5 = {
+    "breakout": {"k": 267.5, "k1": 73.9},
+    "qbert": {"k": 15.1, "k1": 13.6},
+    "pong": {"k": 106.1, "k1": 2.5},
+    "seaquest": {"k": 2.5, "k1": 0.6},
+}
+
+# Table 7: Hopper with delayed (sparse) rewards; "dense" is the paper's original (Table 2)
+# setting. BC/%BC are reward-agnostic; only the medium-expert row gives them (paper-facts 2.8).
+D4RL_TABLE7 = {
+    "medium-expert": {"dt_delayed": 107.3, "cql_delayed": 9.0, "bc": 59.9, "pbc": 102.6,
+                      "dt_dense": 107.6, "cql_dense": 111.0},
+    "medium": {"dt_delayed": 60.7, "cql_delayed": 5.2, "dt_dense": 67.6, "cql_dense": 58.0},
+    "medium-replay": {"dt_delayed": 78.5, "cql_delayed": 2.0, "dt_dense": 82.7,
+                      "cql_dense": 48.6},
+}

@@ -1,0 +1,196 @@
+"""Aggregates over tasks and seeds as rliable defines them (Agarwal et al. 2021): IQM and mean
+with stratified-bootstrap 95% intervals, performance profiles, and the probability that DT
+improves on each baseline. One domain at a time: their score scales differ. Fixed bootstrap
+seed, so the numbers are the same every time the report is rebuilt.
+
+The metrics are rliable's own (`rliable.metrics`). The bootstrap is ours, by rliable's
+definition (resample runs with replacement within each task; percentile intervals), because
+`rliable.library` imports `arch`, and the `arch` versions rliable 1.2 allows (< 8) fail to
+import under pandas 3 (docs/implementation-details.md).
+
+A "task" here is one (task, dataset) cell of the domain's table; a run is one training seed.
+rliable needs the same runs on every task, so an algorithm enters with the seeds it has on all
+of the domain's cells, and only cells every algorithm has are used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from rliable import metrics
+
+from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, save
+from dtbench.report.scores import headline
+
+SEED = 0  # bootstrap seed
+REPS = 2_000  # bootstrap replications (rliable's default for performance profiles)
+METRICS = {"IQM": metrics.aggregate_iqm, "Mean": metrics.aggregate_mean}
+
+
+def score_matrices(runs: pd.DataFrame, domain: str) -> dict[str, np.ndarray]:
+    """{algo: scores[runs, tasks]} for a domain's dense runs (rliable's layout)."""
+    rows = headline(runs)
+    if rows.empty:
+        return {}
+    rows = rows[(rows["domain"] == domain) & (rows["variant"] == "dense")]
+    rows = rows.assign(cell=rows["task"] + "/" + rows["dataset"])
+    algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
+    common = set.intersection(*(set(rows[rows["algo"] == a]["cell"]) for a in algos)) \
+        if algos else set()
+    cells = sorted(common)
+    out = {}
+    for algo in algos:
+        table = rows[(rows["algo"] == algo) & rows["cell"].isin(cells)].pivot_table(
+            index="seed", columns="cell", values="score_mean")
+        table = table.dropna()  # seeds missing on some cell are left out
+        if not table.empty:
+            out[algo] = table[cells].to_numpy()
+    return out
+
+
+def iqm(m: np.ndarray) -> np.ndarray:
+    """Interquartile mean over the last two axes (runs, tasks), batched over leading axes:
+    scipy's trim_mean(0.25), as rliable's `aggregate_iqm`."""
+    flat = np.sort(m.reshape(*m.shape[:-2], -1), axis=-1)
+    cut = int(0.25 * flat.shape[-1])
+    return flat[..., cut:flat.shape[-1] - cut].mean(axis=-1)
+
+
+def mean(m: np.ndarray) -> np.ndarray:
+    return m.mean(axis=(-2, -1))
+
+
+def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(X > Y) averaged over tasks, ties counting one half: rliable's definition (its
+    Mann-Whitney U / (n m) per task), over all run pairs at once, batched over leading axes."""
+    diff = x[..., :, None, :] - y[..., None, :, :]  # [..., runs_x, runs_y, tasks]
+    return ((diff > 0) + 0.5 * (diff == 0)).mean(axis=(-3, -2)).mean(axis=-1)
+
+
+# name -> (rliable's function for the point estimate, our batched twin for the bootstrap)
+METRICS = {"IQM": (metrics.aggregate_iqm, iqm), "Mean": (metrics.aggregate_mean, mean)}
+
+
+def resample(m: np.ndarray, rng: np.random.Generator, reps: int = REPS) -> np.ndarray:
+    """[reps, runs, tasks]: each task's runs redrawn with replacement (stratified bootstrap)."""
+    rows = rng.integers(0, m.shape[0], size=(reps, *m.shape))
+    return np.take_along_axis(np.broadcast_to(m, (reps, *m.shape)), rows, axis=1)
+
+
+def percentile_interval(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.percentile(samples, 2.5, axis=0), np.percentile(samples, 97.5, axis=0)
+
+
+def aggregate(runs: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """One row per (metric, algo): point estimate and 95% interval, with runs and tasks."""
+    scores = score_matrices(runs, domain)
+    rows = []
+    for name, (point_fn, batched) in METRICS.items():
+        for algo, matrix in scores.items():
+            point = point_fn(matrix)
+            low, high = percentile_interval(
+                batched(resample(matrix, np.random.default_rng(SEED))))
+            rows.append({"domain": domain, "metric": name, "algo": algo,
+                         "estimate": round(float(point), 2), "ci_low": round(float(low), 2),
+                         "ci_high": round(float(high), 2),
+                         "runs_per_task": matrix.shape[0], "tasks": matrix.shape[1]})
+    return pd.DataFrame(rows)
+
+
+def improvement(runs: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """P(DT > baseline) averaged over tasks, with its 95% interval, for each baseline."""
+    scores = score_matrices(runs, domain)
+    if "dt" not in scores:
+        return pd.DataFrame()
+    rows = []
+    for algo, matrix in scores.items():
+        if algo == "dt":
+            continue
+        rng = np.random.default_rng(SEED)
+        point = metrics.probability_of_improvement(scores["dt"], matrix)
+        low, high = percentile_interval(probability_of_improvement(
+            resample(scores["dt"], rng), resample(matrix, rng)))
+        rows.append({"domain": domain, "versus": algo, "p_dt_better": round(float(point), 3),
+                     "ci_low": round(float(low), 3), "ci_high": round(float(high), 3),
+                     "dt_runs": scores["dt"].shape[0], "their_runs": matrix.shape[0],
+                     "tasks": matrix.shape[1]})
+    return pd.DataFrame(rows)
+
+
+def profiles(scores: dict[str, np.ndarray], taus: np.ndarray
+             ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Performance profiles: the fraction of runs (over all tasks) scoring above each tau,
+    with 95% intervals; {algo: (profile, low, high)}."""
+    def fraction_above(m: np.ndarray) -> np.ndarray:  # [..., runs, tasks] -> [..., taus]
+        flat = m.reshape(*m.shape[:-2], -1, 1)
+        return (flat > taus).mean(axis=-2)
+
+    out = {}
+    for algo, m in scores.items():
+        low, high = percentile_interval(fraction_above(resample(m, np.random.default_rng(SEED))))
+        out[algo] = (fraction_above(m), low, high)
+    return out
+
+
+def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> list[Path]:
+    """Per domain: IQM and mean with intervals (left), performance profiles (right)."""
+    domains = [d for d in domains if len(score_matrices(runs, d)) > 0]
+    if not domains:
+        return []
+    fig, axes = plt.subplots(len(domains), 3, figsize=(12, 2.6 * len(domains)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1, 1.4]})
+    for row, domain in zip(axes, domains, strict=True):
+        table = aggregate(runs, domain)
+        label = runs[runs["domain"] == domain]["score_label"].iloc[0]
+        for ax, metric in zip(row[:2], METRICS, strict=True):
+            part = table[table["metric"] == metric].reset_index(drop=True)
+            for i, r in part.iterrows():
+                ax.barh(i, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6,
+                        color=PALETTE[r["algo"]], alpha=0.75)
+                ax.vlines(r["estimate"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
+            ax.set_yticks(range(len(part)), [ALGO_LABELS[a] for a in part["algo"]])
+            ax.invert_yaxis()
+            seeds = sorted({part["runs_per_task"].min(), part["runs_per_task"].max()})
+            n = f"{part['tasks'].iloc[0]} tasks x {'-'.join(map(str, seeds))} seed(s)"
+            ax.set_title(f"{domain}: {metric} ({n})", fontsize=9)
+            ax.set_xlabel(label)
+        scores = score_matrices(runs, domain)
+        top = max(float(m.max()) for m in scores.values())
+        taus = np.linspace(0, max(top, 1.0) * 1.05, 60)
+        ax = row[2]
+        for algo, (profile, low, high) in profiles(scores, taus).items():
+            ax.plot(taus, profile, color=PALETTE[algo], label=ALGO_LABELS[algo])
+            ax.fill_between(taus, low, high, color=PALETTE[algo], alpha=0.2)
+        ax.set_xlabel(f"{label} threshold tau")
+        ax.set_ylabel("fraction of runs > tau")
+        ax.set_title(f"{domain}: performance profile", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle("rliable aggregates (bars: 95% stratified-bootstrap interval, line: "
+                 "estimate)", fontsize=10)
+    fig.tight_layout()
+    return save(fig, folder, "aggregates")
+
+
+def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> list[Path]:
+    """P(DT > baseline) with intervals, one panel per domain; 0.5 marks no difference."""
+    tables = [t for t in (improvement(runs, d) for d in domains) if not t.empty]
+    if not tables:
+        return []
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.8 * len(tables), 2.6), squeeze=False)
+    for ax, table in zip(axes[0], tables, strict=True):
+        table = table.reset_index(drop=True)
+        for i, r in table.iterrows():
+            ax.barh(i, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6,
+                    color=PALETTE[r["versus"]], alpha=0.75)
+            ax.vlines(r["p_dt_better"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
+        ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlim(0, 1)
+        ax.set_yticks(range(len(table)), [f"DT > {ALGO_LABELS[a]}" for a in table["versus"]])
+        ax.invert_yaxis()
+        ax.set_xlabel("probability of improvement")
+        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} tasks)", fontsize=9)
+    fig.tight_layout()
+    return save(fig, folder, "probability-of-improvement")

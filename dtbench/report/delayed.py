@@ -1,0 +1,54 @@
+"""Dense against delayed (sparse) rewards: the paper's Table 7 from stored MuJoCo runs.
+
+Delayed runs put an episode's whole return on its last step (`--variant delayed`); DT's target
+is then not decremented during the episode. BC and %BC ignore rewards for learning, but %BC's
+episode ranking uses returns, which the delay leaves unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dtbench.report.cells import best_target_cell, source_label
+from dtbench.report.paper import D4RL_TABLE7
+from dtbench.report.table import Table, runs_of
+
+ROWS = ("medium-expert", "medium", "medium-replay")
+# (our algo, variant, column label, key in D4RL_TABLE7)
+COLUMNS = (("dt", "delayed", "Delayed: DT", "dt_delayed"),
+           ("cql", "delayed", "Delayed: CQL", "cql_delayed"),
+           ("bc", "delayed", "Agnostic: BC", "bc"),
+           ("bc10", "delayed", "Agnostic: 10%BC", "pbc"),
+           ("dt", "dense", "Original: DT", "dt_dense"),
+           ("cql", "dense", "Original: CQL", "cql_dense"))
+
+
+def delayed_table(results_root: Path, profile: str, task: str = "hopper") -> Table:
+    runs = runs_of(results_root, "mujoco", profile, variants=("dense", "delayed"))
+    runs = runs[runs["task"] == task] if not runs.empty else runs
+    has_delayed = not runs.empty and (runs["variant"] == "delayed").any()
+    header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for *_, label, _ in COLUMNS),
+              *(f"{label} (paper)" for *_, label, _ in COLUMNS)]
+    lines = []
+    for name in ROWS:
+        mine = runs[runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
+            if not runs.empty else runs
+        for dataset in sorted(set(mine["dataset"])) if not mine.empty else [name]:
+            rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
+            cells = [name, task, source_label("mujoco", task, dataset)]
+            for algo, variant, _, _ in COLUMNS:
+                pick = rows[(rows["algo"] == algo) & (rows["variant"] == variant)] \
+                    if not rows.empty else rows
+                cells.append(best_target_cell(pick))
+            paper = D4RL_TABLE7[name]
+            cells += [f"{paper[key]:.1f}" if key in paper else "-" for *_, key in COLUMNS]
+            lines.append(cells)
+    caption = (
+        f"{task.capitalize()} with delayed rewards (the whole return on the last step), "
+        f"profile `{profile}`, D4RL normalised score, mean ± std over seeds (n); scores always "
+        "count the original rewards. 'Original' columns are the same runs on dense rewards. "
+        "Paper columns: Chen et al. 2021 Table 7 ('-': not given in the paper). Fill with "
+        f"`make mujoco TASKS={task} VARIANTS=\"dense delayed\"`."
+    )
+    return Table("delayed", "Delayed rewards (paper Table 7)", caption, header, lines,
+                 f"make mujoco TASKS={task} VARIANTS=\"dense delayed\"", has_delayed)

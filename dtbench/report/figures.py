@@ -1,0 +1,225 @@
+"""Figures (seaborn/matplotlib, PNG and PDF) regenerated from the stored runs.
+
+Each function draws one figure from the tidy runs table and returns the paths it wrote, or []
+when no stored run can fill it (the report lists those with the target that fills them).
+Paper numbers are drawn as separate black markers, never as bars of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from dtbench import registry  # noqa: E402
+from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
+from dtbench.report.scores import headline  # noqa: E402
+from dtbench.runs import RunSpec  # noqa: E402
+
+ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
+               "bc40": "40%BC", "random": "Random"}
+ALGO_ORDER = list(ALGO_LABELS)
+PALETTE = dict(zip(ALGO_ORDER, sns.color_palette("colorblind", len(ALGO_ORDER)), strict=True))
+
+
+def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
+    """PNG (for the README) and PDF (for papers); PDF without a creation date so that
+    regenerating it gives the same file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=120, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(paths[1], bbox_inches="tight", metadata={"CreationDate": None})
+    plt.close(fig)
+    return paths
+
+
+def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | None:
+    """The paper's number for this cell, when it reports one (dataset names without route)."""
+    name = dataset.removeprefix("d4rl-").removeprefix("minari-")
+    table: Mapping = {}
+    if domain == "mujoco":
+        table = D4RL_TABLE2.get((name, task), {})
+    elif domain == "atari":
+        table = ATARI_TABLE1.get(task, {})
+    elif domain == "keydoor":
+        table = KEYDOOR_TABLE6.get(dataset, {})
+        algo = "pbc" if algo == "bc10" else algo
+    return table.get(algo)
+
+
+def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
+    """Our score per task and dataset (bars: mean over seeds, error bars: std over seeds) for
+    every algorithm, with the paper's number as a black marker."""
+    rows = headline(runs)
+    rows = rows[(rows["domain"] == domain) & (rows["variant"] == "dense")] if not rows.empty \
+        else rows
+    if rows.empty:
+        return []
+    algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
+    datasets = sorted(set(rows["dataset"]), key=_dataset_key)
+    tasks = sorted(set(rows["task"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(1.2 + 2.2 * len(tasks) * len(datasets)
+                                                        ** 0.5 * 1.6, 3.6),
+                             squeeze=False, sharey=True)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        part = rows[rows["dataset"] == dataset]
+        sns.barplot(part, x="task", y="score_mean", hue="algo", order=tasks, hue_order=algos,
+                    palette=PALETTE, errorbar="sd", capsize=0.1, err_kws={"linewidth": 1},
+                    ax=ax, legend=ax is axes[0][-1])
+        for container, algo in zip(ax.containers, algos, strict=False):
+            for patch, task in zip(container.patches, tasks, strict=False):
+                paper = _paper_score(domain, task, dataset, algo)
+                if paper is not None:
+                    ax.scatter(patch.get_x() + patch.get_width() / 2, paper, marker="_",
+                               s=90, color="black", linewidths=2, zorder=5)
+        ax.set_title(dataset)
+        ax.set_xlabel("")
+        ax.set_ylabel(rows["score_label"].iloc[0] if ax is axes[0][0] else "")
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    labels = [ALGO_LABELS.get(label, label) for label in labels]
+    if axes[0][-1].get_legend() is not None:
+        axes[0][-1].get_legend().remove()
+    paper_handle = plt.Line2D([], [], color="black", marker="_", linestyle="", markersize=10,
+                              markeredgewidth=2)
+    fig.legend([*handles, paper_handle], [*labels, "paper (its own data)"],
+               loc="upper center", ncol=len(algos) + 1, bbox_to_anchor=(0.5, 1.08),
+               frameon=False)
+    profile = ", ".join(sorted(set(rows["profile"])))
+    fig.suptitle(f"{domain}: our runs (profile {profile}; bars = mean, whiskers = std over "
+                 "seeds) vs the paper", y=1.14, fontsize=10)
+    return save(fig, folder, f"scores-{domain}")
+
+
+def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
+    """DT's achieved score against the target it was conditioned on (both on the score
+    scale), with y = x and the best episode in its training data."""
+    dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")] if not runs.empty else runs
+    if dt.empty:
+        return []
+    dt = dt.assign(target_score=[
+        float(registry.get_domain(d).normalize(t, np.array([g]))[0])
+        for d, t, g in zip(dt["domain"], dt["task"], dt["target_return"], strict=True)])
+    panels = list(dt.groupby(["domain", "task", "dataset"], sort=True))
+    cols = min(4, len(panels))
+    nrows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.1 * cols, 2.9 * nrows), squeeze=False)
+    for ax, ((domain, task, dataset), part) in zip(axes.flat, panels, strict=False):
+        stats = part.groupby("target_score")["score_mean"].agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["target_score"], stats["mean"], yerr=stats["std"].fillna(0),
+                    marker="o", color=PALETTE["dt"], capsize=3, label="DT (ours)")
+        top = max(stats["target_score"].max(), stats["mean"].max(),
+                  part["data_score_max"].max()) * 1.1
+        ax.plot([0, top], [0, top], linestyle="--", color="grey", linewidth=1, label="y = x")
+        ax.axhline(part["data_score_max"].iloc[0], linestyle=":", color="black", linewidth=1,
+                   label="best episode in data")
+        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        ax.set_xlabel("target (score scale)")
+        ax.set_ylabel("achieved score")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return save(fig, folder, "target-vs-achieved")
+
+
+def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Path]:
+    """DT's training loss (action loss per metrics row) against gradient steps, per domain."""
+    dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")] if not runs.empty else runs
+    frames = []
+    for spec_row in dt.drop_duplicates(["domain", "task", "dataset", "seed"]).itertuples():
+        spec = RunSpec(spec_row.domain, spec_row.task, spec_row.dataset, "dt", spec_row.seed,
+                       spec_row.profile, spec_row.variant)
+        path = spec.folder(results_root) / "metrics.csv"
+        if path.exists():
+            metrics = pd.read_csv(path, usecols=["step", "loss"])
+            frames.append(metrics.assign(domain=spec.domain, seed=spec.seed,
+                                         run=f"{spec.task} {spec.dataset}"))
+    if not frames:
+        return []
+    curves = pd.concat(frames, ignore_index=True)
+    domains = sorted(set(curves["domain"]))
+    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
+    for ax, domain in zip(axes[0], domains, strict=True):
+        part = curves[curves["domain"] == domain]
+        sns.lineplot(part, x="step", y="loss", hue="run", errorbar="sd", ax=ax, linewidth=1)
+        ax.set_title(f"{domain}: DT training loss")
+        ax.set_xlabel("gradient step")
+        kind = registry.get_domain(domain).action_kind
+        ax.set_ylabel("action loss (" + ("MSE" if kind == "continuous" else "cross-entropy")
+                      + ")")
+        ax.legend(fontsize=6, title=None)
+    fig.tight_layout()
+    return save(fig, folder, "learning-curves")
+
+
+def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:
+    """Each algorithm's score on dense and on delayed rewards, where both were run."""
+    rows = headline(runs)
+    if rows.empty or not (rows["variant"] == "delayed").any():
+        return []
+    keys = ["domain", "task", "dataset", "algo"]
+    both = rows.groupby(keys)["variant"].transform("nunique") == 2
+    rows = rows[both]
+    if rows.empty:
+        return []
+    rows = rows.assign(cell=rows["task"] + "\n" + rows["dataset"])
+    algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
+    fig, axes = plt.subplots(1, len(algos), figsize=(3.2 * len(algos), 3.4), squeeze=False,
+                             sharey=True)
+    for ax, algo in zip(axes[0], algos, strict=True):
+        sns.barplot(rows[rows["algo"] == algo], x="cell", y="score_mean", hue="variant",
+                    hue_order=["dense", "delayed"], errorbar="sd", ax=ax,
+                    palette={"dense": PALETTE[algo], "delayed": "lightgrey"})
+        ax.set_title(ALGO_LABELS.get(algo, algo))
+        ax.set_xlabel("")
+        ax.set_ylabel(rows["score_label"].iloc[0])
+    fig.tight_layout()
+    return save(fig, folder, "dense-vs-delayed")
+
+
+def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
+    """%BC's score against the fraction of data it keeps (10/25/40/100%), DT as a line."""
+    rows = headline(runs)
+    fractions = {"bc10": 10, "bc25": 25, "bc40": 40, "bc": 100}
+    if rows.empty:
+        return []
+    rows = rows[(rows["variant"] == "dense") & rows["algo"].isin([*fractions, "dt"])]
+    cells = [key for key, part in rows.groupby(["domain", "task", "dataset"])
+             if {"dt", "bc10"} <= set(part["algo"])]
+    if not cells:
+        return []
+    cols = min(4, len(cells))
+    nrows = -(-len(cells) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3 * cols, 2.7 * nrows), squeeze=False)
+    for ax, (domain, task, dataset) in zip(axes.flat, cells, strict=False):
+        part = rows[(rows["domain"] == domain) & (rows["task"] == task)
+                    & (rows["dataset"] == dataset)]
+        pbc = part[part["algo"] != "dt"].assign(fraction=lambda f: f["algo"].map(fractions))
+        stats = pbc.groupby("fraction")["score_mean"].agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["fraction"], stats["mean"], yerr=stats["std"].fillna(0), marker="s",
+                    color=PALETTE["bc10"], capsize=3, label="%BC (ours)")
+        dt = part[part["algo"] == "dt"]["score_mean"]
+        ax.axhline(dt.mean(), color=PALETTE["dt"], label="DT (ours)")
+        ax.set_xscale("log")
+        ax.set_xticks([10, 25, 40, 100], ["10", "25", "40", "100"])
+        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        ax.set_xlabel("% of data kept (top by return)")
+        ax.set_ylabel("score")
+    for ax in list(axes.flat)[len(cells):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return save(fig, folder, "pbc-vs-dt")
+
+
+def _dataset_key(name: str) -> tuple[int, str]:
+    order = ["medium-expert", "medium", "medium-replay", "random-1k", "random-10k"]
+    bare = name.removeprefix("d4rl-").removeprefix("minari-")
+    return (order.index(bare) if bare in order else len(order), name)

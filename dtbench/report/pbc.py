@@ -1,0 +1,76 @@
+"""%BC beside DT: the paper's Table 3 (D4RL) and Table 4 (Atari) from stored runs.
+
+%BC is BC on the top X% of timesteps by episode return (`bc10`, `bc25`, `bc40`); 100%BC is
+plain BC. The quick grids run `bc10` only; the other fractions come from
+`make mujoco ALGOS="bc25 bc40"` (or `make atari ...`), which adds just those runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dtbench.report.cells import best_target_cell, data_cell, source_label
+from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
+from dtbench.report.table import Table, runs_of
+
+ALGOS = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
+         ("bc", "100%BC"))
+D4RL_ROWS = ("medium", "medium-replay")
+D4RL_TASKS = ("halfcheetah", "hopper", "walker2d")
+ATARI_GAMES = ("breakout", "qbert", "pong", "seaquest")
+
+
+def _row_cells(rows) -> list[str]:  # noqa: ANN001 - a DataFrame of one dataset's runs
+    return [best_target_cell(rows[rows["algo"] == a] if not rows.empty else rows)
+            for a, _ in ALGOS]
+
+
+def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "mujoco", profile)
+    header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
+              *(f"{label} (ours)" for _, label in ALGOS),
+              *(f"{label} (paper)" for _, label in ALGOS)]
+    lines = []
+    for name in D4RL_ROWS:
+        for task in D4RL_TASKS:
+            mine = runs[(runs["task"] == task)
+                        & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
+                if not runs.empty else runs
+            for dataset in sorted(set(mine["dataset"])) if not mine.empty else [name]:
+                rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
+                paper = D4RL_TABLE3[(name, task)]
+                lines.append([name, task, source_label("mujoco", task, dataset),
+                              data_cell(rows), *_row_cells(rows),
+                              *(f"{paper[a]:.1f}" for a, _ in ALGOS)])
+    caption = (
+        f"D4RL normalised score, profile `{profile}`, mean ± std over seeds (n); DT at its "
+        "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
+        "BC. 'Data used' as in the MuJoCo table ('generated here' is not D4RL's data). Paper "
+        "columns: Chen et al. 2021 Table 3 (Reacher rows left out: no Reacher task here). "
+        "'not run' cells: `make mujoco ALGOS=\"bc25 bc40\"` adds those runs."
+    )
+    return Table("pbc-d4rl", "%BC on D4RL (paper Table 3)", caption, header, lines,
+                 "make mujoco", not runs.empty)
+
+
+def pbc_atari_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "atari", profile)
+    header = ["Game", "Data used", "Data: mean / best episode",
+              *(f"{label} (ours)" for _, label in ALGOS),
+              *(f"{label} (paper)" for _, label in ALGOS)]
+    lines = []
+    for game in ATARI_GAMES:
+        mine = runs[runs["task"] == game] if not runs.empty else runs
+        for dataset in sorted(set(mine["dataset"])) if not mine.empty else ["mixed"]:
+            rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
+            paper = ATARI_TABLE4[game]
+            lines.append([game, source_label("atari", game, dataset), data_cell(rows),
+                          *_row_cells(rows), *(f"{paper[a]:.1f}" for a, _ in ALGOS)])
+    caption = (
+        f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
+        "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
+        "random play, not the paper's 1% DQN-replay data. Paper columns: Chen et al. 2021 "
+        "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs."
+    )
+    return Table("pbc-atari", "%BC on Atari (paper Table 4)", caption, header, lines,
+                 "make atari", not runs.empty)
