@@ -136,13 +136,17 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
             save_interval=10**9,
         )
         t0 = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
+        eval_at = ctx.eval_steps(cfg.steps)  # each done at the first metrics row past it
         with contextlib.redirect_stdout(io.StringIO()):  # d3rlpy prints its config at start
             for epoch, metrics in fitter:
+                before = rows[-1]["step"] if rows else 0
                 step = min(start + epoch * cfg.log_every, cfg.steps)
                 rows.append({"step": step, "seconds": round(time.perf_counter() - t0, 3),
                              **metrics})
                 _save(ctx.run_dir / CHECKPOINT, algo, step, rows)
                 _write_metrics(ctx.run_dir / METRICS, rows)
+                if any(before < s <= step for s in eval_at):
+                    ctx.evaluate_during(step, D3rlpyPolicy(algo))
     return D3rlpyPolicy(algo)
 
 

@@ -31,10 +31,16 @@ def train(ctx: RunContext) -> DTPolicy:
     sampler = WindowSampler(store, s.model.context_len, s.train.batch_size,
                             s.eval.return_scale, s.model.max_ep_len, mean, std, ctx.device,
                             seed=ctx.spec.seed)
-    train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress)
-    return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
-                    delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed,
-                    rtg_rewards=s.eval.rtg_rewards)
+
+    def policy() -> DTPolicy:
+        return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
+                        delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed,
+                        rtg_rewards=s.eval.rtg_rewards)
+
+    train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
+             on_eval=lambda step: ctx.evaluate_during(step, policy()),
+             eval_at=ctx.eval_steps(s.train.steps))
+    return policy()
 
 
 register_algo(Algo(

@@ -45,7 +45,6 @@ class TrainConfig:
     grad_clip: float = 0.25  # max global gradient norm
     log_every: int = 100  # steps between metric rows
     checkpoint_every: int = 1_000  # steps between checkpoints (resume point)
-    eval_every: int = 0  # steps between evaluations during training (0: only at the end)
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,8 @@ class EvalConfig:
     max_episode_steps: int = 0  # cap on an evaluation episode, in agent steps (0: the env's own)
     rtg_rewards: Literal["raw", "clipped"] = "raw"  # rewards the return-to-go is built from, in
     # training and in evaluation alike (clipped = sign, DQN's); scores always use raw rewards
+    during_training: int = 0  # evaluations before the final one, evenly spaced over training
+    # (each at every target, `episodes` episodes); they make curve.csv and the "best" scores
     sticky_actions: float = 0.0  # Atari: ALE repeat_action_probability when evaluating (the
     # paper: 0; the DQN-replay data was collected with 0.25)
 

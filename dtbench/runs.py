@@ -32,7 +32,7 @@ from dtbench.data import minari_io
 from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError
-from dtbench.evaluation import EvalResult, evaluate
+from dtbench.evaluation import BatchPolicy, EvalResult, evaluate
 from dtbench.parallel import map_in_processes
 from dtbench.runtime import (
     DEFAULT_RESULTS_DIR,
@@ -43,6 +43,7 @@ from dtbench.runtime import (
 )
 
 RESULT = "result.json"
+CURVE = "curve.csv"
 REWARD_VARIANTS = ("dense", "delayed")
 
 
@@ -75,9 +76,26 @@ class RunContext:
     run_dir: Path
     device: torch.device
     progress: bool = True
+    targets: tuple[float | None, ...] = (None,)  # target returns it is evaluated at
 
     def make_env(self):  # noqa: ANN201 - gymnasium.Env
         return self.domain.env(self.task, self.settings)
+
+    def evaluate(self, policy: BatchPolicy) -> list[EvalResult]:
+        """The run's evaluation: every target, the same episodes and seeds for every method."""
+        e = self.settings.eval
+        return [evaluate(policy, self.make_env, e.episodes, target, seed=e.seed,
+                         max_steps=e.max_episode_steps or None) for target in self.targets]
+
+    def eval_steps(self, total: int) -> frozenset[int]:
+        """Training steps (of `total`) after which to evaluate during training."""
+        n = self.settings.eval.during_training
+        return frozenset(round(total * i / (n + 1)) for i in range(1, n + 1)) - {0, total}
+
+    def evaluate_during(self, step: int, policy: BatchPolicy) -> None:
+        """Evaluate mid-training and add the scores to curve.csv (the learning curve)."""
+        _append_curve(self.run_dir / CURVE, step, self.evaluate(policy), self.domain,
+                      self.task.name)
 
 
 def run(
@@ -123,23 +141,23 @@ def run(
     write_json(run_dir / "config.json", config)
 
     seed_everything(spec.seed)
-    ctx = RunContext(spec, domain, task, settings, store, run_dir, torch_device, progress)
+    targets = tuple(settings.eval.target_returns) if algo.conditions_on_return else (None,)
+    ctx = RunContext(spec, domain, task, settings, store, run_dir, torch_device, progress,
+                     targets)
     t0 = time.perf_counter()
     policy = algo.train(ctx)
     train_s = time.perf_counter() - t0
-    targets = list(settings.eval.target_returns) if algo.conditions_on_return else [None]
-    evals, t1 = [], time.perf_counter()
-    for target in targets:
-        evals.append(evaluate(policy, ctx.make_env, settings.eval.episodes, target,
-                              seed=settings.eval.seed,
-                              max_steps=settings.eval.max_episode_steps or None))
+    t1 = time.perf_counter()
+    evals = ctx.evaluate(policy)
     eval_s = time.perf_counter() - t1
     _write_eval_csv(run_dir / "eval.csv", evals, domain, task.name)
+    curve = _append_curve(run_dir / CURVE, algo.steps(settings), evals, domain, task.name)
     result = {
         "spec": dataclasses.asdict(spec),
         "dataset_id": dataset.minari_id,
         "score_label": domain.score_label,
-        "targets": [_summarise(e, domain, task.name) for e in evals],
+        "targets": [{**_summarise(e, domain, task.name), **_best(curve, e.target_return)}
+                    for e in evals],
         "data": _data_scores(store, domain, task.name),
         "train_seconds": round(train_s, 2),
         "eval_seconds": round(eval_s, 2),
@@ -280,6 +298,33 @@ def _summarise(e: EvalResult, domain: registry.Domain, task: str) -> dict[str, A
         "score_std": float(np.std(scores)),
         "length_mean": float(np.mean(e.lengths)),
     }
+
+
+def _append_curve(path: Path, step: int, evals: list[EvalResult], domain: registry.Domain,
+                  task: str) -> pd.DataFrame:
+    """Add one evaluation's scores at `step` to curve.csv and return the curve. Rows at `step`
+    or later are dropped first: they belong to an interrupted attempt that is being redone."""
+    rows = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    if not rows.empty:
+        rows = rows[rows["step"] < step]
+    new = pd.DataFrame([{"step": step, "target_return": e.target_return,
+                         "episodes": len(e.returns),
+                         "return_mean": float(np.mean(e.returns)),
+                         "score_mean": float(np.mean(domain.normalize(task, e.returns)))}
+                        for e in evals])
+    curve = pd.concat([rows, new], ignore_index=True) if not rows.empty else new
+    with atomic_write(path) as tmp:
+        curve.to_csv(tmp, index=False)
+    return curve
+
+
+def _best(curve: pd.DataFrame, target: float | None) -> dict[str, Any]:
+    """The best evaluation of the run at this target (the final one when it has no curve)."""
+    rows = curve[curve["target_return"].isna()] if target is None \
+        else curve[curve["target_return"] == target]
+    best = rows.loc[rows["score_mean"].idxmax()]
+    return {"best_score_mean": float(best["score_mean"]), "best_step": int(best["step"]),
+            "evaluations": len(rows)}
 
 
 def _write_eval_csv(path: Path, evals: list[EvalResult], domain: registry.Domain,

@@ -57,6 +57,7 @@ def train_dt(
     cfg: TrainConfig,
     run_dir: Path,
     on_eval: Callable[[int], None] | None = None,
+    eval_at: frozenset[int] = frozenset(),
     progress: bool = True,
 ) -> dict[str, float]:
     """Train `model` for `cfg.steps`, resuming from `run_dir/checkpoint.pt` when present.
@@ -113,8 +114,7 @@ def train_dt(
             window["n"] = 0
         if done % cfg.checkpoint_every == 0 or done == cfg.steps:
             _save(run_dir / CHECKPOINT, done, model, optimizer, scheduler, sampler)
-        due = cfg.eval_every and done % cfg.eval_every == 0 and done < cfg.steps
-        if on_eval is not None and due:
+        if on_eval is not None and done in eval_at:
             model.eval()
             on_eval(done)
             model.train()

@@ -154,3 +154,27 @@ def test_make_datasets_skips_present_data_and_remakes_it_with_force(isolated_min
     assert sidecar.stat().st_mtime_ns == stamp
     (line,) = make_datasets("keydoor", ["random-1k"], force=True)
     assert "made in" in line and sidecar.stat().st_mtime_ns != stamp
+
+
+def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k, tmp_path):
+    import pandas as pd
+
+    from dtbench.runs import CURVE
+
+    spec = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
+    result = run(spec, {"eval.during_training": 1}, results_root=tmp_path, progress=False)
+    curve = pd.read_csv(spec.folder(tmp_path) / CURVE)
+    assert curve["step"].tolist() == [2, 4]  # halfway (smoke trains 4 steps) and final
+    target = result["targets"][0]
+    assert target["evaluations"] == 2 and target["best_score_mean"] == curve["score_mean"].max()
+    assert target["score_mean"] == curve["score_mean"].iloc[-1]
+    # a resumed attempt that evaluates at step 2 again replaces the old rows from step 2 on
+    from dtbench import registry
+    from dtbench.evaluation import EvalResult
+    from dtbench.runs import _append_curve
+
+    domain, task = registry.resolve("keydoor")
+    again = EvalResult(target_return=1.0, returns=np.array([1.0]), lengths=np.array([30]),
+                       seeds=np.array([0]))
+    redone = _append_curve(spec.folder(tmp_path) / CURVE, 2, [again], domain, task.name)
+    assert redone["step"].tolist() == [2] and redone["score_mean"].tolist() == [100.0]

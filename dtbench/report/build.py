@@ -41,6 +41,8 @@ FIGURES = {
     "target-vs-achieved": ("DT's achieved score against its target, y = x, data's best",
                            "make mujoco"),
     "learning-curves": ("DT training loss against gradient steps", "make mujoco"),
+    "eval-curves": ("score against training step, for runs evaluated during training",
+                    "a profile with eval.during_training > 0, e.g. make mujoco PROFILE=paper"),
     "pbc-vs-dt": ("%BC at 10/25/40/100% of the data against DT",
                   "make mujoco ALGOS=\"bc25 bc40\""),
     "dense-vs-delayed": ("each method on dense and delayed rewards",
@@ -78,6 +80,7 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
             written[f"scores-{domain}"] = figures.score_bars(runs, domain, folder)
         written["target-vs-achieved"] = figures.target_vs_achieved(runs, folder)
         written["learning-curves"] = figures.learning_curves(runs, results_root, folder)
+        written["eval-curves"] = figures.eval_curves(runs, results_root, folder)
         written["pbc-vs-dt"] = figures.pbc_vs_dt(runs, folder)
         written["dense-vs-delayed"] = figures.dense_vs_delayed(runs, folder)
         written["aggregates"] = aggregates.aggregate_figure(runs, DOMAINS, folder)

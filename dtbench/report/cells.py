@@ -39,4 +39,9 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     """Our cell at DT's highest target return (the paper's); the only row for baselines."""
     if rows.empty:
         return "not run"
-    return mean_std_cell(headline(rows)["score_mean"])
+    runs = headline(rows)
+    cell = mean_std_cell(runs["score_mean"])
+    if "evaluations" in runs and (runs["evaluations"] > 1).any():  # evaluated during training
+        best = mean_std_cell(runs["best_score_mean"]).split(" (n=")[0]
+        cell = f"{cell}; best {best}"
+    return cell

@@ -20,7 +20,7 @@ import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
-from dtbench.report.scores import headline  # noqa: E402
+from dtbench.report.scores import RUN_KEYS, headline  # noqa: E402
 from dtbench.runs import RunSpec  # noqa: E402
 
 ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
@@ -157,6 +157,43 @@ def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> lis
         ax.legend(fontsize=6, title=None)
     fig.tight_layout()
     return save(fig, folder, "learning-curves")
+
+
+def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Path]:
+    """Score against training step for runs evaluated during training (their curve.csv), one
+    panel per task and dataset, one line per method (mean and std over seeds)."""
+    rows = headline(runs)
+    frames = []
+    for r in rows.drop_duplicates(RUN_KEYS).itertuples() if not rows.empty else []:
+        spec = RunSpec(r.domain, r.task, r.dataset, r.algo, r.seed, r.profile, r.variant)
+        path = spec.folder(results_root) / "curve.csv"
+        if r.variant == "dense" and path.exists():
+            curve = pd.read_csv(path)
+            if r.algo == "dt":
+                curve = curve[curve["target_return"] == r.target_return]
+            if len(curve) > 1:
+                frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}",
+                                           algo=r.algo, seed=r.seed))
+    if not frames:
+        return []
+    curves = pd.concat(frames, ignore_index=True)
+    panels = sorted(set(curves["panel"]))
+    cols = min(4, len(panels))
+    nrows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.8 * nrows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        part = curves[curves["panel"] == panel]
+        sns.lineplot(part, x="step", y="score_mean", hue="algo", palette=PALETTE,
+                     hue_order=[a for a in ALGO_ORDER if a in set(part["algo"])],
+                     errorbar="sd", marker="o", ax=ax)
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel("gradient step")
+        ax.set_ylabel("score")
+        ax.legend(fontsize=7, title=None)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return save(fig, folder, "eval-curves")
 
 
 def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:

@@ -28,9 +28,14 @@ class Table:
     has_runs: bool  # False: every cell of ours is empty
 
     def full_caption(self) -> str:
-        if self.has_runs:
-            return self.caption
-        return f"{self.caption} No runs stored yet: `{self.fill_with}` fills this table."
+        caption = self.caption
+        if any("; best" in cell for row in self.rows for cell in row):
+            caption += (" 'best': the mean over seeds of each run's best evaluation, the final "
+                        "one or one during training (`eval.during_training`); the first number "
+                        "is the final evaluation.")
+        if not self.has_runs:
+            caption += f" No runs stored yet: `{self.fill_with}` fills this table."
+        return caption
 
     def markdown(self) -> str:
         lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]

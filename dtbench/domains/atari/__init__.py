@@ -114,6 +114,7 @@ PAPER = Settings(
                       warmup_steps=3, schedule="cosine", min_lr_ratio=0.1, grad_clip=1.0,
                       log_every=100, checkpoint_every=1_000),
     eval=EvalConfig(episodes=10, target_returns=(90.0,), return_scale=1.0, greedy=False,
+                    during_training=4,
                     rtg_rewards="raw", sticky_actions=0.0),
     baseline=BaselineConfig(steps=100_000, batch_size=32, lr=6.25e-5, log_every=10_000),
 )
@@ -127,7 +128,7 @@ QUICK = dataclasses.replace(
                               dropout=0.0, max_ep_len=5_000),
     train=dataclasses.replace(PAPER.train, steps=2_000, batch_size=16, warmup_steps=20,
                               checkpoint_every=500),
-    eval=dataclasses.replace(PAPER.eval, episodes=10, max_episode_steps=5_000),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=10, max_episode_steps=5_000),
     baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
 )
 SMOKE = dataclasses.replace(
@@ -136,7 +137,7 @@ SMOKE = dataclasses.replace(
                               dropout=0.0, max_ep_len=500),
     train=dataclasses.replace(PAPER.train, steps=3, batch_size=4, warmup_steps=1,
                               checkpoint_every=3, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, episodes=2, max_episode_steps=50),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=2, max_episode_steps=50),
     baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=4, log_every=2),
 )
 

@@ -51,7 +51,8 @@ PAPER = Settings(
                       activation="relu", max_ep_len=EPISODE_LEN),
     train=TrainConfig(steps=100_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
                       warmup_steps=10_000, grad_clip=0.25, checkpoint_every=5_000),
-    eval=EvalConfig(episodes=100, target_returns=(1.0,), return_scale=0.1, greedy=True),
+    eval=EvalConfig(episodes=100, target_returns=(1.0,), return_scale=0.1, greedy=True,
+                    during_training=9),
     baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
 )
 # quick: a 1-layer, 32-wide DT, ~3x faster per step than 2 layers x 64 on this CPU, trained
@@ -62,7 +63,7 @@ QUICK = dataclasses.replace(
     model=dataclasses.replace(PAPER.model, embed_dim=32, n_layer=1, dropout=0.0),
     train=dataclasses.replace(PAPER.train, steps=8_000, batch_size=64, lr=1e-3, warmup_steps=100,
                               checkpoint_every=1_000, log_every=100),
-    eval=dataclasses.replace(PAPER.eval, episodes=500),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=500),
     baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
 )
 SMOKE = dataclasses.replace(
@@ -70,7 +71,7 @@ SMOKE = dataclasses.replace(
     model=dataclasses.replace(PAPER.model, embed_dim=16, n_layer=1, dropout=0.0),
     train=dataclasses.replace(PAPER.train, steps=4, batch_size=4, lr=1e-3, warmup_steps=1,
                               checkpoint_every=2, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, episodes=4),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=4),
     baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
                                  log_every=2),
 )

@@ -99,7 +99,8 @@ PAPER = Settings(
                       activation="relu", max_ep_len=1000),
     train=TrainConfig(steps=100_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
                       warmup_steps=10_000, grad_clip=0.25, checkpoint_every=5_000),
-    eval=EvalConfig(episodes=100, target_returns=(3600.0,), return_scale=1000.0),
+    eval=EvalConfig(episodes=100, target_returns=(3600.0,), return_scale=1000.0,
+                    during_training=9),
     baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
 )
 # quick: a 2-layer, 64-wide DT (88 ms per step on one core here; the paper's 3 x 128 takes
@@ -112,7 +113,7 @@ QUICK = dataclasses.replace(
     model=dataclasses.replace(PAPER.model, embed_dim=64, n_layer=2),
     train=dataclasses.replace(PAPER.train, steps=2_000, warmup_steps=200,
                               checkpoint_every=500),
-    eval=dataclasses.replace(PAPER.eval, episodes=10),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=10),
     baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
 )
 SMOKE = dataclasses.replace(
@@ -120,7 +121,7 @@ SMOKE = dataclasses.replace(
     model=dataclasses.replace(PAPER.model, embed_dim=16, n_layer=1, dropout=0.0),
     train=dataclasses.replace(PAPER.train, steps=3, batch_size=4, warmup_steps=1,
                               checkpoint_every=3, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, episodes=2),
+    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=2),
     baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
                                  log_every=2),
 )
