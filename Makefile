@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table report bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table ablation-context report bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,14 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 
 atari-table: ## rebuild results/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE)
+
+CONTEXT_DOMAIN ?= atari
+CONTEXT_LENGTHS ?= 1
+ablation-context: ## DT at K=1 (CONTEXT_LENGTHS) beside DT at the profile's K (paper Table 5), then the table
+	$(call SUITE,$(CONTEXT_DOMAIN)) -a dt
+	for k in $(CONTEXT_LENGTHS); do \
+	  $(call SUITE,$(CONTEXT_DOMAIN)) -a dt --set model.context_len=$$k || exit 1; done
+	$(DTBENCH) report context --profile $(PROFILE)
 
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)

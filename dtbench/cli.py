@@ -55,19 +55,31 @@ def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], pr
         registry.get_dataset(task, dataset)
     for algo in algos:
         registry.get_algo(algo)
-    specs = [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
+    # training runs: --set names a different run (its own folder); re-evaluation: --set
+    # changes only how the trained run is evaluated
+    settings = _overrides(assignments)
+    if reevaluate:
+        spec_overrides, eval_overrides = (), settings
+        if any(not key.startswith("eval.") for key in settings):
+            raise DTBenchError("dtbench eval changes only eval.* settings; other settings name "
+                               "another run: train it with dtbench train --set")
+    else:
+        spec_overrides, eval_overrides = RunSpec.canonical(settings), {}
+    specs = [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant,
+                     spec_overrides)
              for algo in algos for dataset in datasets for seed in seeds or [0]]
 
     def show(rs: RunSpec, result: dict) -> None:
         for t in result["targets"]:
             target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
-            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {rs.algo} seed={rs.seed}"
+            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {rs.algo_label} "
+                       f"seed={rs.seed}"
                        f"{target}: {result['score_label']} {t['score_mean']:.1f} "
                        f"(return {t['return_mean']:.2f}, {t['episodes']} episodes)")
 
     try:
-        run_many(specs, _overrides(assignments), results, device, sys.stderr.isatty(),
-                 reevaluate, jobs, on_result=show)
+        run_many(specs, eval_overrides, results, device, sys.stderr.isatty(), reevaluate, jobs,
+                 on_result=show)
     finally:
         typer.echo(f"table: {write_table(results)}")
 
@@ -103,6 +115,9 @@ def suite(domains: Annotated[list[str], typer.Argument(
           algo: AlgoOpt = None, seed: SeedOpt = None,
           variant: Annotated[list[str], typer.Option(
               "--variant", help="reward variants, dense | delayed (repeatable)")] = None,
+          set: Annotated[list[str], typer.Option(
+              "--set", help="an ablation: runs with this setting changed, in their own "
+                            "folders, e.g. model.context_len=1")] = None,
           jobs: JobsOpt = 1, results: ResultsOpt = DEFAULT_RESULTS_DIR,
           device: DeviceOpt = "auto",
           budget: Annotated[str, typer.Option(
@@ -127,7 +142,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
         run_suite,
     )
 
-    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or ())
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
+                    _overrides(set or []))
     specs = expand_all(domains, profile, choice)
     if dry_run:
         for spec in specs:

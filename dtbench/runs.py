@@ -58,10 +58,27 @@ class RunSpec:
     seed: int = 0  # training seed (evaluation seeds come from the settings)
     profile: str = "quick"  # smoke | quick | paper
     variant: str = "dense"  # reward variant: dense or delayed (sparse)
+    overrides: tuple[tuple[str, str], ...] = ()  # settings changed from the profile's (an
+    # ablation, e.g. (("model.context_len", "1"),)); part of the run's identity and folder
 
     def folder(self, root: Path) -> Path:
-        return (root / "runs" / self.domain / self.task / self.dataset / self.variant / self.algo
-                / self.profile / f"seed{self.seed}")
+        return (root / "runs" / self.domain / self.task / self.dataset / self.variant
+                / self.algo_label / self.profile / f"seed{self.seed}")
+
+    @property
+    def algo_label(self) -> str:
+        """The algorithm with its overrides, e.g. `dt@model.context_len=1`."""
+        return f"{self.algo}@{overrides_text(self.overrides)}" if self.overrides else self.algo
+
+    @staticmethod
+    def canonical(overrides: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+        """Overrides as a spec field: sorted (key, value-as-text) pairs."""
+        return tuple(sorted((k, str(v)) for k, v in (overrides or {}).items()))
+
+
+def overrides_text(overrides: Sequence[Sequence[str]]) -> str:
+    """`key=value,key=value`: how overrides name a run's folder and its rows in runs.csv."""
+    return ",".join(f"{k}={v}" for k, v in overrides)
 
 
 @dataclass
@@ -116,7 +133,8 @@ def run(
                            f"actions; domain {domain.name!r} is {domain.action_kind}")
     if spec.variant not in REWARD_VARIANTS:
         raise registry.unknown("reward variant", spec.variant, list(REWARD_VARIANTS))
-    settings = domain.settings_for(task, spec.profile).override(overrides or {})
+    settings = domain.settings_for(task, spec.profile).override(
+        {**dict(spec.overrides), **(overrides or {})})
     run_dir = spec.folder(results_root)
     result_path = run_dir / RESULT
     if result_path.exists() and not reevaluate:
@@ -165,7 +183,7 @@ def run(
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json(result_path, result)
-    return result
+    return json.loads(result_path.read_text())  # as stored, the same as a finished run's
 
 
 def run_many(
@@ -368,7 +386,9 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
     for path in sorted((results_root / "runs").glob("**/" + RESULT)):
         result = json.loads(path.read_text())
         for target in result["targets"]:
-            rows.append({**result["spec"], "dataset_id": result["dataset_id"],
+            spec = {**result["spec"],  # "" when none (and in runs stored before overrides)
+                    "overrides": overrides_text(result["spec"].get("overrides", ()))}
+            rows.append({**spec, "dataset_id": result["dataset_id"],
                          "score_label": result["score_label"], **target,
                          **result.get("data", {}),  # absent in runs stored before it was
                          "train_seconds": result["train_seconds"],

@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dtbench import registry
@@ -38,6 +38,7 @@ class Choice:
     algos: Sequence[str] = ()
     variants: Sequence[str] = ()
     seeds: Sequence[int] = ()
+    overrides: dict[str, str] = field(default_factory=dict)  # an ablation: settings changed
 
 
 def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[RunSpec]:
@@ -59,9 +60,11 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     specs = []
     for task_name in choice.tasks or grid.tasks:
         task = domain.task(task_name)
+        domain.settings_for(task, profile).override(choice.overrides)  # bad keys fail here
         for name in choice.datasets or grid.datasets:
             dataset = registry.pick_present(task, name, grid.prefer)
-            specs += [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant)
+            specs += [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant,
+                              RunSpec.canonical(choice.overrides))
                       for variant in variants for algo in algos
                       for seed in choice.seeds or grid.seeds]
     return specs
@@ -110,7 +113,7 @@ def _make_task_data(task: str, wanted: dict[str, list[str]], budget: str) -> lis
 
 
 def describe(spec: RunSpec) -> str:
-    return (f"{spec.domain}/{spec.task} {spec.dataset} {spec.variant} {spec.algo} "
+    return (f"{spec.domain}/{spec.task} {spec.dataset} {spec.variant} {spec.algo_label} "
             f"seed={spec.seed}")
 
 

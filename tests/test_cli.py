@@ -28,6 +28,8 @@ def test_bad_input_is_one_line_and_exit_2(isolated_minari, tmp_path):
         (("train", "keydoor", "-d", "random-1k", "--results", str(tmp_path)),
          "dtbench data make keydoor"),
         (("train", "keydoor", "-d", "random-1k", "--set", "train.nope=1"), "unknown setting"),
+        (("eval", "keydoor", "-d", "random-1k", "--set", "train.steps=3"),
+         "dtbench eval changes only eval.* settings"),
     ]
     for args, message in cases:
         out = _dtbench(*args, env_dir=isolated_minari)

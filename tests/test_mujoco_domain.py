@@ -93,7 +93,7 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
         assert t["episodes"] == 2 and 1 <= t["length_mean"] <= 1000
         low, high = REF_SCORES["hopper"]
         np.testing.assert_allclose(t["score_mean"], 100 * (t["return_mean"] - low) / (high - low))
-    table = d4rl_table(tmp_path / "results", "smoke")
+    table = d4rl_table(tmp_path / "results", "smoke").markdown()
     row = next(line for line in table.splitlines() if line.startswith("| medium | hopper"))
     assert "D4RL v2 (HDF5)" in row and "(n=1)" in row and "| 67.6 |" in row  # ours and paper
     returns = np.array([np.arange(a, b).sum() / 10 for a, b in ((0, 30), (30, 50), (50, 75))])

@@ -9,7 +9,7 @@ from dtbench.domains.keydoor import make_dataset
 from dtbench.report import aggregates
 from dtbench.report.build import TABLES, build
 from dtbench.runs import run_many
-from dtbench.suite import expand
+from dtbench.suite import Choice, expand
 
 
 def test_batched_metrics_are_rliables():
@@ -47,7 +47,9 @@ def test_report_of_no_runs_says_which_target_fills_each_table(tmp_path):
 
 def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_path):
     make_dataset("random-1k")
-    run_many(expand("keydoor", "smoke"), results_root=tmp_path, progress=False)
+    k1 = expand("keydoor", "smoke", Choice(algos=("dt",),
+                                           overrides={"model.context_len": "1"}))
+    run_many(expand("keydoor", "smoke") + k1, results_root=tmp_path, progress=False)
     build(tmp_path, "smoke")
     generated = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "runs" not in
                        p.relative_to(tmp_path).parts[:1])
@@ -59,8 +61,14 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     names = {p.name for p in generated}
     assert {"runs.csv", "keydoor.md", "aggregates.md", "aggregates.csv", "README.md",
             "scores-keydoor.png", "scores-keydoor.pdf", "aggregates.png",
-            "probability-of-improvement.png", "learning-curves.png"} <= names
+            "probability-of-improvement.png", "learning-curves.png", "context.md",
+            "context-length.png"} <= names
     table = (tmp_path / "keydoor.md").read_text()
     assert "(n=2)" in table and "71.8" in table  # our 2 smoke seeds beside the paper's number
+    context = (tmp_path / "context.md").read_text()  # the K=1 ablation beside K=30
+    row = next(line for line in context.splitlines() if line.startswith("| keydoor"))
+    assert row.count("(n=2)") == 2 and "| 30 |" in row
+    assert "model.context_len=1" in (tmp_path / "runs.csv").read_text()
+    assert "model.context_len" not in table  # ablations stay out of the main tables
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,11 @@ def test_grids_expand_into_runs_and_choices_narrow_them():
                                                 variants=("delayed",), seeds=(3, 4)))
     assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}
     assert {s.domain for s in expand_all(["all"], "quick")} == {"keydoor", "mujoco", "atari"}
+    k1 = expand("atari", "quick", Choice(algos=("dt",), overrides={"model.context_len": 1}))
+    assert [s.algo_label for s in k1] == ["dt@model.context_len=1"] * 2
+    assert "dt@model.context_len=1" in str(k1[0].folder(Path("results")))
+    with pytest.raises(DTBenchError, match="unknown setting 'model.nope'"):
+        expand("atari", "quick", Choice(overrides={"model.nope": 1}))
     with pytest.raises(DTBenchError, match="unknown reward variant"):
         expand("keydoor", "quick", Choice(variants=("sparse!",)))
     with pytest.raises(DTBenchError, match="unknown algorithm 'zzz'"):

@@ -17,6 +17,7 @@ from dtbench.atomic import atomic_write
 from dtbench.errors import DTBenchError
 from dtbench.report import aggregates, figures
 from dtbench.report.atari import atari_table
+from dtbench.report.context import context_runs, context_table
 from dtbench.report.d4rl import d4rl_table
 from dtbench.report.delayed import delayed_table
 from dtbench.report.keydoor import keydoor_table
@@ -31,6 +32,7 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "pbc-d4rl": pbc_d4rl_table,
     "pbc-atari": pbc_atari_table,
     "delayed": delayed_table,
+    "context": context_table,
 }
 DOMAINS = ["keydoor", "mujoco", "atari"]
 # figure -> (what it shows, the make target that fills it)
@@ -45,6 +47,7 @@ FIGURES = {
                     "a profile with eval.during_training > 0, e.g. make mujoco PROFILE=paper"),
     "pbc-vs-dt": ("%BC at 10/25/40/100% of the data against DT",
                   "make mujoco ALGOS=\"bc25 bc40\""),
+    "context-length": ("DT's score against its context length K", "make ablation-context"),
     "dense-vs-delayed": ("each method on dense and delayed rewards",
                          "make mujoco TASKS=hopper VARIANTS=\"dense delayed\""),
     "aggregates": ("rliable IQM and mean with 95% intervals, performance profiles",
@@ -70,8 +73,9 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         lines.append(f"table {name}: {', '.join(map(str, paths))}{state}")
     if names:
         return lines
-    runs = collect(results_root)
-    runs = runs[runs["profile"] == profile] if not runs.empty else runs
+    every = collect(results_root)
+    every = every[every["profile"] == profile] if not every.empty else every
+    runs = every[every["overrides"] == ""] if not every.empty else every  # no ablations
     folder = results_root / "figures"
     written = {}
     with warnings.catch_warnings():  # matplotlib deprecations raised inside seaborn
@@ -82,6 +86,8 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         written["learning-curves"] = figures.learning_curves(runs, results_root, folder)
         written["eval-curves"] = figures.eval_curves(runs, results_root, folder)
         written["pbc-vs-dt"] = figures.pbc_vs_dt(runs, folder)
+        written["context-length"] = figures.context_length(
+            context_runs(results_root, profile), folder)
         written["dense-vs-delayed"] = figures.dense_vs_delayed(runs, folder)
         written["aggregates"] = aggregates.aggregate_figure(runs, DOMAINS, folder)
         written["probability-of-improvement"] = aggregates.improvement_figure(runs, DOMAINS,

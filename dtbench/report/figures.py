@@ -196,6 +196,37 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
     return save(fig, folder, "eval-curves")
 
 
+def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
+    """DT's score against its context length K (runs with only `model.context_len` changed
+    beside the profile's K), one panel per task and dataset."""
+    if runs.empty or not (runs["overrides"] != "").any():
+        return []
+    rows = headline(runs)
+    rows = rows[rows["context_len"].notna()]
+    cells = [key for key, part in rows.groupby(["domain", "task", "dataset"])
+             if part["context_len"].nunique() > 1]
+    if not cells:
+        return []
+    cols = min(4, len(cells))
+    nrows = -(-len(cells) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3 * cols, 2.7 * nrows), squeeze=False)
+    for ax, (domain, task, dataset) in zip(axes.flat, cells, strict=False):
+        part = rows[(rows["domain"] == domain) & (rows["task"] == task)
+                    & (rows["dataset"] == dataset)]
+        stats = part.groupby("context_len")["score_mean"].agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["context_len"], stats["mean"], yerr=stats["std"].fillna(0),
+                    marker="o", color=PALETTE["dt"], capsize=3)
+        ax.set_xscale("log")
+        ax.set_xticks(stats["context_len"], [str(int(k)) for k in stats["context_len"]])
+        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        ax.set_xlabel("context length K (steps)")
+        ax.set_ylabel(part["score_label"].iloc[0])
+    for ax in list(axes.flat)[len(cells):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return save(fig, folder, "context-length")
+
+
 def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:
     """Each algorithm's score on dense and on delayed rewards, where both were run."""
     rows = headline(runs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-RUN_KEYS = ["domain", "task", "dataset", "variant", "algo", "profile", "seed"]
+RUN_KEYS = ["domain", "task", "dataset", "variant", "algo", "overrides", "profile", "seed"]
 
 
 def headline(runs: pd.DataFrame) -> pd.DataFrame:

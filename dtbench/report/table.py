@@ -58,13 +58,17 @@ class Table:
 
 
 def runs_of(results_root: Path, domain: str, profile: str,
-            variants: tuple[str, ...] = ("dense",)) -> pd.DataFrame:
-    """Stored runs (one row per run and target) of a domain, profile and reward variants."""
+            variants: tuple[str, ...] = ("dense",), ablations: bool = False) -> pd.DataFrame:
+    """Stored runs (one row per run and target) of a domain, profile and reward variants;
+    runs with settings overridden (ablations) only when asked for."""
     runs = collect(results_root)
     if runs.empty:
         return runs
-    return runs[(runs["domain"] == domain) & (runs["profile"] == profile)
-                & runs["variant"].isin(variants)]
+    keep = (runs["domain"] == domain) & (runs["profile"] == profile) \
+        & runs["variant"].isin(variants)
+    if not ablations:
+        keep &= runs["overrides"] == ""
+    return runs[keep]
 
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

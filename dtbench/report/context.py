@@ -1,0 +1,84 @@
+"""Context length: the paper's Table 5 (DT at the game's K against K=1) from stored runs.
+
+A DT run with `model.context_len` overridden (`dtbench suite atari -a dt --set
+model.context_len=1`, or `make ablation-context`) sits beside the run at the profile's K.
+Rows for other domains appear when such runs exist for them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from dtbench import registry
+from dtbench.report.cells import best_target_cell, source_label
+from dtbench.report.paper import ATARI_TABLE5
+from dtbench.report.table import Table
+from dtbench.runs import collect
+
+OVERRIDE = re.compile(r"model\.context_len=(\d+)")
+
+
+def context_runs(results_root: Path, profile: str) -> pd.DataFrame:
+    """Dense DT runs at the profile's K or with only `model.context_len` overridden, with
+    their K in a `context_len` column."""
+    runs = collect(results_root)
+    if runs.empty:
+        return runs
+    runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
+                & (runs["variant"] == "dense")]
+    k = []
+    for domain, task, overrides in zip(runs["domain"], runs["task"], runs["overrides"],
+                                       strict=True):
+        match = OVERRIDE.fullmatch(overrides)
+        if match:
+            k.append(int(match.group(1)))
+        elif overrides == "":
+            d, t = registry.resolve(f"{domain}/{task}")
+            k.append(d.settings_for(t, profile).model.context_len)
+        else:
+            k.append(None)  # other ablations
+    return runs.assign(context_len=k).dropna(subset=["context_len"])
+
+
+def context_table(results_root: Path, profile: str) -> Table:
+    runs = context_runs(results_root, profile)
+    ablated = runs[runs["overrides"] != ""] if not runs.empty else runs
+    header = ["Domain", "Task", "Dataset", "Data used", "K", "DT at K (ours)", "DT with K=1 (ours)",
+              "DT at K (paper)", "DT with K=1 (paper)"]
+    def datasets_of(domain: str, task: str) -> set[str]:
+        if runs.empty:
+            return set()
+        return set(runs[(runs["domain"] == domain) & (runs["task"] == task)]["dataset"])
+
+    # the paper's four games always; other cells where a K ablation was run
+    keys = {("atari", game, ds) for game in ATARI_TABLE5
+            for ds in datasets_of("atari", game) or {"-"}}
+    if not ablated.empty:
+        keys |= set(zip(ablated["domain"], ablated["task"], ablated["dataset"], strict=True))
+    lines = []
+    for domain, task, dataset in sorted(keys):
+        rows = runs[(runs["domain"] == domain) & (runs["task"] == task)
+                    & (runs["dataset"] == dataset)] if not runs.empty else runs
+        d, t = registry.resolve(f"{domain}/{task}")
+        k = d.settings_for(t, profile).model.context_len
+        paper = ATARI_TABLE5.get(task, {}) if domain == "atari" else {}
+        at_k = rows[rows["context_len"] == k] if not rows.empty else rows
+        at_1 = rows[rows["context_len"] == 1] if not rows.empty else rows
+        lines.append([domain, task, dataset,
+                      source_label(domain, task, dataset) if dataset != "-" else "-", str(k),
+                      best_target_cell(at_k), best_target_cell(at_1),
+                      f"{paper['k']:.1f}" if paper else "-",
+                      f"{paper['k1']:.1f}" if paper else "-"])
+    caption = (
+        f"DT at the profile's context length K against K=1 (no context: each action from the "
+        f"current return-to-go and state alone), profile `{profile}`, mean ± std over seeds "
+        "(n), each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
+        "30 (Pong 50) under `paper`, smaller under `quick`. Paper columns: Chen et al. 2021 "
+        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context`."
+    )
+    has_runs = not ablated.empty
+    return Table("context", "Context length (paper Table 5)", caption, header, lines,
+                 "make ablation-context", has_runs)
