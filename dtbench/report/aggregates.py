@@ -187,10 +187,11 @@ def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> 
                     color=PALETTE[r["versus"]], alpha=0.75)
             ax.vlines(r["p_dt_better"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
         ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
-        ax.set_xlim(0, 1)
+        ax.set_xlim(-0.03, 1.03)
         ax.set_yticks(range(len(table)), [f"DT > {ALGO_LABELS[a]}" for a in table["versus"]])
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
-        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} tasks)", fontsize=9)
+        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} tasks x "
+                     f"{table['dt_runs'].iloc[0]} DT seed(s))", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "probability-of-improvement")

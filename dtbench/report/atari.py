@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, source_label
+from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
 from dtbench.report.d4rl import ALGOS
 from dtbench.report.paper import ATARI_TABLE1
 from dtbench.report.table import Table, runs_of
@@ -38,7 +38,7 @@ def atari_table(results_root: Path, profile: str) -> Table:
         "make atari/<game>`), not the DQN-replay data, so it is not the paper's data. "
         "'Data: mean / best episode' scores the training data's own episodes. Paper columns: "
         "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC). Regenerate with "
-        "`make atari`."
+        f"`make atari`. {deviations('atari', profile)}"
     )
     return Table("atari", "Atari (paper Tables 1 and 4)", caption, header, lines, "make atari",
                  not runs.empty)

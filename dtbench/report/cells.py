@@ -45,3 +45,25 @@ def best_target_cell(rows: pd.DataFrame) -> str:
         best = mean_std_cell(runs["best_score_mean"]).split(" (n=")[0]
         cell = f"{cell}; best {best}"
     return cell
+
+
+# settings that change how often things are logged or saved, not what is measured
+_BOOKKEEPING = {"train.log_every", "train.checkpoint_every", "baseline.log_every"}
+
+
+def deviations(domain_name: str, profile: str) -> str:
+    """Caption sentences: evaluation episodes, and where `profile`'s settings depart from the
+    domain's `paper` ones (task-level overrides such as target returns are shared by both)."""
+    domain = registry.get_domain(domain_name)
+    episodes = (f"{domain.settings[profile].eval.episodes} evaluation episodes per run and "
+                "target, with the same reset seeds for every method. ")
+    if profile == "paper":
+        return episodes + "Settings: the paper profile."
+    ours, paper = domain.settings[profile].to_dict(), domain.settings["paper"].to_dict()
+    diffs = [f"{section}.{name} {value} (paper {paper[section][name]})"
+             for section, fields in ours.items() for name, value in fields.items()
+             if value != paper[section][name] and f"{section}.{name}" not in _BOOKKEEPING]
+    if not diffs:
+        return episodes + f"Settings: profile `{profile}` equals the paper profile."
+    return episodes + (f"Profile `{profile}` departs from the paper's settings in: "
+                       f"{'; '.join(diffs)}.")

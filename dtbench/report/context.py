@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench import registry
-from dtbench.report.cells import best_target_cell, source_label
+from dtbench.report.cells import best_target_cell, deviations, source_label
 from dtbench.report.paper import ATARI_TABLE5
 from dtbench.report.table import Table
 from dtbench.runs import collect
@@ -77,7 +77,8 @@ def context_table(results_root: Path, profile: str) -> Table:
         f"current return-to-go and state alone), profile `{profile}`, mean ± std over seeds "
         "(n), each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
         "30 (Pong 50) under `paper`, smaller under `quick`. Paper columns: Chen et al. 2021 "
-        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context`."
+        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context`. "
+        + deviations("atari", profile)
     )
     has_runs = not ablated.empty
     return Table("context", "Context length (paper Table 5)", caption, header, lines,

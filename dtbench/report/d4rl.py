@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, source_label
+from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
 from dtbench.report.paper import D4RL_TABLE2
 from dtbench.report.table import Table, runs_of
 
@@ -45,7 +45,7 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
         "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
         "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
-        "Regenerate with `make mujoco`."
+        f"Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
     )
     return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)", caption, header, lines,
                  "make mujoco", not runs.empty)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, source_label
+from dtbench.report.cells import best_target_cell, deviations, source_label
 from dtbench.report.paper import D4RL_TABLE7
 from dtbench.report.table import Table, runs_of
 
@@ -48,7 +48,7 @@ def delayed_table(results_root: Path, profile: str, task: str = "hopper") -> Tab
         f"profile `{profile}`, D4RL normalised score, mean ± std over seeds (n); scores always "
         "count the original rewards. 'Original' columns are the same runs on dense rewards. "
         "Paper columns: Chen et al. 2021 Table 7 ('-': not given in the paper). Fill with "
-        f"`make mujoco TASKS={task} VARIANTS=\"dense delayed\"`."
+        f"`make mujoco TASKS={task} VARIANTS=\"dense delayed\"`. {deviations('mujoco', profile)}"
     )
     return Table("delayed", "Delayed rewards (paper Table 7)", caption, header, lines,
                  f"make mujoco TASKS={task} VARIANTS=\"dense delayed\"", has_delayed)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
-from dtbench.report.cells import mean_std_cell
+from dtbench.report.cells import deviations, mean_std_cell
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.report.table import Table, runs_of
 
@@ -54,7 +54,8 @@ def keydoor_table(results_root: Path, profile: str) -> Table:
         f"{'/'.join(map(str, env.phase_lengths))} steps) random-walk datasets "
         f"{', '.join(f'`{i}`' for i in ids)} made by `make keydoor-data`. "
         "Paper columns: Chen et al. 2021, Table 6, on the paper's own (unreleased) Key-to-Door; "
-        "not the same environment. Regenerate with `make keydoor`."
+        "not the same environment. Regenerate with `make keydoor`. "
+        + deviations("keydoor", profile)
     )
     return Table("keydoor", "Key-to-Door (paper Table 6)", caption, header, lines,
                  "make keydoor", not runs.empty)

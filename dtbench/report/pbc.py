@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, source_label
+from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
 
@@ -47,7 +47,8 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
         "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
         "BC. 'Data used' as in the MuJoCo table ('generated here' is not D4RL's data). Paper "
         "columns: Chen et al. 2021 Table 3 (Reacher rows left out: no Reacher task here). "
-        "'not run' cells: `make mujoco ALGOS=\"bc25 bc40\"` adds those runs."
+        "'not run' cells: `make mujoco ALGOS=\"bc25 bc40\"` adds those runs. "
+        + deviations("mujoco", profile)
     )
     return Table("pbc-d4rl", "%BC on D4RL (paper Table 3)", caption, header, lines,
                  "make mujoco", not runs.empty)
@@ -70,7 +71,8 @@ def pbc_atari_table(results_root: Path, profile: str) -> Table:
         f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
         "random play, not the paper's 1% DQN-replay data. Paper columns: Chen et al. 2021 "
-        "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs."
+        "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs. "
+        + deviations("atari", profile)
     )
     return Table("pbc-atari", "%BC on Atari (paper Table 4)", caption, header, lines,
                  "make atari", not runs.empty)
