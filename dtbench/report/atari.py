@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
+import pandas as pd
+
+from dtbench.report.cells import (
+    algo_cells,
+    data_cell,
+    data_sources,
+    deviations,
+    source_label,
+)
 from dtbench.report.d4rl import ALGOS
 from dtbench.report.paper import ATARI_TABLE1
 from dtbench.report.table import Table, runs_of
@@ -12,24 +21,25 @@ from dtbench.report.table import Table, runs_of
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
 
-def atari_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "atari", profile)
+def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str]],
+                 paper: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a table laid out like the paper's Atari tables: one row per game and
+    data source, our cells and the paper's for each (algorithm, label) of `algos`."""
     header = ["Game", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in ALGOS),
-              *(f"{label} (paper)" for _, label in ALGOS)]
+              *(f"{label} (ours)" for _, label in algos),
+              *(f"{label} (paper)" for _, label in algos)]
     lines = []
     for game in GAMES:
-        mine = runs[runs["task"] == game] if not runs.empty else runs
-        datasets = sorted(set(mine["dataset"])) if not mine.empty else ["mixed"]
-        for dataset in datasets:
-            rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-            cells = [game, source_label("atari", game, dataset), data_cell(rows)]
-            for algo, _ in ALGOS:
-                mine_algo = rows[rows["algo"] == algo] if not rows.empty else rows
-                cells.append(best_target_cell(mine_algo))
-            paper = ATARI_TABLE1[game]
-            cells += [f"{paper[a]:.1f}" for a, _ in ALGOS]
-            lines.append(cells)
+        for dataset, rows in data_sources(runs, game, fallback="mixed"):
+            lines.append([game, source_label("atari", game, dataset), data_cell(rows),
+                          *algo_cells(rows, [a for a, _ in algos]),
+                          *(f"{paper[game][a]:.1f}" for a, _ in algos)])
+    return header, lines
+
+
+def atari_table(results_root: Path, profile: str) -> Table:
+    runs = runs_of(results_root, "atari", profile)
+    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE1)
     caption = (
         f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
         f"profile `{profile}`, mean ± std over seeds (n), from raw (unclipped) game scores; DT at "

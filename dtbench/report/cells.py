@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from dtbench import registry
@@ -67,3 +69,22 @@ def deviations(domain_name: str, profile: str) -> str:
         return episodes + f"Settings: profile `{profile}` equals the paper profile."
     return episodes + (f"Profile `{profile}` departs from the paper's settings in: "
                        f"{'; '.join(diffs)}.")
+
+
+def data_sources(runs: pd.DataFrame, task: str, name: str | None = None,
+                 fallback: str = "-") -> list[tuple[str, pd.DataFrame]]:
+    """A table row's runs split by the dataset that produced them: (dataset, runs) for each of
+    `name` made here, from D4RL or from Minari (`d4rl-` / `minari-` prefixes), or for every
+    dataset of the task when `name` is None; one (name or fallback, no runs) when none ran."""
+    mine = runs[runs["task"] == task] if not runs.empty else runs
+    if name is not None and not mine.empty:
+        mine = mine[mine["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{re.escape(name)}")]
+    if mine.empty:
+        return [(name or fallback, mine)]
+    return [(ds, mine[mine["dataset"] == ds]) for ds in sorted(set(mine["dataset"]))]
+
+
+def algo_cells(rows: pd.DataFrame, algos: list[str]) -> list[str]:
+    """One cell per algorithm, from a table row's runs."""
+    return [best_target_cell(rows[rows["algo"] == a] if not rows.empty else rows)
+            for a in algos]

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
+import pandas as pd
+
+from dtbench.report.cells import (
+    algo_cells,
+    data_cell,
+    data_sources,
+    deviations,
+    source_label,
+)
 from dtbench.report.paper import D4RL_TABLE2
 from dtbench.report.table import Table, runs_of
 
@@ -13,29 +22,29 @@ ROWS = ("medium-expert", "medium", "medium-replay")
 TASKS = ("halfcheetah", "hopper", "walker2d")
 
 
+def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], algos: Sequence[tuple[str, str]],
+                paper: Mapping[tuple[str, str], Mapping[str, float]]
+                ) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a table laid out like the paper's D4RL tables: one row per dataset
+    name, task and data source (generated here, D4RL, Minari) with our cells and the paper's
+    for each (algorithm, label) of `algos`."""
+    header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
+              *(f"{label} (ours)" for _, label in algos),
+              *(f"{label} (paper)" for _, label in algos)]
+    lines = []
+    for name in names:
+        for task in TASKS:
+            theirs = paper[(name, task)]
+            for dataset, rows in data_sources(runs, task, name):
+                lines.append([name, task, source_label("mujoco", task, dataset),
+                              data_cell(rows), *algo_cells(rows, [a for a, _ in algos]),
+                              *(f"{theirs[a]:.1f}" if a in theirs else "-" for a, _ in algos)])
+    return header, lines
+
+
 def d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in ALGOS),
-              *(f"{label} (paper)" for _, label in ALGOS)]
-    lines = []
-    for name in ROWS:
-        for task in TASKS:
-            # one row per data source (generated here, D4RL, Minari) that has runs
-            mine = runs[(runs["task"] == task)
-                        & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
-                if not runs.empty else runs
-            datasets = sorted(set(mine["dataset"])) if not mine.empty else [name]
-            for dataset in datasets:
-                data_rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-                cells = [name, task, source_label("mujoco", task, dataset), data_cell(data_rows)]
-                for algo, _ in ALGOS:
-                    rows = mine[(mine["dataset"] == dataset) & (mine["algo"] == algo)] \
-                        if not mine.empty else mine
-                    cells.append(best_target_cell(rows))
-                paper = D4RL_TABLE2[(name, task)]
-                cells += [f"{paper[a]:.1f}" if a in paper else "-" for a, _ in ALGOS]
-                lines.append(cells)
+    header, lines = d4rl_layout(runs, ROWS, ALGOS, D4RL_TABLE2)
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return (the paper's Table 9 value). "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, deviations, source_label
+from dtbench.report.cells import best_target_cell, data_sources, deviations, source_label
 from dtbench.report.paper import D4RL_TABLE7
 from dtbench.report.table import Table, runs_of
 
@@ -25,16 +25,13 @@ COLUMNS = (("dt", "delayed", "Delayed: DT", "dt_delayed"),
 
 def delayed_table(results_root: Path, profile: str, task: str = "hopper") -> Table:
     runs = runs_of(results_root, "mujoco", profile, variants=("dense", "delayed"))
-    runs = runs[runs["task"] == task] if not runs.empty else runs
-    has_delayed = not runs.empty and (runs["variant"] == "delayed").any()
+    has_delayed = not runs.empty and ((runs["variant"] == "delayed")
+                                      & (runs["task"] == task)).any()
     header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for *_, label, _ in COLUMNS),
               *(f"{label} (paper)" for *_, label, _ in COLUMNS)]
     lines = []
     for name in ROWS:
-        mine = runs[runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
-            if not runs.empty else runs
-        for dataset in sorted(set(mine["dataset"])) if not mine.empty else [name]:
-            rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
+        for dataset, rows in data_sources(runs, task, name):
             cells = [name, task, source_label("mujoco", task, dataset)]
             for algo, variant, _, _ in COLUMNS:
                 pick = rows[(rows["algo"] == algo) & (rows["variant"] == variant)] \

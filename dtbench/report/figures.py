@@ -40,6 +40,29 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     return paths
 
 
+def panel_grid(n: int, width: float, height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of `n` panels, four to a row; the spare axes of the last row are hidden."""
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def seed_errorbar(ax: plt.Axes, rows: pd.DataFrame, x: str, color: tuple, label: str | None,
+                  marker: str = "o") -> pd.DataFrame:
+    """Mean score over seeds at each value of `x`, with the std as error bars; returns them."""
+    stats = rows.groupby(x)["score_mean"].agg(["mean", "std"]).reset_index()
+    ax.errorbar(stats[x], stats["mean"], yerr=stats["std"].fillna(0), marker=marker,
+                color=color, capsize=3, label=label)
+    return stats
+
+
+def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str) -> None:
+    ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+
+
 def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | None:
     """The paper's number for this cell, when it reports one (dataset names without route)."""
     name = dataset.removeprefix("d4rl-").removeprefix("minari-")
@@ -107,24 +130,18 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         float(registry.get_domain(d).normalize(t, np.array([g]))[0])
         for d, t, g in zip(dt["domain"], dt["task"], dt["target_return"], strict=True)])
     panels = list(dt.groupby(["domain", "task", "dataset"], sort=True))
-    cols = min(4, len(panels))
-    nrows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.1 * cols, 2.9 * nrows), squeeze=False)
-    for ax, ((domain, task, dataset), part) in zip(axes.flat, panels, strict=False):
-        stats = part.groupby("target_score")["score_mean"].agg(["mean", "std"]).reset_index()
-        ax.errorbar(stats["target_score"], stats["mean"], yerr=stats["std"].fillna(0),
-                    marker="o", color=PALETTE["dt"], capsize=3, label="DT (ours)")
+    fig, axes = panel_grid(len(panels), 3.1, 2.9)
+    for ax, ((domain, task, dataset), part) in zip(axes, panels, strict=False):
+        stats = seed_errorbar(ax, part, "target_score", PALETTE["dt"], "DT (ours)")
         top = max(stats["target_score"].max(), stats["mean"].max(),
                   part["data_score_max"].max()) * 1.1
         ax.plot([0, top], [0, top], linestyle="--", color="grey", linewidth=1, label="y = x")
         ax.axhline(part["data_score_max"].iloc[0], linestyle=":", color="black", linewidth=1,
                    label="best episode in data")
-        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        cell_title(ax, domain, task, dataset)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7, loc="upper left")
+    axes[0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return save(fig, folder, "target-vs-achieved")
 
@@ -178,10 +195,8 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         return []
     curves = pd.concat(frames, ignore_index=True)
     panels = sorted(set(curves["panel"]))
-    cols = min(4, len(panels))
-    nrows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.8 * nrows), squeeze=False)
-    for ax, panel in zip(axes.flat, panels, strict=False):
+    fig, axes = panel_grid(len(panels), 3.2, 2.8)
+    for ax, panel in zip(axes, panels, strict=False):
         part = curves[curves["panel"] == panel]
         sns.lineplot(part, x="step", y="score_mean", hue="algo", palette=PALETTE,
                      hue_order=[a for a in ALGO_ORDER if a in set(part["algo"])],
@@ -190,8 +205,6 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         ax.set_xlabel("gradient step")
         ax.set_ylabel("score")
         ax.legend(fontsize=7, title=None)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
     fig.tight_layout()
     return save(fig, folder, "eval-curves")
 
@@ -207,22 +220,16 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
              if part["context_len"].nunique() > 1]
     if not cells:
         return []
-    cols = min(4, len(cells))
-    nrows = -(-len(cells) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3 * cols, 2.7 * nrows), squeeze=False)
-    for ax, (domain, task, dataset) in zip(axes.flat, cells, strict=False):
+    fig, axes = panel_grid(len(cells), 3, 2.7)
+    for ax, (domain, task, dataset) in zip(axes, cells, strict=False):
         part = rows[(rows["domain"] == domain) & (rows["task"] == task)
                     & (rows["dataset"] == dataset)]
-        stats = part.groupby("context_len")["score_mean"].agg(["mean", "std"]).reset_index()
-        ax.errorbar(stats["context_len"], stats["mean"], yerr=stats["std"].fillna(0),
-                    marker="o", color=PALETTE["dt"], capsize=3)
+        stats = seed_errorbar(ax, part, "context_len", PALETTE["dt"], None)
         ax.set_xscale("log")
         ax.set_xticks(stats["context_len"], [str(int(k)) for k in stats["context_len"]])
-        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        cell_title(ax, domain, task, dataset)
         ax.set_xlabel("context length K (steps)")
         ax.set_ylabel(part["score_label"].iloc[0])
-    for ax in list(axes.flat)[len(cells):]:
-        ax.set_visible(False)
     fig.tight_layout()
     return save(fig, folder, "context-length")
 
@@ -263,26 +270,20 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
              if {"dt", "bc10"} <= set(part["algo"])]
     if not cells:
         return []
-    cols = min(4, len(cells))
-    nrows = -(-len(cells) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3 * cols, 2.7 * nrows), squeeze=False)
-    for ax, (domain, task, dataset) in zip(axes.flat, cells, strict=False):
+    fig, axes = panel_grid(len(cells), 3, 2.7)
+    for ax, (domain, task, dataset) in zip(axes, cells, strict=False):
         part = rows[(rows["domain"] == domain) & (rows["task"] == task)
                     & (rows["dataset"] == dataset)]
         pbc = part[part["algo"] != "dt"].assign(fraction=lambda f: f["algo"].map(fractions))
-        stats = pbc.groupby("fraction")["score_mean"].agg(["mean", "std"]).reset_index()
-        ax.errorbar(stats["fraction"], stats["mean"], yerr=stats["std"].fillna(0), marker="s",
-                    color=PALETTE["bc10"], capsize=3, label="%BC (ours)")
+        seed_errorbar(ax, pbc, "fraction", PALETTE["bc10"], "%BC (ours)", marker="s")
         dt = part[part["algo"] == "dt"]["score_mean"]
         ax.axhline(dt.mean(), color=PALETTE["dt"], label="DT (ours)")
         ax.set_xscale("log")
         ax.set_xticks([10, 25, 40, 100], ["10", "25", "40", "100"])
-        ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+        cell_title(ax, domain, task, dataset)
         ax.set_xlabel("% of data kept (top by return)")
         ax.set_ylabel("score")
-    for ax in list(axes.flat)[len(cells):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     return save(fig, folder, "pbc-vs-dt")
 

@@ -9,39 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_cell, deviations, source_label
+from dtbench.report.atari import atari_layout
+from dtbench.report.cells import deviations
+from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
 
 ALGOS = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
          ("bc", "100%BC"))
 D4RL_ROWS = ("medium", "medium-replay")
-D4RL_TASKS = ("halfcheetah", "hopper", "walker2d")
-ATARI_GAMES = ("breakout", "qbert", "pong", "seaquest")
-
-
-def _row_cells(rows) -> list[str]:  # noqa: ANN001 - a DataFrame of one dataset's runs
-    return [best_target_cell(rows[rows["algo"] == a] if not rows.empty else rows)
-            for a, _ in ALGOS]
 
 
 def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in ALGOS),
-              *(f"{label} (paper)" for _, label in ALGOS)]
-    lines = []
-    for name in D4RL_ROWS:
-        for task in D4RL_TASKS:
-            mine = runs[(runs["task"] == task)
-                        & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
-                if not runs.empty else runs
-            for dataset in sorted(set(mine["dataset"])) if not mine.empty else [name]:
-                rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-                paper = D4RL_TABLE3[(name, task)]
-                lines.append([name, task, source_label("mujoco", task, dataset),
-                              data_cell(rows), *_row_cells(rows),
-                              *(f"{paper[a]:.1f}" for a, _ in ALGOS)])
+    header, lines = d4rl_layout(runs, D4RL_ROWS, ALGOS, D4RL_TABLE3)
     caption = (
         f"D4RL normalised score, profile `{profile}`, mean ± std over seeds (n); DT at its "
         "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
@@ -56,17 +37,7 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
 
 def pbc_atari_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "atari", profile)
-    header = ["Game", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in ALGOS),
-              *(f"{label} (paper)" for _, label in ALGOS)]
-    lines = []
-    for game in ATARI_GAMES:
-        mine = runs[runs["task"] == game] if not runs.empty else runs
-        for dataset in sorted(set(mine["dataset"])) if not mine.empty else ["mixed"]:
-            rows = mine[mine["dataset"] == dataset] if not mine.empty else mine
-            paper = ATARI_TABLE4[game]
-            lines.append([game, source_label("atari", game, dataset), data_cell(rows),
-                          *_row_cells(rows), *(f"{paper[a]:.1f}" for a, _ in ALGOS)])
+    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE4)
     caption = (
         f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
