@@ -14,7 +14,7 @@ export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 	mujoco-table atari atari-data atari-table ablation-context report bench-sampler clean-runs
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
 
 install: ## create .venv and install dtbench (CPU torch when there is no CUDA)
 	@test -x $(PY) || python3 -m venv .venv
