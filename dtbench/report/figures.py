@@ -244,17 +244,24 @@ def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:
     rows = rows[both]
     if rows.empty:
         return []
-    rows = rows.assign(cell=rows["task"] + "\n" + rows["dataset"])
+    one_task = rows["task"].nunique() == 1
+    rows = rows.assign(cell=rows["dataset"] if one_task
+                       else rows["task"] + "\n" + rows["dataset"])
     algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
-    fig, axes = plt.subplots(1, len(algos), figsize=(3.2 * len(algos), 3.4), squeeze=False,
+    fig, axes = plt.subplots(1, len(algos), figsize=(3.2 * len(algos), 3.6), squeeze=False,
                              sharey=True)
     for ax, algo in zip(axes[0], algos, strict=True):
         sns.barplot(rows[rows["algo"] == algo], x="cell", y="score_mean", hue="variant",
                     hue_order=["dense", "delayed"], errorbar="sd", ax=ax,
-                    palette={"dense": PALETTE[algo], "delayed": "lightgrey"})
+                    palette={"dense": PALETTE[algo], "delayed": "lightgrey"},
+                    legend=ax is axes[0][0])
         ax.set_title(ALGO_LABELS.get(algo, algo))
-        ax.set_xlabel("")
+        ax.set_xlabel(rows["task"].iloc[0] if one_task else "")
         ax.set_ylabel(rows["score_label"].iloc[0])
+        ax.tick_params(axis="x", labelrotation=20)
+    axes[0][0].legend(title="rewards", fontsize=8, loc="upper left")
+    fig.suptitle("Dense vs delayed rewards (delayed: the whole return on the last step; "
+                 "DT at its highest target)", fontsize=10)
     fig.tight_layout()
     return save(fig, folder, "dense-vs-delayed")
 

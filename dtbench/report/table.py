@@ -73,7 +73,7 @@ def runs_of(results_root: Path, domain: str, profile: str,
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-          "^": r"\textasciicircum{}", "`": ""}
+          "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}", "`": ""}
 
 
 def _latex_escape(text: str) -> str:
