@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table ablation-context report bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table ablation-context ablation-target report bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -75,6 +75,12 @@ ablation-context: ## DT at K=1 (CONTEXT_LENGTHS) beside DT at the profile's K (p
 	for k in $(CONTEXT_LENGTHS); do \
 	  $(call SUITE,$(CONTEXT_DOMAIN)) -a dt --set model.context_len=$$k || exit 1; done
 	$(DTBENCH) report context --profile $(PROFILE)
+
+TARGET_DOMAIN ?= mujoco
+TARGET_POINTS ?= 8
+ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x its best return (paper Figure 4)
+	$(call SUITE,$(TARGET_DOMAIN)) -a dt --set eval.target_sweep=$(TARGET_POINTS)
+	$(MAKE) --no-print-directory report
 
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)

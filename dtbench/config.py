@@ -59,10 +59,18 @@ class EvalConfig:
     max_episode_steps: int = 0  # cap on an evaluation episode, in agent steps (0: the env's own)
     rtg_rewards: Literal["raw", "clipped"] = "raw"  # rewards the return-to-go is built from, in
     # training and in evaluation alike (clipped = sign, DQN's); scores always use raw rewards
+    target_sweep: int = 0  # > 0: evaluate at this many targets, evenly spaced from the data's
+    # worst episode return to 1.5x its best, instead of `target_returns` (achieved vs target)
     during_training: int = 0  # evaluations before the final one, evenly spaced over training
     # (each at every target, `episodes` episodes); they make curve.csv and the "best" scores
     sticky_actions: float = 0.0  # Atari: ALE repeat_action_probability when evaluating (the
     # paper: 0; the DQN-replay data was collected with 0.25)
+
+
+# EvalConfig fields that change only how a trained policy is evaluated (return_scale and
+# rtg_rewards also shape the training RTGs; evaluations during training could touch RNGs)
+EVAL_ONLY = frozenset({"episodes", "target_returns", "target_sweep", "greedy", "seed",
+                       "max_episode_steps", "sticky_actions"})
 
 
 @dataclass(frozen=True)

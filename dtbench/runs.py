@@ -27,7 +27,7 @@ import torch
 
 from dtbench import registry
 from dtbench.atomic import atomic_write, write_json
-from dtbench.config import Settings
+from dtbench.config import EVAL_ONLY, Settings
 from dtbench.data import minari_io
 from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
@@ -147,6 +147,9 @@ def run(
     if spec.variant == "delayed":
         store = delayed_rewards(store)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if spec.overrides and all(key.removeprefix("eval.") in EVAL_ONLY
+                              for key, _ in spec.overrides):
+        _reuse_training(spec, results_root)
     torch_device = resolve_device(device)
     config = {
         "spec": dataclasses.asdict(spec),
@@ -159,7 +162,10 @@ def run(
     write_json(run_dir / "config.json", config)
 
     seed_everything(spec.seed)
-    targets = tuple(settings.eval.target_returns) if algo.conditions_on_return else (None,)
+    targets = (None,)
+    if algo.conditions_on_return:
+        targets = (sweep_targets(store, settings.eval.target_sweep)
+                   if settings.eval.target_sweep else tuple(settings.eval.target_returns))
     ctx = RunContext(spec, domain, task, settings, store, run_dir, torch_device, progress,
                      targets)
     t0 = time.perf_counter()
@@ -213,6 +219,25 @@ def run_many(
     one_run = functools.partial(run, overrides=overrides, results_root=results_root,
                                 device=device, progress=False, reevaluate=reevaluate)
     return map_in_processes(one_run, specs, jobs, on_result)
+
+
+def sweep_targets(store: TrajectoryStore, points: int) -> tuple[float, ...]:
+    """`points` target returns from the data's worst episode return to 1.5x its best."""
+    returns = store.episode_returns
+    low, high = float(returns.min()), float(returns.max())
+    top = high * 1.5 if high > 0 else high * 0.5  # above the best, whatever its sign
+    return tuple(round(float(t), 4) for t in np.linspace(low, top, points))
+
+
+def _reuse_training(spec: RunSpec, results_root: Path) -> None:
+    """A run that only changes how it is evaluated trains exactly as the plain run (same
+    settings, same seed): start from the plain run's checkpoints when they exist, so training
+    resumes at its end and only the evaluation runs; otherwise it trains from scratch."""
+    base = dataclasses.replace(spec, overrides=()).folder(results_root)
+    target = spec.folder(results_root)
+    for name in ("checkpoint.pt", "d3rlpy_checkpoint.pt", "metrics.csv"):
+        if (base / name).exists() and not (target / name).exists():
+            shutil.copy2(base / name, target / name)
 
 
 def make_datasets(spec: str, names: Sequence[str] = (), budget: str = "quick",

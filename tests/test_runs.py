@@ -178,3 +178,35 @@ def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k,
                        seeds=np.array([0]))
     redone = _append_curve(spec.folder(tmp_path) / CURVE, 2, [again], domain, task.name)
     assert redone["step"].tolist() == [2] and redone["score_mean"].tolist() == [100.0]
+
+
+def test_a_target_sweep_reuses_the_trained_run_and_spans_the_data(keydoor_1k, tmp_path,
+                                                                  monkeypatch):
+    import dtbench.algos
+
+    started_from = []  # was there a checkpoint to resume when training began?
+    original = dtbench.algos.train_dt
+
+    def spy(model, sampler, cfg, run_dir, **kwargs):
+        started_from.append((run_dir / "checkpoint.pt").exists())
+        return original(model, sampler, cfg, run_dir, **kwargs)
+
+    monkeypatch.setattr(dtbench.algos, "train_dt", spy)
+    plain = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
+    run(plain, results_root=tmp_path, progress=False)
+    sweep = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",
+                    overrides=(("eval.target_sweep", "3"),))
+    result = run(sweep, results_root=tmp_path, progress=False)
+    # random walks return 0 or 1: targets from the worst (0) to 1.5x the best
+    assert [t["target_return"] for t in result["targets"]] == [0.0, 0.75, 1.5]
+    same = [(folder / "checkpoint.pt").read_bytes() for folder in
+            (plain.folder(tmp_path), sweep.folder(tmp_path))]
+    assert same[0] == same[1]  # the plain run's training, evaluated differently
+    assert started_from == [False, True]  # ... copied, not trained again
+    assert "dt@eval.target_sweep=3" in str(sweep.folder(tmp_path))
+    # settings that shape training (here the RTG scale) train a run of their own
+    scaled = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",
+                     overrides=(("eval.return_scale", "1.0"),))
+    run(scaled, results_root=tmp_path, progress=False)
+    assert started_from[-1] is False
+    assert (scaled.folder(tmp_path) / "checkpoint.pt").read_bytes() != same[0]

@@ -122,8 +122,16 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
 
 def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
     """DT's achieved score against the target it was conditioned on (both on the score
-    scale), with y = x and the best episode in its training data."""
-    dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")] if not runs.empty else runs
+    scale), with y = x, the best episode in its training data (as the paper's Figure 4) and
+    the correlation; from the target-sweep runs (`eval.target_sweep`) where they exist."""
+    if runs.empty:
+        return []
+    dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")]
+    sweep = dt["overrides"].str.fullmatch(r"eval\.target_sweep=\d+")
+    sweep = sweep[sweep | (dt["overrides"] == "")]
+    dt = dt.loc[sweep.index]
+    has_sweep = dt.assign(s=sweep).groupby(["domain", "task", "dataset"])["s"].transform("any")
+    dt = dt[~has_sweep | sweep]  # a cell's sweep runs replace its plain ones
     if dt.empty:
         return []
     dt = dt.assign(target_score=[
@@ -136,9 +144,13 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         top = max(stats["target_score"].max(), stats["mean"].max(),
                   part["data_score_max"].max()) * 1.1
         ax.plot([0, top], [0, top], linestyle="--", color="grey", linewidth=1, label="y = x")
-        ax.axhline(part["data_score_max"].iloc[0], linestyle=":", color="black", linewidth=1,
+        ax.axvline(part["data_score_max"].iloc[0], linestyle=":", color="black", linewidth=1,
                    label="best episode in data")
         cell_title(ax, domain, task, dataset)
+        if len(stats) > 2:
+            r = np.corrcoef(stats["target_score"], stats["mean"])[0, 1]
+            ax.text(0.97, 0.05, f"r = {r:.2f}", transform=ax.transAxes, ha="right",
+                    fontsize=8)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
     axes[0].legend(fontsize=7, loc="upper left")
