@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table ablation-context ablation-target report bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table sparse pbc ablation-context ablation-target ablations report bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -68,6 +68,18 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 atari-table: ## rebuild results/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE)
 
+# Key-to-Door's reward already comes only at the door, the last step: delayed changes nothing
+SPARSE_DOMAINS ?= mujoco atari
+sparse: ## dense and delayed (sparse) rewards side by side on each domain's grid (paper Table 7), then the report
+	for d in $(SPARSE_DOMAINS); do \
+	  $(call SUITE,$$d) --variant dense --variant delayed || exit 1; done
+	$(MAKE) --no-print-directory report
+
+PBC_DOMAINS ?= mujoco atari
+pbc: ## 25%BC and 40%BC beside DT, 10%BC and BC on each domain's grid (paper Tables 3 and 4), then the report
+	for d in $(PBC_DOMAINS); do $(call SUITE,$$d) -a bc25 -a bc40 || exit 1; done
+	$(MAKE) --no-print-directory report
+
 CONTEXT_DOMAIN ?= atari
 CONTEXT_LENGTHS ?= 1
 ablation-context: ## DT at K=1 (CONTEXT_LENGTHS) beside DT at the profile's K (paper Table 5), then the table
@@ -81,6 +93,8 @@ TARGET_POINTS ?= 8
 ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x its best return (paper Figure 4)
 	$(call SUITE,$(TARGET_DOMAIN)) -a dt --set eval.target_sweep=$(TARGET_POINTS)
 	$(MAKE) --no-print-directory report
+
+ablations: sparse pbc ablation-context ablation-target ## every analysis above on PROFILE (quick: hours on 2 cores)
 
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)
