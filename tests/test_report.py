@@ -49,7 +49,9 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     make_dataset("random-1k")
     k1 = expand("keydoor", "smoke", Choice(algos=("dt",),
                                            overrides={"model.context_len": "1"}))
-    run_many(expand("keydoor", "smoke") + k1, results_root=tmp_path, progress=False)
+    sweep = expand("keydoor", "smoke", Choice(algos=("dt",),
+                                              overrides={"eval.target_sweep": "3"}))
+    run_many(expand("keydoor", "smoke") + k1 + sweep, results_root=tmp_path, progress=False)
     build(tmp_path, "smoke")
     generated = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "runs" not in
                        p.relative_to(tmp_path).parts[:1])
@@ -70,5 +72,7 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     assert row.count("(n=2)") == 2 and "| 30 |" in row
     assert "model.context_len=1" in (tmp_path / "runs.csv").read_text()
     assert "model.context_len" not in table  # ablations stay out of the main tables
+    swept = (tmp_path / "target-sweep.md").read_text()  # targets 0, 0.75, 1.5: success 0-100
+    assert "| keydoor | keydoor | random-1k | generated here | 0.0 to 100.0 (3) |" in swept
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary

@@ -23,6 +23,7 @@ from dtbench.report.delayed import delayed_table
 from dtbench.report.keydoor import keydoor_table
 from dtbench.report.pbc import pbc_atari_table, pbc_d4rl_table
 from dtbench.report.table import Table
+from dtbench.report.targets import target_table
 from dtbench.runs import collect, write_table
 
 TABLES: dict[str, Callable[[Path, str], Table]] = {
@@ -33,6 +34,7 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "pbc-atari": pbc_atari_table,
     "delayed": delayed_table,
     "context": context_table,
+    "target-sweep": target_table,
 }
 DOMAINS = ["keydoor", "mujoco", "atari"]
 # figure -> (what it shows, the make target that fills it)
