@@ -45,8 +45,9 @@ FIGURES = {
     "target-vs-achieved": ("DT's achieved score against its target, y = x, data's best; "
                            "target sweeps where run (make ablation-target)", "make mujoco"),
     "learning-curves": ("DT training loss against gradient steps", "make mujoco"),
-    "eval-curves": ("score against training step, for runs evaluated during training",
-                    "a profile with eval.during_training > 0, e.g. make mujoco PROFILE=paper"),
+    "eval-curves": ("score against training step, for runs evaluated during training "
+                    "(eval.during_training > 0, as in the paper profiles)",
+                    "make mujoco PROFILE=paper"),
     "pbc-vs-dt": ("%BC at 10/25/40/100% of the data against DT", "make pbc"),
     "context-length": ("DT's score against its context length K", "make ablation-context"),
     "dense-vs-delayed": ("each method on dense and delayed rewards", "make sparse"),
