@@ -228,14 +228,12 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
         return []
     rows = headline(runs)
     rows = rows[rows["context_len"].notna()]
-    cells = [key for key, part in rows.groupby(["domain", "task", "dataset"])
+    cells = [(key, part) for key, part in rows.groupby(["domain", "task", "dataset"])
              if part["context_len"].nunique() > 1]
     if not cells:
         return []
     fig, axes = panel_grid(len(cells), 3, 2.7)
-    for ax, (domain, task, dataset) in zip(axes, cells, strict=False):
-        part = rows[(rows["domain"] == domain) & (rows["task"] == task)
-                    & (rows["dataset"] == dataset)]
+    for ax, ((domain, task, dataset), part) in zip(axes, cells, strict=True):
         stats = seed_errorbar(ax, part, "context_len", PALETTE["dt"], None)
         ax.set_xscale("log")
         ax.set_xticks(stats["context_len"], [str(int(k)) for k in stats["context_len"]])
@@ -285,14 +283,12 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
     if rows.empty:
         return []
     rows = rows[(rows["variant"] == "dense") & rows["algo"].isin([*fractions, "dt"])]
-    cells = [key for key, part in rows.groupby(["domain", "task", "dataset"])
+    cells = [(key, part) for key, part in rows.groupby(["domain", "task", "dataset"])
              if {"dt", "bc10"} <= set(part["algo"])]
     if not cells:
         return []
     fig, axes = panel_grid(len(cells), 3, 2.7)
-    for ax, (domain, task, dataset) in zip(axes, cells, strict=False):
-        part = rows[(rows["domain"] == domain) & (rows["task"] == task)
-                    & (rows["dataset"] == dataset)]
+    for ax, ((domain, task, dataset), part) in zip(axes, cells, strict=True):
         pbc = part[part["algo"] != "dt"].assign(fraction=lambda f: f["algo"].map(fractions))
         seed_errorbar(ax, pbc, "fraction", PALETTE["bc10"], "%BC (ours)", marker="s")
         dt = part[part["algo"] == "dt"]["score_mean"]
