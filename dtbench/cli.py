@@ -48,7 +48,8 @@ def _overrides(assignments: list[str]) -> dict[str, str]:
 def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], profile: str,
           variant: str, assignments: list[str], results: Path, device: str, reevaluate: bool,
           jobs: int) -> None:
-    from dtbench.runs import RunSpec, run_many, write_table
+    from dtbench.config import EVAL_ONLY
+    from dtbench.runs import RunSpec, result_lines, run_many, write_table
 
     domain, task = registry.resolve(spec)
     for dataset in datasets:
@@ -60,8 +61,9 @@ def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], pr
     settings = _overrides(assignments)
     if reevaluate:
         spec_overrides, eval_overrides = (), settings
-        if any(not key.startswith("eval.") for key in settings):
-            raise DTBenchError("dtbench eval changes only eval.* settings; other settings name "
+        if any(key.removeprefix("eval.") not in EVAL_ONLY for key in settings):
+            raise DTBenchError("dtbench eval changes only how a run is evaluated (eval."
+                               f"{', eval.'.join(sorted(EVAL_ONLY))}); other settings name "
                                "another run: train it with dtbench train --set")
     else:
         spec_overrides, eval_overrides = RunSpec.canonical(settings), {}
@@ -70,12 +72,7 @@ def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], pr
              for algo in algos for dataset in datasets for seed in seeds or [0]]
 
     def show(rs: RunSpec, result: dict) -> None:
-        for t in result["targets"]:
-            target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
-            typer.echo(f"{domain.name}/{task.name} {rs.dataset} {variant} {rs.algo_label} "
-                       f"seed={rs.seed}"
-                       f"{target}: {result['score_label']} {t['score_mean']:.1f} "
-                       f"(return {t['return_mean']:.2f}, {t['episodes']} episodes)")
+        typer.echo("\n".join(result_lines(rs, result)))
 
     try:
         run_many(specs, eval_overrides, results, device, sys.stderr.isatty(), reevaluate, jobs,
@@ -177,8 +174,8 @@ def list_() -> None:
 
 @app.command()
 def report(tables: Annotated[list[str], typer.Argument(
-        help="tables to rebuild (keydoor, mujoco, atari, pbc-d4rl, pbc-atari, delayed); "
-             "none: every table, figure and aggregate")] = None,
+        help="tables to rebuild (keydoor, mujoco, atari, pbc-d4rl, pbc-atari, delayed, "
+             "context, target-sweep); none: every table, figure and aggregate")] = None,
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
     are also printed."""
@@ -209,12 +206,7 @@ def data_make(specs: Annotated[list[str], typer.Argument(
     for spec in specs:
         registry.resolve(spec)  # unknown tasks fail before any work starts
     make = functools.partial(make_datasets, names=dataset or (), budget=budget, force=force)
-    show = lambda spec, lines: typer.echo("\n".join(lines))  # noqa: E731
-    if jobs <= 1 or len(specs) <= 1:
-        for spec in specs:
-            show(spec, make(spec))
-    else:
-        map_in_processes(make, specs, jobs, on_result=show)
+    map_in_processes(make, specs, jobs, on_result=lambda spec, lines: typer.echo("\n".join(lines)))
 
 
 @data_app.command("pick")

@@ -192,6 +192,13 @@ def get_algo(name: str) -> Algo:
     return known[name]
 
 
+def check_fits(domain: Domain, algo: Algo) -> None:
+    """An algorithm runs only on the action kinds it supports."""
+    if domain.action_kind not in algo.action_kinds:
+        raise DTBenchError(f"algorithm {algo.name!r} supports {'/'.join(algo.action_kinds)} "
+                           f"actions; domain {domain.name!r} is {domain.action_kind}")
+
+
 def resolve(spec: str) -> tuple[Domain, Task]:
     """'keydoor' or 'mujoco/hopper' -> (domain, task)."""
     domain_name, _, task_name = spec.partition("/")

@@ -128,9 +128,7 @@ def run(
     domain, task = registry.resolve(f"{spec.domain}/{spec.task}")
     dataset = registry.get_dataset(task, spec.dataset)
     algo = registry.get_algo(spec.algo)
-    if domain.action_kind not in algo.action_kinds:
-        raise DTBenchError(f"algorithm {algo.name!r} supports {'/'.join(algo.action_kinds)} "
-                           f"actions; domain {domain.name!r} is {domain.action_kind}")
+    registry.check_fits(domain, algo)
     if spec.variant not in REWARD_VARIANTS:
         raise registry.unknown("reward variant", spec.variant, list(REWARD_VARIANTS))
     settings = domain.settings_for(task, spec.profile).override(
@@ -190,6 +188,18 @@ def run(
     }
     write_json(result_path, result)
     return json.loads(result_path.read_text())  # as stored, the same as a finished run's
+
+
+def result_lines(spec: RunSpec, result: dict[str, Any]) -> list[str]:
+    """One line per evaluated target of a finished run, for progress output."""
+    lines = []
+    for t in result["targets"]:
+        target = "" if t["target_return"] is None else f" target={t['target_return']:g}"
+        lines.append(f"{spec.domain}/{spec.task} {spec.dataset} {spec.variant} "
+                     f"{spec.algo_label} seed={spec.seed}{target}: {result['score_label']} "
+                     f"{t['score_mean']:.1f} (return {t['return_mean']:.2f}, {t['episodes']} "
+                     "episodes)")
+    return lines
 
 
 def run_many(

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dtbench import registry
-from dtbench.errors import DTBenchError
 from dtbench.parallel import map_in_processes
 from dtbench.runs import (
     RESULT,
     REWARD_VARIANTS,
     RunSpec,
     make_datasets,
+    result_lines,
     run_many,
 )
 from dtbench.runtime import DEFAULT_RESULTS_DIR
@@ -50,9 +50,7 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     grid = domain.grid(profile)
     algos = list(choice.algos or grid.algos)
     for algo in algos:
-        if domain.action_kind not in registry.get_algo(algo).action_kinds:
-            raise DTBenchError(f"algorithm {algo!r} cannot run on {domain.name!r} "
-                               f"({domain.action_kind} actions)")
+        registry.check_fits(domain, registry.get_algo(algo))
     variants = list(choice.variants or grid.variants)
     for variant in variants:
         if variant not in REWARD_VARIANTS:
@@ -100,12 +98,7 @@ def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
     echo(f"making missing data: {listed}")
     tasks = list(wanted)
     make = functools.partial(_make_task_data, wanted=wanted, budget=budget)
-    show = lambda task, lines: echo("\n".join(lines))  # noqa: E731
-    if jobs <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            show(task, make(task))
-    else:
-        map_in_processes(make, tasks, jobs, on_result=show)
+    map_in_processes(make, tasks, jobs, on_result=lambda task, lines: echo("\n".join(lines)))
 
 
 def _make_task_data(task: str, wanted: dict[str, list[str]], budget: str) -> list[str]:
@@ -136,9 +129,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
 
     def finished(spec: RunSpec, result: dict) -> None:
         counter["done"] += 1
-        best = max(t["score_mean"] for t in result["targets"])
-        echo(f"[{counter['done']}/{len(specs)} done, {len(specs) - counter['done']} left] "
-             f"{describe(spec)}: {result['score_label']} {best:.1f}")
+        echo(f"[{counter['done']}/{len(specs)} done, {len(specs) - counter['done']} left]")
+        echo("\n".join(f"  {line}" for line in result_lines(spec, result)))
 
     bars = progress and jobs <= 1
     monitor = _Monitor(todo, results_root, status_every, echo) if not bars else None

@@ -29,7 +29,7 @@ def test_bad_input_is_one_line_and_exit_2(isolated_minari, tmp_path):
          "dtbench data make keydoor"),
         (("train", "keydoor", "-d", "random-1k", "--set", "train.nope=1"), "unknown setting"),
         (("eval", "keydoor", "-d", "random-1k", "--set", "train.steps=3"),
-         "dtbench eval changes only eval.* settings"),
+         "dtbench eval changes only how a run is evaluated"),
     ]
     for args, message in cases:
         out = _dtbench(*args, env_dir=isolated_minari)

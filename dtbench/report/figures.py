@@ -20,7 +20,7 @@ import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
-from dtbench.report.scores import RUN_KEYS, headline  # noqa: E402
+from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.runs import RunSpec  # noqa: E402
 
 ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
@@ -134,9 +134,7 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
     dt = dt[~has_sweep | sweep]  # a cell's sweep runs replace its plain ones
     if dt.empty:
         return []
-    dt = dt.assign(target_score=[
-        float(registry.get_domain(d).normalize(t, np.array([g]))[0])
-        for d, t, g in zip(dt["domain"], dt["task"], dt["target_return"], strict=True)])
+    dt = with_target_scores(dt)
     panels = list(dt.groupby(["domain", "task", "dataset"], sort=True))
     fig, axes = panel_grid(len(panels), 3.1, 2.9)
     for ax, ((domain, task, dataset), part) in zip(axes, panels, strict=False):

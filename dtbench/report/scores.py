@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from dtbench import registry
 
 RUN_KEYS = ["domain", "task", "dataset", "variant", "algo", "overrides", "profile", "seed"]
 
@@ -15,3 +18,11 @@ def headline(runs: pd.DataFrame) -> pd.DataFrame:
     top = runs.groupby(RUN_KEYS, dropna=False)["target_return"].transform("max")
     keep = runs["target_return"].isna() | (runs["target_return"] == top)
     return runs[keep].reset_index(drop=True)
+
+
+def with_target_scores(runs: pd.DataFrame) -> pd.DataFrame:
+    """`runs` with each DT target return also on the domain's score scale (`target_score`),
+    so that target and achieved score can be compared (y = x)."""
+    return runs.assign(target_score=[
+        float(registry.get_domain(d).normalize(t, np.array([g]))[0])
+        for d, t, g in zip(runs["domain"], runs["task"], runs["target_return"], strict=True)])

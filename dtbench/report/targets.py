@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dtbench import registry
 from dtbench.report.cells import source_label
+from dtbench.report.scores import with_target_scores
 from dtbench.report.table import Table
 from dtbench.runs import collect
 
@@ -27,9 +27,7 @@ def sweep_runs(results_root: Path, profile: str) -> pd.DataFrame:
         return runs
     runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
                 & (runs["variant"] == "dense") & runs["overrides"].str.fullmatch(SWEEP)]
-    return runs.assign(target_score=[
-        float(registry.get_domain(d).normalize(t, np.array([g]))[0])
-        for d, t, g in zip(runs["domain"], runs["task"], runs["target_return"], strict=True)])
+    return with_target_scores(runs)
 
 
 def target_table(results_root: Path, profile: str) -> Table:
