@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table sparse pbc ablation-context ablation-target ablations report bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations report bench-sampler clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -68,6 +68,14 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 atari-table: ## rebuild results/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE)
 
+graph: ## shortest path on a 20-node graph: DT, CQL, BC, %BC, random (3 seeds, ~3 min), then the table (Figure 6)
+	$(call SUITE,graph)
+	$(DTBENCH) report graph --profile $(PROFILE)
+
+critic: ## DT as a critic on Key-to-Door 10K: predicted success through episodes, attention (Figure 5), then the report
+	$(DTBENCH) critic -p $(PROFILE)
+	$(MAKE) --no-print-directory report
+
 # Key-to-Door's reward already comes only at the door, the last step: delayed changes nothing
 SPARSE_DOMAINS ?= mujoco atari
 sparse: ## dense and delayed (sparse) rewards side by side on each domain's grid (paper Table 7), then the report
@@ -94,7 +102,7 @@ ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x it
 	$(call SUITE,$(TARGET_DOMAIN)) -a dt --set eval.target_sweep=$(TARGET_POINTS)
 	$(MAKE) --no-print-directory report
 
-ablations: sparse pbc ablation-context ablation-target ## every analysis above on PROFILE (quick: hours on 2 cores)
+ablations: sparse pbc ablation-context ablation-target graph critic ## every analysis above on PROFILE (quick: hours on 2 cores)
 
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)

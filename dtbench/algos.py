@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dtbench.data.sampler import WindowSampler
+from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
@@ -31,11 +32,12 @@ def train(ctx: RunContext) -> DTPolicy:
     sampler = WindowSampler(store, s.model.context_len, s.train.batch_size,
                             s.eval.return_scale, s.model.max_ep_len, mean, std, ctx.device,
                             seed=ctx.spec.seed)
+    cap = BestReturnFromStart(store) if s.eval.cap_at_data_best else None
 
     def policy() -> DTPolicy:
         return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
                         delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed,
-                        rtg_rewards=s.eval.rtg_rewards)
+                        rtg_rewards=s.eval.rtg_rewards, cap=cap)
 
     train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
              on_eval=lambda step: ctx.evaluate_during(step, policy()),

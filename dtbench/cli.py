@@ -158,6 +158,23 @@ def suite(domains: Annotated[list[str], typer.Argument(
         typer.echo(f"table: {write_table(results)}")
 
 
+@app.command()
+def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-Door dataset")]
+           = "random-10k", seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+           profile: ProfileOpt = "quick",
+           per_kind: Annotated[int, typer.Option(help="probe episodes of each outcome kind")]
+           = 100, results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
+    """DT as a critic on Key-to-Door (Figure 5): train a return-blind DT that also predicts
+    returns, then record its predicted success through probe episodes and its attention."""
+    from dtbench.analyses.critic import run_critic
+    from dtbench.runs import write_table
+
+    for line in run_critic(profile, dataset, seed, per_kind, results,
+                           progress=sys.stderr.isatty()):
+        typer.echo(line)
+    typer.echo(f"table: {write_table(results)}")
+
+
 @app.command("list")
 def list_() -> None:
     """Domains, tasks, datasets and algorithms."""
@@ -175,7 +192,8 @@ def list_() -> None:
 @app.command()
 def report(tables: Annotated[list[str], typer.Argument(
         help="tables to rebuild (keydoor, mujoco, atari, pbc-d4rl, pbc-atari, delayed, "
-             "context, target-sweep); none: every table, figure and aggregate")] = None,
+             "when-dt, context, target-sweep, graph, critic); none: every table, figure and "
+             "aggregate")] = None,
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
     are also printed."""

@@ -27,6 +27,8 @@ class ModelConfig:
     activation: str = "relu"  # GPT-2 MLP nonlinearity ("relu" Gym, "gelu_new" Atari)
     max_ep_len: int = 1000  # size of the timestep embedding; later timesteps are clamped
     action_tanh: bool = True  # squash continuous actions with tanh (ignored for discrete)
+    condition_on_return: bool = True  # False: every return token carries 0, a return-blind
+    # model (a critic must predict the return, not be told it; see train.return_loss_weight)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class TrainConfig:
     schedule: Literal["constant", "cosine"] = "constant"  # after warm-up: constant or cosine
     min_lr_ratio: float = 0.1  # cosine floor as a fraction of lr
     grad_clip: float = 0.25  # max global gradient norm
+    return_loss_weight: float = 0.0  # > 0: also train the return head, weighted so, to predict
+    # R_t (scaled) from the a_t token (DT as a critic; the paper's loss is on actions only)
     log_every: int = 100  # steps between metric rows
     checkpoint_every: int = 1_000  # steps between checkpoints (resume point)
 
@@ -63,6 +67,9 @@ class EvalConfig:
     # worst episode return to 1.5x its best, instead of `target_returns` (achieved vs target)
     during_training: int = 0  # evaluations before the final one, evenly spaced over training
     # (each at every target, `episodes` episodes); they make curve.csv and the "best" scores
+    cap_at_data_best: bool = False  # start each episode at min(target, the best return of the
+    # data's episodes that started in the same state): a prior for "the highest return possible
+    # from here" (exact-match states, e.g. graph nodes; unseen start states keep the target)
     sticky_actions: float = 0.0  # Atari: ALE repeat_action_probability when evaluating (the
     # paper: 0; the DQN-replay data was collected with 0.25)
 
@@ -70,7 +77,7 @@ class EvalConfig:
 # EvalConfig fields that change only how a trained policy is evaluated (return_scale and
 # rtg_rewards also shape the training RTGs; evaluations during training could touch RNGs)
 EVAL_ONLY = frozenset({"episodes", "target_returns", "target_sweep", "greedy", "seed",
-                       "max_episode_steps", "sticky_actions"})
+                       "max_episode_steps", "sticky_actions", "cap_at_data_best"})
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards as transform_rewards
 from dtbench.models.dt import DecisionTransformer
 
@@ -19,7 +20,8 @@ class DTPolicy:
     encoder sees one step at a time, so this is exact). The return-to-go starts at the target
     and drops by each reward received, through the same reward transform (raw or clipped) as the
     training returns-to-go, divided by the return scale; in `delayed` mode (sparse rewards) it
-    is never decremented, as in the paper's delayed setting.
+    is never decremented, as in the paper's delayed setting. With `cap` each episode starts at
+    min(target, the best return-to-go the data shows from its first state).
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class DTPolicy:
         delayed: bool = False,
         seed: int = 0,
         rtg_rewards: str = "raw",
+        cap: BestReturnFromStart | None = None,
     ) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
@@ -40,6 +43,7 @@ class DTPolicy:
         self.return_scale, self.greedy, self.delayed = return_scale, greedy, delayed
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.rtg_rewards = rtg_rewards  # the reward transform the training RTGs were built from
+        self.cap = cap
 
     def reset(self, n_episodes: int, target_return: float | None) -> None:
         if target_return is None:
@@ -58,6 +62,8 @@ class DTPolicy:
 
     @torch.inference_mode()
     def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
+        if self.t == 0 and self.cap is not None:  # raw observations, before normalising
+            self.rtg = self.cap.cap(obs, self.rtg)
         if np.issubdtype(obs.dtype, np.floating) and self.mean is not None:
             obs = ((obs - self.mean) / self.std).astype(np.float32)
         rows = torch.as_tensor(np.flatnonzero(live), device=self.device)

@@ -83,6 +83,9 @@ def train_dt(
         t1 = time.perf_counter()
         out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps)
         loss = model.action_loss(out, batch.actions, batch.mask)
+        if cfg.return_loss_weight:
+            loss = loss + cfg.return_loss_weight * model.return_loss(out, batch.returns_to_go,
+                                                                     batch.mask)
         if not torch.isfinite(loss):
             last = _checkpoint_step(run_dir / CHECKPOINT)
             raise DTBenchError(

@@ -2,6 +2,7 @@
 
 from dtbench.domains import (
     atari,  # noqa: F401
+    graph,  # noqa: F401
     keydoor,  # noqa: F401
     mujoco,  # noqa: F401
 )

@@ -26,6 +26,8 @@ class DTOutput:
     return_preds: torch.Tensor  # (B, K, 1): predicted next return, read from the action token
     state_preds: torch.Tensor | None  # (B, K, obs_dim) for vector states, else None
     hidden: torch.Tensor  # (B, 3, K, H): last hidden states of (R, s, a) tokens
+    attentions: tuple[torch.Tensor, ...] | None = None  # per layer (B, heads, 3K, 3K), only
+    # from `with_attentions`; token 3t + j is step t's return (0), state (1) or action (2)
 
 
 class DecisionTransformer(nn.Module):
@@ -85,6 +87,8 @@ class DecisionTransformer(nn.Module):
         `state_embeddings` (B,K,H) replaces `embed_state(states)`: the encoder sees one step at a
         time, so a rollout can encode each new state once and reuse the earlier embeddings."""
         b, k = timesteps.shape
+        if not self.cfg.condition_on_return:
+            returns_to_go = torch.zeros_like(returns_to_go)
         time = self.embed_timestep(timesteps)
         if state_embeddings is None:
             state_embeddings = self.embed_state(states)
@@ -102,18 +106,36 @@ class DecisionTransformer(nn.Module):
         # Always pass a 2-D mask: without one, transformers >= 5 reads all-zero position ids
         # as "packed sequences" and lets every token attend only to itself.
         mask3 = attention_mask.repeat_interleave(3, dim=1).long()
-        x = self.transformer(
+        gpt = self.transformer(
             inputs_embeds=tokens,
             attention_mask=mask3,
             position_ids=torch.zeros((b, 3 * k), dtype=torch.long, device=tokens.device),
-        ).last_hidden_state
-        x = x.reshape(b, k, 3, -1).permute(0, 2, 1, 3)  # (B, 3, K, H)
+            output_attentions=self._attentions,
+        )
+        x = gpt.last_hidden_state.reshape(b, k, 3, -1).permute(0, 2, 1, 3)  # (B, 3, K, H)
         return DTOutput(
             action_preds=self.predict_action(x[:, 1]),  # from the state token
             return_preds=self.predict_return(x[:, 2]),
             state_preds=self.predict_state(x[:, 2]) if self.predict_state is not None else None,
             hidden=x,
+            attentions=gpt.attentions if self._attentions else None,
         )
+
+    _attentions = False  # set by `with_attentions`
+
+    @torch.no_grad()
+    def with_attentions(self, *args: torch.Tensor) -> DTOutput:
+        """`forward` that also returns every layer's attention weights (B, heads, 3K, 3K).
+        PyTorch's fused attention never forms the weights, so this one call runs GPT-2's plain
+        ("eager") attention, which computes the same outputs."""
+        previous = self.transformer.config._attn_implementation
+        self.transformer.set_attn_implementation("eager")
+        self._attentions = True
+        try:
+            return self(*args)
+        finally:
+            self._attentions = False
+            self.transformer.set_attn_implementation(previous)
 
     def action_loss(self, out: DTOutput, actions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """MSE (continuous) or cross-entropy (discrete) on real action tokens only, averaged
@@ -122,3 +144,10 @@ class DecisionTransformer(nn.Module):
         if self.discrete:
             return F.cross_entropy(pred, actions[mask])
         return F.mse_loss(pred, actions[mask])
+
+    def return_loss(self, out: DTOutput, returns_to_go: torch.Tensor,
+                    mask: torch.Tensor) -> torch.Tensor:
+        """MSE of the return head (read at a_t) against R_t, the scaled return still to come
+        from step t on, on real tokens: with a return-blind model, the critic's value of
+        (history, a_t)."""
+        return F.mse_loss(out.return_preds[mask], returns_to_go[mask])

@@ -18,12 +18,15 @@ from dtbench.errors import DTBenchError
 from dtbench.report import aggregates, figures
 from dtbench.report.atari import atari_table
 from dtbench.report.context import context_runs, context_table
+from dtbench.report.critic import critic_table, draw_critic
 from dtbench.report.d4rl import d4rl_table
 from dtbench.report.delayed import delayed_table
+from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths
 from dtbench.report.keydoor import keydoor_table
 from dtbench.report.pbc import pbc_atari_table, pbc_d4rl_table
 from dtbench.report.table import Table
 from dtbench.report.targets import target_table
+from dtbench.report.when_dt import when_dt_table
 from dtbench.runs import collect, write_table
 
 TABLES: dict[str, Callable[[Path, str], Table]] = {
@@ -33,8 +36,11 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "pbc-d4rl": pbc_d4rl_table,
     "pbc-atari": pbc_atari_table,
     "delayed": delayed_table,
+    "when-dt": when_dt_table,
     "context": context_table,
     "target-sweep": target_table,
+    "graph": graph_table,
+    "critic": critic_table,
 }
 DOMAINS = ["keydoor", "mujoco", "atari"]
 # figure -> (what it shows, the make target that fills it)
@@ -55,6 +61,10 @@ FIGURES = {
                    "make keydoor mujoco atari"),
     "probability-of-improvement": ("rliable P(DT > baseline) with 95% intervals",
                                    "make keydoor mujoco atari"),
+    "graph-paths": ("steps to the goal: random walks, shortest paths and DT (Figure 6)",
+                    "make graph"),
+    "critic": ("DT as a critic: predicted success through Key-to-Door episodes, attention "
+               "(Figure 5)", "make critic"),
 }
 
 
@@ -94,6 +104,9 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         written["aggregates"] = aggregates.aggregate_figure(runs, DOMAINS, folder)
         written["probability-of-improvement"] = aggregates.improvement_figure(runs, DOMAINS,
                                                                               folder)
+        written["graph-paths"] = figures.graph_paths(path_lengths(results_root, profile),
+                                                     [WALK, SHORTEST, "DT"], folder)
+        written["critic"] = draw_critic(results_root, profile, folder)
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths
                      else f"figure {name}: no runs yet ({FIGURES[name][1]})")

@@ -305,3 +305,57 @@ def _dataset_key(name: str) -> tuple[int, str]:
     order = ["medium-expert", "medium", "medium-replay", "random-1k", "random-10k"]
     bare = name.removeprefix("d4rl-").removeprefix("minari-")
     return (order.index(bare) if bare in order else len(order), name)
+
+
+def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path) -> list[Path]:
+    """Histogram of steps to the goal (the paper's Figure 6): share of episodes per step count,
+    'never' for episodes that did not arrive, for each of `methods` (pooled over seeds)."""
+    rows = lengths[lengths["method"].isin(methods)]
+    if rows.empty or set(rows["method"]) <= set(methods[:2]):  # only the computed rows
+        return []
+    horizon = int(max(rows["steps"].max(), rows["shortest"].max()))
+    bins = [str(s) for s in range(1, horizon + 1)] + ["never"]
+    label = rows["steps"].map(lambda s: "never" if s < 0 else str(s))
+    share = (rows.assign(bin=label).groupby("method")["bin"].value_counts(normalize=True)
+             .mul(100).rename("share").reset_index())
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    sns.barplot(share, x="bin", y="share", hue="method", order=bins,
+                hue_order=[m for m in methods if m in set(share["method"])],
+                palette="colorblind", ax=ax)
+    ax.set_xlabel("steps to reach the goal")
+    ax.set_ylabel("episodes (%)")
+    ax.legend(title=None, fontsize=8)
+    learned = rows[~rows["method"].isin(methods[:2])]
+    ax.set_title("Shortest path on a 20-node graph: random walks, true shortest paths and DT\n"
+                 f"(learned: {learned['seed'].nunique()} training seed(s) pooled, "
+                 f"{learned.groupby('seed').size().iloc[0]} episodes each)", fontsize=10)
+    fig.tight_layout()
+    return save(fig, folder, "graph-paths")
+
+
+def critic(probes: pd.DataFrame, attention: np.ndarray, key_step: int,
+           phase_ends: tuple[int, int], title: str, folder: Path) -> list[Path]:
+    """Left: mean predicted success (± standard error) after each step for the three outcome
+    kinds; right: the last layer's attention between steps of one successful episode, with the
+    key pick-up and the door marked (the paper's Figure 5)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8),
+                                      gridspec_kw={"width_ratios": [1.3, 1]})
+    sns.lineplot(probes, x="step", y="predicted_success", hue="kind", errorbar="se",
+                 palette="colorblind", ax=left)
+    for end in phase_ends:
+        left.axvline(end + 0.5, color="grey", linestyle=":", linewidth=1)
+    left.set_xlabel("step (dotted: key room | distractor | door room)")
+    left.set_ylabel("predicted probability of success")
+    left.legend(title=None, fontsize=8)
+    left.set_title("predicted success through an episode", fontsize=10)
+    image = right.imshow(attention, cmap="viridis", origin="upper", aspect="auto")
+    fig.colorbar(image, ax=right, fraction=0.046)
+    door = len(attention) - 1
+    right.axvline(key_step, color="white", linestyle="--", linewidth=1)
+    right.axhline(door, color="white", linestyle=":", linewidth=1)
+    right.set_xlabel(f"attended step (dashed: key taken at step {key_step})")
+    right.set_ylabel(f"attending step (last = door, step {door})")
+    right.set_title("last-layer attention, one successful episode", fontsize=10)
+    fig.suptitle(title, fontsize=10, y=1.02)
+    fig.tight_layout()
+    return save(fig, folder, "critic")

@@ -205,3 +205,38 @@ if ENV_ID not in gymnasium.registry:
         entry_point="dtbench.domains.keydoor.env:KeyToDoorEnv",
         max_episode_steps=None,
     )
+
+
+OUTCOMES = ("key, door", "key, no door", "no key")  # the three kinds of episode (Figure 5)
+
+
+def outcome_of(episode: dict[str, np.ndarray], room_size: int = 4) -> tuple[str, int | None]:
+    """(kind, step whose action picked up the key, or None) from an episode's observations and
+    actions: in the key room, an action takes the key when it moves by exactly the key's
+    offset (a move toward a cell inside the room is never blocked). A step's observation is
+    not enough, since the last key-room step shows the next room. Success: a positive return."""
+    obs, actions = episode["observations"], np.asarray(episode["actions"])
+    moves = np.array(_MOVES, dtype=np.float32)[actions] / (room_size - 1)
+    t = len(actions)
+    visible = (obs[:t, 0] == 1.0) & (obs[:t, 5] == 1.0)  # key room, key still there
+    taken = np.flatnonzero(visible & np.isclose(obs[:t, 11:13], moves).all(1))
+    key_step = int(taken[0]) if len(taken) else None
+    if episode["rewards"].sum() > 0:
+        return OUTCOMES[0], key_step
+    return (OUTCOMES[1] if key_step is not None else OUTCOMES[2]), key_step
+
+
+def outcome_episodes(per_kind: int, seed: int,
+                     **env_kwargs: Any) -> list[tuple[str, int | None, dict[str, np.ndarray]]]:
+    """Fresh random-walk episodes (seeds from `seed` on, apart from the datasets'), the first
+    `per_kind` of each outcome kind, as (kind, key step, episode)."""
+    chosen: dict[str, list] = {kind: [] for kind in OUTCOMES}
+    start = seed
+    while min(len(v) for v in chosen.values()) < per_kind:
+        for episode in random_walk_episodes(2_000, start, **env_kwargs):
+            kind, key_step = outcome_of(episode, **{k: v for k, v in env_kwargs.items()
+                                                    if k == "room_size"})
+            if len(chosen[kind]) < per_kind:
+                chosen[kind].append((kind, key_step, episode))
+        start += 2_000
+    return [item for kind in OUTCOMES for item in chosen[kind]]

@@ -1,0 +1,1 @@
+"""Analyses of trained runs beyond scoring them (DT as a critic)."""

@@ -1,0 +1,105 @@
+"""DT as a critic on Key-to-Door (paper Figure 5): the predicted probability of success through
+episodes of three outcome kinds, and where the last layer's attention goes in a successful
+episode. Read from the probes `make critic` stores in the critic run's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
+from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
+from dtbench.report import figures
+from dtbench.report.table import Table, runs_of
+from dtbench.runs import RunSpec, overrides_text
+
+
+def critic_folders(results_root: Path, profile: str) -> list[Path]:
+    """Folders of finished critic runs that hold both probes."""
+    runs = runs_of(results_root, "keydoor", profile, ablations=True)
+    if runs.empty:
+        return []
+    runs = runs[runs["overrides"] == overrides_text(RunSpec.canonical(CRITIC))]
+    folders = [RunSpec("keydoor", r.task, r.dataset, "dt", r.seed, profile,
+                       overrides=RunSpec.canonical(CRITIC)).folder(results_root)
+               for r in runs.drop_duplicates(["dataset", "seed"]).itertuples()]
+    return [f for f in folders if (f / PROBES).exists() and (f / ATTENTION).exists()]
+
+
+def phase_ends() -> tuple[int, int]:
+    """Last step of phase 1 and of phase 2 (0-based)."""
+    first, second, _ = KeyToDoorEnv().phase_lengths
+    return first - 1, first + second - 1
+
+
+def attention_by_step(attention: pd.DataFrame) -> np.ndarray:
+    """(T, T): attention from step i's tokens (mean over its three queries) to step j's
+    tokens (summed over their three), so each row sums to 1."""
+    steps = int(attention["query"].max()) // 3 + 1
+    grid = np.zeros((steps, steps))
+    np.add.at(grid, (attention["query"] // 3, attention["key"] // 3), attention["weight"])
+    return grid / 3
+
+
+def door_attention(attention: pd.DataFrame) -> tuple[float, float, list[int]]:
+    """From the door room's steps (phase 3): the attention share on the key pick-up (its step
+    and the next, when the key is seen gone), what a uniform spread over the steps they can
+    see would give, and the three steps that get the most."""
+    grid = attention_by_step(attention)
+    key_step = int(attention["key_step"].iloc[0])
+    _, door_room = phase_ends()
+    rows = grid[door_room + 1:]
+    share = float(rows[:, key_step:key_step + 2].sum(1).mean())
+    uniform = float(np.mean([2 / (i + 1) for i in range(door_room + 1, len(grid))]))
+    top = [int(s) for s in np.argsort(-rows.mean(0), kind="stable")[:3]]
+    return share, uniform, top
+
+
+def critic_table(results_root: Path, profile: str) -> Table:
+    folders = critic_folders(results_root, profile)
+    end1, end2 = phase_ends()
+    header = ["Run", "Episode kind", "Episodes", "After step 0", f"End of key room (step {end1})",
+              f"End of distractor (step {end2})", "Last step", "Actual success"]
+    rows, notes = [], []
+    for folder in folders:
+        probes = pd.read_csv(folder / PROBES)
+        label = f"{folder.parts[-5]} seed {folder.name.removeprefix('seed')}"
+        for kind in OUTCOMES:
+            part = probes[probes["kind"] == kind]
+            last = part[part["step"] == part["length"] - 1]
+            rows.append([label, kind, str(part["episode"].nunique()),
+                         *(f"{part.loc[part['step'] == s, 'predicted_success'].mean():.2f}"
+                           for s in (0, end1, end2)),
+                         f"{last['predicted_success'].mean():.2f}",
+                         "1.00" if kind == OUTCOMES[0] else "0.00"])
+        share, uniform, top = door_attention(pd.read_csv(folder / ATTENTION))
+        notes.append(f"{label}: the door room's tokens put {100 * share:.0f}% of their "
+                     f"last-layer attention on the key pick-up (uniform: {100 * uniform:.0f}%); "
+                     f"most-attended steps {', '.join(map(str, top))}")
+    overrides = overrides_text(RunSpec.canonical(CRITIC))
+    caption = (
+        "DT as a critic on Key-to-Door: a return-blind DT (return tokens carry 0) trained on "
+        "the random walks to predict actions and, with its return head, the return still to "
+        f"come after each action (`make critic`: overrides {overrides}, profile `{profile}`). "
+        "Cells: its mean predicted probability of success after the given step, on fresh "
+        "random-walk episodes (not in the data) of each outcome kind. "
+        "A critic that assigns credit raises its estimate when the key is taken and resolves it "
+        "at the door; the paper shows this as a figure (Figure 5), with no numbers to compare. "
+        + ("; ".join(notes) + "." if notes else ""))
+    return Table("critic", "DT as a critic on Key-to-Door (paper Figure 5)", caption, header,
+                 rows, "make critic", bool(folders))
+
+
+def draw_critic(results_root: Path, profile: str, folder: Path) -> list[Path]:
+    """The critic figure from the first critic run (by dataset, then seed)."""
+    folders = critic_folders(results_root, profile)
+    if not folders:
+        return []
+    run = folders[0]
+    attention = pd.read_csv(run / ATTENTION)
+    title = (f"DT as a critic on Key-to-Door ({run.parts[-5]}, profile {profile}, seed "
+             f"{run.name.removeprefix('seed')}; return-blind DT with a trained return head)")
+    return figures.critic(pd.read_csv(run / PROBES), attention_by_step(attention),
+                          int(attention["key_step"].iloc[0]), phase_ends(), title, folder)

@@ -1,0 +1,115 @@
+"""Shortest-path graph: steps to the goal per method against the true shortest paths (paper
+Figure 6), as a table and a histogram.
+
+The random walk and shortest-path rows are computed here, not trained: from the same start
+nodes as the runs' evaluation episodes (the shared reset seeds), a random walk along out-edges
+(the data's behaviour) and the BFS distance. Learned methods come from their eval.csv files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dtbench import registry
+from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
+from dtbench.report.cells import deviations, mean_std_cell
+from dtbench.report.table import Table, runs_of
+from dtbench.runs import RunSpec
+
+ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
+         ("random", "Uniform random actions"))
+WALK, SHORTEST = "Random walk (the data's policy)", "Shortest path (BFS)"
+
+
+def path_lengths(results_root: Path, profile: str) -> pd.DataFrame:
+    """One row per evaluation episode: method, seed, start node, its BFS distance to the goal
+    and the steps taken (-1: never arrived)."""
+    runs = runs_of(results_root, "graph", profile)
+    env = ShortestPathEnv()
+    frames = []
+    for run in runs.drop_duplicates(["dataset", "algo", "seed"]).itertuples() if not runs.empty \
+            else ():
+        spec = RunSpec("graph", run.task, run.dataset, run.algo, run.seed, profile)
+        episodes = pd.read_csv(spec.folder(results_root) / "eval.csv")
+        frames.append(pd.DataFrame({
+            "method": dict(ALGOS)[run.algo], "seed": run.seed, "episode_seed": episodes["seed"],
+            "steps": steps_to_goal(episodes["return"], episodes["length"], env.max_steps)}))
+    e = registry.get_domain("graph").settings[profile].eval
+    seeds = e.seed + np.arange(e.episodes)
+    frames.append(pd.DataFrame({"method": SHORTEST, "seed": 0, "episode_seed": seeds,
+                                "steps": [_start_distance(env, s) for s in seeds]}))
+    frames.append(pd.DataFrame({"method": WALK, "seed": 0, "episode_seed": seeds,
+                                "steps": [_random_walk(env, s) for s in seeds]}))
+    table = pd.concat(frames, ignore_index=True)
+    table["shortest"] = [_start_distance(env, s) for s in table["episode_seed"]]
+    return table
+
+
+def _start_distance(env: ShortestPathEnv, seed: int) -> int:
+    env.reset(seed=int(seed))
+    return int(env.distances[env.node])
+
+
+def _random_walk(env: ShortestPathEnv, seed: int) -> int:
+    """Steps a random walk from the episode's start takes to the goal (-1: not within the
+    episode's steps); moves seeded by the episode's reset seed."""
+    env.reset(seed=int(seed))
+    rng = np.random.default_rng(int(seed))
+    for step in range(1, env.max_steps + 1):
+        _, _, arrived, _, _ = env.step(random_walk_step(env, rng))
+        if arrived:
+            return step
+    return -1
+
+
+def graph_table(results_root: Path, profile: str) -> Table:
+    lengths = path_lengths(results_root, profile)
+    per_seed = lengths.groupby(["method", "seed"]).apply(_rates, include_groups=False)
+    header = ["Method", "Goal reached (%)", "On a shortest path (%)",
+              "Steps when reached", "Episodes per seed"]
+    rows = []
+    for method in [WALK, SHORTEST, *(label for _, label in ALGOS)]:
+        if method not in per_seed.index.get_level_values("method"):
+            continue
+        part = per_seed.loc[method]
+        cell = _computed_cell if method in (WALK, SHORTEST) else mean_std_cell
+        rows.append([method, cell(part["reached"]), cell(part["optimal"]), cell(part["steps"]),
+                     str(int(lengths[lengths["method"] == method].groupby("seed").size()
+                             .iloc[0]))])
+    domain, task = registry.resolve("graph")
+    s = domain.settings_for(task, profile)
+    env = ShortestPathEnv()
+    unreachable = int((env.distances < 0).sum())
+    caption = (
+        f"Shortest path on dtbench's random directed graph ({env.n_nodes} nodes, "
+        f"{int(env.adjacency.sum())} edges, goal node {env.goal}; {unreachable} node(s) cannot "
+        f"reach it), episodes of at most {env.max_steps} steps from the same start nodes for "
+        "every row (the evaluation reset seeds). 'On a shortest path': the episode arrived in "
+        "exactly the BFS distance; 'steps when reached' averages the episodes that arrived. "
+        "Random walk and shortest path are computed, not trained. Learned rows: profile "
+        f"`{profile}`, mean ± std over training seeds (n), trained on "
+        f"`{task.datasets['random-walk-1k'].minari_id}` (1,000 random walks, `make graph`). "
+        f"DT: the whole episode as context, target return {s.eval.target_returns[0]:g} capped "
+        "per episode at the best return of the data's episodes from the same start node "
+        f"(`eval.cap_at_data_best`), {s.train.steps} steps of batch {s.train.batch_size}. "
+        f"CQL, BC, %BC: d3rlpy, {s.baseline.steps} steps. The paper (Figure 6) shows this "
+        "histogram qualitatively, with no numbers to compare. " + deviations("graph", profile))
+    has_runs = any(m in set(lengths["method"]) for _, m in ALGOS)
+    return Table("graph", "Shortest path on a graph (paper Figures 2 and 6)", caption, header,
+                 rows, "make graph", has_runs)
+
+
+def _computed_cell(values: pd.Series) -> str:
+    """A computed row has one value and no training seeds to spread over."""
+    return f"{values.iloc[0]:.1f}"
+
+
+def _rates(episodes: pd.DataFrame) -> pd.Series:
+    reached = episodes["steps"] > 0
+    return pd.Series({
+        "reached": 100.0 * reached.mean(),
+        "optimal": 100.0 * (reached & (episodes["steps"] == episodes["shortest"])).mean(),
+        "steps": episodes.loc[reached, "steps"].mean() if reached.any() else np.nan})
