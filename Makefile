@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations report bench-sampler clean-runs
+	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations report bench clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -107,8 +107,8 @@ ablations: sparse pbc ablation-context ablation-target graph critic ## every ana
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)
 
-bench-sampler: ## time the K-window sampler at the paper's D4RL batch shape (64 x K=20)
-	$(PY) benchmarks/sampler_speed.py
+bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluation -> results/bench.md (~10 min)
+	$(PY) -m benchmarks.bench
 
 clean-runs: ## delete results/runs of PROFILE=smoke only (never quick/paper results)
 	rm -rf results/runs/*/*/*/*/*/smoke

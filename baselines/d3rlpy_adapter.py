@@ -65,6 +65,8 @@ def to_mdp_dataset(
         observations = observations[:, None]
         kwargs["transition_picker"] = d3rlpy.dataset.FrameStackTransitionPicker(
             store.frame_stack)
+        kwargs["trajectory_slicer"] = d3rlpy.dataset.FrameStackTrajectorySlicer(
+            store.frame_stack)  # the same for K-step windows (d3rlpy's Atari DT)
     return d3rlpy.dataset.MDPDataset(
         observations=observations, actions=actions, rewards=store.rewards,
         terminals=terminals, timeouts=timeouts, **kwargs,

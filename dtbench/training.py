@@ -38,7 +38,11 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
             {"params": [p for p in params if id(p) in decay], "weight_decay": cfg.weight_decay},
             {"params": [p for p in params if id(p) not in decay], "weight_decay": 0.0},
         ]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+    # One fused kernel per step instead of a loop of element-wise ops: 2.8x faster AdamW steps
+    # on this CPU (results/bench.md), same updates to float rounding (tested).
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point()
+                for p in model.parameters())
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=fused or None)
 
 
 def lr_multiplier(step: int, cfg: TrainConfig) -> float:

@@ -1,39 +1,45 @@
 """K-window sampler: windows end at the drawn step, stay inside one episode, right-padded."""
 
 import numpy as np
+import pytest
 import torch
 
+from benchmarks.reference import prestacked_frames, reference_batch
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
 from tests.conftest import make_episodes
 
 
-def _reference_window(store, end, k, scale):
-    """Per-sample loop building the same window, the slow obvious way."""
-    start = store.episode_starts[store.episode_ids[end]]
-    first = max(start, end - k + 1)
-    rows = list(range(first, end + 1))
-    pad = k - len(rows)
-    obs = np.concatenate([store.observations[rows], np.zeros((pad, store.obs_shape[0]))])
-    act = np.concatenate([store.actions[rows], np.zeros((pad, *store.actions.shape[1:]))])
-    rtg = np.concatenate([store.returns_to_go[rows] / scale, np.zeros(pad)])
-    ts = np.concatenate([store.timesteps[rows], np.zeros(pad, int)])
-    mask = np.arange(k) < len(rows)
-    return obs, act, rtg, ts, mask
-
-
-def test_batch_matches_per_sample_reference_for_every_end_step():
+@pytest.mark.parametrize("normalise", [False, True])
+def test_batch_matches_per_sample_reference_for_every_end_step(normalise):
+    """The benchmark's per-sample loop (the official code's way) builds the same batch."""
     store = TrajectoryStore.from_episodes(make_episodes([3, 7, 1, 5]))
-    k, scale = 4, 10.0
-    sampler = WindowSampler(store, k, batch_size=8, return_scale=scale, max_ep_len=100)
-    batch = sampler.batch_at(torch.arange(store.num_steps))
-    for end in range(store.num_steps):
-        obs, act, rtg, ts, mask = _reference_window(store, end, k, scale)
-        np.testing.assert_allclose(batch.states[end].numpy(), obs, rtol=1e-6)
-        np.testing.assert_allclose(batch.actions[end].numpy(), act, rtol=1e-6)
-        np.testing.assert_allclose(batch.returns_to_go[end, :, 0].numpy(), rtg, rtol=1e-6)
-        np.testing.assert_array_equal(batch.timesteps[end].numpy(), ts)
-        np.testing.assert_array_equal(batch.mask[end].numpy(), mask)
+    k, scale, max_len = 4, 10.0, 5
+    mean, std = store.state_stats() if normalise else (None, None)
+    sampler = WindowSampler(store, k, batch_size=8, return_scale=scale, max_ep_len=max_len,
+                            state_mean=mean, state_std=std)
+    ends = np.arange(store.num_steps)
+    ours = sampler.batch_at(torch.as_tensor(ends))
+    theirs = reference_batch(store, ends, k, scale, max_len, mean, std)
+    for field in ("states", "actions", "returns_to_go"):
+        torch.testing.assert_close(getattr(ours, field), getattr(theirs, field).float(),
+                                   rtol=1e-5, atol=1e-5)
+    assert torch.equal(ours.timesteps, theirs.timesteps) and torch.equal(ours.mask, theirs.mask)
+
+
+def test_frame_stack_batches_match_the_prestacked_reference():
+    """Atari: stacks gathered by index equal the official layout (every stack stored)."""
+    rng = np.random.default_rng(0)
+    episodes = make_episodes([6, 2, 9], discrete=True)
+    for ep in episodes:
+        ep["observations"] = rng.integers(0, 255, (len(ep["rewards"]) + 1, 5, 5), np.uint8)
+    store = TrajectoryStore.from_episodes(episodes, frame_stack=4)
+    ends = np.arange(store.num_steps)
+    ours = WindowSampler(store, 3, 8, 1.0, 100).batch_at(torch.as_tensor(ends))
+    stacked = prestacked_frames(store)
+    assert stacked.nbytes == 4 * store.observations.nbytes
+    theirs = reference_batch(store, ends, 3, 1.0, 100, stacked=stacked)
+    assert torch.equal(ours.states, theirs.states) and torch.equal(ours.actions, theirs.actions)
 
 
 def test_state_normalisation_and_timestep_clamp():

@@ -47,7 +47,7 @@ def context_table(results_root: Path, profile: str) -> Table:
     runs = context_runs(results_root, profile)
     ablated = runs[runs["overrides"] != ""] if not runs.empty else runs
     header = ["Domain", "Task", "Dataset", "Data used", "K", "DT at K (ours)", "DT with K=1 (ours)",
-              "DT at K (paper)", "DT with K=1 (paper)"]
+              "DT at other K (ours)", "DT at K (paper)", "DT with K=1 (paper)"]
     def datasets_of(domain: str, task: str) -> set[str]:
         if runs.empty:
             return set()
@@ -67,9 +67,12 @@ def context_table(results_root: Path, profile: str) -> Table:
         paper = ATARI_TABLE5.get(task, {}) if domain == "atari" else {}
         at_k = rows[rows["context_len"] == k] if not rows.empty else rows
         at_1 = rows[rows["context_len"] == 1] if not rows.empty else rows
+        others = sorted(set(rows["context_len"]) - {k, 1}) if not rows.empty else []
+        sweep = "; ".join(f"K={int(o)}: {best_target_cell(rows[rows['context_len'] == o])}"
+                          for o in others) or "-"
         lines.append([domain, task, dataset,
                       source_label(domain, task, dataset) if dataset != "-" else "-", str(k),
-                      best_target_cell(at_k), best_target_cell(at_1),
+                      best_target_cell(at_k), best_target_cell(at_1), sweep,
                       f"{paper['k']:.1f}" if paper else "-",
                       f"{paper['k1']:.1f}" if paper else "-"])
     caption = (
@@ -77,8 +80,10 @@ def context_table(results_root: Path, profile: str) -> Table:
         f"current return-to-go and state alone), profile `{profile}`, mean ± std over seeds "
         "(n), each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
         "30 (Pong 50) under `paper`, smaller under `quick`. Paper columns: Chen et al. 2021 "
-        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context`. "
-        + deviations("atari", profile)
+        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context` "
+        "(CONTEXT_DOMAIN, CONTEXT_LENGTHS pick the domain and the K values). "
+        + " ".join(f"{d.capitalize()}: {deviations(d, profile)}"
+                   for d in sorted({key[0] for key in keys}))
     )
     has_runs = not ablated.empty
     return Table("context", "Context length (paper Table 5)", caption, header, lines,

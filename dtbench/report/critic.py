@@ -44,15 +44,14 @@ def attention_by_step(attention: pd.DataFrame) -> np.ndarray:
 
 
 def door_attention(attention: pd.DataFrame) -> tuple[float, float, list[int]]:
-    """From the door room's steps (phase 3): the attention share on the key pick-up (its step
-    and the next, when the key is seen gone), what a uniform spread over the steps they can
-    see would give, and the three steps that get the most."""
+    """From the door room's steps (phase 3): the attention share on the key room (phase 1,
+    where the key is taken or not), what a uniform spread over the steps each can see would
+    give, and the three steps that get the most."""
     grid = attention_by_step(attention)
-    key_step = int(attention["key_step"].iloc[0])
-    _, door_room = phase_ends()
+    key_room, door_room = phase_ends()
     rows = grid[door_room + 1:]
-    share = float(rows[:, key_step:key_step + 2].sum(1).mean())
-    uniform = float(np.mean([2 / (i + 1) for i in range(door_room + 1, len(grid))]))
+    share = float(rows[:, :key_room + 1].sum(1).mean())
+    uniform = float(np.mean([(key_room + 1) / (i + 1) for i in range(door_room + 1, len(grid))]))
     top = [int(s) for s in np.argsort(-rows.mean(0), kind="stable")[:3]]
     return share, uniform, top
 
@@ -75,9 +74,10 @@ def critic_table(results_root: Path, profile: str) -> Table:
                          f"{last['predicted_success'].mean():.2f}",
                          "1.00" if kind == OUTCOMES[0] else "0.00"])
         share, uniform, top = door_attention(pd.read_csv(folder / ATTENTION))
-        notes.append(f"{label}: the door room's tokens put {100 * share:.0f}% of their "
-                     f"last-layer attention on the key pick-up (uniform: {100 * uniform:.0f}%); "
-                     f"most-attended steps {', '.join(map(str, top))}")
+        notes.append(f"{label}: in the successful probe episode, the door room's tokens put "
+                     f"{100 * share:.0f}% of their last-layer attention on the key room "
+                     f"(steps 0-{end1}; uniform attention: {100 * uniform:.0f}%); most-attended "
+                     f"steps {', '.join(map(str, top))}")
     overrides = overrides_text(RunSpec.canonical(CRITIC))
     caption = (
         "DT as a critic on Key-to-Door: a return-blind DT (return tokens carry 0) trained on "

@@ -351,6 +351,8 @@ def critic(probes: pd.DataFrame, attention: np.ndarray, key_step: int,
     image = right.imshow(attention, cmap="viridis", origin="upper", aspect="auto")
     fig.colorbar(image, ax=right, fraction=0.046)
     door = len(attention) - 1
+    for end in phase_ends:
+        right.axvline(end + 0.5, color="grey", linestyle=":", linewidth=1)
     right.axvline(key_step, color="white", linestyle="--", linewidth=1)
     right.axhline(door, color="white", linestyle=":", linewidth=1)
     right.set_xlabel(f"attended step (dashed: key taken at step {key_step})")

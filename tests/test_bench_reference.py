@@ -1,0 +1,29 @@
+"""The benchmark's one-episode-at-a-time loop plays the same episodes as dtbench's batched
+evaluator, so `make bench` compares equal work."""
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from benchmarks.reference import evaluate_one_at_a_time
+from dtbench.config import ModelConfig
+from dtbench.evaluation import evaluate
+from dtbench.models.dt import DecisionTransformer
+from dtbench.policies import DTPolicy
+
+
+def test_one_at_a_time_evaluation_plays_the_batched_evaluators_episodes():
+    torch.manual_seed(0)
+    cfg = ModelConfig(context_len=4, embed_dim=16, n_layer=1, n_head=1, dropout=0.0,
+                      max_ep_len=50)
+    model = DecisionTransformer(cfg, (11,), 3, False).eval()
+    mean, std = np.full(11, 0.1, np.float32), np.full(11, 2.0, np.float32)
+
+    def make_env() -> gym.Env:
+        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+
+    batched = evaluate(DTPolicy(model, mean, std, 100.0), make_env, 3, 360.0, seed=5,
+                       max_steps=12)
+    single = evaluate_one_at_a_time(model, make_env, 3, 360.0, 100.0, 5, 12, mean, std)
+    np.testing.assert_array_equal(single[:, 0], batched.lengths)
+    np.testing.assert_allclose(single[:, 1], batched.returns, rtol=1e-4)
