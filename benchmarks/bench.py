@@ -56,6 +56,8 @@ def run_worker(kind: str, args: list[str], repeats: int, device: str) -> dict[st
     if kind == "train":
         impl, config = args
         return w.TRAIN[impl](w.CONFIGS[config], device, repeats)
+    if kind == "profile":
+        return w.profile_dtbench(w.CONFIGS[args[0]], device)
     if kind == "sample":
         impl, config = args
         return w.sampling(w.CONFIGS[config], impl, repeats)
@@ -115,6 +117,13 @@ def report(figures: dict[str, Any], device: str, repeats: int, seconds: float) -
                                                             GOALS["train"], False)
             lines.append(f"| {config} | {LABELS[impl]} | {f['step_ms']:.1f} | "
                          f"{f['sample_ms']:.2f} | {f['update_ms']:.1f} | {pct:.0f}% | {speed} |")
+    lines += [
+        "\nWhere a dtbench update's time goes (share of operator self time, torch profiler):\n",
+        "| Config | " + " | ".join(figures["profile"]["d4rl"]) + " |",
+        "|---|" + "---|" * len(figures["profile"]["d4rl"]),
+        *(f"| {config} | " + " | ".join(f"{v:.0f}%" for v in shares.values()) + " |"
+          for config, shares in figures["profile"].items()),
+    ]
     lines += [
         "\n## Batch sampling\n",
         "ms per batch: dtbench's sampler (index arithmetic on flat arrays) against a per-sample "
@@ -179,12 +188,14 @@ def main() -> None:
     a = p.parse_args()
     t0 = time.perf_counter()
     figures: dict[str, Any] = {"matmul": worker("matmul", [], a.repeats, a.device),
-                               "train": {}, "sample": {}, "eval": {}, "memory": {}}
+                               "train": {}, "sample": {}, "eval": {}, "memory": {},
+                               "profile": {}}
     for config, impls in TRAIN_IMPLS.items():
         figures["train"][config] = {i: worker("train", [i, config], a.repeats, a.device)
                                     for i in impls}
         figures["sample"][config] = {i: worker("sample", [i, config], a.repeats, "cpu")
                                      for i in ("dtbench", "reference")}
+        figures["profile"][config] = worker("profile", [config], a.repeats, a.device)
     for episodes in ("10", "100"):
         figures["eval"][episodes] = {i: worker("eval", [i, episodes], a.repeats, "cpu")
                                      for i in ("dtbench", "reference")}

@@ -238,6 +238,52 @@ def _train_figures(sample: Callable, update: Callable, batch: object, device: st
 
 TRAIN = {"dtbench": train_dtbench, "hf": train_hf, "d3rlpy": train_d3rlpy}
 
+# where an update's time goes, by the operators' self time
+TIME_GROUPS = {"matmul (mm, addmm, bmm)": ("aten::mm", "aten::addmm", "aten::bmm"),
+               "dropout masks (bernoulli)": ("aten::bernoulli_",),
+               "softmax, layer norm, activations": ("aten::_softmax", "aten::native_layer_norm",
+                                                    "aten::native_layer_norm_backward",
+                                                    "aten::_softmax_backward_data",
+                                                    "aten::threshold_backward",
+                                                    "aten::clamp_min", "aten::gelu",
+                                                    "aten::gelu_backward", "aten::tanh",
+                                                    "aten::tanh_backward"),
+               "optimizer (fused AdamW)": ("aten::_fused_adamw_",)}
+
+
+def profile_dtbench(cfg: Config, device: str, steps: int = 5) -> dict[str, float]:
+    """Share of a dtbench update's operator time per group (the rest: copies, element-wise
+    arithmetic, reductions, gathers)."""
+    from torch.profiler import profile
+
+    store = synthetic_store(cfg)
+    mean, std = _stats(store)
+    batch = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
+                          mean, std, device).sample()
+    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, cfg.discrete,
+                                encoder="nature_cnn" if cfg.discrete else "linear").to(device)
+    optimizer = make_optimizer(model, TrainConfig())
+
+    def update() -> None:
+        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps)
+        loss = model.action_loss(out, batch.actions, batch.mask)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        optimizer.step()
+
+    for _ in range(3):
+        update()
+    with profile() as prof:
+        for _ in range(steps):
+            update()
+    self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
+    total = sum(self_us.values())
+    shares = {group: 100 * sum(self_us.get(op, 0) for op in ops) / total
+              for group, ops in TIME_GROUPS.items()}
+    shares["other (copies, element-wise, reductions)"] = 100 - sum(shares.values())
+    return shares
+
 
 # ---- sampling -------------------------------------------------------------------------------
 def sampling(cfg: Config, impl: str, repeats: int) -> dict[str, float]:

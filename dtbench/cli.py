@@ -126,12 +126,22 @@ def suite(domains: Annotated[list[str], typer.Argument(
           dry_run: Annotated[bool, typer.Option(
               "--dry-run", help="list the runs and whether each is finished")] = False,
           status_every: Annotated[float, typer.Option(
-              help="seconds between progress lines of runs in flight")] = 60.0) -> None:
+              help="seconds between progress lines of runs in flight")] = 60.0,
+          launcher: Annotated[str, typer.Option(
+              help="local (worker processes) | ray (tasks on a Ray cluster)")] = "local",
+          address: Annotated[str, typer.Option(
+              help="Ray cluster: auto | HOST:PORT | ray://HOST:PORT (default: start one "
+                   "here)")] = "",
+          cpus_per_run: Annotated[float, typer.Option(help="Ray: CPUs per run")] = 1.0,
+          gpus_per_run: Annotated[float, typer.Option(
+              help="Ray: GPU share per run, e.g. 0.25 (default: 1 when the cluster has "
+                   "GPUs)")] = -1.0) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
-    data that is missing is made first."""
+    data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
     from dtbench.runs import write_table
     from dtbench.suite import (
         Choice,
+        RayOptions,
         describe,
         expand_all,
         is_finished,
@@ -139,6 +149,10 @@ def suite(domains: Annotated[list[str], typer.Argument(
         run_suite,
     )
 
+    if launcher not in ("local", "ray"):
+        raise DTBenchError(f"unknown launcher {launcher!r}; use local or ray")
+    ray = RayOptions(address or None, cpus_per_run, None if gpus_per_run < 0 else gpus_per_run) \
+        if launcher == "ray" else None
     choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
                     _overrides(set or []))
     specs = expand_all(domains, profile, choice)
@@ -153,7 +167,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
         return
     try:
         run_suite(specs, jobs, results, device, sys.stderr.isatty(), status_every,
-                  echo=typer.echo)
+                  echo=typer.echo, ray=ray)
     finally:
         typer.echo(f"table: {write_table(results)}")
 

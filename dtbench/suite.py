@@ -3,7 +3,8 @@
 Every run is a folder under `results/runs/` whose `result.json` (written last, atomically)
 marks it finished, so a suite is resumable by construction: finished runs are skipped, a run
 killed mid-training restarts from its last checkpoint, and nothing finished is ever redone.
-Runs go `jobs` at a time in worker processes (`dtbench.parallel`).
+Runs go `jobs` at a time in worker processes (`dtbench.parallel`), or as tasks on a Ray
+cluster (`dtbench.ray_launcher`) with the same results store.
 """
 
 from __future__ import annotations
@@ -110,15 +111,25 @@ def describe(spec: RunSpec) -> str:
             f"seed={spec.seed}")
 
 
+@dataclass(frozen=True)
+class RayOptions:
+    """Where and how runs go when the launcher is Ray (see `dtbench.ray_launcher`)."""
+
+    address: str | None = None  # "auto", "HOST:PORT" or "ray://HOST:PORT"; None: start locally
+    cpus_per_run: float = 1.0  # CPUs each run's task reserves (and its torch threads)
+    gpus_per_run: float | None = None  # GPU share per run; None: 1 when the cluster has GPUs
+
+
 def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
               progress: bool = True, status_every: float = 60.0,
-              echo: Callable[[str], None] = print) -> int:
+              echo: Callable[[str], None] = print, ray: RayOptions | None = None) -> int:
     """Run every unfinished run of `specs`; return how many were run.
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
     unfinished run in flight has reached (from its metrics.csv); with one job and a terminal,
-    the run's own progress bar shows instead."""
+    the run's own progress bar shows instead. With `ray`, the runs are Ray tasks instead of
+    local worker processes (`jobs` is then the cluster's business)."""
     specs = list(dict.fromkeys(specs))
     todo = [s for s in specs if not is_finished(s, results_root)]
     done = len(specs) - len(todo)
@@ -132,13 +143,19 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
         echo(f"[{counter['done']}/{len(specs)} done, {len(specs) - counter['done']} left]")
         echo("\n".join(f"  {line}" for line in result_lines(spec, result)))
 
-    bars = progress and jobs <= 1
+    bars = progress and jobs <= 1 and ray is None
     monitor = _Monitor(todo, results_root, status_every, echo) if not bars else None
     if monitor is not None:
         monitor.start()
     try:
-        run_many(todo, results_root=results_root, device=device, progress=bars, jobs=jobs,
-                 on_result=finished)
+        if ray is not None:
+            from dtbench.ray_launcher import run_on_ray
+
+            run_on_ray(todo, results_root, device, ray.address, ray.cpus_per_run,
+                       ray.gpus_per_run, on_result=finished, echo=echo)
+        else:
+            run_many(todo, results_root=results_root, device=device, progress=bars, jobs=jobs,
+                     on_result=finished)
     finally:
         if monitor is not None:
             monitor.stop()

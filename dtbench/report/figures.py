@@ -21,6 +21,7 @@ import seaborn as sns  # noqa: E402
 from dtbench import registry  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
+from dtbench.report.targets import tracking  # noqa: E402
 from dtbench.runs import RunSpec  # noqa: E402
 
 ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
@@ -146,9 +147,9 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
                    label="best episode in data")
         cell_title(ax, domain, task, dataset)
         if len(stats) > 2:
-            r = np.corrcoef(stats["target_score"], stats["mean"])[0, 1]
-            ax.text(0.97, 0.05, f"r = {r:.2f}", transform=ax.transAxes, ha="right",
-                    fontsize=8)
+            r, slope = tracking(stats["target_score"], stats["mean"])
+            ax.text(0.97, 0.05, f"r = {r:.2f}, slope {slope:.2f}", transform=ax.transAxes,
+                    ha="right", fontsize=8)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
     axes[0].legend(fontsize=7, loc="upper left")

@@ -1,0 +1,93 @@
+"""Run a suite's runs as Ray tasks: the same command on a laptop or a cluster (`dtbench suite
+... --launcher ray --address auto|HOST:PORT`).
+
+Each run is one task that calls `runs.run`, exactly as a local worker process does, so results
+land in the same store and the same rules hold: a finished run (its `result.json`) is never
+run again, a run whose worker dies is retried by Ray and resumes from its last checkpoint, and
+a second `suite` call submits only what is missing. Every node must reach the results folder
+and the Minari folder at the same paths (a shared filesystem); the driver makes missing data
+before it submits anything, so datasets are made once and read by every task.
+
+Ray is optional (`pip install dtbench[ray]`); nothing here imports it until it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dtbench.errors import DTBenchError
+from dtbench.runs import RunSpec
+
+# environment every task needs: where the data is, and no network for the hub
+FORWARDED_ENV = ("MINARI_DATASETS_PATH", "HF_HUB_OFFLINE")
+
+
+def _ray() -> Any:  # noqa: ANN401 - the ray module
+    try:
+        import ray
+    except ImportError:
+        raise DTBenchError("the Ray launcher needs Ray: pip install 'dtbench[ray]'") from None
+    return ray
+
+
+def _run_task(spec: RunSpec, results_root: str, device: str, threads: int) -> dict[str, Any]:
+    """Body of one Ray task: the run, as a local worker would do it."""
+    import torch
+
+    from dtbench.runs import run
+
+    torch.set_num_threads(threads)
+    return run(spec, results_root=Path(results_root), device=device, progress=False)
+
+
+def run_on_ray(specs: Sequence[RunSpec], results_root: Path, device: str = "auto",
+               address: str | None = None, cpus_per_run: float = 1.0,
+               gpus_per_run: float | None = None, max_retries: int = 3,
+               on_result: Callable[[RunSpec, dict[str, Any]], None] | None = None,
+               echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Submit every run as a task and collect results as they finish (in `specs` order).
+
+    `address`: a running cluster ("auto", "HOST:PORT", "ray://HOST:PORT"); None starts a local
+    one. `gpus_per_run`: GPU share of each task (0.25 puts four runs on one GPU); by default
+    one GPU when the cluster has any and `device` allows CUDA, else none. A task whose worker
+    process or node dies is retried up to `max_retries` times; an error raised by the run
+    itself (bad data, NaN loss) is not retried: the other runs go on, then it is raised."""
+    ray = _ray()
+    env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
+    if not ray.is_initialized():
+        ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False,
+                 include_dashboard=False)
+    resources = ray.cluster_resources()
+    if gpus_per_run is None:
+        gpus_per_run = 1.0 if device != "cpu" and resources.get("GPU", 0) > 0 else 0.0
+    if device == "cuda" and not gpus_per_run:
+        raise DTBenchError("--device cuda but the Ray cluster has no GPUs; use --device auto")
+    echo(f"ray: {len(specs)} tasks on {resources.get('CPU', 0):g} CPUs, "
+         f"{resources.get('GPU', 0):g} GPUs ({cpus_per_run:g} CPU, {gpus_per_run:g} GPU each)")
+    task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=max_retries,
+                      retry_exceptions=False)(_run_task)
+    threads = max(1, int(cpus_per_run))
+    pending = {task.remote(spec, str(results_root.resolve()), device, threads): i
+               for i, spec in enumerate(specs)}
+    done: dict[int, dict[str, Any]] = {}
+    errors: list[BaseException] = []
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        i = pending.pop(ready[0])
+        try:
+            done[i] = ray.get(ready[0])
+        except ray.exceptions.RayTaskError as exc:  # the run's own error, e.g. DTBenchError
+            errors.append(exc.as_instanceof_cause())
+            continue
+        except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
+            errors.append(DTBenchError(f"run {specs[i].folder(results_root)} failed on Ray: "
+                                       f"{exc}; rerun the suite to resume it"))
+            continue
+        if on_result is not None:
+            on_result(specs[i], done[i])
+    if errors:
+        raise errors[0]
+    return [done[i] for i in range(len(specs))]
