@@ -33,7 +33,9 @@ lint: ## ruff
 
 # Each domain's runs are its benchmark grid (registered with the domain; `dtbench suite <domain>
 # --dry-run` lists them). Narrow it with TASKS, DATASETS, ALGOS, VARIANTS, SEEDS (space-separated).
+# RAY_ADDRESS=auto|HOST:PORT sends the runs to a Ray cluster instead of local processes.
 SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOBS) \
+	$(if $(RAY_ADDRESS),--launcher ray --address $(RAY_ADDRESS)) \
 	--budget $(GEN_BUDGET) $(foreach t,$(TASKS),--task $(t)) $(foreach d,$(DATASETS),-d $(d)) \
 	$(foreach a,$(ALGOS),-a $(a)) $(foreach v,$(VARIANTS),--variant $(v)) \
 	$(foreach s,$(SEEDS),--seed $(s))
