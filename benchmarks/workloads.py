@@ -221,19 +221,26 @@ def _ends(store: TrajectoryStore, cfg: Config, rng: np.random.Generator) -> np.n
 
 def _train_figures(sample: Callable, update: Callable, batch: object, device: str,
                    repeats: int) -> dict[str, float]:
+    """Median ms of sampling, of an update on a fixed batch and of a whole step; the three are
+    timed in turn within each repeat, so a slow phase of the machine hits them alike."""
     def sync() -> None:
         if device == "cuda":
             torch.cuda.synchronize()
 
-    def step() -> None:
-        update(sample())
-        sync()
-
-    sample_s = _time(lambda: (sample(), sync()), 3, repeats)
-    update_s = _time(lambda: (update(batch), sync()), 3, repeats)
-    step_s = _time(step, 2, repeats)
-    return {"step_ms": 1e3 * step_s, "sample_ms": 1e3 * sample_s, "update_ms": 1e3 * update_s,
-            "update_flops": _flops(lambda: update(batch))}
+    phases = {"sample_ms": lambda: (sample(), sync()),
+              "update_ms": lambda: (update(batch), sync()),
+              "step_ms": lambda: (update(sample()), sync())}
+    for _ in range(3):
+        for phase in phases.values():
+            phase()
+    times: dict[str, list[float]] = {name: [] for name in phases}
+    for _ in range(repeats):
+        for name, phase in phases.items():
+            t0 = time.perf_counter()
+            phase()
+            times[name].append(1e3 * (time.perf_counter() - t0))
+    figures = {name: float(np.median(ms)) for name, ms in times.items()}
+    return {**figures, "update_flops": _flops(lambda: update(batch))}
 
 
 TRAIN = {"dtbench": train_dtbench, "hf": train_hf, "d3rlpy": train_d3rlpy}

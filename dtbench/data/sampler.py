@@ -34,7 +34,10 @@ class Batch:
 
 
 class WindowSampler:
-    """Samples `Batch`es from a store; all arrays live on `device` once."""
+    """Samples `Batch`es from a store. The data lives on `device` once, with one extra row of
+    zeros that padding indexes, so a batch is one gather per field; the index arithmetic (a few
+    hundred integers) is done in NumPy, which costs microseconds where a chain of small torch
+    ops costs tens of them each (results/bench.md)."""
 
     def __init__(
         self,
@@ -54,53 +57,59 @@ class WindowSampler:
         obs = store.observations
         if np.issubdtype(obs.dtype, np.floating) and state_mean is not None:
             obs = (obs - state_mean) / state_std  # state normalisation from dataset statistics
-        as_tensor = lambda a, dtype=None: torch.as_tensor(a, dtype=dtype, device=self.device)  # noqa: E731
-        self.obs = as_tensor(obs if obs.dtype == np.uint8 else obs.astype(np.float32))
-        self.actions = as_tensor(store.actions, torch.long if store.discrete else torch.float32)
-        self.rtg = as_tensor(store.returns_to_go / return_scale, torch.float32)
-        self.timesteps = as_tensor(np.minimum(store.timesteps, max_ep_len - 1), torch.long)
-        self.episode_start = as_tensor(store.episode_starts[store.episode_ids], torch.long)
-        self.episode_last = as_tensor(store.episode_starts[store.episode_ids + 1] - 1, torch.long)
-        self.offsets = torch.arange(context_len, device=self.device)
+        obs = obs if obs.dtype == np.uint8 else obs.astype(np.float32)
+
+        def padded(a: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+            """`a` on the device with a row of zeros appended at index `num_steps`."""
+            rows = torch.as_tensor(a, dtype=dtype)
+            zero = torch.zeros((1, *rows.shape[1:]), dtype=rows.dtype)
+            return torch.cat([rows, zero]).to(self.device)
+
+        self.obs = padded(obs)
+        self.actions = padded(store.actions, torch.long if store.discrete else torch.float32)
+        self.rtg = padded(store.returns_to_go / return_scale, torch.float32)
+        self.timesteps = padded(np.minimum(store.timesteps, max_ep_len - 1), torch.long)
+        self.episode_start = store.episode_starts[store.episode_ids]
+        self.episode_last = store.episode_starts[store.episode_ids + 1] - 1
+        self.offsets = np.arange(context_len)
         # frame stacks (Atari): frames t-S+1..t of each step, gathered by index like the window
-        self.stack_offsets = torch.arange(store.frame_stack - 1, -1, -1, device=self.device)
+        self.stack_offsets = np.arange(store.frame_stack - 1, -1, -1)
 
     def sample(self) -> Batch:
-        drawn = torch.as_tensor(self.rng.integers(0, self.num_steps, size=self.batch_size),
-                                device=self.device)
+        drawn = self.rng.integers(0, self.num_steps, size=self.batch_size)
         return self.batch_at(self.filled_end(drawn))
 
-    def filled_end(self, steps: torch.Tensor) -> torch.Tensor:
+    def filled_end(self, steps: np.ndarray | torch.Tensor) -> np.ndarray:
         """End of the fullest window that contains each step and ends at or after it."""
+        steps = _numpy(steps)
         first_full_end = self.episode_start[steps] + self.context_len - 1
-        return torch.minimum(torch.maximum(steps, first_full_end), self.episode_last[steps])
+        return np.minimum(np.maximum(steps, first_full_end), self.episode_last[steps])
 
-    def stacks(self, steps: torch.Tensor) -> torch.Tensor:
-        """Frame stacks (*steps.shape, S, H, W) at flat steps; zero frames before an episode's
-        start, as in the DQN-replay data and the evaluation env."""
-        rows = steps[..., None] - self.stack_offsets
-        valid = rows >= self.episode_start[steps][..., None]
-        frames = self.obs[torch.where(valid, rows, steps[..., None])]
-        return frames * valid[..., None, None].to(frames.dtype)
-
-    def batch_at(self, ends: torch.Tensor) -> Batch:
+    def batch_at(self, ends: np.ndarray | torch.Tensor) -> Batch:
         """The windows ending at the given flat step indices (deterministic; used by tests)."""
-        ends = ends.to(self.device, torch.long)
-        lengths = torch.clamp(ends - self.episode_start[ends] + 1, max=self.context_len)
+        ends = _numpy(ends)
+        lengths = np.minimum(ends - self.episode_start[ends] + 1, self.context_len)
         mask = self.offsets[None, :] < lengths[:, None]  # (B, K)
-        idx = (ends - lengths + 1)[:, None] + self.offsets[None, :]
-        idx = torch.where(mask, idx, ends[:, None])  # any valid row; zeroed below
+        idx = np.where(mask, (ends - lengths + 1)[:, None] + self.offsets[None, :],
+                       self.num_steps)  # padding reads the row of zeros
+        if len(self.stack_offsets) > 1:
+            rows = idx[..., None] - self.stack_offsets  # (B, K, S)
+            start = self.episode_start[np.minimum(idx, self.num_steps - 1)][..., None]
+            valid = (rows >= start) & mask[..., None]  # zero frames before an episode's start
+            states = self._gather(self.obs, np.where(valid, rows, self.num_steps))
+        else:
+            states = self._gather(self.obs, idx)
+        return Batch(states=states, actions=self._gather(self.actions, idx),
+                     returns_to_go=self._gather(self.rtg, idx).unsqueeze(-1),
+                     timesteps=self._gather(self.timesteps, idx),
+                     mask=torch.as_tensor(mask, device=self.device))
 
-        def masked(g: torch.Tensor) -> torch.Tensor:
-            return g * mask.view(*mask.shape, *([1] * (g.dim() - 2))).to(g.dtype)
+    def _gather(self, rows: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+        """rows[idx] by `index_select` on the flat index: 7x faster than advanced indexing
+        for Atari frames on this CPU (one contiguous copy per row)."""
+        flat = torch.as_tensor(idx.reshape(-1), device=self.device)
+        return rows.index_select(0, flat).view(*idx.shape, *rows.shape[1:])
 
-        def gather(x: torch.Tensor) -> torch.Tensor:
-            return masked(x[idx])
 
-        return Batch(
-            states=gather(self.obs) if len(self.stack_offsets) == 1 else masked(self.stacks(idx)),
-            actions=gather(self.actions),
-            returns_to_go=gather(self.rtg).unsqueeze(-1),
-            timesteps=gather(self.timesteps),
-            mask=mask,
-        )
+def _numpy(steps: np.ndarray | torch.Tensor) -> np.ndarray:
+    return steps.cpu().numpy() if isinstance(steps, torch.Tensor) else np.asarray(steps)
