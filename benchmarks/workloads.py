@@ -120,7 +120,8 @@ def matmul_ceiling(device: str, size: int = 2048, repeats: int = 20) -> dict[str
 
 
 # ---- training step ----------------------------------------------------------------------------
-def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+def _dtbench_setup(cfg: Config, device: str) -> tuple[WindowSampler, Callable[[Batch], None]]:
+    """dtbench's sampler and its update (the training loop's, without logging)."""
     store = synthetic_store(cfg)
     mean, std = _stats(store)
     sampler = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
@@ -128,7 +129,6 @@ def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
     model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, cfg.discrete,
                                 encoder="nature_cnn" if cfg.discrete else "linear").to(device)
     optimizer = make_optimizer(model, TrainConfig())
-    batch = sampler.sample()
 
     def update(b: Batch) -> None:
         out = model(b.states, b.actions, b.returns_to_go, b.timesteps)
@@ -138,7 +138,12 @@ def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         optimizer.step()
 
-    return _train_figures(sampler.sample, update, batch, device, repeats)
+    return sampler, update
+
+
+def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+    sampler, update = _dtbench_setup(cfg, device)
+    return _train_figures(sampler.sample, update, sampler.sample(), device, repeats)
 
 
 def train_hf(cfg: Config, device: str, repeats: int) -> dict[str, float]:
@@ -263,21 +268,11 @@ def profile_dtbench(cfg: Config, device: str, steps: int = 5) -> dict[str, float
     arithmetic, reductions, gathers)."""
     from torch.profiler import profile
 
-    store = synthetic_store(cfg)
-    mean, std = _stats(store)
-    batch = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
-                          mean, std, device).sample()
-    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, cfg.discrete,
-                                encoder="nature_cnn" if cfg.discrete else "linear").to(device)
-    optimizer = make_optimizer(model, TrainConfig())
+    sampler, step = _dtbench_setup(cfg, device)
+    batch = sampler.sample()
 
     def update() -> None:
-        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps)
-        loss = model.action_loss(out, batch.actions, batch.mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
-        optimizer.step()
+        step(batch)
 
     for _ in range(3):
         update()
