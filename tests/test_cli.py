@@ -22,7 +22,7 @@ def test_list_shows_domains_datasets_algorithms(isolated_minari):
 def test_bad_input_is_one_line_and_exit_2(isolated_minari, tmp_path):
     cases = [
         (("train", "nodomain", "-d", "x"),
-         "unknown domain 'nodomain'; known: atari, keydoor, mujoco"),
+         "unknown domain 'nodomain'; known: atari, graph, keydoor, mujoco"),
         (("train", "keydoor", "-d", "nope"), "unknown dataset"),
         (("train", "keydoor", "-d", "random-1k", "-a", "zzz"), "unknown algorithm 'zzz'"),
         (("train", "keydoor", "-d", "random-1k", "--results", str(tmp_path)),

@@ -27,7 +27,8 @@ def test_grids_expand_into_runs_and_choices_narrow_them():
     narrowed = expand("mujoco", "quick", Choice(tasks=("hopper",), datasets=("medium",),
                                                 variants=("delayed",), seeds=(3, 4)))
     assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}
-    assert {s.domain for s in expand_all(["all"], "quick")} == {"keydoor", "mujoco", "atari"}
+    every = {s.domain for s in expand_all(["all"], "quick")}
+    assert every == {"keydoor", "mujoco", "atari", "graph"}
     k1 = expand("atari", "quick", Choice(algos=("dt",), overrides={"model.context_len": 1}))
     assert [s.algo_label for s in k1] == ["dt@model.context_len=1"] * 2
     assert "dt@model.context_len=1" in str(k1[0].folder(Path("results")))
