@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from baselines.registry import register_d3rlpy
 from dtbench.config import BaselineConfig
+from dtbench.contract import Algo, RunContext
 from dtbench.policies import RandomPolicy
-from dtbench.registry import Algo, register_algo
-from dtbench.runs import RunContext
+from dtbench.registry import register_algo
 
 if TYPE_CHECKING:
     import d3rlpy
 
 
 def _d3rlpy():  # noqa: ANN202 - the d3rlpy module, imported (quietly) on first use
-    from baselines.d3rlpy_adapter import d3rlpy
+    from dtbench.d3rlpy_bridge import d3rlpy
 
     return d3rlpy
 
@@ -59,19 +59,18 @@ def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.Disc
 
 
 def _random(ctx: RunContext) -> RandomPolicy:
-    env = ctx.make_env()
-    space = env.action_space
-    env.close()
-    return RandomPolicy(space, seed=ctx.spec.seed)
+    return RandomPolicy(ctx.action_space, seed=ctx.spec.seed)
 
 
-register_algo(Algo(name="random", action_kinds=("continuous", "discrete"), train=_random,
-                   description="uniform random policy (no training)"))
-register_d3rlpy("cql", continuous=cql, discrete=discrete_cql,
-                description="conservative Q-learning (d3rlpy CQL / DiscreteCQL)")
-register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,
-                description="behaviour cloning on all data (d3rlpy BC / DiscreteBC)")
-for pct in PERCENT_BC:
-    register_d3rlpy(f"bc{pct}", continuous=bc, discrete=discrete_bc, top=pct / 100,
-                    description=f"%BC: behaviour cloning on the top {pct}% of timesteps by "
-                                "episode return")
+def register() -> None:
+    """Register the built-in baselines (called by `dtbench.plugins.load`)."""
+    register_algo(Algo(name="random", action_kinds=("continuous", "discrete"), train=_random,
+                       description="uniform random policy (no training)"))
+    register_d3rlpy("cql", continuous=cql, discrete=discrete_cql,
+                    description="conservative Q-learning (d3rlpy CQL / DiscreteCQL)")
+    register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,
+                    description="behaviour cloning on all data (d3rlpy BC / DiscreteBC)")
+    for pct in PERCENT_BC:
+        register_d3rlpy(f"bc{pct}", continuous=bc, discrete=discrete_bc, top=pct / 100,
+                        description=f"%BC: behaviour cloning on the top {pct}% of timesteps by "
+                                    "episode return")

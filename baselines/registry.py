@@ -10,13 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from dtbench.config import BaselineConfig
+from dtbench.contract import Algo, RunContext
 from dtbench.data.transforms import top_fraction
-from dtbench.registry import Algo, register_algo
-from dtbench.runs import RunContext
+from dtbench.registry import register_algo
 
 # A config factory turns dtbench's baseline settings and the domain's encoder/scaler choices
 # into a d3rlpy algorithm config (e.g. `d3rlpy.algos.CQLConfig`).
 ConfigFactory = Callable[[BaselineConfig, dict[str, Any]], Any]
+# What every d3rlpy baseline leaves in its run folder (written by dtbench.d3rlpy_bridge, which
+# is not imported here: it imports d3rlpy) and d3rlpy's names for its mean seconds per step
+CHECKPOINT, METRICS = "d3rlpy_checkpoint.pt", "metrics.csv"
+TIME_COLUMNS = {"sample_s": "time_sample_batch", "update_s": "time_algorithm_update"}
 
 
 def register_d3rlpy(
@@ -40,10 +44,11 @@ def register_d3rlpy(
     def train(ctx: RunContext):  # noqa: ANN202 - a D3rlpyPolicy
         # d3rlpy (and the old gym it imports) loads only when a baseline trains, so the CLI's
         # other commands stay fast
-        from baselines.d3rlpy_adapter import train_d3rlpy
+        from dtbench.d3rlpy_bridge import train_d3rlpy
 
         store = top_fraction(ctx.store, top) if top is not None else ctx.store
-        return train_d3rlpy(ctx, factories[ctx.domain.action_kind], store)
+        return train_d3rlpy(ctx, factories[ctx.action_kind], store)
 
     return register_algo(Algo(name=name, action_kinds=kinds, train=train,
-                              description=description))
+                              description=description, checkpoint_files=(CHECKPOINT,),
+                              metrics_file=METRICS, time_columns=TIME_COLUMNS))

@@ -189,7 +189,7 @@ def train_d3rlpy(cfg: Config, device: str, repeats: int) -> dict[str, float]:
     with contextlib.redirect_stderr(io.StringIO()):
         import d3rlpy
 
-        from baselines.d3rlpy_adapter import to_mdp_dataset
+        from dtbench.d3rlpy_bridge import to_mdp_dataset
     store = synthetic_store(cfg)
     dataset = to_mdp_dataset(store, n_actions=cfg.act_dim if cfg.discrete else None)
     common = {"batch_size": cfg.batch_size, "context_size": cfg.context_len,

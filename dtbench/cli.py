@@ -1,22 +1,22 @@
-"""Command line: a thin layer over the Python API (`dtbench.runs`, `dtbench.registry`).
+"""Command line: argument parsing and printing over the Python API (`dtbench.api`).
 
-Every user error ends as one line on stderr and exit code 2; finished results are never lost.
+Every user error ends as one line on stderr (a usage error adds the command's usage) and exit
+code 2; Ctrl-C exits 130; finished results are never lost.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dtbench import registry
+from dtbench import api, plugins, registry
 from dtbench.errors import DTBenchError
 from dtbench.runtime import DEFAULT_RESULTS_DIR, setup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="dtbench: Decision Transformer beside offline-RL baselines.")
 data_app = typer.Typer(no_args_is_help=True, help="Make or inspect datasets.")
 app.add_typer(data_app, name="data")
@@ -35,9 +35,10 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
 
 
-def _overrides(assignments: list[str]) -> dict[str, str]:
+def _assignments(items: list[str]) -> dict[str, str]:
+    """`--set key=value` options as a dict (values are parsed against the settings' types)."""
     out = {}
-    for item in assignments:
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise DTBenchError(f"--set expects section.field=value, got {item!r}")
@@ -45,40 +46,8 @@ def _overrides(assignments: list[str]) -> dict[str, str]:
     return out
 
 
-def _runs(spec: str, datasets: list[str], algos: list[str], seeds: list[int], profile: str,
-          variant: str, assignments: list[str], results: Path, device: str, reevaluate: bool,
-          jobs: int) -> None:
-    from dtbench.config import EVAL_ONLY
-    from dtbench.runs import RunSpec, result_lines, run_many, write_table
-
-    domain, task = registry.resolve(spec)
-    for dataset in datasets:
-        registry.get_dataset(task, dataset)
-    for algo in algos:
-        registry.get_algo(algo)
-    # training runs: --set names a different run (its own folder); re-evaluation: --set
-    # changes only how the trained run is evaluated
-    settings = _overrides(assignments)
-    if reevaluate:
-        spec_overrides, eval_overrides = (), settings
-        if any(key.removeprefix("eval.") not in EVAL_ONLY for key in settings):
-            raise DTBenchError("dtbench eval changes only how a run is evaluated (eval."
-                               f"{', eval.'.join(sorted(EVAL_ONLY))}); other settings name "
-                               "another run: train it with dtbench train --set")
-    else:
-        spec_overrides, eval_overrides = RunSpec.canonical(settings), {}
-    specs = [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant,
-                     spec_overrides)
-             for algo in algos for dataset in datasets for seed in seeds or [0]]
-
-    def show(rs: RunSpec, result: dict) -> None:
-        typer.echo("\n".join(result_lines(rs, result)))
-
-    try:
-        run_many(specs, eval_overrides, results, device, sys.stderr.isatty(), reevaluate, jobs,
-                 on_result=show)
-    finally:
-        typer.echo(f"table: {write_table(results)}")
+def _progress() -> bool:
+    return sys.stderr.isatty()
 
 
 @app.command()
@@ -86,9 +55,10 @@ def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
-    """Train and evaluate runs (skipped when finished; resumed when interrupted)."""
-    _runs(spec, dataset, algo or ["dt"], seed or [], profile, variant, set or [], results, device,
-          False, jobs)
+    """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
+    runs of their own (ablations)."""
+    api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
+              _assignments(set or []), results, device, jobs, _progress(), echo=typer.echo)
 
 
 @app.command("eval")
@@ -97,8 +67,9 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
     """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
-    _runs(spec, dataset, algo or ["dt"], seed or [], profile, variant, set or [], results, device,
-          True, jobs)
+    api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
+              _assignments(set or []), results, device, jobs, _progress(), reevaluate=True,
+              echo=typer.echo)
 
 
 @app.command()
@@ -138,38 +109,22 @@ def suite(domains: Annotated[list[str], typer.Argument(
                    "GPUs)")] = -1.0) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
-    from dtbench.runs import write_table
-    from dtbench.suite import (
-        Choice,
-        RayOptions,
-        describe,
-        expand_all,
-        is_finished,
-        make_missing_data,
-        run_suite,
-    )
+    from dtbench.launchers import RayOptions
+    from dtbench.suite import Choice
 
     if launcher not in ("local", "ray"):
         raise DTBenchError(f"unknown launcher {launcher!r}; use local or ray")
     ray = RayOptions(address or None, cpus_per_run, None if gpus_per_run < 0 else gpus_per_run) \
         if launcher == "ray" else None
     choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
-                    _overrides(set or []))
-    specs = expand_all(domains, profile, choice)
+                    _assignments(set or []))
     if dry_run:
-        for spec in specs:
-            state = "finished" if is_finished(spec, results) else "to run"
-            typer.echo(f"{describe(spec)} [{spec.profile}]: {state}")
+        plan = api.plan(domains, profile, choice, results)
+        for spec, done in zip(plan.specs, plan.finished, strict=True):
+            typer.echo(f"{spec.describe()} [{spec.profile}]: {'finished' if done else 'to run'}")
         return
-    todo = [spec for spec in specs if not is_finished(spec, results)]
-    make_missing_data(todo, budget or profile, data_jobs or jobs, echo=typer.echo)
-    if data_only:
-        return
-    try:
-        run_suite(specs, jobs, results, device, sys.stderr.isatty(), status_every,
-                  echo=typer.echo, ray=ray)
-    finally:
-        typer.echo(f"table: {write_table(results)}")
+    api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
+              _progress(), status_every, ray, echo=typer.echo)
 
 
 @app.command()
@@ -183,15 +138,22 @@ def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-
     from dtbench.analyses.critic import run_critic
     from dtbench.runs import write_table
 
-    for line in run_critic(profile, dataset, seed, per_kind, results,
-                           progress=sys.stderr.isatty()):
+    for line in run_critic(profile, dataset, seed, per_kind, results, progress=_progress()):
         typer.echo(line)
     typer.echo(f"table: {write_table(results)}")
 
 
 @app.command("list")
-def list_() -> None:
-    """Domains, tasks, datasets and algorithms."""
+def list_(settings: Annotated[bool, typer.Option(
+        "--settings", help="list every setting --set accepts, with its type")] = False) -> None:
+    """Domains, tasks, datasets and algorithms (with --settings: the settings)."""
+    if settings:
+        from dtbench.config import setting_types
+
+        for key, kind in setting_types().items():
+            typer.echo(f"{key}: {kind}")
+        return
+    plugins.load()
     for domain in registry.domains().values():
         typer.echo(f"{domain.name}: {domain.description} [{domain.action_kind}, "
                    f"encoder {domain.encoder}, score: {domain.score_label}]")
@@ -211,9 +173,7 @@ def report(tables: Annotated[list[str], typer.Argument(
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
     are also printed."""
-    from dtbench.report.build import build
-
-    lines = build(results, profile, tables or [])
+    lines = api.report(tables or [], profile, results)
     for name in tables or []:
         typer.echo((results / f"{name}.md").read_text())
     for line in lines:
@@ -232,13 +192,7 @@ def data_make(specs: Annotated[list[str], typer.Argument(
               jobs: Annotated[int, typer.Option(
                   "--jobs", "-j", help="tasks made side by side (processes)")] = 1) -> None:
     """Generate tasks' local datasets into the Minari store (once; cached)."""
-    from dtbench.parallel import map_in_processes
-    from dtbench.runs import make_datasets
-
-    for spec in specs:
-        registry.resolve(spec)  # unknown tasks fail before any work starts
-    make = functools.partial(make_datasets, names=dataset or (), budget=budget, force=force)
-    map_in_processes(make, specs, jobs, on_result=lambda spec, lines: typer.echo("\n".join(lines)))
+    api.make_data(specs, dataset or (), budget, force, jobs, echo=typer.echo)
 
 
 @data_app.command("pick")
@@ -249,6 +203,7 @@ def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
               = None) -> None:
     """Print, for each name, the first `<prefix>-<name>` whose data is on this machine, else
     the name itself (real data when present, locally generated data when not)."""
+    plugins.load()
     _, task = registry.resolve(spec)
     typer.echo(" ".join(registry.pick_present(task, name, prefer or []) for name in names))
 
@@ -259,6 +214,7 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
     from dtbench.data import minari_io
     from dtbench.runs import load_dataset
 
+    plugins.load()
     domain, task = registry.resolve(spec)
     for name in dataset:
         ds = registry.get_dataset(task, name)
@@ -268,23 +224,37 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
         typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
 
 
+INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 + SIGINT)
+
+
 def main() -> None:
     setup()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except DTBenchError as exc:
         typer.echo(f"dtbench: error: {exc}", err=True)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # raised outside a command's invocation
+        code = INTERRUPTED
+    except typer.Abort:
+        typer.echo("dtbench: aborted", err=True)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # typer's (vendored click's) usage errors
+        _usage_error(exc)
+    if code == INTERRUPTED:
         typer.echo("dtbench: interrupted; finished runs are kept and unfinished ones resume "
                    "from their last checkpoint", err=True)
-        raise SystemExit(130) from None
-    except (typer.Exit, typer.Abort) as exc:  # normal exits from click
-        raise SystemExit(getattr(exc, "exit_code", 1)) from None
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
+    raise SystemExit(code if isinstance(code, int) else 0)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
+
+def _usage_error(exc: typer.TyperException) -> None:
+    """One line naming the problem, then the command's usage (no traceback); exit 2."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # `dtbench` alone
+        typer.echo(ctx.get_help())
+        raise SystemExit(2)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    typer.echo(f"dtbench: error: {' '.join(message.split())}", err=True)
+    if ctx is not None:
+        typer.echo(f"{ctx.get_usage()}  (more: {ctx.command_path} --help)", err=True)
+    raise SystemExit(getattr(exc, "exit_code", 2))

@@ -7,6 +7,8 @@ resolved settings in its folder so every number can be traced to the exact value
 from __future__ import annotations
 
 import dataclasses
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,7 +26,8 @@ class ModelConfig:
     n_layer: int = 3  # GPT-2 blocks
     n_head: int = 1  # attention heads per block
     dropout: float = 0.1  # embedding, residual and attention dropout
-    activation: str = "relu"  # GPT-2 MLP nonlinearity ("relu" Gym, "gelu_new" Atari)
+    activation: Literal["relu", "gelu", "gelu_new"] = "relu"  # GPT-2 MLP nonlinearity (relu Gym,
+    # gelu_new Atari)
     max_ep_len: int = 1000  # size of the timestep embedding; later timesteps are clamped
     action_tanh: bool = True  # squash continuous actions with tanh (ignored for discrete)
     condition_on_return: bool = True  # False: every return token carries 0, a return-blind
@@ -104,35 +107,142 @@ class Settings:
     eval: EvalConfig = field(default_factory=EvalConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
-    def override(self, assignments: dict[str, Any]) -> Settings:
-        """Apply dotted overrides such as {"train.steps": 10, "model.context_len": 5}."""
-        parts = {"model": self.model, "train": self.train, "eval": self.eval,
-                 "baseline": self.baseline}
-        for key, value in assignments.items():
-            section, _, name = key.partition(".")
-            known = {f.name for f in dataclasses.fields(parts[section])} if section in parts else ()
-            if name not in known:
-                raise DTBenchError(
-                    f"unknown setting {key!r}; use section.field with section in "
-                    "model/train/eval/baseline"
-                )
-            current = getattr(parts[section], name)
-            parts[section] = dataclasses.replace(parts[section], **{name: _coerce(value, current)})
+    def override(self, assignments: Mapping[str, Any]) -> Settings:
+        """Apply dotted overrides such as {"train.steps": 10, "model.context_len": "5"}; each
+        value (text from the command line, or a Python value) is checked against the field's
+        type first (`parse_overrides`)."""
+        parts = {name: getattr(self, name) for name in SECTIONS}
+        for key, value in parse_overrides(assignments).items():
+            section, name = key.split(".")
+            parts[section] = dataclasses.replace(parts[section], **{name: value})
         return Settings(**parts)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-def _coerce(value: Any, like: Any) -> Any:
-    """Parse a CLI string into the type of the current value."""
-    if not isinstance(value, str):
+SECTIONS = {"model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
+            "baseline": BaselineConfig}
+
+
+def parse_overrides(assignments: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted overrides with every value parsed into its field's type, sorted by key: the form
+    in which a run stores them. A bad key or value is a one-line `DTBenchError`."""
+    return {key: parse_value(key, value) for key, value in sorted(assignments.items())}
+
+
+def field_type(key: str) -> Any:  # noqa: ANN401 - a typing annotation
+    """The annotated type of a dotted setting, e.g. `train.steps` -> int."""
+    section, _, name = key.partition(".")
+    cls = SECTIONS.get(section)
+    hints = typing.get_type_hints(cls) if cls is not None else {}
+    if name not in hints:
+        raise DTBenchError(f"unknown setting {key!r}; use section.field with section in "
+                           f"{'/'.join(SECTIONS)} (fields: `dtbench list --settings`)")
+    return hints[name]
+
+
+def parse_value(key: str, value: Any) -> Any:  # noqa: ANN401 - any setting's value
+    """`value` (command-line text or a Python value) as the type of setting `key`."""
+    kind = field_type(key)
+    try:
+        return _parse(kind, value)
+    except ValueError as exc:
+        raise DTBenchError(f"setting {key}={_show(value)}: {exc}") from None
+
+
+def _parse(kind: Any, value: Any) -> Any:  # noqa: ANN401 - recursive over annotations
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is Literal:
+        if value not in args:
+            raise ValueError(f"expected one of {', '.join(map(str, args))}")
         return value
-    if isinstance(like, bool):
-        return value.lower() in ("1", "true", "yes")
-    if isinstance(like, tuple):
-        kind = type(like[0]) if like else float
-        return tuple(kind(float(v)) for v in value.split(",")) if value else ()
-    if isinstance(like, (int, float)):
-        return type(like)(float(value)) if isinstance(like, int) else float(value)
-    return value
+    if origin is tuple:
+        items = _items(value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_parse(args[0], v) for v in items)
+        if len(items) != len(args):
+            raise ValueError(f"expected {len(args)} comma-separated values")
+        return tuple(_parse(a, v) for a, v in zip(args, items, strict=True))
+    if kind is bool:
+        return _bool(value)
+    if kind is int:
+        return _int(value)
+    if kind is float:
+        return _float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return value
+    raise ValueError(f"cannot set a field of type {kind}")  # pragma: no cover - a new type
+
+
+def _items(value: Any) -> list[Any]:  # noqa: ANN401
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",")] if value.strip() else []
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    raise ValueError("expected comma-separated values, e.g. 1,2")
+
+
+def _bool(value: Any) -> bool:  # noqa: ANN401
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(value: Any) -> int:  # noqa: ANN401
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        if text.lstrip("+-").isdigit():
+            return int(text)
+    raise ValueError("expected a whole number, e.g. 100")
+
+
+def _float(value: Any) -> float:  # noqa: ANN401
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("expected a number, e.g. 0.001")
+
+
+def _show(value: Any) -> str:  # noqa: ANN401
+    return value if isinstance(value, str) else repr(value)
+
+
+def value_text(value: Any) -> str:  # noqa: ANN401 - a parsed setting value
+    """A parsed setting value as short text (folder names, tables): bools lower-case, floats
+    without a needless ".0", tuples comma-separated; distinct values give distinct text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    if isinstance(value, tuple):
+        return ",".join(value_text(v) for v in value)
+    return str(value)
+
+
+def setting_types() -> dict[str, str]:
+    """Every dotted setting `--set` accepts, with its type as text."""
+    return {f"{section}.{name}": str(kind).replace("typing.", "")
+            if not isinstance(kind, type) else kind.__name__
+            for section, cls in SECTIONS.items()
+            for name, kind in typing.get_type_hints(cls).items()}

@@ -1,30 +1,27 @@
 """The registry at the centre of dtbench: domains (environment, datasets, encoder, settings,
 score normaliser) and algorithms (DT and the baselines), each added by one registration.
 
-A domain module calls `register_domain(Domain(...))` at import; `dtbench.domains` imports every
-built-in domain module. An algorithm calls `register_algo(Algo(...))`; `baselines` does this
-for CQL/BC/%BC/random, `dtbench.algos` for DT.
+The registry imports no domain or algorithm: `dtbench.plugins.load()` registers the built-ins
+(each module's `register()`) and every plug-in of the `dtbench.plugins` entry-point group, and
+every entry point (the CLI, `dtbench.api`, run resolution) calls it first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dtbench.config import PROFILES, Settings
+from dtbench.contract import ActionKind, Algo
 from dtbench.errors import DTBenchError, unknown
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
     from dtbench.data.store import TrajectoryStore
-    from dtbench.evaluation import BatchPolicy
-    from dtbench.runs import RunContext
-
-ActionKind = Literal["continuous", "discrete"]
 
 
 @dataclass(frozen=True)
@@ -131,24 +128,12 @@ class Domain:
         return gym.make(task.env_id, **task.env_kwargs)
 
 
-@dataclass(frozen=True)
-class Algo:
-    """A trainable method: DT or a baseline."""
-
-    name: str  # command-line name, e.g. "dt", "cql", "bc10"
-    action_kinds: tuple[ActionKind, ...]  # which domains it can run on
-    train: Callable[[RunContext], BatchPolicy]  # trains on ctx.store, returns a policy
-    description: str = ""  # one line for `dtbench list`
-    conditions_on_return: bool = False  # evaluated at each target return (DT) or once
-    steps: Callable[[Settings], int] = lambda s: s.baseline.steps  # its training length, for
-    # progress reports
-
-
 _DOMAINS: dict[str, Domain] = {}
 _ALGOS: dict[str, Algo] = {}
 
 
 def register_domain(domain: Domain) -> Domain:
+    """Add (or replace) a domain; every profile must have settings."""
     missing = [p for p in PROFILES if p not in domain.settings]
     if missing:
         raise ValueError(f"domain {domain.name!r} lacks settings for profiles {missing}")
@@ -157,24 +142,16 @@ def register_domain(domain: Domain) -> Domain:
 
 
 def register_algo(algo: Algo) -> Algo:
+    """Add (or replace) an algorithm."""
     _ALGOS[algo.name] = algo
     return algo
 
 
-def _load_builtins() -> None:
-    # Importing these modules registers the built-in domains and algorithms.
-    import baselines  # noqa: F401
-    import dtbench.algos  # noqa: F401
-    import dtbench.domains  # noqa: F401
-
-
 def domains() -> dict[str, Domain]:
-    _load_builtins()
     return dict(_DOMAINS)
 
 
 def algos() -> dict[str, Algo]:
-    _load_builtins()
     return dict(_ALGOS)
 
 
@@ -199,11 +176,16 @@ def check_fits(domain: Domain, algo: Algo) -> None:
                            f"actions; domain {domain.name!r} is {domain.action_kind}")
 
 
-def resolve(spec: str) -> tuple[Domain, Task]:
-    """'keydoor' or 'mujoco/hopper' -> (domain, task)."""
-    domain_name, _, task_name = spec.partition("/")
+def get_task(domain_name: str, task_name: str | None = None) -> tuple[Domain, Task]:
+    """(domain, task) by name; the task may be left out when the domain has only one."""
     domain = get_domain(domain_name)
-    return domain, domain.task(task_name or None)
+    return domain, domain.task(task_name)
+
+
+def resolve(path: str) -> tuple[Domain, Task]:
+    """A command-line task path, 'keydoor' or 'mujoco/hopper' -> (domain, task)."""
+    domain_name, _, task_name = path.partition("/")
+    return get_task(domain_name, task_name or None)
 
 
 def get_dataset(task: Task, name: str) -> DatasetSpec:

@@ -3,8 +3,8 @@
 Every run is a folder under `results/runs/` whose `result.json` (written last, atomically)
 marks it finished, so a suite is resumable by construction: finished runs are skipped, a run
 killed mid-training restarts from its last checkpoint, and nothing finished is ever redone.
-Runs go `jobs` at a time in worker processes (`dtbench.parallel`), or as tasks on a Ray
-cluster (`dtbench.ray_launcher`) with the same results store.
+Runs go through a launcher (`dtbench.launchers`): local worker processes or a Ray cluster,
+with the same results store.
 """
 
 from __future__ import annotations
@@ -13,33 +13,32 @@ import csv
 import functools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dtbench import registry
+from dtbench import plugins, registry
+from dtbench.contract import RunSpec, canonical
+from dtbench.errors import unknown
+from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import (
-    RESULT,
-    REWARD_VARIANTS,
-    RunSpec,
-    make_datasets,
-    result_lines,
-    run_many,
-)
+from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines
 from dtbench.runtime import DEFAULT_RESULTS_DIR
+
+Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Choice:
     """What a user narrows a grid to on the command line; empty fields keep the grid's."""
 
-    tasks: Sequence[str] = ()
-    datasets: Sequence[str] = ()
-    algos: Sequence[str] = ()
-    variants: Sequence[str] = ()
-    seeds: Sequence[int] = ()
-    overrides: dict[str, str] = field(default_factory=dict)  # an ablation: settings changed
+    tasks: Sequence[str] = ()  # task names of the domain
+    datasets: Sequence[str] = ()  # dataset short names (before the grid's preferred routes)
+    algos: Sequence[str] = ()  # registered algorithms
+    variants: Sequence[str] = ()  # reward variants
+    seeds: Sequence[int] = ()  # training seeds
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # an ablation: settings changed
 
 
 def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[RunSpec]:
@@ -47,6 +46,7 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
 
     Dataset names go through the grid's preferred routes: under `paper`, MuJoCo's `medium`
     becomes `d4rl-medium` when the D4RL file is on this machine."""
+    plugins.load()
     domain = registry.get_domain(domain_name)
     grid = domain.grid(profile)
     algos = list(choice.algos or grid.algos)
@@ -55,15 +55,16 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     variants = list(choice.variants or grid.variants)
     for variant in variants:
         if variant not in REWARD_VARIANTS:
-            raise registry.unknown("reward variant", variant, list(REWARD_VARIANTS))
+            raise unknown("reward variant", variant, list(REWARD_VARIANTS))
+    overrides = canonical(choice.overrides)  # bad keys and values fail here
     specs = []
     for task_name in choice.tasks or grid.tasks:
         task = domain.task(task_name)
-        domain.settings_for(task, profile).override(choice.overrides)  # bad keys fail here
+        domain.settings_for(task, profile).override(dict(overrides))
         for name in choice.datasets or grid.datasets:
             dataset = registry.pick_present(task, name, grid.prefer)
             specs += [RunSpec(domain.name, task.name, dataset, algo, seed, profile, variant,
-                              RunSpec.canonical(choice.overrides))
+                              overrides)
                       for variant in variants for algo in algos
                       for seed in choice.seeds or grid.seeds]
     return specs
@@ -71,6 +72,7 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
 
 def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) -> list[RunSpec]:
     """`expand` over several domains; "all" means every domain with a grid."""
+    plugins.load()
     names = list(domains)
     if names == ["all"]:
         names = [n for n, d in registry.domains().items() if d.grids]
@@ -82,14 +84,15 @@ def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool
 
 
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
-                      echo: Callable[[str], None] = print) -> None:
-    """Make the local datasets the unfinished runs need and lack, tasks side by side."""
+                      echo: Echo = print) -> None:
+    """Make the local datasets the given runs need and lack, tasks side by side."""
+    plugins.load()
     wanted: dict[str, list[str]] = {}
     for spec in specs:
-        _, task = registry.resolve(f"{spec.domain}/{spec.task}")
+        _, task = registry.get_task(spec.domain, spec.task)
         ds = registry.get_dataset(task, spec.dataset)
         if ds.make is not None and not ds.is_present():
-            names = wanted.setdefault(f"{spec.domain}/{spec.task}", [])
+            names = wanted.setdefault(spec.task_path, [])
             if ds.name not in names:
                 names.append(ds.name)
     if not wanted:
@@ -97,37 +100,23 @@ def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
         return
     listed = ", ".join(f"{task} ({' '.join(names)})" for task, names in wanted.items())
     echo(f"making missing data: {listed}")
-    tasks = list(wanted)
     make = functools.partial(_make_task_data, wanted=wanted, budget=budget)
-    map_in_processes(make, tasks, jobs, on_result=lambda task, lines: echo("\n".join(lines)))
+    map_in_processes(make, list(wanted), jobs,
+                     on_result=lambda task, lines: echo("\n".join(lines)))
 
 
 def _make_task_data(task: str, wanted: dict[str, list[str]], budget: str) -> list[str]:
     return make_datasets(task, wanted[task], budget)
 
 
-def describe(spec: RunSpec) -> str:
-    return (f"{spec.domain}/{spec.task} {spec.dataset} {spec.variant} {spec.algo_label} "
-            f"seed={spec.seed}")
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """Where and how runs go when the launcher is Ray (see `dtbench.ray_launcher`)."""
-
-    address: str | None = None  # "auto", "HOST:PORT" or "ray://HOST:PORT"; None: start locally
-    cpus_per_run: float = 1.0  # CPUs each run's task reserves (and its torch threads)
-    gpus_per_run: float | None = None  # GPU share per run; None: 1 when the cluster has GPUs
-
-
 def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
               progress: bool = True, status_every: float = 60.0,
-              echo: Callable[[str], None] = print, ray: RayOptions | None = None) -> int:
+              echo: Echo = print, ray: RayOptions | None = None) -> int:
     """Run every unfinished run of `specs`; return how many were run.
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
-    unfinished run in flight has reached (from its metrics.csv); with one job and a terminal,
+    unfinished run in flight has reached (from its metrics file); with one job and a terminal,
     the run's own progress bar shows instead. With `ray`, the runs are Ray tasks instead of
     local worker processes (`jobs` is then the cluster's business)."""
     specs = list(dict.fromkeys(specs))
@@ -148,14 +137,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     if monitor is not None:
         monitor.start()
     try:
-        if ray is not None:
-            from dtbench.ray_launcher import run_on_ray
-
-            run_on_ray(todo, results_root, device, ray.address, ray.cpus_per_run,
-                       ray.gpus_per_run, on_result=finished, echo=echo)
-        else:
-            run_many(todo, results_root=results_root, device=device, progress=bars, jobs=jobs,
-                     on_result=finished)
+        launch(todo, results_root, jobs=jobs, device=device, progress=bars, ray=ray,
+               on_result=finished, echo=echo)
     finally:
         if monitor is not None:
             monitor.stop()
@@ -165,12 +148,11 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
 class _Monitor(threading.Thread):
     """Every `every` seconds, prints the step of each unfinished run that is training."""
 
-    def __init__(self, specs: Sequence[RunSpec], root: Path, every: float,
-                 echo: Callable[[str], None]) -> None:
+    def __init__(self, specs: Sequence[RunSpec], root: Path, every: float, echo: Echo) -> None:
         super().__init__(daemon=True)
         self.specs, self.root, self.every, self.echo = list(specs), root, every, echo
         self._stop_event = threading.Event()
-        self._totals = {spec: _total_steps(spec) for spec in self.specs}
+        self._runs = {spec: resolve(spec) for spec in self.specs}
 
     def run(self) -> None:
         while not self._stop_event.wait(self.every):
@@ -181,24 +163,20 @@ class _Monitor(threading.Thread):
 
     def status(self, spec: RunSpec) -> str | None:
         folder = spec.folder(self.root)
-        if (folder / RESULT).exists() or not folder.exists():
+        algo = self._runs[spec].algo
+        if (folder / RESULT).exists() or not folder.exists() or algo.metrics_file is None:
             return None
-        metrics = folder / "metrics.csv"
+        metrics = folder / algo.metrics_file
         if not metrics.exists() or time.time() - metrics.stat().st_mtime > 4 * self.every + 600:
             return None  # not started, or left over from an earlier, interrupted suite
         step = _last_step(metrics)
-        total = self._totals[spec]
+        total = algo.steps(self._runs[spec].settings)  # the run's own, its overrides applied
         phase = "evaluating" if step >= total else f"step {step}/{total}"
-        return f"  running {describe(spec)}: {phase}"
+        return f"  running {spec.describe()}: {phase}"
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=5)
-
-
-def _total_steps(spec: RunSpec) -> int:
-    domain, task = registry.resolve(f"{spec.domain}/{spec.task}")
-    return registry.get_algo(spec.algo).steps(domain.settings_for(task, spec.profile))
 
 
 def _last_step(metrics: Path) -> int:

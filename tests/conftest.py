@@ -7,6 +7,10 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from dtbench import plugins  # noqa: E402
+
+plugins.load()  # the built-in domains and algorithms, as every entry point registers them
+
 
 @pytest.fixture(autouse=True)
 def isolated_minari(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dtbench import registry
+from dtbench.contract import RunSpec
 from dtbench.data.dqn_replay import checkpoint_file, sample_dataset
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
@@ -17,7 +18,7 @@ from dtbench.domains.atari import normalize
 from dtbench.domains.atari.behaviour import BreakoutTracker, NoTracker, epsilon_mix
 from dtbench.domains.atari.env import make_atari_env
 from dtbench.errors import DTBenchError
-from dtbench.runs import RunSpec, run
+from dtbench.runs import run
 
 
 def _write_dopamine(directory, ckpt, lengths, seed=0, tail=5):

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 from baselines import register_d3rlpy
-from baselines.d3rlpy_adapter import to_mdp_dataset
 from dtbench import registry
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
+from dtbench.contract import RunSpec
+from dtbench.d3rlpy_bridge import to_mdp_dataset
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor import make_dataset
 from dtbench.errors import DTBenchError
-from dtbench.runs import RunSpec, run
+from dtbench.runs import run
 from tests.conftest import make_episodes
 
 BUILT_IN = ("cql", "bc", "bc10", "bc25", "bc40", "random")
@@ -124,7 +125,7 @@ def test_percent_bc_trains_on_the_top_episodes_only(keydoor_1k, tmp_path, monkey
         seen["steps"] = store.num_steps
         return original(store, n_actions)
 
-    monkeypatch.setattr("baselines.d3rlpy_adapter.to_mdp_dataset", spy)
+    monkeypatch.setattr("dtbench.d3rlpy_bridge.to_mdp_dataset", spy)
     spec = RunSpec("keydoor", "keydoor", "random-1k", "bc10", seed=0, profile="smoke")
     run(spec, results_root=tmp_path, progress=False)
     full = minari_io.load_store("dtbench/keydoor/random-1k-v1")
@@ -160,7 +161,7 @@ def test_unknown_baseline_is_a_clear_error(keydoor_1k, tmp_path):
 
 def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_path,
                                                                  monkeypatch):
-    import baselines.d3rlpy_adapter as adapter
+    import dtbench.d3rlpy_bridge as adapter
 
     spec = RunSpec("keydoor", "keydoor", "random-1k", "cql", seed=0, profile="smoke")
     folder = spec.folder(tmp_path)

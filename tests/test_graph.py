@@ -22,11 +22,11 @@ from dtbench.domains.graph.env import (
     random_walk_episodes,
     steps_to_goal,
 )
+from dtbench.launchers import launch
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
 from dtbench.report import figures
 from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths
-from dtbench.runs import run_many
 from dtbench.suite import expand
 
 
@@ -160,7 +160,7 @@ def test_dt_policy_starts_each_episode_at_its_capped_target() -> None:
 @pytest.mark.usefixtures("isolated_minari")
 def test_graph_smoke_grid_runs_and_the_report_draws_it(tmp_path) -> None:
     make_dataset("random-walk-1k")
-    run_many(expand("graph", "smoke"), results_root=tmp_path, progress=False)
+    launch(expand("graph", "smoke"), tmp_path, progress=False)
     lengths = path_lengths(tmp_path, "smoke")
     assert set(lengths["method"]) == {WALK, SHORTEST, "DT", "BC"}
     shortest = lengths[lengths["method"] == SHORTEST]

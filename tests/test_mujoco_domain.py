@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from dtbench import registry
+from dtbench.contract import RunSpec
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import REF_SCORES, normalize
 from dtbench.errors import DTBenchError
 from dtbench.report.d4rl import d4rl_table
-from dtbench.runs import RunSpec, load_dataset, run
+from dtbench.runs import load_dataset, run
 from tests.test_d4rl_io import _write_d4rl
 
 

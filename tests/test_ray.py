@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from dtbench.domains.keydoor import make_dataset
+from dtbench.launchers import RayOptions
 from dtbench.runs import RESULT, run
-from dtbench.suite import Choice, RayOptions, expand, run_suite
+from dtbench.suite import Choice, expand, run_suite
 
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402

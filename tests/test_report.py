@@ -6,9 +6,9 @@ import pytest
 from rliable import metrics
 
 from dtbench.domains.keydoor import make_dataset
+from dtbench.launchers import launch
 from dtbench.report import aggregates
 from dtbench.report.build import TABLES, build
-from dtbench.runs import run_many
 from dtbench.suite import Choice, expand
 
 
@@ -51,7 +51,7 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
                                            overrides={"model.context_len": "1"}))
     sweep = expand("keydoor", "smoke", Choice(algos=("dt",),
                                               overrides={"eval.target_sweep": "3"}))
-    run_many(expand("keydoor", "smoke") + k1 + sweep, results_root=tmp_path, progress=False)
+    launch(expand("keydoor", "smoke") + k1 + sweep, tmp_path, progress=False)
     build(tmp_path, "smoke")
     generated = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "runs" not in
                        p.relative_to(tmp_path).parts[:1])

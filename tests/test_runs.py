@@ -7,15 +7,17 @@ import pytest
 import torch
 
 from dtbench.config import ModelConfig, TrainConfig
+from dtbench.contract import RunSpec
 from dtbench.data import minari_io
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor import make_dataset
 from dtbench.domains.keydoor.env import random_walk_episodes
 from dtbench.errors import DTBenchError
+from dtbench.launchers import launch
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
-from dtbench.runs import RunSpec, collect, run, run_many, write_table
+from dtbench.runs import collect, run, write_table
 from dtbench.training import train_dt
 
 
@@ -47,12 +49,12 @@ def test_parallel_runs_finish_what_they_can_then_raise_the_first_error(keydoor_1
     missing = RunSpec("keydoor", "keydoor", "random-10k", "dt", seed=0, profile="smoke")
     seen = []
     with pytest.raises(DTBenchError, match="random-10k-v1 is missing"):
-        run_many([missing, good], results_root=tmp_path, jobs=2,
-                 on_result=lambda spec, result: seen.append(spec))
+        launch([missing, good], tmp_path, jobs=2,
+               on_result=lambda spec, result: seen.append(spec))
     assert seen == [good] and (good.folder(tmp_path) / "result.json").exists()
     assert not (missing.folder(tmp_path) / "result.json").exists()
     # the finished run is served from its folder the second time, in one process
-    again = run_many([good], results_root=tmp_path, jobs=2)
+    again = launch([good], tmp_path, jobs=2)
     assert again[0] == json.loads((good.folder(tmp_path) / "result.json").read_text())
 
 
@@ -171,27 +173,28 @@ def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k,
     # a resumed attempt that evaluates at step 2 again replaces the old rows from step 2 on
     from dtbench import registry
     from dtbench.evaluation import EvalResult
-    from dtbench.runs import _append_curve
+    from dtbench.runs.results import append_curve
 
     domain, task = registry.resolve("keydoor")
     again = EvalResult(target_return=1.0, returns=np.array([1.0]), lengths=np.array([30]),
                        seeds=np.array([0]))
-    redone = _append_curve(spec.folder(tmp_path) / CURVE, 2, [again], domain, task.name)
+    redone = append_curve(spec.folder(tmp_path) / CURVE, 2, [again],
+                          lambda returns: domain.normalize(task.name, returns))
     assert redone["step"].tolist() == [2] and redone["score_mean"].tolist() == [100.0]
 
 
 def test_a_target_sweep_reuses_the_trained_run_and_spans_the_data(keydoor_1k, tmp_path,
                                                                   monkeypatch):
-    import dtbench.algos
+    import dtbench.algos.dt
 
     started_from = []  # was there a checkpoint to resume when training began?
-    original = dtbench.algos.train_dt
+    original = dtbench.algos.dt.train_dt
 
     def spy(model, sampler, cfg, run_dir, **kwargs):
         started_from.append((run_dir / "checkpoint.pt").exists())
         return original(model, sampler, cfg, run_dir, **kwargs)
 
-    monkeypatch.setattr(dtbench.algos, "train_dt", spy)
+    monkeypatch.setattr(dtbench.algos.dt, "train_dt", spy)
     plain = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
     run(plain, results_root=tmp_path, progress=False)
     sweep = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",

@@ -21,26 +21,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dtbench import registry
 from dtbench.atomic import atomic_write
+from dtbench.contract import RunSpec, canonical
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor.env import outcome_episodes
 from dtbench.errors import DTBenchError
 from dtbench.models.dt import DecisionTransformer
-from dtbench.runs import RunSpec, load_dataset, run
+from dtbench.runs import load_dataset, resolve, run
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 from dtbench.training import load_weights
 
 # Return-blind model, return head trained beside the actions, returns in raw units (0 or 1)
-CRITIC = {"model.condition_on_return": "false", "train.return_loss_weight": "1",
-          "eval.return_scale": "1"}
+CRITIC = {"model.condition_on_return": False, "train.return_loss_weight": 1.0,
+          "eval.return_scale": 1.0}
 PROBES, ATTENTION = "critic.csv", "attention.csv"
 PROBE_SEED = 5_000_000  # random-walk seeds far from the datasets' (1M and 2M on)
 
 
 def critic_spec(profile: str = "quick", dataset: str = "random-10k", seed: int = 0) -> RunSpec:
     return RunSpec("keydoor", "keydoor", dataset, "dt", seed, profile,
-                   overrides=RunSpec.canonical(CRITIC))
+                   overrides=canonical(CRITIC))
 
 
 def run_critic(profile: str = "quick", dataset: str = "random-10k", seed: int = 0,
@@ -82,16 +82,14 @@ def run_critic(profile: str = "quick", dataset: str = "random-10k", seed: int = 
 
 def _load(spec: RunSpec, folder: Path) -> tuple[DecisionTransformer, TrajectoryStore, float]:
     """The trained critic, its training data (for the state normalisation) and return scale."""
-    domain, task = registry.resolve(f"{spec.domain}/{spec.task}")
-    settings = domain.settings_for(task, spec.profile).override(dict(spec.overrides))
-    store = load_dataset(domain, task, registry.get_dataset(task, spec.dataset))
+    r = resolve(spec)
+    settings = r.settings
+    store = load_dataset(r.domain, r.task, r.dataset)
     config = json.loads((folder / "config.json").read_text())
     if config["settings"] != json.loads(json.dumps(settings.to_dict())):
         raise DTBenchError(f"{folder} was trained with other settings; delete it and rerun")
-    env = domain.env(task, settings)
-    model = DecisionTransformer(settings.model, store.obs_shape, int(env.action_space.n), True,
-                                encoder=domain.encoder)
-    env.close()
+    model = DecisionTransformer(settings.model, store.obs_shape, int(r.action_space.n), True,
+                                encoder=r.domain.encoder)
     load_weights(model, folder)
     return model.eval(), store, settings.eval.return_scale
 

@@ -1,8 +1,2 @@
-"""Built-in domains; importing a domain module registers it."""
-
-from dtbench.domains import (
-    atari,  # noqa: F401
-    graph,  # noqa: F401
-    keydoor,  # noqa: F401
-    mujoco,  # noqa: F401
-)
+"""Built-in domains, one package each; each package's `register()` is called by
+`dtbench.plugins.load`."""

@@ -22,7 +22,7 @@ def mean_std_cell(scores: pd.Series) -> str:
 
 def source_label(domain: str, task: str, dataset: str) -> str:
     """Where a dataset's data comes from, for the 'Data used' column."""
-    _, t = registry.resolve(f"{domain}/{task}")
+    _, t = registry.get_task(domain, task)
     spec = t.datasets.get(dataset)
     if spec is None:
         return "-"

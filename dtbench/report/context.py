@@ -7,7 +7,6 @@ Rows for other domains appear when such runs exist for them.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,9 +15,9 @@ from dtbench import registry
 from dtbench.report.cells import best_target_cell, deviations, source_label
 from dtbench.report.paper import ATARI_TABLE5
 from dtbench.report.table import Table
-from dtbench.runs import collect
+from dtbench.runs import collect, only_overridden
 
-OVERRIDE = re.compile(r"model\.context_len=(\d+)")
+KEY = "model.context_len"
 
 
 def context_runs(results_root: Path, profile: str) -> pd.DataFrame:
@@ -29,15 +28,17 @@ def context_runs(results_root: Path, profile: str) -> pd.DataFrame:
         return runs
     runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
                 & (runs["variant"] == "dense")]
+    def profile_k(domain: str, task: str) -> int:
+        d, t = registry.get_task(domain, task)
+        return d.settings_for(t, profile).model.context_len
+
     k = []
-    for domain, task, overrides in zip(runs["domain"], runs["task"], runs["overrides"],
-                                       strict=True):
-        match = OVERRIDE.fullmatch(overrides)
-        if match:
-            k.append(int(match.group(1)))
-        elif overrides == "":
-            d, t = registry.resolve(f"{domain}/{task}")
-            k.append(d.settings_for(t, profile).model.context_len)
+    for (_, row), ablated, plain in zip(runs.iterrows(), only_overridden(runs, KEY),
+                                        only_overridden(runs), strict=True):
+        if ablated:
+            k.append(int(row[KEY]))
+        elif plain:
+            k.append(profile_k(row["domain"], row["task"]))
         else:
             k.append(None)  # other ablations
     return runs.assign(context_len=k).dropna(subset=["context_len"])
@@ -62,7 +63,7 @@ def context_table(results_root: Path, profile: str) -> Table:
     for domain, task, dataset in sorted(keys):
         rows = runs[(runs["domain"] == domain) & (runs["task"] == task)
                     & (runs["dataset"] == dataset)] if not runs.empty else runs
-        d, t = registry.resolve(f"{domain}/{task}")
+        d, t = registry.get_task(domain, task)
         k = d.settings_for(t, profile).model.context_len
         paper = ATARI_TABLE5.get(task, {}) if domain == "atari" else {}
         at_k = rows[rows["context_len"] == k] if not rows.empty else rows

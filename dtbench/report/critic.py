@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
+from dtbench.contract import RunSpec, canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
 from dtbench.report.table import Table, runs_of
-from dtbench.runs import RunSpec, overrides_text
+from dtbench.runs import only_overridden
 
 
 def critic_folders(results_root: Path, profile: str) -> list[Path]:
@@ -21,9 +22,9 @@ def critic_folders(results_root: Path, profile: str) -> list[Path]:
     runs = runs_of(results_root, "keydoor", profile, ablations=True)
     if runs.empty:
         return []
-    runs = runs[runs["overrides"] == overrides_text(RunSpec.canonical(CRITIC))]
+    runs = runs[only_overridden(runs, *CRITIC)]
     folders = [RunSpec("keydoor", r.task, r.dataset, "dt", r.seed, profile,
-                       overrides=RunSpec.canonical(CRITIC)).folder(results_root)
+                       overrides=canonical(CRITIC)).folder(results_root)
                for r in runs.drop_duplicates(["dataset", "seed"]).itertuples()]
     return [f for f in folders if (f / PROBES).exists() and (f / ATTENTION).exists()]
 
@@ -78,7 +79,7 @@ def critic_table(results_root: Path, profile: str) -> Table:
                      f"{100 * share:.0f}% of their last-layer attention on the key room "
                      f"(steps 0-{end1}; uniform attention: {100 * uniform:.0f}%); most-attended "
                      f"steps {', '.join(map(str, top))}")
-    overrides = overrides_text(RunSpec.canonical(CRITIC))
+    overrides = overrides_label(canonical(CRITIC))
     caption = (
         "DT as a critic on Key-to-Door: a return-blind DT (return tokens carry 0) trained on "
         "the random walks to predict actions and, with its return head, the return still to "

@@ -19,10 +19,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
+from dtbench.contract import RunSpec  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.report.targets import tracking  # noqa: E402
-from dtbench.runs import RunSpec  # noqa: E402
+from dtbench.runs import only_overridden  # noqa: E402
 
 ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
                "bc40": "40%BC", "random": "Random"}
@@ -128,8 +129,8 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
     if runs.empty:
         return []
     dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")]
-    sweep = dt["overrides"].str.fullmatch(r"eval\.target_sweep=\d+")
-    sweep = sweep[sweep | (dt["overrides"] == "")]
+    sweep = only_overridden(dt, "eval.target_sweep")
+    sweep = sweep[sweep | only_overridden(dt)]
     dt = dt.loc[sweep.index]
     has_sweep = dt.assign(s=sweep).groupby(["domain", "task", "dataset"])["s"].transform("any")
     dt = dt[~has_sweep | sweep]  # a cell's sweep runs replace its plain ones

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from dtbench import registry
+from dtbench.contract import RunSpec
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
 from dtbench.report.cells import deviations, mean_std_cell
 from dtbench.report.table import Table, runs_of
-from dtbench.runs import RunSpec
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
          ("random", "Uniform random actions"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench.atomic import atomic_write
-from dtbench.runs import collect
+from dtbench.runs import collect, only_overridden
 
 
 @dataclass
@@ -67,7 +67,7 @@ def runs_of(results_root: Path, domain: str, profile: str,
     keep = (runs["domain"] == domain) & (runs["profile"] == profile) \
         & runs["variant"].isin(variants)
     if not ablations:
-        keep &= runs["overrides"] == ""
+        keep &= only_overridden(runs)
     return runs[keep]
 
 

@@ -15,9 +15,7 @@ import pandas as pd
 from dtbench.report.cells import source_label
 from dtbench.report.scores import with_target_scores
 from dtbench.report.table import Table
-from dtbench.runs import collect
-
-SWEEP = r"eval\.target_sweep=\d+"
+from dtbench.runs import collect, only_overridden
 
 
 def sweep_runs(results_root: Path, profile: str) -> pd.DataFrame:
@@ -26,7 +24,7 @@ def sweep_runs(results_root: Path, profile: str) -> pd.DataFrame:
     if runs.empty:
         return runs
     runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
-                & (runs["variant"] == "dense") & runs["overrides"].str.fullmatch(SWEEP)]
+                & (runs["variant"] == "dense") & only_overridden(runs, "eval.target_sweep")]
     return with_target_scores(runs)
 
 

@@ -11,7 +11,6 @@ the paper's constants.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -122,26 +121,24 @@ PAPER = Settings(
 PONG = {"model.context_len": 50, "train.batch_size": 512,
         "train.steps": 5 * DQN_REPLAY_STEPS // 512}
 # quick: sized for a 2-core CPU on ~50k locally generated transitions per game (provisional).
-QUICK = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, context_len=10, n_layer=2, n_head=2, embed_dim=64,
-                              dropout=0.0, max_ep_len=5_000),
-    train=dataclasses.replace(PAPER.train, steps=2_000, batch_size=16, warmup_steps=20,
-                              checkpoint_every=500),
-    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=10, max_episode_steps=5_000),
-    baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
-)
-SMOKE = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, context_len=4, n_layer=1, n_head=1, embed_dim=16,
-                              dropout=0.0, max_ep_len=500),
-    train=dataclasses.replace(PAPER.train, steps=3, batch_size=4, warmup_steps=1,
-                              checkpoint_every=3, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=2, max_episode_steps=50),
-    baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=4, log_every=2),
-)
+QUICK = PAPER.override({
+    "model.context_len": 10, "model.n_layer": 2, "model.n_head": 2, "model.embed_dim": 64,
+    "model.dropout": 0.0, "model.max_ep_len": 5_000,
+    "train.steps": 2_000, "train.batch_size": 16, "train.warmup_steps": 20,
+    "train.checkpoint_every": 500,
+    "eval.during_training": 0, "eval.episodes": 10, "eval.max_episode_steps": 5_000,
+    "baseline.steps": 2_000, "baseline.log_every": 500,
+})
+SMOKE = PAPER.override({
+    "model.context_len": 4, "model.n_layer": 1, "model.n_head": 1, "model.embed_dim": 16,
+    "model.dropout": 0.0, "model.max_ep_len": 500,
+    "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
+    "train.checkpoint_every": 3, "train.log_every": 1,
+    "eval.during_training": 0, "eval.episodes": 2, "eval.max_episode_steps": 50,
+    "baseline.steps": 4, "baseline.batch_size": 4, "baseline.log_every": 2,
+})
 
-register_domain(Domain(
+DOMAIN = Domain(
     name="atari",
     tasks={
         game: Task(
@@ -168,4 +165,9 @@ register_domain(Domain(
     description="Atari (Breakout, Qbert, Pong, Seaquest) on DQN-replay-style data (Table 1)",
     make_env=_make_env,
     frame_stack=FRAME_STACK,
-))
+)
+
+
+def register() -> None:
+    """Register the domain (called by `dtbench.plugins.load`)."""
+    register_domain(DOMAIN)

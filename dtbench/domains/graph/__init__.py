@@ -9,8 +9,6 @@ episodes that reach the goal; `results/graph.md` adds steps against the true sho
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
@@ -55,25 +53,23 @@ PAPER = Settings(
     baseline=BaselineConfig(steps=10_000, batch_size=256, log_every=1_000),
 )
 # quick: seconds on a CPU; a 1-layer, 32-wide DT is enough for a 20-node graph.
-QUICK = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, embed_dim=32, n_layer=1, dropout=0.0),
-    train=dataclasses.replace(PAPER.train, steps=1_500, lr=1e-3, warmup_steps=100,
-                              checkpoint_every=500, log_every=100),
-    eval=dataclasses.replace(PAPER.eval, during_training=0),
-    baseline=dataclasses.replace(PAPER.baseline, steps=1_500, log_every=500),
-)
-SMOKE = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, embed_dim=16, n_layer=1, dropout=0.0),
-    train=dataclasses.replace(PAPER.train, steps=4, batch_size=4, lr=1e-3, warmup_steps=1,
-                              checkpoint_every=2, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=8),
-    baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
-                                 log_every=2),
-)
+QUICK = PAPER.override({
+    "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
+    "train.steps": 1_500, "train.lr": 1e-3, "train.warmup_steps": 100,
+    "train.checkpoint_every": 500, "train.log_every": 100,
+    "eval.during_training": 0,
+    "baseline.steps": 1_500, "baseline.log_every": 500,
+})
+SMOKE = PAPER.override({
+    "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
+    "train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3, "train.warmup_steps": 1,
+    "train.checkpoint_every": 2, "train.log_every": 1,
+    "eval.during_training": 0, "eval.episodes": 8,
+    "baseline.steps": 4, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
+    "baseline.log_every": 2,
+})
 
-register_domain(Domain(
+DOMAIN = Domain(
     name="graph",
     tasks={"graph": Task(
         name="graph",
@@ -93,4 +89,9 @@ register_domain(Domain(
                       seeds=(0, 1, 2)),
     },
     description="shortest path on a random 20-node directed graph (Figures 2 and 6)",
-))
+)
+
+
+def register() -> None:
+    """Register the domain (called by `dtbench.plugins.load`)."""
+    register_domain(DOMAIN)

@@ -6,8 +6,6 @@ context; the score is the success rate in percent.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
@@ -58,25 +56,23 @@ PAPER = Settings(
 # quick: a 1-layer, 32-wide DT, ~3x faster per step than 2 layers x 64 on this CPU, trained
 # until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
 # in the probes).
-QUICK = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, embed_dim=32, n_layer=1, dropout=0.0),
-    train=dataclasses.replace(PAPER.train, steps=8_000, batch_size=64, lr=1e-3, warmup_steps=100,
-                              checkpoint_every=1_000, log_every=100),
-    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=500),
-    baseline=dataclasses.replace(PAPER.baseline, steps=2_000, log_every=500),
-)
-SMOKE = dataclasses.replace(
-    PAPER,
-    model=dataclasses.replace(PAPER.model, embed_dim=16, n_layer=1, dropout=0.0),
-    train=dataclasses.replace(PAPER.train, steps=4, batch_size=4, lr=1e-3, warmup_steps=1,
-                              checkpoint_every=2, log_every=1),
-    eval=dataclasses.replace(PAPER.eval, during_training=0, episodes=4),
-    baseline=dataclasses.replace(PAPER.baseline, steps=4, batch_size=8, hidden_units=(16,),
-                                 log_every=2),
-)
+QUICK = PAPER.override({
+    "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
+    "train.steps": 8_000, "train.lr": 1e-3, "train.warmup_steps": 100,
+    "train.checkpoint_every": 1_000, "train.log_every": 100,
+    "eval.during_training": 0, "eval.episodes": 500,
+    "baseline.steps": 2_000, "baseline.log_every": 500,
+})
+SMOKE = PAPER.override({
+    "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
+    "train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3, "train.warmup_steps": 1,
+    "train.checkpoint_every": 2, "train.log_every": 1,
+    "eval.during_training": 0, "eval.episodes": 4,
+    "baseline.steps": 4, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
+    "baseline.log_every": 2,
+})
 
-register_domain(Domain(
+DOMAIN = Domain(
     name="keydoor",
     tasks={"keydoor": Task(
         name="keydoor",
@@ -98,4 +94,9 @@ register_domain(Domain(
                       seeds=(0, 1, 2)),
     },
     description="Key-to-Door gridworld: key room, distractor room, door room (Table 6)",
-))
+)
+
+
+def register() -> None:
+    """Register the domain (called by `dtbench.plugins.load`)."""
+    register_domain(DOMAIN)

@@ -33,8 +33,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from baselines.d3rlpy_adapter import D3rlpyPolicy, d3rlpy
 from dtbench.atomic import atomic_write, write_json
+from dtbench.d3rlpy_bridge import D3rlpyPolicy, d3rlpy
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import local_dataset_id as dataset_id

@@ -1,24 +1,23 @@
-"""Registers the Decision Transformer as algorithm `dt`."""
+"""The Decision Transformer as algorithm `dt`: the model, the window sampler and the training loop
+(`dtbench.training`) wired to the run contract."""
 
 from __future__ import annotations
 
+from dtbench.contract import Algo, RunContext
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
-from dtbench.registry import Algo, register_algo
-from dtbench.runs import RunContext
-from dtbench.training import train_dt
+from dtbench.registry import register_algo
+from dtbench.training import CHECKPOINT, METRICS, train_dt
 
 
 def build_model(ctx: RunContext) -> DecisionTransformer:
     store = ctx.store
-    env = ctx.make_env()
-    act_dim = int(env.action_space.n) if store.discrete else store.action_dim
-    env.close()
+    act_dim = ctx.n_actions if store.discrete else store.action_dim
     return DecisionTransformer(ctx.settings.model, store.obs_shape, act_dim, store.discrete,
-                               encoder=ctx.domain.encoder).to(ctx.device)
+                               encoder=ctx.encoder).to(ctx.device)
 
 
 def train(ctx: RunContext) -> DTPolicy:
@@ -45,11 +44,19 @@ def train(ctx: RunContext) -> DTPolicy:
     return policy()
 
 
-register_algo(Algo(
+ALGO = Algo(
     name="dt",
     action_kinds=("continuous", "discrete"),
     train=train,
     description="Decision Transformer (Chen et al. 2021), GPT-2 over (R, s, a) tokens",
     conditions_on_return=True,
     steps=lambda s: s.train.steps,
-))
+    checkpoint_files=(CHECKPOINT,),
+    metrics_file=METRICS,
+    time_columns={"sample_s": "sample_s", "update_s": "update_s"},
+)
+
+
+def register() -> None:
+    """Register `dt` (called by `dtbench.plugins.load`)."""
+    register_algo(ALGO)

@@ -1,9 +1,10 @@
 """Run a suite's runs as Ray tasks: the same command on a laptop or a cluster (`dtbench suite
 ... --launcher ray --address auto|HOST:PORT`).
 
-Each run is one task that calls `runs.run`, exactly as a local worker process does, so results
-land in the same store and the same rules hold: a finished run (its `result.json`) is never
-run again, a run whose worker dies is retried by Ray and resumes from its last checkpoint, and
+Each run is one task that calls `dtbench.runs.run`, exactly as a local worker process does,
+so results land in the same store and the same rules hold: a finished run (its `result.json`)
+is never run again, a run whose worker dies is retried by Ray and resumes from its last
+checkpoint, and
 a second `suite` call submits only what is missing. Every node must reach the results folder
 and the Minari folder at the same paths (a shared filesystem); the driver makes missing data
 before it submits anything, so datasets are made once and read by every task.
@@ -18,8 +19,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dtbench.contract import RunSpec
 from dtbench.errors import DTBenchError
-from dtbench.runs import RunSpec
+from dtbench.parallel import Outcomes
 
 # environment every task needs: where the data is, and no network for the hub
 FORWARDED_ENV = ("MINARI_DATASETS_PATH", "HF_HUB_OFFLINE")
@@ -72,22 +74,19 @@ def run_on_ray(specs: Sequence[RunSpec], results_root: Path, device: str = "auto
     threads = max(1, int(cpus_per_run))
     pending = {task.remote(spec, str(results_root.resolve()), device, threads): i
                for i, spec in enumerate(specs)}
-    done: dict[int, dict[str, Any]] = {}
-    errors: list[BaseException] = []
+    outcomes = Outcomes(specs, on_result)
+
+    def result(ref: Any, spec: RunSpec) -> dict[str, Any]:  # noqa: ANN401 - a Ray ObjectRef
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:  # the run's own error, e.g. DTBenchError
+            raise exc.as_instanceof_cause() from None
+        except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
+            raise DTBenchError(f"run {spec.folder(results_root)} failed on Ray: {exc}; rerun "
+                               "the suite to resume it") from None
+
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         i = pending.pop(ready[0])
-        try:
-            done[i] = ray.get(ready[0])
-        except ray.exceptions.RayTaskError as exc:  # the run's own error, e.g. DTBenchError
-            errors.append(exc.as_instanceof_cause())
-            continue
-        except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
-            errors.append(DTBenchError(f"run {specs[i].folder(results_root)} failed on Ray: "
-                                       f"{exc}; rerun the suite to resume it"))
-            continue
-        if on_result is not None:
-            on_result(specs[i], done[i])
-    if errors:
-        raise errors[0]
-    return [done[i] for i in range(len(specs))]
+        outcomes.record(i, lambda ref=ready[0], spec=specs[i]: result(ref, spec))
+    return outcomes.results()

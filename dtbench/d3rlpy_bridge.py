@@ -1,5 +1,6 @@
-"""The bridge to d3rlpy: a dtbench store becomes an `MDPDataset`, a trained d3rlpy algorithm
-becomes a batched policy the shared evaluator can step.
+"""The one bridge to d3rlpy: a dtbench store becomes an `MDPDataset`, a trained d3rlpy algorithm
+becomes a batched policy the shared evaluator can step. The d3rlpy baselines (`baselines/`) and
+the MuJoCo data generator (SAC) both go through it.
 
 Why each choice:
 * `terminals` are the store's `terminated` flags and `timeouts` mark every other episode end
@@ -30,9 +31,9 @@ import torch
 
 from dtbench.atomic import atomic_write
 from dtbench.config import BaselineConfig
+from dtbench.contract import RunContext
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
-from dtbench.runs import RunContext
 
 with contextlib.redirect_stderr(io.StringIO()):
     import d3rlpy
@@ -40,6 +41,7 @@ with contextlib.redirect_stderr(io.StringIO()):
 # d3rlpy reports through structlog at info level (dataset signatures, ...); keep warnings only.
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
+# the run folder's files (baselines/registry.py declares the same names on each Algo)
 METRICS = "metrics.csv"
 CHECKPOINT = "d3rlpy_checkpoint.pt"
 
@@ -119,11 +121,8 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
     """Fit the d3rlpy algorithm `make_config` builds on `store` (default: the run's data)."""
     store = ctx.store if store is None else store
     cfg = ctx.settings.baseline
-    env = ctx.make_env()
-    n_actions = int(env.action_space.n) if store.discrete else None
-    env.close()
     d3rlpy.seed(ctx.spec.seed)
-    dataset = to_mdp_dataset(store, n_actions)
+    dataset = to_mdp_dataset(store, ctx.n_actions)
     config = make_config(cfg, components(ctx))
     device = "cuda:0" if ctx.device.type == "cuda" else "cpu:0"
     algo = config.create(device=device)

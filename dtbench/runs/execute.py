@@ -1,0 +1,152 @@
+"""Execute one run: train (or resume) its algorithm, evaluate it with the shared evaluator and
+write its folder. A run whose result.json exists is finished and is not run again.
+
+The executor knows no algorithm's internals: the `Algo` declares its checkpoint files (what an
+evaluation-only run reuses and `dtbench eval` needs), its metrics file and time columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dtbench.atomic import write_json
+from dtbench.config import EVAL_ONLY, parse_overrides
+from dtbench.contract import RunContext, RunSpec
+from dtbench.data import minari_io
+from dtbench.data.store import TrajectoryStore
+from dtbench.data.transforms import delayed_rewards
+from dtbench.errors import DTBenchError
+from dtbench.evaluation import BatchPolicy, EvalResult, evaluate
+from dtbench.runs import results
+from dtbench.runs.datasets import check_compatible, load_dataset
+from dtbench.runs.resolve import ResolvedRun, resolve
+from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, seed_everything, setup
+
+
+def run(
+    spec: RunSpec,
+    eval_overrides: Mapping[str, Any] | None = None,
+    results_root: Path = DEFAULT_RESULTS_DIR,
+    device: str = "auto",
+    progress: bool = True,
+    reevaluate: bool = False,
+) -> dict[str, Any]:
+    """Train (or resume) and evaluate one run; return its result (cached when finished).
+
+    `reevaluate`: evaluate a trained run again from its checkpoint (with `eval_overrides`)."""
+    setup()
+    r = resolve(spec, eval_overrides)
+    run_dir = spec.folder(results_root)
+    result_path = run_dir / results.RESULT
+    if result_path.exists() and not reevaluate:
+        return json.loads(result_path.read_text())
+    if reevaluate and r.algo.checkpoint_files and not all(
+            (run_dir / name).exists() for name in r.algo.checkpoint_files):
+        raise DTBenchError(f"no trained run in {run_dir}; train it first with `dtbench train`")
+
+    store = _training_data(r)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if spec.overrides and all(key.removeprefix("eval.") in EVAL_ONLY
+                              for key, _ in spec.overrides):
+        _reuse_training(r, results_root)
+    torch_device = resolve_device(device)
+    write_json(run_dir / results.CONFIG, {
+        "spec": spec.to_dict(),
+        "settings": r.settings.to_dict(),
+        "overrides": parse_overrides(eval_overrides or {}),
+        "dataset": {"id": r.dataset.minari_id, "source": r.dataset.source, **store.summary(),
+                    "provenance": minari_io.provenance(r.dataset.minari_id)},
+        "environment": results.environment_info(torch_device),
+    })
+
+    seed_everything(spec.seed)
+    targets = _targets(r, store)
+    normalize = _normalizer(r)
+
+    def during_training(step: int, policy: BatchPolicy) -> None:
+        results.append_curve(run_dir / results.CURVE, step, _evaluate(r, policy, targets),
+                             normalize)
+
+    ctx = RunContext(spec, r.settings, store, run_dir, torch_device, r.domain.encoder,
+                     r.domain.action_kind, r.action_space, r.make_env, progress, targets,
+                     during_training)
+    t0 = time.perf_counter()
+    policy = r.algo.train(ctx)
+    train_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    evals = _evaluate(r, policy, targets)
+    eval_s = time.perf_counter() - t1
+    results.write_eval_csv(run_dir / results.EVAL, evals, normalize)
+    curve = results.append_curve(run_dir / results.CURVE, r.algo.steps(r.settings), evals,
+                                 normalize)
+    timing = results.training_time_split(run_dir / r.algo.metrics_file, r.algo.time_columns) \
+        if r.algo.metrics_file else {}
+    write_json(result_path, {
+        "spec": spec.to_dict(),
+        "dataset_id": r.dataset.minari_id,
+        "score_label": r.domain.score_label,
+        "targets": [{**results.summarise(e, normalize),
+                     **results.best_on_curve(curve, e.target_return)} for e in evals],
+        "data": results.data_scores(store, normalize),
+        "train_seconds": round(train_s, 2),
+        "eval_seconds": round(eval_s, 2),
+        "timing": {**timing, "eval_s": round(eval_s, 2)},
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    })
+    return json.loads(result_path.read_text())  # as stored, the same as a finished run's
+
+
+def sweep_targets(store: TrajectoryStore, points: int) -> tuple[float, ...]:
+    """`points` target returns from the data's worst episode return to 1.5x its best."""
+    returns = store.episode_returns
+    low, high = float(returns.min()), float(returns.max())
+    top = high * 1.5 if high > 0 else high * 0.5  # above the best, whatever its sign
+    return tuple(round(float(t), 4) for t in np.linspace(low, top, points))
+
+
+def _training_data(r: ResolvedRun) -> TrajectoryStore:
+    """The run's dataset, checked against the task's spaces, with its reward variant applied."""
+    store = load_dataset(r.domain, r.task, r.dataset)
+    check_compatible(store, r.observation_space, r.action_space, r.task.env_id,
+                     r.dataset.minari_id)
+    return delayed_rewards(store) if r.spec.variant == "delayed" else store
+
+
+def _targets(r: ResolvedRun, store: TrajectoryStore) -> tuple[float | None, ...]:
+    """The target returns a return-conditioned algorithm is evaluated at; (None,) otherwise."""
+    if not r.algo.conditions_on_return:
+        return (None,)
+    e = r.settings.eval
+    return sweep_targets(store, e.target_sweep) if e.target_sweep else tuple(e.target_returns)
+
+
+def _normalizer(r: ResolvedRun) -> results.Normalize:
+    return lambda returns: r.domain.normalize(r.task.name, returns)
+
+
+def _evaluate(r: ResolvedRun, policy: BatchPolicy,
+              targets: tuple[float | None, ...]) -> list[EvalResult]:
+    """The run's evaluation: every target, the same episodes and seeds for every method."""
+    e = r.settings.eval
+    return [evaluate(policy, r.make_env, e.episodes, target, seed=e.seed,
+                     max_steps=e.max_episode_steps or None) for target in targets]
+
+
+def _reuse_training(r: ResolvedRun, results_root: Path) -> None:
+    """A run that only changes how it is evaluated trains exactly as the plain run (same
+    settings, same seed): start from the plain run's checkpoints when they exist, so training
+    resumes at its end and only the evaluation runs; otherwise it trains from scratch."""
+    base = dataclasses.replace(r.spec, overrides=()).folder(results_root)
+    target = r.spec.folder(results_root)
+    files = [*r.algo.checkpoint_files, *([r.algo.metrics_file] if r.algo.metrics_file else [])]
+    for name in files:
+        if (base / name).exists() and not (target / name).exists():
+            shutil.copy2(base / name, target / name)
