@@ -230,7 +230,7 @@ INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 
 def main() -> None:
     setup()
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="dtbench", standalone_mode=False)
     except DTBenchError as exc:
         typer.echo(f"dtbench: error: {exc}", err=True)
         raise SystemExit(2) from None

@@ -3,6 +3,13 @@
 import subprocess
 import sys
 
+import pytest
+
+from dtbench.cli import main
+
+COMMANDS = [("train",), ("eval",), ("suite",), ("critic",), ("list",), ("report",),
+            ("data", "make"), ("data", "pick"), ("data", "info")]
+
 
 def _dtbench(*args, env_dir):
     import os
@@ -12,11 +19,57 @@ def _dtbench(*args, env_dir):
                           text=True, env=env, timeout=300)
 
 
+def _in_process(args, capsys, monkeypatch):
+    """(exit code, stderr lines) of `dtbench *args`, run in this process (fast)."""
+    monkeypatch.setattr(sys, "argv", ["dtbench", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    return exit_.value.code, capsys.readouterr().err.strip().splitlines()
+
+
 def test_list_shows_domains_datasets_algorithms(isolated_minari):
     out = _dtbench("list", env_dir=isolated_minari)
     assert out.returncode == 0
     assert "keydoor/keydoor" in out.stdout and "random-10k" in out.stdout
     assert "dt:" in out.stdout and "random:" in out.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_usage_error_is_one_line_and_the_usage(command, capsys, monkeypatch):
+    code, lines = _in_process([*command, "--no-such-option"], capsys, monkeypatch)
+    assert code == 2 and len(lines) == 2, lines
+    assert lines[0] == "dtbench: error: No such option: --no-such-option"
+    assert lines[1].startswith(f"Usage: dtbench {' '.join(command)} [OPTIONS]")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("train", "--task", "x"), "No such option: --task"),
+    (("train", "keydoor"), "Missing option '--dataset' / '-d'."),
+    (("suite",), "Missing argument"),
+    (("critic", "--seed", "x"), "Invalid value for '--seed'"),
+    (("nosuch",), "No such command 'nosuch'."),
+], ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_missing_and_malformed_arguments_are_usage_errors(args, message, capsys, monkeypatch):
+    code, lines = _in_process(list(args), capsys, monkeypatch)
+    assert code == 2 and len(lines) == 2 and message in lines[0], lines
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("eval.greedy=ture", "setting eval.greedy=ture: expected true or false"),
+    ("train.schedule=cosin", "setting train.schedule=cosin: expected one of constant, cosine"),
+    ("train.steps=2.5", "setting train.steps=2.5: expected a whole number"),
+    ("train.lr=abc", "setting train.lr=abc: expected a number"),
+    ("eval.target_returns=a,b", "setting eval.target_returns=a,b: expected a number"),
+    ("train.betas=0.9", "setting train.betas=0.9: expected 2 comma-separated values"),
+    ("train.nope=1", "unknown setting 'train.nope'"),
+    ("steps", "--set expects section.field=value"),
+])
+def test_bad_settings_are_one_line_naming_key_value_and_what_is_accepted(
+        setting, message, capsys, monkeypatch, tmp_path):
+    code, lines = _in_process(["train", "keydoor", "-d", "random-1k", "-p", "smoke", "--set",
+                               setting, "--results", str(tmp_path)], capsys, monkeypatch)
+    assert code == 2 and len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "runs").exists()  # nothing ran
 
 
 def test_bad_input_is_one_line_and_exit_2(isolated_minari, tmp_path):
@@ -27,15 +80,16 @@ def test_bad_input_is_one_line_and_exit_2(isolated_minari, tmp_path):
         (("train", "keydoor", "-d", "random-1k", "-a", "zzz"), "unknown algorithm 'zzz'"),
         (("train", "keydoor", "-d", "random-1k", "--results", str(tmp_path)),
          "dtbench data make keydoor"),
-        (("train", "keydoor", "-d", "random-1k", "--set", "train.nope=1"), "unknown setting"),
         (("eval", "keydoor", "-d", "random-1k", "--set", "train.steps=3"),
          "dtbench eval changes only how a run is evaluated"),
+        (("train", "keydoor", "--task", "x"), "No such option: --task"),
     ]
     for args, message in cases:
         out = _dtbench(*args, env_dir=isolated_minari)
         assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr
         lines = out.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], (args, out.stderr)
+        assert message in lines[0] and len(lines) <= 2, (args, out.stderr)
 
 
 def test_make_data_then_smoke_train_and_report(isolated_minari, tmp_path):
@@ -44,7 +98,16 @@ def test_make_data_then_smoke_train_and_report(isolated_minari, tmp_path):
     out = _dtbench("train", "keydoor", "-d", "random-1k", "-p", "smoke", "-s", "0",
                    "--results", str(tmp_path), env_dir=isolated_minari)
     assert out.returncode == 0, out.stderr
-    assert "success rate (%)" in out.stdout and (tmp_path / "runs.csv").exists()
+    printed = [line for line in out.stdout.splitlines() if "success rate (%)" in line]
+    assert len(printed) == 1 and (tmp_path / "runs.csv").exists()
+    result = (tmp_path / "runs/keydoor/keydoor/random-1k/dense/dt/smoke/seed0/result.json")
+    import json
+
+    score = json.loads(result.read_text())["targets"][0]["score_mean"]
+    assert printed[0].endswith(f"success rate (%) {score:.1f} (return {score / 100:.2f}, "
+                               "4 episodes)")
     out = _dtbench("report", "keydoor", "-p", "smoke", "--results", str(tmp_path),
                    env_dir=isolated_minari)
-    assert out.returncode == 0 and "71.8" in out.stdout and "(n=1)" in out.stdout
+    # the DT cell of the 1K row holds this run's score, n=1
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| 1K"))
+    assert out.returncode == 0 and f"{score:.1f} (n=1)" in row

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtbench.config import value_text
+from dtbench.config import SECTIONS, value_text
 from dtbench.contract import RunSpec, overrides_label
 from dtbench.runs.results import RESULT
 from dtbench.runtime import DEFAULT_RESULTS_DIR
@@ -30,13 +30,18 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
                          **result.get("data", {}),  # absent in runs stored before it was
                          "train_seconds": result["train_seconds"],
                          "eval_seconds": result["eval_seconds"], **settings})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    overridden = sorted(override_columns(table))  # after the fixed columns, in key order
+    table = table[[c for c in table.columns if c not in overridden] + overridden]
+    for column in overridden:  # whole numbers stay whole beside the runs that lack them
+        values = table[column].dropna()
+        if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            table[column] = table[column].astype("Int64")
+    return table
 
 
 def override_columns(runs: pd.DataFrame) -> list[str]:
     """The columns of `collect`'s table that hold overridden settings (`section.field`)."""
-    from dtbench.config import SECTIONS
-
     return [c for c in runs.columns if c.partition(".")[0] in SECTIONS and "." in c]
 
 

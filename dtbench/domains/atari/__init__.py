@@ -19,6 +19,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.atari.env import FRAME_STACK, GAMES, env_id, make_atari_env
+from dtbench.domains.atari.ids import local_dataset_id
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
@@ -80,10 +81,6 @@ def _minari_spec(game: str) -> DatasetSpec:
                        how_to_get=f"download it where there is network (`minari download "
                                   f"{dataset_id}`) into the Minari store",
                        source="Minari atari/*/expert-v0 (10 PPO episodes)")
-
-
-def local_dataset_id(game: str, name: str = "mixed") -> str:
-    return f"dtbench/atari/{game}/{name}-v0"
 
 
 def _local_spec(game: str) -> DatasetSpec:

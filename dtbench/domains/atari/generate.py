@@ -20,9 +20,9 @@ import numpy as np
 
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
-from dtbench.domains.atari import local_dataset_id
 from dtbench.domains.atari.behaviour import TRACKERS, NoTracker, epsilon_mix
 from dtbench.domains.atari.env import env_id, make_atari_env
+from dtbench.domains.atari.ids import local_dataset_id
 from dtbench.errors import DTBenchError
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.store import TrajectoryStore
+from dtbench.domains.mujoco.ids import local_dataset_id
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
@@ -73,11 +74,6 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
            "the Minari store (MINARI_DATASETS_PATH)")
     return DatasetSpec(f"minari-{dataset}", dataset_id, how_to_get=how, download=True,
                        source="Minari (mujoco/*-v0)")
-
-
-def local_dataset_id(task: str, dataset: str) -> str:
-    """Minari id of a dataset generated here."""
-    return f"dtbench/mujoco/{task}/{dataset}-v1"
 
 
 def _local_spec(task: str, dataset: str) -> DatasetSpec:

@@ -37,7 +37,7 @@ from dtbench.atomic import atomic_write, write_json
 from dtbench.d3rlpy_bridge import D3rlpyPolicy, d3rlpy
 from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
-from dtbench.domains.mujoco import local_dataset_id as dataset_id
+from dtbench.domains.mujoco.ids import local_dataset_id as dataset_id
 from dtbench.errors import DTBenchError
 from dtbench.evaluation import evaluate
 from dtbench.runtime import PROJECT_ROOT
