@@ -10,7 +10,7 @@ GEN_BUDGET ?= $(PROFILE)
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations report bench clean-runs
 
 help: ## list the targets
@@ -25,11 +25,15 @@ install: ## create .venv and install dtbench (CPU torch when there is no CUDA)
 	fi
 	.venv/bin/pip install -q -e ".[dev]"
 
-test: ## run the test suite (pytest)
+test: ## run the whole test suite (pytest; what CI runs)
 	$(PY) -m pytest -q
 
-lint: ## ruff
+test-fast: ## the test suite without the slow tests (Ray cluster, kill-and-resume, plug-in install)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: ## ruff, and the import layers of pyproject.toml (import-linter)
 	.venv/bin/ruff check dtbench baselines tests benchmarks
+	.venv/bin/lint-imports
 
 # Each domain's runs are its benchmark grid (registered with the domain; `dtbench suite <domain>
 # --dry-run` lists them). Narrow it with TASKS, DATASETS, ALGOS, VARIANTS, SEEDS (space-separated).

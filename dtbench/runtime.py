@@ -24,7 +24,8 @@ def setup() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Keep Minari datasets in the project, never in the home folder.
     os.environ.setdefault("MINARI_DATASETS_PATH", str(DEFAULT_DATA_DIR))
-    # Denormal floats made d3rlpy updates 4-13x slower on this CPU (dependencies.md 2.4).
+    # Denormal floats made d3rlpy updates 4-13x slower on a 2-core EPYC (measured when the
+    # baselines were added; docs/implementation-details.md).
     torch.set_flush_denormal(True)
 
 

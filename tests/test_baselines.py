@@ -108,7 +108,7 @@ def test_builtin_baselines_train_and_evaluate_on_discrete_and_continuous(
         folder = spec.folder(tmp_path / "results")
         assert json.loads((folder / "result.json").read_text()) == result
         assert result["targets"][0]["target_return"] is None  # evaluated once, no target
-        assert result["targets"][0]["episodes"] == 4 if spec.domain == "keydoor" else 3
+        assert result["targets"][0]["episodes"] == (4 if spec.domain == "keydoor" else 3)
         if algo != "random":
             metrics = (folder / "metrics.csv").read_text().splitlines()
             assert metrics[0].startswith("step,") and [r.split(",")[0] for r in metrics[1:]] \

@@ -60,6 +60,7 @@ def _dtbench(*args, site, minari):
                           text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_an_installed_plugin_baseline_is_listed_and_runs(installed_plugin, isolated_minari,
                                                          tmp_path):
     out = _dtbench("list", site=installed_plugin, minari=isolated_minari)

@@ -47,6 +47,7 @@ def cluster():
 
 
 @pytest.mark.usefixtures("isolated_minari")
+@pytest.mark.slow
 def test_smoke_grid_survives_a_killed_worker_and_finishes_each_run_once(cluster, tmp_path):
     make_dataset("random-1k")
     # long enough for DT to be killed mid-training, checkpointing every 25 steps

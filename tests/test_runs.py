@@ -94,9 +94,9 @@ def test_training_is_deterministic_and_resumes_exactly(tmp_path):
     _tiny(store, 4, run_dir=tmp_path / "c")
     c = _tiny(store, 6, seed=123, run_dir=tmp_path / "c")  # seed ignored: state comes from disk
     np.testing.assert_allclose(_losses(tmp_path / "c"), _losses(tmp_path / "a"), rtol=1e-6)
-    for pa, pc in zip(a.parameters(), c.parameters(), strict=True):
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters(), strict=True):
+        torch.testing.assert_close(pa, pb, rtol=0, atol=0)  # same seed: the same weights
         torch.testing.assert_close(pa, pc)
-    assert b is not None
 
 
 def test_nan_loss_stops_with_one_line_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):

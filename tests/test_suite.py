@@ -48,6 +48,7 @@ def _suite(results, minari, *extra):
                             start_new_session=True)
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_without_repeating_or_losing_runs(isolated_minari, tmp_path):
     results = tmp_path / "results"
     specs = expand("keydoor", "smoke")

@@ -1,4 +1,4 @@
-"""The paper's published numbers (shared/reference/paper-facts.md), kept apart from ours.
+"""The paper's published numbers (Chen et al. 2021, Tables 1-7), kept apart from ours.
 
 Only ever shown in columns labelled "paper"; never mixed with our measurements.
 """
@@ -32,7 +32,7 @@ ATARI_TABLE1 = {
 }
 
 # Table 3: DT vs percentile BC on D4RL, by (dataset, task); Reacher rows omitted (no Reacher
-# task here). The CQL column of Table 3 is Table 2's (paper-facts.md 2.4).
+# task here). The paper's Table 3 gives no CQL column; its CQL numbers are Table 2's.
 D4RL_TABLE3 = {
     ("medium", "halfcheetah"): {"dt": 42.6, "bc10": 42.9, "bc25": 43.0, "bc40": 43.1, "bc": 43.1},
     ("medium", "hopper"): {"dt": 67.6, "bc10": 65.9, "bc25": 65.2, "bc40": 65.3, "bc": 63.9},
@@ -62,7 +62,7 @@ ATARI_TABLE5 = {
 }
 
 # Table 7: Hopper with delayed (sparse) rewards; "dense" is the paper's original (Table 2)
-# setting. BC/%BC are reward-agnostic; only the medium-expert row gives them (paper-facts 2.8).
+# setting. BC/%BC are reward-agnostic; the paper gives them on the medium-expert row only.
 D4RL_TABLE7 = {
     "medium-expert": {"dt_delayed": 107.3, "cql_delayed": 9.0, "bc": 59.9, "pbc": 102.6,
                       "dt_dense": 107.6, "cql_dense": 111.0},

@@ -23,8 +23,8 @@ from dtbench.domains.atari.ids import local_dataset_id
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
-# Gamer normalisation (paper-facts.md 3.2): the constants that reproduce the paper's Table 1
-# from its raw scores (DreamerV2's baselines, rounded): (random, professional gamer).
+# Gamer normalisation (Hafner et al. 2020): the constants that reproduce the paper's Table 1 from
+# its raw scores (Table 12); DreamerV2's baselines, rounded: (random, professional gamer).
 GAMER_SCORES = {"breakout": (2.0, 30.0), "qbert": (164.0, 13455.0), "pong": (-21.0, 15.0),
                 "seaquest": (68.0, 42055.0)}
 # Target returns: the paper's Table 8 (the official code used Qbert 14000, Seaquest 1150).
@@ -98,8 +98,9 @@ def _make_env(task: Task, settings: Settings):  # noqa: ANN202 - gymnasium.Env
     return make_atari_env(task.name, sticky_actions=settings.eval.sticky_actions)
 
 
-# Paper settings: Table 8 and the official Atari code (paper-facts.md 1.1). Steps are the
-# official 5 epochs over 500k transitions: 5 * 500_000 // batch. Warm-up: 512 * 20 tokens,
+# Paper settings: Table 8 and the official Atari code (kzl/decision-transformer,
+# atari/run_dt_atari.py). Steps are the official 5 epochs over 500k transitions: 5 * 500_000 //
+# batch. Warm-up: 512 * 20 tokens,
 # i.e. 3 steps at 128 x 30 action tokens per step. Timesteps are embedded per step (our DT),
 # not as the official code's one absolute timestep per window (docs/implementation-details.md).
 PAPER = Settings(

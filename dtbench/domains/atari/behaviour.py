@@ -2,8 +2,8 @@
 mixed with uniformly random actions in different amounts so episode returns spread from poor
 to good (the DQN-replay data spans a whole DQN training run, from random to good play).
 
-RAM addresses and action meanings: shared/reference/dependencies.md section 5 (AtariARI
-annotations, checked against rendered frames).
+RAM addresses and action meanings: the AtariARI annotations (Anand et al. 2019,
+atariari/benchmark/ram_annotations.py), checked against rendered frames.
 """
 
 from __future__ import annotations

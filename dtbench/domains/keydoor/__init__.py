@@ -13,7 +13,7 @@ from dtbench.data import minari_io
 from dtbench.domains.keydoor.env import ENV_ID, KeyToDoorEnv, random_walk_episodes
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 
-EPISODE_LEN = KeyToDoorEnv().max_episode_length  # 60 with the default rooms
+EPISODE_LEN = KeyToDoorEnv().max_episode_length  # 30 with the default rooms (5 + 20 + 5)
 DATASET_SEEDS = {"random-1k": (1_000, 1_000_000), "random-10k": (10_000, 2_000_000)}
 
 

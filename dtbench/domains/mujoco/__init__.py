@@ -88,7 +88,7 @@ def _local_spec(task: str, dataset: str) -> DatasetSpec:
                        source="dtbench-generated (SAC, D4RL recipe)")
 
 
-# Paper settings: Table 9 and the official Gym code (paper-facts.md section 1.2).
+# Paper settings: Table 9 and the official Gym code (kzl/decision-transformer, gym/experiment.py).
 PAPER = Settings(
     model=ModelConfig(context_len=20, embed_dim=128, n_layer=3, n_head=1, dropout=0.1,
                       activation="relu", max_ep_len=1000),
