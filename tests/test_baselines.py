@@ -129,7 +129,8 @@ def test_percent_bc_trains_on_the_top_episodes_only(keydoor_1k, tmp_path, monkey
     spec = RunSpec("keydoor", "keydoor", "random-1k", "bc10", seed=0, profile="smoke")
     run(spec, results_root=tmp_path, progress=False)
     full = minari_io.load_store("dtbench/keydoor/random-1k-v1")
-    assert seen["steps"] < 0.12 * full.num_steps
+    # the top 10% of timesteps, up to the end of the episode that crosses the threshold
+    assert 0.10 * full.num_steps <= seen["steps"] < 0.12 * full.num_steps
     assert seen["returns"].sum() == full.episode_returns.sum()  # every success is kept
 
 

@@ -25,5 +25,6 @@ def test_one_at_a_time_evaluation_plays_the_batched_evaluators_episodes():
     batched = evaluate(DTPolicy(model, mean, std, 100.0), make_env, 3, 360.0, seed=5,
                        max_steps=12)
     single = evaluate_one_at_a_time(model, make_env, 3, 360.0, 100.0, 5, 12, mean, std)
+    assert (batched.lengths == 12).all()  # no early ends here: lengths are the cap
     np.testing.assert_array_equal(single[:, 0], batched.lengths)
     np.testing.assert_allclose(single[:, 1], batched.returns, rtol=1e-4)

@@ -106,7 +106,8 @@ def test_random_walks_move_along_edges_and_returns_encode_arrival() -> None:
     for ep in episodes:
         nodes = ep["observations"].argmax(1)
         for a, b, action in zip(nodes[:-1], nodes[1:], ep["actions"], strict=True):
-            assert b == action and env.adjacency[a, b] or b == a
+            # moved along the chosen edge, or stayed where no edge leaves
+            assert (b == action and env.adjacency[a, b]) or (b == a and not env.adjacency[a].any())
         assert ep["terminations"][-1] == (nodes[-1] == env.goal)
         assert ep["terminations"][-1] or ep["truncations"][-1] and len(ep["rewards"]) == 10
         returns.append(ep["rewards"].sum())
@@ -147,13 +148,15 @@ def test_dt_policy_starts_each_episode_at_its_capped_target() -> None:
                       max_ep_len=10)
     model = DecisionTransformer(cfg, (env.n_nodes,), env.n_nodes, True).eval()
     policy = DTPolicy(model, None, None, return_scale=1.0, cap=cap)
-    starts = [env.reset(seed=s)[0] for s in range(6)]
-    policy.reset(6, target_return=0.0)
-    policy.act(np.stack(starts), np.ones(6, bool))
-    np.testing.assert_array_equal(policy.rtg, cap.cap(np.stack(starts), np.zeros(6)))
+    seeds = [*range(6), 56]  # seed 56 starts at node 6, from which no path reaches the goal
+    starts = [env.reset(seed=s)[0] for s in seeds]
+    policy.reset(len(seeds), target_return=0.0)
+    policy.act(np.stack(starts), np.ones(len(seeds), bool))
+    np.testing.assert_array_equal(policy.rtg, cap.cap(np.stack(starts), np.zeros(len(seeds))))
     # the data's best from a start is never better than the true shortest path allows
     distance = env.distances[np.stack(starts).argmax(1)]
     assert np.all(policy.rtg[distance > 0] <= -(distance[distance > 0] - 1))
+    assert (distance < 0).sum() == 1 and (distance > 0).sum() == 6
     assert np.all(policy.rtg[distance < 0] == -env.max_steps)  # no path: every start misses
 
 
@@ -164,7 +167,15 @@ def test_graph_smoke_grid_runs_and_the_report_draws_it(tmp_path) -> None:
     lengths = path_lengths(tmp_path, "smoke")
     assert set(lengths["method"]) == {WALK, SHORTEST, "DT", "BC"}
     shortest = lengths[lengths["method"] == SHORTEST]
-    np.testing.assert_array_equal(shortest["steps"], shortest["shortest"])
+    env, graph = ShortestPathEnv(), _networkx(ShortestPathEnv().adjacency)
+    for seed, steps in zip(shortest["episode_seed"], shortest["steps"], strict=True):
+        start = env.reset(seed=int(seed))[1]["node"]  # BFS against networkx's shortest path
+        expected = nx.shortest_path_length(graph, start, env.goal) \
+            if nx.has_path(graph, start, env.goal) else -1
+        assert steps == expected
+    dt = lengths[lengths["method"] == "DT"]
+    assert set(dt["episode_seed"]) == set(shortest["episode_seed"])
+    assert (dt["steps"][dt["steps"] > 0] >= dt["shortest"][dt["steps"] > 0]).all()
     table = graph_table(tmp_path, "smoke").markdown()
     assert "| DT | " in table and "| Shortest path (BFS) | " in table
     assert figures.graph_paths(lengths, [WALK, SHORTEST, "DT"], tmp_path / "figures")

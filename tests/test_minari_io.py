@@ -19,6 +19,7 @@ def test_round_trip_keeps_every_step_aligned():
     direct = TrajectoryStore.from_episodes(episodes)
     np.testing.assert_array_equal(store.observations, direct.observations)
     np.testing.assert_array_equal(store.actions, direct.actions)
+    np.testing.assert_array_equal(store.rewards, direct.rewards)
     np.testing.assert_array_equal(store.episode_starts, direct.episode_starts)
     np.testing.assert_array_equal(store.terminated, direct.terminated)
     # the loaded file really is a Minari dataset with N+1 observations per episode
@@ -27,8 +28,11 @@ def test_round_trip_keeps_every_step_aligned():
     assert len(ep.observations) == len(ep.actions) + 1
     assert minari_io.provenance("dtbench/test/rt-v0") == {"seed": 3}
     # the second load comes from the flat cache and is identical
+    assert (minari_io.dataset_dir("dtbench/test/rt-v0") / minari_io.CACHE).is_file()
     again = minari_io.load_store("dtbench/test/rt-v0")
-    np.testing.assert_array_equal(again.returns_to_go, store.returns_to_go)
+    for field in ("observations", "actions", "rewards", "terminated", "episode_starts",
+                  "returns_to_go"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(store, field))
 
 
 def test_dataset_without_final_observations_is_reported_as_corrupt():

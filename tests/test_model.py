@@ -77,8 +77,7 @@ def test_outputs_equal_huggingface_decision_transformer_with_mapped_weights():
     for key, value in ours.state_dict().items():
         key = key.replace("transformer.", "encoder.").replace("embed_state.proj.", "embed_state.")
         mapped[key] = value
-    missing, unexpected = hf.load_state_dict(mapped, strict=True)
-    assert not missing and not unexpected
+    hf.load_state_dict(mapped, strict=True)  # raises on any missing or unexpected key
     s, a, r, ts = _inputs(b=4)
     mask = torch.ones(4, K, dtype=torch.long)
     mask[1, 4:] = 0  # a right-padded row: compare real positions only

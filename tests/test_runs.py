@@ -44,12 +44,14 @@ def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
     assert set(table["algo"]) == {"dt", "random"} and write_table(tmp_path).exists()
 
 
-def test_parallel_runs_finish_what_they_can_then_raise_the_first_error(keydoor_1k, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runs_finish_what_they_can_then_raise_the_first_error(keydoor_1k, tmp_path, jobs):
+    """One job (in this process) and worker processes alike attempt every run."""
     good = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
     missing = RunSpec("keydoor", "keydoor", "random-10k", "dt", seed=0, profile="smoke")
     seen = []
     with pytest.raises(DTBenchError, match="random-10k-v1 is missing"):
-        launch([missing, good], tmp_path, jobs=2,
+        launch([missing, good], tmp_path, jobs=jobs,
                on_result=lambda spec, result: seen.append(spec))
     assert seen == [good] and (good.folder(tmp_path) / "result.json").exists()
     assert not (missing.folder(tmp_path) / "result.json").exists()
@@ -136,6 +138,7 @@ def test_evaluation_context_matches_training_windows_when_replaying_an_episode()
         policy.act(store.observations[start + t][None], np.array([True]))
         policy.observe(store.rewards[start + t: start + t + 1].astype(float), np.array([True]))
     sampler = WindowSampler(store, k, 1, 1.0, 60, mean, std)
+    assert len(seen) == end - start  # one model call per step
     for t, (state_emb, _, rtg, timesteps) in enumerate(seen):
         ref = sampler.batch_at(torch.tensor([start + t]))
         n = int(ref.mask.sum())
