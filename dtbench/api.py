@@ -10,6 +10,7 @@ The CLI (`dtbench.cli`) only parses arguments and prints; all decisions are made
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,41 @@ from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import make_datasets, result_lines, write_table
-from dtbench.runtime import DEFAULT_RESULTS_DIR, setup
+from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, setup
 from dtbench.suite import Choice, expand_all, is_finished, make_missing_data, run_suite
 
 Echo = Callable[[str], None]
+
+
+def check_options(seeds: Sequence[int] = (), device: str = "auto", jobs: int = 1,
+                  data_jobs: int = 0) -> None:
+    """Seeds, device and job counts are usable, before anything runs."""
+    bad = [s for s in seeds if s < 0]
+    if bad:
+        raise DTBenchError(f"--seed {bad[0]}: seeds are whole numbers from 0")
+    if jobs < 1:
+        raise DTBenchError(f"--jobs {jobs}: run at least 1 job at a time")
+    if data_jobs < 0:
+        raise DTBenchError(f"--data-jobs {data_jobs}: use 1 or more (0: as --jobs)")
+    resolve_device(device)
+
+
+def check_results_root(results_root: Path) -> None:
+    """The results folder is a folder this process can write in (made when missing)."""
+    if results_root.exists() and not results_root.is_dir():
+        raise DTBenchError(f"--results {results_root} is a file; give a folder")
+    try:
+        results_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DTBenchError(f"--results {results_root} cannot be made ({exc.strerror}); give "
+                           "a folder you can write in") from None
+    probe = results_root / f".dtbench-write-test-{os.getpid()}"
+    try:  # a real write: permission bits say nothing to root, a read-only mount does
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise DTBenchError(f"--results {results_root} is not writable ({exc.strerror}); give a "
+                           "folder you can write in (finished runs there are untouched)") from None
 
 
 def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
@@ -40,6 +72,8 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     `evaluate`) they may only change how the trained runs are evaluated. Every run is
     attempted; runs.csv is rewritten at the end whatever happened; the first error is raised."""
     setup()
+    check_options(seeds, device, jobs)
+    check_results_root(results_root)
     plugins.load()
     domain, t = registry.resolve(task)
     for dataset in datasets:
@@ -97,6 +131,12 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
     profile's generation budget unless `budget` is given), run every unfinished run, rewrite
     runs.csv. Returns how many runs were run."""
     setup()
+    check_options(choice.seeds, device, jobs, data_jobs)
+    check_results_root(results_root)
+    if ray is not None:  # an unreachable cluster fails now, before any data is made
+        from dtbench.launchers.ray import check_reachable
+
+        check_reachable(ray.address)
     p = plan(domains, profile, choice, results_root)
     todo = [s for s, done in zip(p.specs, p.finished, strict=True) if not done]
     make_missing_data(todo, budget or profile, data_jobs or jobs, echo=echo)
@@ -113,6 +153,7 @@ def make_data(tasks: Sequence[str], datasets: Sequence[str] = (), budget: str = 
               force: bool = False, jobs: int = 1, echo: Echo = print) -> None:
     """Generate tasks' local datasets into the Minari store (once; cached)."""
     setup()
+    check_options(jobs=jobs)
     plugins.load()
     for task in tasks:
         registry.resolve(task)  # unknown tasks fail before any work starts
@@ -132,5 +173,20 @@ def report(tables: Sequence[str] = (), profile: str = "quick",
     from dtbench.report.build import build
 
     setup()
+    check_results_root(results_root)
     plugins.load()
     return build(results_root, profile, list(tables))
+
+
+def critic(profile: str = "quick", dataset: str = "random-10k", seed: int = 0,
+           per_kind: int = 100, results_root: Path = DEFAULT_RESULTS_DIR,
+           progress: bool = False) -> list[str]:
+    """DT as a critic on Key-to-Door: train the critic run, write its probes, rewrite
+    runs.csv; returns lines saying what was done."""
+    from dtbench.analyses.critic import run_critic
+
+    setup()
+    check_options([seed])
+    check_results_root(results_root)
+    lines = run_critic(profile, dataset, seed, per_kind, results_root, progress=progress)
+    return [*lines, f"table: {write_table(results_root)}"]

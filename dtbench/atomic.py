@@ -30,3 +30,25 @@ def write_json(path: Path, payload: Any, indent: int = 2, sort_keys: bool = Fals
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(payload, indent=indent, sort_keys=sort_keys, default=str)
                        + "\n")
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy `source` to `target` so that `target` is whole or absent, never half-copied."""
+    import shutil
+
+    with atomic_write(target) as tmp:
+        shutil.copy2(source, tmp)
+
+
+def set_aside(path: Path, why: str) -> Path:
+    """Rename an unreadable file to `<name>.bad-<n>` (kept for inspection, out of the way of a
+    fresh start) and say so in one line on stderr; returns the new path."""
+    import sys
+
+    n = 1
+    while (aside := path.with_name(f"{path.name}.bad-{n}")).exists():
+        n += 1
+    path.replace(aside)
+    print(f"dtbench: {path} could not be read ({why}); kept as {aside.name}, starting that "
+          "file afresh", file=sys.stderr)
+    return aside

@@ -6,6 +6,7 @@ code 2; Ctrl-C exits 130; finished results are never lost.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 
 from dtbench import api, plugins, registry
-from dtbench.errors import DTBenchError
+from dtbench.errors import DTBenchError, Terminated
 from dtbench.runtime import DEFAULT_RESULTS_DIR, setup
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -135,12 +136,8 @@ def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-
            = 100, results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """DT as a critic on Key-to-Door (Figure 5): train a return-blind DT that also predicts
     returns, then record its predicted success through probe episodes and its attention."""
-    from dtbench.analyses.critic import run_critic
-    from dtbench.runs import write_table
-
-    for line in run_critic(profile, dataset, seed, per_kind, results, progress=_progress()):
+    for line in api.critic(profile, dataset, seed, per_kind, results, _progress()):
         typer.echo(line)
-    typer.echo(f"table: {write_table(results)}")
 
 
 @app.command("list")
@@ -225,10 +222,16 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
 
 
 INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 + SIGINT)
+TERMINATED = 143  # 128 + SIGTERM
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def main() -> None:
     setup()
+    signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: workers too, results kept
     try:
         code = app(prog_name="dtbench", standalone_mode=False)
     except DTBenchError as exc:
@@ -236,14 +239,17 @@ def main() -> None:
         raise SystemExit(2) from None
     except KeyboardInterrupt:  # raised outside a command's invocation
         code = INTERRUPTED
+    except Terminated:
+        code = TERMINATED
     except typer.Abort:
         typer.echo("dtbench: aborted", err=True)
         raise SystemExit(1) from None
     except typer.TyperException as exc:  # typer's (vendored click's) usage errors
         _usage_error(exc)
-    if code == INTERRUPTED:
-        typer.echo("dtbench: interrupted; finished runs are kept and unfinished ones resume "
-                   "from their last checkpoint", err=True)
+    if code in (INTERRUPTED, TERMINATED):
+        typer.echo(f"dtbench: {'interrupted' if code == INTERRUPTED else 'terminated'}; "
+                   "finished runs are kept and unfinished ones resume from their last "
+                   "checkpoint", err=True)
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -6,7 +6,9 @@ resolved settings in its folder so every number can be traced to the exact value
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,10 +117,55 @@ class Settings:
         for key, value in parse_overrides(assignments).items():
             section, name = key.split(".")
             parts[section] = dataclasses.replace(parts[section], **{name: value})
-        return Settings(**parts)
+        settings = Settings(**parts)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Every value in its range (`RANGES`) and the fields that constrain each other
+        consistent; the first problem is a one-line `DTBenchError` naming the setting."""
+        for key, (low, high, inclusive_low) in RANGES.items():
+            section, name = key.split(".")
+            value = getattr(getattr(self, section), name)
+            for v in value if isinstance(value, tuple) else (value,):
+                too_low = v < low if inclusive_low else v <= low
+                if too_low or (high is not None and v > high):
+                    raise DTBenchError(f"setting {key}={value_text(value)}: must be "
+                                       f"{_range_text(low, high, inclusive_low)}")
+        m = self.model
+        if m.embed_dim % m.n_head:
+            raise DTBenchError(f"setting model.n_head={m.n_head}: must divide model.embed_dim="
+                               f"{m.embed_dim} (e.g. n_head 1, 2 or 4 for width 64)")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+# (lowest, highest or None, whether the lowest is allowed) per setting; tuples per element.
+# Floats are finite already (`_float`).
+_POSITIVE, _NON_NEGATIVE, _FRACTION = (1, None, True), (0, None, True), (0.0, 1.0, True)
+RANGES: dict[str, tuple[float, float | None, bool]] = {
+    **dict.fromkeys(("model.context_len", "model.embed_dim", "model.n_layer", "model.n_head",
+                     "model.max_ep_len", "train.steps", "train.batch_size", "train.log_every",
+                     "train.checkpoint_every", "eval.episodes", "baseline.steps",
+                     "baseline.batch_size", "baseline.hidden_units", "baseline.log_every"),
+                    _POSITIVE),
+    **dict.fromkeys(("train.warmup_steps", "train.weight_decay", "train.return_loss_weight",
+                     "eval.seed", "eval.max_episode_steps", "eval.target_sweep",
+                     "eval.during_training", "baseline.cql_alpha",
+                     "baseline.discrete_cql_alpha"), _NON_NEGATIVE),
+    **dict.fromkeys(("train.lr", "train.grad_clip", "eval.return_scale", "baseline.lr",
+                     "baseline.actor_lr"), (0.0, None, False)),
+    **dict.fromkeys(("model.dropout", "train.min_lr_ratio", "eval.sticky_actions",
+                     "baseline.gamma"), _FRACTION),
+    "train.betas": (0.0, 1.0, True),
+}
+
+
+def _range_text(low: float, high: float | None, inclusive_low: bool) -> str:
+    if high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if inclusive_low else f"greater than {low:g}"
 
 
 SECTIONS = {"model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
@@ -201,7 +248,7 @@ def _int(value: Any) -> int:  # noqa: ANN401
         raise ValueError("expected a whole number")
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, str):
         text = value.strip().replace("_", "")
@@ -213,14 +260,17 @@ def _int(value: Any) -> int:  # noqa: ANN401
 def _float(value: Any) -> float:  # noqa: ANN401
     if isinstance(value, bool):
         raise ValueError("expected a number")
+    number = None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("expected a number, e.g. 0.001")
+        number = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value.strip())
+    if number is None:
+        raise ValueError("expected a number, e.g. 0.001")
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
 
 
 def _show(value: Any) -> str:  # noqa: ANN401

@@ -29,7 +29,7 @@ import numpy as np
 import structlog
 import torch
 
-from dtbench.atomic import atomic_write
+from dtbench.atomic import atomic_write, set_aside
 from dtbench.config import BaselineConfig
 from dtbench.contract import RunContext
 from dtbench.data.store import TrajectoryStore
@@ -164,12 +164,19 @@ def _resume(path: Path, algo: Any, dataset: d3rlpy.dataset.MDPDataset
             ) -> tuple[int, list[dict[str, Any]]]:
     """(steps done, metric rows) from the run's checkpoint, loading it into `algo`; (0, [])
     when there is none. Resumed training is not bit-identical to an uninterrupted run (d3rlpy's
-    sampling RNG is not restored), unlike DT's."""
+    sampling RNG is not restored), unlike DT's. A checkpoint that cannot be read is set aside
+    and training starts from scratch."""
     if not path.exists():
         return 0, []
     from d3rlpy.algos.utility import build_scalers_with_transition_picker
 
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(state, dict) or not {"step", "rows", "algo"} <= set(state):
+            raise ValueError("not a dtbench d3rlpy checkpoint")
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+        set_aside(path, str(exc) if isinstance(exc, ValueError) else type(exc).__name__)
+        return 0, []
     build_scalers_with_transition_picker(algo, dataset)  # fitting them is deterministic
     algo.build_with_dataset(dataset)
     algo.impl.load_model(io.BytesIO(state["algo"]))

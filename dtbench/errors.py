@@ -12,3 +12,11 @@ class DTBenchError(Exception):
 def unknown(kind: str, name: str, known: list[str] | tuple[str, ...]) -> DTBenchError:
     """The error for an unknown name, listing what is known."""
     return DTBenchError(f"unknown {kind} {name!r}; known: {', '.join(sorted(known)) or '(none)'}")
+
+
+class RunLocked(DTBenchError):
+    """The run is being trained by another process (another suite on the same results)."""
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGTERM arrived: stop as Ctrl-C does (finished runs are kept, unfinished ones resume)."""

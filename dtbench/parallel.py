@@ -4,12 +4,23 @@ Small models use CPU threads poorly, so two 1-thread processes side by side fini
 as fast as two 2-thread jobs in a row on a 2-core machine; each worker gets cores // jobs torch
 threads. A failing job does not stop the others: every job that can finish does, then the
 first error is raised (`Outcomes`, which the Ray launcher uses too).
+
+Workers never outlive the parent: each asks the kernel for SIGKILL when its parent dies
+(Linux's parent-death signal) and also checks its parent every second; Ctrl-C and SIGTERM
+reach the parent, which stops every worker at once instead of waiting for the queued jobs.
+Work a stopped worker had begun resumes from its checkpoint on the next call.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Generic, TypeVar
@@ -17,6 +28,7 @@ from typing import Any, Generic, TypeVar
 import torch
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Outcomes(Generic[T]):
@@ -58,11 +70,58 @@ def map_in_processes(fn: Callable[[T], Any], items: Sequence[T], jobs: int,
             outcomes.record(i, lambda item=item: fn(item))
         return outcomes.results()
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    _quiet_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)),
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=torch.set_num_threads, initargs=(threads,))
-    with pool:
+                               initializer=_init_worker, initargs=(threads, os.getpid()))
+    try:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):
             outcomes.record(futures[future], future.result)
+    except BaseException:  # Ctrl-C, SIGTERM (errors.Terminated): stop now, not after the queue
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return outcomes.results()
+
+
+def _quiet_resource_tracker() -> None:
+    """Workers stopped by Ctrl-C leave the pool's queue semaphores to multiprocessing's resource
+    tracker, which cleans them and warns in a traceback-like block; the tracker process takes
+    its warning filters from sys.warnoptions, so the notice is filtered there."""
+    quiet = "ignore:resource_tracker:UserWarning"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
+
+
+def _init_worker(threads: int, parent: int) -> None:
+    """A worker: `threads` torch threads, dies with its parent, leaves Ctrl-C to the parent."""
+    torch.set_num_threads(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us (a terminal's Ctrl-C
+    # reaches the whole process group)
+    # Linux: SIGKILL when the parent dies, even by SIGKILL; elsewhere the watcher below does it
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued jobs and terminate the running ones (they resume on the next call)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor's own record
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + 5
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()

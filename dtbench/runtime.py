@@ -35,9 +35,21 @@ def minari_root() -> Path:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """'auto' picks CUDA when present, else CPU."""
+    """'auto' picks CUDA when present, else CPU; 'cpu', 'cuda' and 'cuda:N' are checked
+    against this machine (a one-line `DTBenchError` when they cannot be used)."""
+    from dtbench.errors import DTBenchError
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda") or (index and not index.isdigit()) or (kind == "cpu" and index):
+        raise DTBenchError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if int(index or 0) >= count:
+            raise DTBenchError(f"--device {device}: this machine has "
+                               f"{count or 'no'} CUDA device{'s' if count != 1 else ''}; "
+                               "use --device auto or cpu")
     return torch.device(device)
 
 

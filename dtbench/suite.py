@@ -24,6 +24,7 @@ from dtbench.errors import unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines
+from dtbench.runs.table import Unreadable, read_result
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
 Echo = Callable[[str], None]
@@ -80,7 +81,22 @@ def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) 
 
 
 def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool:
+    """Whether the run has its result.json (readable or not: a finished run is never redone)."""
     return (spec.folder(results_root) / RESULT).exists()
+
+
+def _unreadable(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
+    """Finished runs whose result.json cannot be read, with a line saying so."""
+    out = {}
+    for spec in specs:
+        folder = spec.folder(results_root)
+        if (folder / RESULT).exists():
+            try:
+                read_result(folder / RESULT)
+            except Unreadable as exc:
+                out[spec] = (f"unreadable: {folder}: {exc}; move the folder aside to rerun "
+                             "the run")
+    return out
 
 
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
@@ -121,8 +137,12 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     local worker processes (`jobs` is then the cluster's business)."""
     specs = list(dict.fromkeys(specs))
     todo = [s for s in specs if not is_finished(s, results_root)]
-    done = len(specs) - len(todo)
-    echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run")
+    unreadable = _unreadable(specs, results_root)
+    for line in unreadable.values():
+        echo(line)
+    done = len(specs) - len(todo) - len(unreadable)
+    echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run"
+         + (f", {len(unreadable)} unreadable (skipped)" if unreadable else ""))
     if not todo:
         return 0
     counter = {"done": done}

@@ -14,7 +14,7 @@ from torch import nn
 from tqdm import tqdm
 from transformers.pytorch_utils import Conv1D
 
-from dtbench.atomic import atomic_write
+from dtbench.atomic import atomic_write, set_aside
 from dtbench.config import TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.errors import DTBenchError
@@ -144,11 +144,42 @@ def _save(path: Path, step: int, model: nn.Module, optimizer: torch.optim.Optimi
         torch.save(state, tmp)
 
 
+def _read_checkpoint(path: Path, device: torch.device | str = "cpu",
+                     like: nn.Module | None = None) -> dict | None:
+    """The checkpoint's state, or None when there is none; one that cannot be read (truncated,
+    garbage, or, with `like`, another model's weights) raises `UnreadableCheckpoint`."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+        raise UnreadableCheckpoint(f"{type(exc).__name__}") from None
+    keys = {"step", "model", "optimizer", "scheduler", "sampler_rng", "torch_rng"}
+    if not isinstance(state, dict) or not keys <= set(state):
+        raise UnreadableCheckpoint("not a dtbench DT checkpoint")
+    if like is not None:
+        expected = {k: v.shape for k, v in like.state_dict().items()}
+        found = {k: getattr(v, "shape", None) for k, v in state["model"].items()}
+        if found != expected:
+            raise UnreadableCheckpoint("weights of another model")
+    return state
+
+
+class UnreadableCheckpoint(Exception):
+    """A checkpoint file that exists but cannot be loaded."""
+
+
 def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
             scheduler: torch.optim.lr_scheduler.LRScheduler, sampler: WindowSampler) -> int:
-    if not path.exists():
+    """Load the checkpoint into model, optimiser, schedule and RNGs; return its step (0: none).
+    A checkpoint that cannot be loaded is set aside and training starts from scratch."""
+    try:
+        state = _read_checkpoint(path, sampler.device, like=model)
+    except UnreadableCheckpoint as exc:
+        set_aside(path, str(exc))
         return 0
-    state = torch.load(path, map_location=sampler.device, weights_only=False)
+    if state is None:
+        return 0
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
@@ -158,22 +189,34 @@ def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
 
 
 def _checkpoint_step(path: Path) -> int:
-    if not path.exists():
+    try:
+        state = _read_checkpoint(path)
+    except UnreadableCheckpoint:
         return 0
-    return int(torch.load(path, map_location="cpu", weights_only=False)["step"])
+    return 0 if state is None else int(state["step"])
 
 
 def _truncate_metrics(path: Path) -> None:
-    with path.open("w", newline="") as f:
-        csv.DictWriter(f, METRIC_FIELDS).writeheader()
+    _write_metrics(path, [])
 
 
 def _trim_metrics(path: Path, last_step: int) -> None:
+    """Keep the rows up to the checkpoint being resumed, rewritten in one atomic step (a kill
+    at any moment leaves the old file or the trimmed one). Rows a kill cut short are dropped."""
     with path.open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["step"]) <= last_step]
-    _truncate_metrics(path)
-    with path.open("a", newline="") as f:
-        csv.DictWriter(f, METRIC_FIELDS).writerows(rows)
+        rows = [r for r in csv.DictReader(f) if _whole_row(r) and int(r["step"]) <= last_step]
+    _write_metrics(path, rows)
+
+
+def _whole_row(row: dict[str, str | None]) -> bool:
+    return all(row.get(k) not in (None, "") for k in METRIC_FIELDS) and row["step"].isdigit()
+
+
+def _write_metrics(path: Path, rows: list[dict[str, str]]) -> None:
+    with atomic_write(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, METRIC_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _append_metrics(path: Path, row: dict[str, float]) -> None:
@@ -187,9 +230,13 @@ def _append_metrics(path: Path, row: dict[str, float]) -> None:
 def load_weights(model: nn.Module, run_dir: Path) -> int:
     """Load the trained weights of a run (for `dtbench eval`); returns the step."""
     path = run_dir / CHECKPOINT
-    if not path.exists():
+    try:
+        state = _read_checkpoint(path, like=model)
+    except UnreadableCheckpoint as exc:
+        raise DTBenchError(f"{path} could not be read ({exc}); train the run again with "
+                           "`dtbench train` (it restarts from scratch)") from None
+    if state is None:
         raise DTBenchError(f"no checkpoint in {run_dir}; train the run first with `dtbench train`")
-    state = torch.load(path, map_location="cpu", weights_only=False)
     model.load_state_dict(state["model"])
     return int(state["step"])
 

@@ -34,10 +34,15 @@ def read_d4rl(path: Path, how_to_get: str = "") -> TrajectoryStore:
                 raise DTBenchError(f"{path} is not a D4RL dataset: no {', '.join(missing)}; "
                                    "delete it and download it again")
             arrays = {k: f[k][()] for k in (*REQUIRED, "timeouts") if k in f}
-    except OSError as exc:
-        raise DTBenchError(f"{path} could not be read as HDF5 ({exc}); delete it and download "
-                           "it again") from exc
+    except DTBenchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - h5py raises OSError, KeyError, ... on bad files
+        raise DTBenchError(f"{path} could not be read as HDF5 ({type(exc).__name__}: "
+                           f"{' '.join(str(exc).split())}); delete it and download it "
+                           "again") from None
     n = len(arrays["rewards"])
+    if n == 0:
+        raise DTBenchError(f"{path} holds no steps; delete it and download it again")
     if any(len(a) != n for a in arrays.values()):
         lengths = {k: len(a) for k, a in arrays.items()}
         raise DTBenchError(f"{path}: arrays of different lengths {lengths}; the file is corrupt")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,15 +93,31 @@ def load_store(dataset_id: str, how_to_get: str = "", download: bool = False) ->
                            f"write); {how_to_get or 'make it again'}")
     cache = directory / CACHE
     if cache.is_file():
-        return _load_cache(cache, dataset_id)
+        try:
+            return _load_cache(cache, dataset_id)
+        except Exception as exc:  # noqa: BLE001 - a derived file: rebuild it from the dataset
+            print(f"dtbench: the cache {cache} could not be read ({type(exc).__name__}); "
+                  "rebuilding it from the dataset", file=sys.stderr)
+            cache.unlink(missing_ok=True)
     store = _load_minari(dataset_id, how_to_get, download)
     _save_cache(store, cache)
     return store
 
 
 def provenance(dataset_id: str) -> dict[str, Any]:
+    """The dtbench sidecar of a dataset made here ({} for one made elsewhere)."""
     path = dataset_dir(dataset_id) / SIDECAR
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DTBenchError(f"{path} is corrupt ({type(exc).__name__}); remake the dataset with "
+                           "`dtbench data make ... --force`") from None
+    if not isinstance(data, dict):
+        raise DTBenchError(f"{path} is corrupt (not a JSON object); remake the dataset with "
+                           "`dtbench data make ... --force`")
+    return data
 
 
 def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> TrajectoryStore:
@@ -123,6 +140,22 @@ def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> Trajectory
     except Exception as exc:  # noqa: BLE001 - h5py/minari raise many types for a broken file
         raise DTBenchError(f"dataset {dataset_id} could not be read ({type(exc).__name__}: "
                            f"{exc}); delete {dataset_dir(dataset_id)} and make it again") from exc
+    try:
+        episodes = _episodes(dataset, dataset_id)
+    except DTBenchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a truncated or corrupt data file
+        raise DTBenchError(f"dataset {dataset_id}: its data file could not be read "
+                           f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); delete "
+                           f"{dataset_dir(dataset_id)} and {hint}") from None
+    if not episodes:
+        raise DTBenchError(f"dataset {dataset_id} holds no episodes; delete "
+                           f"{dataset_dir(dataset_id)} and {hint}")
+    return TrajectoryStore.from_episodes(episodes, dataset_id=dataset_id)
+
+
+def _episodes(dataset: Any, dataset_id: str) -> list[dict[str, np.ndarray]]:  # noqa: ANN401
+    """A Minari dataset's episodes as dicts of arrays (N+1 observations checked)."""
     episodes = []
     for ep in dataset.iterate_episodes():
         n = len(ep.rewards)
@@ -135,7 +168,7 @@ def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> Trajectory
         episodes.append({"observations": ep.observations, "actions": ep.actions,
                          "rewards": ep.rewards, "terminations": ep.terminations,
                          "truncations": ep.truncations})
-    return TrajectoryStore.from_episodes(episodes, dataset_id=dataset_id)
+    return episodes
 
 
 def _save_cache(store: TrajectoryStore, path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dtbench.contract import RunSpec
-from dtbench.errors import DTBenchError
+from dtbench.errors import DTBenchError, RunLocked
 from dtbench.parallel import map_in_processes
 from dtbench.runs import run
 
@@ -36,7 +36,10 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
     """Run every spec (each once: duplicates are dropped) and return their results in order.
 
     Locally, one job runs them here in order (with progress bars when `progress`); more run in
-    spawned worker processes. With `ray`, each is a Ray task."""
+    spawned worker processes. A run that another process is training (a second suite on the
+    same results) is skipped and reported, then waited for once the others are done: it is
+    taken over if that process dies, returned as stored if it finishes. With `ray`, each is a
+    Ray task."""
     specs = list(dict.fromkeys(specs))  # a run listed twice must not train twice at once
     if ray is not None:
         if reevaluate or eval_overrides:
@@ -46,7 +49,31 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
 
         return run_on_ray(specs, results_root, device, ray.address, ray.cpus_per_run,
                           ray.gpus_per_run, on_result=on_result, echo=echo)
-    one_run = functools.partial(run, eval_overrides=eval_overrides, results_root=results_root,
-                                device=device, progress=progress and jobs <= 1,
-                                reevaluate=reevaluate)
-    return map_in_processes(one_run, specs, jobs, on_result)
+    options = {"eval_overrides": eval_overrides, "results_root": results_root, "device": device,
+               "progress": progress and jobs <= 1, "reevaluate": reevaluate}
+    locked: list[RunSpec] = []
+
+    def first_pass(spec: RunSpec, result: dict[str, Any] | str) -> None:
+        if result == LOCKED:
+            locked.append(spec)
+            echo(f"running elsewhere: {spec.describe()}; waiting for it after the others")
+        elif on_result is not None:
+            on_result(spec, result)
+
+    results = dict(zip(specs, map_in_processes(functools.partial(_run_unless_locked, **options),
+                                               specs, jobs, first_pass), strict=True))
+    if locked:  # wait for each (its lock); a finished one comes back as stored
+        later = map_in_processes(functools.partial(run, wait=True, **options), locked, jobs,
+                                 on_result)
+        results.update(zip(locked, later, strict=True))
+    return [results[spec] for spec in specs]
+
+
+LOCKED = "locked"  # what `_run_unless_locked` returns for a run another process is training
+
+
+def _run_unless_locked(spec: RunSpec, **options: Any) -> dict[str, Any] | str:
+    try:
+        return run(spec, wait=False, **options)
+    except RunLocked:
+        return LOCKED

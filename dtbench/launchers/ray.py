@@ -15,6 +15,7 @@ Ray is optional (`pip install dtbench[ray]`); nothing here imports it until it i
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,23 @@ def _ray() -> Any:  # noqa: ANN401 - the ray module
     except ImportError:
         raise DTBenchError("the Ray launcher needs Ray: pip install 'dtbench[ray]'") from None
     return ray
+
+
+def check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """A HOST:PORT or ray://HOST:PORT address answers within `timeout` seconds: an unreachable
+    cluster is one line in seconds, not minutes of Ray retrying."""
+    if address is None or address == "auto" or address.startswith("local"):
+        return
+    client = address.startswith("ray://")
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        host, port = address.removeprefix("ray://"), "10001" if client else "6379"
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise DTBenchError(f"the Ray cluster at {address} is unreachable ({exc.strerror or exc}); "
+                           "check the address (ray status on the head node) or leave out "
+                           "--address to start one here") from None
 
 
 def _run_task(spec: RunSpec, results_root: str, device: str, threads: int) -> dict[str, Any]:
@@ -60,8 +78,13 @@ def run_on_ray(specs: Sequence[RunSpec], results_root: Path, device: str = "auto
     ray = _ray()
     env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
     if not ray.is_initialized():
-        ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False,
-                 include_dashboard=False)
+        check_reachable(address)
+        try:
+            ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False,
+                     include_dashboard=False, logging_level="ERROR")
+        except ConnectionError as exc:  # e.g. "auto" with no cluster on this machine
+            raise DTBenchError(f"no Ray cluster at {address!r} ({exc}); start one with `ray "
+                               "start --head` or leave out --address") from None
     resources = ray.cluster_resources()
     if gpus_per_run is None:
         gpus_per_run = 1.0 if device != "cpu" and resources.get("GPU", 0) > 0 else 0.0

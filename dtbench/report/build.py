@@ -28,6 +28,7 @@ from dtbench.report.table import Table
 from dtbench.report.targets import target_table
 from dtbench.report.when_dt import when_dt_table
 from dtbench.runs import collect, write_table
+from dtbench.runs.table import unreadable_runs
 
 TABLES: dict[str, Callable[[Path, str], Table]] = {
     "keydoor": keydoor_table,
@@ -76,7 +77,7 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         raise DTBenchError(f"unknown table {unknown[0]!r}; known: {', '.join(TABLES)} "
                            "(or none for everything)")
     write_table(results_root)
-    lines, tables = [], []
+    lines, tables = unreadable_runs(results_root), []
     for name in names or TABLES:
         table = TABLES[name](results_root, profile)
         tables.append(table)

@@ -24,6 +24,7 @@ from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # no
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.report.targets import tracking  # noqa: E402
 from dtbench.runs import only_overridden  # noqa: E402
+from dtbench.runs.table import Unreadable, read_run_csv  # noqa: E402
 
 ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
                "bc40": "40%BC", "random": "Random"}
@@ -167,7 +168,10 @@ def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> lis
                        spec_row.profile, spec_row.variant)
         path = spec.folder(results_root) / "metrics.csv"
         if path.exists():
-            metrics = pd.read_csv(path, usecols=["step", "loss"])
+            try:
+                metrics = read_run_csv(path, ["step", "loss"])[["step", "loss"]]
+            except Unreadable:
+                continue  # listed by `dtbench report` as unreadable
             frames.append(metrics.assign(domain=spec.domain, seed=spec.seed,
                                          run=f"{spec.task} {spec.dataset}"))
     if not frames:
@@ -197,7 +201,10 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         spec = RunSpec(r.domain, r.task, r.dataset, r.algo, r.seed, r.profile, r.variant)
         path = spec.folder(results_root) / "curve.csv"
         if r.variant == "dense" and path.exists():
-            curve = pd.read_csv(path)
+            try:
+                curve = read_run_csv(path)
+            except Unreadable:
+                continue  # listed by `dtbench report` as unreadable
             if r.algo == "dt":
                 curve = curve[curve["target_return"] == r.target_return]
             if len(curve) > 1:

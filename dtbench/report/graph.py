@@ -18,6 +18,7 @@ from dtbench.contract import RunSpec
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
 from dtbench.report.cells import deviations, mean_std_cell
 from dtbench.report.table import Table, runs_of
+from dtbench.runs.table import Unreadable, read_run_csv
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
          ("random", "Uniform random actions"))
@@ -33,7 +34,10 @@ def path_lengths(results_root: Path, profile: str) -> pd.DataFrame:
     for run in runs.drop_duplicates(["dataset", "algo", "seed"]).itertuples() if not runs.empty \
             else ():
         spec = RunSpec("graph", run.task, run.dataset, run.algo, run.seed, profile)
-        episodes = pd.read_csv(spec.folder(results_root) / "eval.csv")
+        try:
+            episodes = read_run_csv(spec.folder(results_root) / "eval.csv")
+        except Unreadable:
+            continue  # listed by `dtbench report` as unreadable
         frames.append(pd.DataFrame({
             "method": dict(ALGOS)[run.algo], "seed": run.seed, "episode_seed": episodes["seed"],
             "steps": steps_to_goal(episodes["return"], episodes["length"], env.max_steps)}))

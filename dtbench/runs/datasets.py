@@ -10,6 +10,7 @@ import gymnasium as gym
 
 from dtbench import plugins, registry
 from dtbench.data import minari_io
+from dtbench.data.checks import check_store
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
 
@@ -30,6 +31,9 @@ def load_dataset(domain: registry.Domain, task: registry.Task,
         store = minari_io.load_store(dataset.minari_id, how_to_get=how,
                                      download=dataset.download)
     store.frame_stack = domain.frame_stack  # datasets of such domains hold single frames
+    check_store(store, dataset.minari_id, "fix or replace the data" if dataset.make is None
+                else f"remake it with `dtbench data make {domain.name}/{task.name} -d "
+                     f"{dataset.name} --force`")
     return store
 
 

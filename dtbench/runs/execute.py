@@ -8,26 +8,26 @@ evaluation-only run reuses and `dtbench eval` needs), its metrics file and time 
 from __future__ import annotations
 
 import dataclasses
-import json
-import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
-from dtbench.atomic import write_json
+from dtbench.atomic import copy_atomically, write_json
 from dtbench.config import EVAL_ONLY, parse_overrides
 from dtbench.contract import RunContext, RunSpec
 from dtbench.data import minari_io
 from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
-from dtbench.errors import DTBenchError
+from dtbench.errors import DTBenchError, RunLocked
 from dtbench.evaluation import BatchPolicy, EvalResult, evaluate
 from dtbench.runs import results
 from dtbench.runs.datasets import check_compatible, load_dataset
 from dtbench.runs.resolve import ResolvedRun, resolve
+from dtbench.runs.table import Unreadable, read_result
 from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, seed_everything, setup
 
 
@@ -38,22 +38,41 @@ def run(
     device: str = "auto",
     progress: bool = True,
     reevaluate: bool = False,
+    wait: bool = True,
 ) -> dict[str, Any]:
     """Train (or resume) and evaluate one run; return its result (cached when finished).
 
-    `reevaluate`: evaluate a trained run again from its checkpoint (with `eval_overrides`)."""
+    `reevaluate`: evaluate a trained run again from its checkpoint (with `eval_overrides`).
+    A run trains in one process at a time (a lock in its folder, released when the process
+    ends, however it ends): another process's run is waited for, or with `wait=False` raises
+    `RunLocked`; once it is ours, a run finished meanwhile is returned as stored."""
     setup()
     r = resolve(spec, eval_overrides)
     run_dir = spec.folder(results_root)
+    if (run_dir / results.RESULT).exists() and not reevaluate:
+        return _finished(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(run_dir / LOCK)
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise RunLocked(f"running elsewhere: {spec.describe()} ({run_dir})") from None
+    with lock:
+        return _run_locked(r, results_root, device, progress, reevaluate, eval_overrides)
+
+
+def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
+                reevaluate: bool, eval_overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    spec = r.spec
+    run_dir = spec.folder(results_root)
     result_path = run_dir / results.RESULT
-    if result_path.exists() and not reevaluate:
-        return json.loads(result_path.read_text())
+    if result_path.exists() and not reevaluate:  # finished by another process meanwhile
+        return _finished(run_dir)
     if reevaluate and r.algo.checkpoint_files and not all(
             (run_dir / name).exists() for name in r.algo.checkpoint_files):
         raise DTBenchError(f"no trained run in {run_dir}; train it first with `dtbench train`")
 
     store = _training_data(r)
-    run_dir.mkdir(parents=True, exist_ok=True)
     if spec.overrides and all(key.removeprefix("eval.") in EVAL_ONLY
                               for key, _ in spec.overrides):
         _reuse_training(r, results_root)
@@ -101,7 +120,19 @@ def run(
         "timing": {**timing, "eval_s": round(eval_s, 2)},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     })
-    return json.loads(result_path.read_text())  # as stored, the same as a finished run's
+    return _finished(run_dir)  # as stored, the same as a finished run's
+
+
+LOCK = ".lock"  # held while a process trains the run
+
+
+def _finished(run_dir: Path) -> dict[str, Any]:
+    """A finished run's result; one that cannot be read is an error naming the folder."""
+    try:
+        return read_result(run_dir / results.RESULT)
+    except Unreadable as exc:
+        raise DTBenchError(f"unreadable: {run_dir}: {exc}; move the folder aside to rerun the "
+                           "run") from None
 
 
 def sweep_targets(store: TrajectoryStore, points: int) -> tuple[float, ...]:
@@ -149,4 +180,4 @@ def _reuse_training(r: ResolvedRun, results_root: Path) -> None:
     files = [*r.algo.checkpoint_files, *([r.algo.metrics_file] if r.algo.metrics_file else [])]
     for name in files:
         if (base / name).exists() and not (target / name).exists():
-            shutil.copy2(base / name, target / name)
+            copy_atomically(base / name, target / name)  # whole or absent, never half a file

@@ -102,7 +102,10 @@ def training_time_split(metrics: Path, time_columns: Mapping[str, str]) -> dict[
     columns it declares; {} when it has none."""
     if not time_columns or not metrics.exists():
         return {}
-    rows = pd.read_csv(metrics)
+    try:
+        rows = pd.read_csv(metrics)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        return {}  # timings are informative only; a damaged log must not fail the run
     if rows.empty or "step" not in rows:
         return {}
     steps = rows["step"].diff().fillna(rows["step"].iloc[0])

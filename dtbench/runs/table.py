@@ -1,25 +1,96 @@
 """runs.csv: one tidy row per (finished run, target return), derived from the run folders and
 never edited by hand. Each override is a column of its own (named by its setting), beside the
-`overrides` label that names the run's folder."""
+`overrides` label that names the run's folder.
+
+A run folder whose files cannot be read (a truncated result.json, a metrics.csv without its
+columns) is skipped by every reader here and listed by `unreadable_runs`, one line each: one
+bad folder never takes the table down.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from dtbench.atomic import atomic_write
 from dtbench.config import SECTIONS, value_text
 from dtbench.contract import RunSpec, overrides_label
-from dtbench.runs.results import RESULT
+from dtbench.errors import DTBenchError
+from dtbench.runs.results import CURVE, EVAL, RESULT
 from dtbench.runtime import DEFAULT_RESULTS_DIR
+
+# what each file must hold to be read back: result.json keys, CSV columns
+RESULT_KEYS = ("spec", "dataset_id", "score_label", "targets", "train_seconds", "eval_seconds")
+TARGET_KEYS = ("target_return", "episodes", "return_mean", "score_mean")
+CSV_COLUMNS = {"metrics.csv": ("step",), CURVE: ("step", "target_return", "score_mean"),
+               EVAL: ("target_return", "seed", "return", "length")}
+
+
+class Unreadable(DTBenchError):
+    """A file of a run folder that cannot be read back."""
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """A run's result.json, checked to hold what the tables read (else `Unreadable`)."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Unreadable(f"{path.name}: {type(exc).__name__}") from None
+    if not isinstance(result, dict):
+        raise Unreadable(f"{path.name}: not a JSON object")
+    missing = [k for k in RESULT_KEYS if k not in result]
+    if missing:
+        raise Unreadable(f"{path.name}: no {', '.join(missing)}")
+    if not result["targets"] or any(
+            not isinstance(t, dict) or any(k not in t for k in TARGET_KEYS)
+            for t in result["targets"]):
+        raise Unreadable(f"{path.name}: targets without {', '.join(TARGET_KEYS)}")
+    try:
+        RunSpec.from_dict(result["spec"])
+    except (DTBenchError, TypeError, ValueError) as exc:
+        raise Unreadable(f"{path.name}: bad spec ({exc})") from None
+    return result
+
+
+def read_run_csv(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One of a run folder's CSV files with the columns it must have (else `Unreadable`)."""
+    columns = CSV_COLUMNS.get(path.name, ()) if columns is None else columns
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"{path.name}: {type(exc).__name__}") from None
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise Unreadable(f"{path.name}: no column {', '.join(missing)}")
+    return frame
+
+
+def unreadable_runs(results_root: Path = DEFAULT_RESULTS_DIR) -> list[str]:
+    """One line per run folder with a file that cannot be read: `unreadable: <folder>: <why>`."""
+    lines = []
+    for folder in sorted({p.parent for p in (results_root / "runs").glob("**/" + RESULT)}):
+        try:
+            read_result(folder / RESULT)
+            for name in CSV_COLUMNS:
+                if (folder / name).exists():
+                    read_run_csv(folder / name)
+        except Unreadable as exc:
+            lines.append(f"unreadable: {folder}: {exc}")
+    return lines
 
 
 def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
-    """One row per (finished run, target return), from every run folder's result.json."""
+    """One row per (finished run, target return), from every readable run folder."""
     rows = []
     for path in sorted((results_root / "runs").glob("**/" + RESULT)):
-        result = json.loads(path.read_text())
+        try:
+            result = read_result(path)
+        except Unreadable:
+            continue  # listed by unreadable_runs
         spec = RunSpec.from_dict(result["spec"])
         columns = {**spec.to_dict(), "overrides": overrides_label(spec.overrides)}
         settings = {key: value_text(value) if isinstance(value, tuple) else value
@@ -57,5 +128,6 @@ def only_overridden(runs: pd.DataFrame, *keys: str) -> pd.Series:
 def write_table(results_root: Path = DEFAULT_RESULTS_DIR) -> Path:
     """Regenerate `results/runs.csv` from the run folders."""
     path = results_root / "runs.csv"
-    collect(results_root).to_csv(path, index=False)
+    with atomic_write(path) as tmp:
+        collect(results_root).to_csv(tmp, index=False)
     return path
