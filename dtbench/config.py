@@ -47,9 +47,15 @@ class TrainConfig:
     weight_decay: float = 1e-4  # AdamW weight decay
     decay_all_params: bool = True  # decay every parameter (official Gym) vs matrices only (Atari)
     warmup_steps: int = 10_000  # linear warm-up from 0 to lr
-    schedule: Literal["constant", "cosine"] = "constant"  # after warm-up: constant or cosine
+    schedule: Literal["constant", "cosine", "cosine-tokens"] = "constant"  # after warm-up:
+    # constant or cosine over steps, or the official Atari warm-up and cosine over action tokens
     min_lr_ratio: float = 0.1  # cosine floor as a fraction of lr
+    warmup_tokens: int = 0  # cosine-tokens: action tokens (B x K per step) of linear warm-up
+    final_tokens: int = 0  # cosine-tokens: action tokens at which the cosine reaches its end
     grad_clip: float = 0.25  # max global gradient norm
+    windows: Literal["official", "end-anchored"] = "official"  # how context windows are drawn:
+    # the official Gym code's (uniform start, left padding) or dtbench's (ending at a uniform
+    # step, filled forward near an episode's start; see dtbench.data.sampler)
     return_loss_weight: float = 0.0  # > 0: also train the return head, weighted so, to predict
     # R_t (scaled) from the a_t token (DT as a critic; the paper's loss is on actions only)
     log_every: int = 100  # steps between metric rows
@@ -150,7 +156,8 @@ RANGES: dict[str, tuple[float, float | None, bool]] = {
                      "train.checkpoint_every", "eval.episodes", "baseline.steps",
                      "baseline.batch_size", "baseline.hidden_units", "baseline.log_every"),
                     _POSITIVE),
-    **dict.fromkeys(("train.warmup_steps", "train.weight_decay", "train.return_loss_weight",
+    **dict.fromkeys(("train.warmup_steps", "train.warmup_tokens", "train.final_tokens",
+                     "train.weight_decay", "train.return_loss_weight",
                      "eval.seed", "eval.max_episode_steps", "eval.target_sweep",
                      "eval.during_training", "baseline.cql_alpha",
                      "baseline.discrete_cql_alpha"), _NON_NEGATIVE),

@@ -45,14 +45,32 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=fused or None)
 
 
-def lr_multiplier(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up to 1, then constant (Gym) or cosine down to `min_lr_ratio` (Atari)."""
+def lr_multiplier(step: int, cfg: TrainConfig, tokens_per_step: int = 1) -> float:
+    """The learning rate of optimiser step `step` (from 0) over the peak: linear warm-up to 1,
+    then constant (Gym) or cosine down to `min_lr_ratio` (Atari), in steps; or, with schedule
+    `cosine-tokens`, the official Atari trainer's schedule in action tokens (below)."""
+    if cfg.schedule == "cosine-tokens":
+        return _token_multiplier(step, cfg, tokens_per_step)
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
     if cfg.schedule == "constant":
         return 1.0
     progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
     return max(cfg.min_lr_ratio, 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def _token_multiplier(step: int, cfg: TrainConfig, tokens_per_step: int) -> float:
+    """The official `trainer_atari.py`: after each optimiser step it adds the batch's action
+    tokens (B x K, every window full) to a counter and sets the next step's lr from it, linear
+    over `warmup_tokens`, then cosine to a 10% floor at `final_tokens`; the first step runs at
+    the peak lr, before any tokens are counted."""
+    if step == 0:
+        return 1.0
+    tokens = step * tokens_per_step
+    if tokens < cfg.warmup_tokens:
+        return tokens / max(1, cfg.warmup_tokens)
+    progress = (tokens - cfg.warmup_tokens) / max(1, cfg.final_tokens - cfg.warmup_tokens)
+    return max(cfg.min_lr_ratio, 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def train_dt(
@@ -69,7 +87,9 @@ def train_dt(
     Returns totals of the timing split (seconds spent sampling and updating)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     optimizer = make_optimizer(model, cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_multiplier(s, cfg))
+    tokens = sampler.batch_size * sampler.context_len  # action tokens per step (Atari schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                                  lambda s: lr_multiplier(s, cfg, tokens))
     start = _resume(run_dir / CHECKPOINT, model, optimizer, scheduler, sampler)
     metrics_path = run_dir / METRICS
     if start == 0 or not metrics_path.exists():
@@ -85,7 +105,10 @@ def train_dt(
         t0 = time.perf_counter()
         batch = sampler.sample()
         t1 = time.perf_counter()
-        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps)
+        # left-padded (official) windows need the padding masked; right padding never reaches
+        # a real token through causal attention, so those windows go without (as before)
+        keys = batch.mask if sampler.windows == "official" else None
+        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps, keys)
         loss = model.action_loss(out, batch.actions, batch.mask)
         if cfg.return_loss_weight:
             loss = loss + cfg.return_loss_weight * model.return_loss(out, batch.returns_to_go,

@@ -34,7 +34,10 @@ def _write_d4rl(path, lengths, ends, obs_dim=11, act_dim=3, offset=0.0):
 def test_episodes_split_on_terminals_and_timeouts(tmp_path):
     path = _write_d4rl(tmp_path / "hopper_medium-v2.hdf5", [4, 3, 5, 2],
                        ["terminal", "timeout", "terminal", None])
-    store = read_d4rl(path)
+    official = read_d4rl(path)  # the last 2 steps end no episode: dropped, as the official
+    np.testing.assert_array_equal(official.episode_lengths, [4, 3, 5])  # script drops them
+    np.testing.assert_allclose(official.observations[:, 0], np.arange(12))
+    store = read_d4rl(path, keep_partial=True)
     np.testing.assert_array_equal(store.episode_lengths, [4, 3, 5, 2])
     ends = store.episode_starts[1:] - 1
     np.testing.assert_array_equal(store.terminated[ends], [True, False, True, False])

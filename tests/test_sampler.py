@@ -1,4 +1,5 @@
-"""K-window sampler: windows end at the drawn step, stay inside one episode, right-padded."""
+"""K-window sampler: end-anchored windows end at the drawn step, stay inside one episode and are
+right-padded; official windows follow the official Gym sampler's distribution."""
 
 import numpy as np
 import pytest
@@ -77,3 +78,73 @@ def test_windows_are_filled_forward_but_always_contain_the_drawn_step():
     masks = sampler.batch_at(ends).mask.sum(1)
     expected = np.minimum(store.episode_lengths[store.episode_ids], k)
     np.testing.assert_array_equal(masks.numpy(), expected)
+
+
+def _official_windows(store: TrajectoryStore, k: int) -> dict[tuple[int, int, int], float]:
+    """The official Gym `get_batch`, written out as a distribution: trajectory i with
+    probability len_i / N, start si uniform in [0, len_i), the window s[si:si+k] left-padded
+    to k. Returns P(episode, start within it, padding)."""
+    lengths = np.diff(store.episode_starts)
+    n = lengths.sum()
+    probs = {}
+    for i, length in enumerate(lengths):
+        for si in range(length):
+            pad = k - min(k, length - si)
+            probs[(i, si, pad)] = (length / n) * (1 / length)
+    return probs
+
+
+def test_official_windows_follow_the_official_sampler_distribution():
+    """Chi-square of the sampler's (episode, start, padding) frequencies against the official
+    distribution computed independently above, and each window's contents laid out as the
+    official code lays them (real steps last)."""
+    from scipy.stats import chisquare
+
+    store = TrajectoryStore.from_episodes(make_episodes([2, 7, 4, 1, 5]))
+    k = 4
+    sampler = WindowSampler(store, k, batch_size=20_000, return_scale=1.0, max_ep_len=10,
+                            seed=3, windows="official")
+    expected = _official_windows(store, k)
+    counts = dict.fromkeys(expected, 0)
+    rtg = torch.as_tensor(store.returns_to_go, dtype=torch.float32)
+    for _ in range(5):
+        batch = sampler.sample()
+        mask = batch.mask.numpy()
+        pad = k - mask.sum(1)
+        first = batch.timesteps.numpy()[np.arange(len(pad)), pad]  # the start's timestep
+        # the episode comes from the state values make_episodes encodes (100 * e + t)
+        episode = (batch.states[np.arange(len(pad)), pad, 0].numpy() // 100).astype(int)
+        for key in zip(episode, first, pad, strict=True):
+            counts[tuple(int(v) for v in key)] += 1
+        assert not mask[np.arange(len(pad)), :1][pad > 0].any()  # padding comes first
+        # real steps: consecutive timesteps from the start, the store's returns-to-go
+        starts = store.episode_starts[episode] + first
+        for row in np.flatnonzero(pad == 0)[:50]:
+            torch.testing.assert_close(batch.returns_to_go[row, :, 0],
+                                       rtg[starts[row]:starts[row] + k])
+    observed = np.array([counts[key] for key in expected])
+    probs = np.array(list(expected.values()))
+    assert observed.sum() == 100_000 and set(counts) == set(expected)
+    assert chisquare(observed, probs * observed.sum()).pvalue > 1e-3
+
+
+def test_official_and_end_anchored_windows_differ_only_in_how_they_are_drawn():
+    """Both samplers' windows, fed to a DT, give finite losses; the official padding leaves
+    the real tokens' predictions unchanged (causal attention, masked padding)."""
+    from dtbench.config import ModelConfig
+    from dtbench.models.dt import DecisionTransformer
+
+    store = TrajectoryStore.from_episodes(make_episodes([2, 7, 4, 1, 5]))
+    model = DecisionTransformer(ModelConfig(context_len=4, embed_dim=16, n_layer=1,
+                                            dropout=0.0, max_ep_len=10), (3,), 2, False).eval()
+    official = WindowSampler(store, 4, 8, 1.0, 10, windows="official")
+    starts = np.array([0, 3, 8, 12])  # windows of 2, 4, 1 (episode of 1 step) and 2 steps
+    batch = official.batch_from(starts)
+    out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps, batch.mask)
+    assert torch.isfinite(model.action_loss(out, batch.actions, batch.mask))
+    for row in range(len(starts)):  # the same steps on their own, unpadded
+        real = batch.mask[row]
+        alone = model(batch.states[row:row + 1, real], batch.actions[row:row + 1, real],
+                      batch.returns_to_go[row:row + 1, real], batch.timesteps[row:row + 1, real])
+        torch.testing.assert_close(out.action_preds[row, real], alone.action_preds[0],
+                                   rtol=1e-5, atol=1e-5)

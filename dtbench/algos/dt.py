@@ -30,7 +30,7 @@ def train(ctx: RunContext) -> DTPolicy:
         store = store.with_rewards(rtg_rewards(store.rewards, s.eval.rtg_rewards))
     sampler = WindowSampler(store, s.model.context_len, s.train.batch_size,
                             s.eval.return_scale, s.model.max_ep_len, mean, std, ctx.device,
-                            seed=ctx.spec.seed)
+                            seed=ctx.spec.seed, windows=s.train.windows)
     cap = BestReturnFromStart(store) if s.eval.cap_at_data_best else None
 
     def policy() -> DTPolicy:

@@ -3,8 +3,9 @@
 The layout D4RL's gym-mujoco files share: flat arrays `observations` (N, obs), `actions`
 (N, act), `rewards` (N,), `terminals` (N,) and `timeouts` (N,), plus `next_observations` in the
 v2 files. Episodes end where `terminals` (the MDP ended) or `timeouts` (the 1000-step limit)
-is set; steps after the last end form a final, truncated episode. Observation t is the one
-action t was taken in, so nothing is shifted.
+is set. Steps after the last end (an episode the file cut short) are dropped, as the official
+code's `download_d4rl_datasets.py` drops them (`keep_partial=True` keeps them as a truncated
+episode). Observation t is the one action t was taken in, so nothing is shifted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dtbench.errors import DTBenchError
 REQUIRED = ("observations", "actions", "rewards", "terminals")
 
 
-def read_d4rl(path: Path, how_to_get: str = "") -> TrajectoryStore:
+def read_d4rl(path: Path, how_to_get: str = "", keep_partial: bool = False) -> TrajectoryStore:
     """One D4RL HDF5 file as a TrajectoryStore (terminated vs truncated kept apart)."""
     import h5py
 
@@ -49,7 +50,15 @@ def read_d4rl(path: Path, how_to_get: str = "") -> TrajectoryStore:
     terminals = arrays["terminals"].astype(bool).reshape(n)
     timeouts = arrays.get("timeouts", np.zeros(n)).astype(bool).reshape(n)
     ends = terminals | timeouts
-    ends[-1] = True  # steps after the last marked end still form a (truncated) episode
+    if keep_partial:
+        ends[-1] = True  # steps after the last marked end form a (truncated) episode
+    elif not ends.any():
+        raise DTBenchError(f"{path} holds no complete episode (no terminal or timeout); delete "
+                           "it and download it again")
+    else:  # the official script keeps whole episodes only
+        n = int(np.flatnonzero(ends)[-1]) + 1
+        arrays = {k: a[:n] for k, a in arrays.items()}
+        terminals, ends = terminals[:n], ends[:n]
     starts = np.concatenate([[0], np.flatnonzero(ends) + 1])
     return TrajectoryStore(
         observations=arrays["observations"].astype(np.float32),

@@ -1,9 +1,17 @@
 """K-window batch sampler: index arithmetic over the flat store, no per-sample Python.
 
-A step t is drawn uniformly over all steps and its window is the (up to) K steps of t's episode
-that end at t, so training contexts look exactly like evaluation contexts (the last K steps of
-history). One refinement: a window that would start at its episode's first step and hold fewer
-than K steps is pushed forward to end at step `start + K - 1` (or the episode's last step).
+Two ways to draw windows (`train.windows`):
+
+* `official` (the official Gym code's `get_batch`): a trajectory with probability proportional
+  to its length, a start step uniformly inside it, the (up to) K steps from there to the
+  episode's end, left-padded. That is the same as a start step drawn uniformly over all steps.
+* `end-anchored` (dtbench's, the `quick` profiles'): below.
+
+End-anchored: a step t is drawn uniformly over all steps and its window is the (up to) K steps
+of t's episode that end at t, so training contexts look exactly like evaluation contexts (the
+last K steps of history). One refinement: a window that would start at its episode's first
+step and hold fewer than K steps is pushed forward to end at step `start + K - 1` (or the
+episode's last step).
 Attention is causal, so the predictions for the steps up to t are unchanged; the window just
 also carries the steps after t instead of padding. Without this, with K >= the episode length
 (Key-to-Door uses the whole episode) windows are half padding on average and step t of an
@@ -50,7 +58,11 @@ class WindowSampler:
         state_std: np.ndarray | None = None,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        windows: str = "end-anchored",
     ) -> None:
+        if windows not in WINDOWS:
+            raise ValueError(f"windows must be one of {WINDOWS}, not {windows!r}")
+        self.windows = windows
         self.context_len, self.batch_size, self.num_steps = context_len, batch_size, store.num_steps
         self.device = torch.device(device)
         self.rng = np.random.default_rng(seed)
@@ -77,7 +89,19 @@ class WindowSampler:
 
     def sample(self) -> Batch:
         drawn = self.rng.integers(0, self.num_steps, size=self.batch_size)
+        if self.windows == "official":
+            return self.batch_from(drawn)
         return self.batch_at(self.filled_end(drawn))
+
+    def batch_from(self, starts: np.ndarray | torch.Tensor) -> Batch:
+        """The official windows: the (up to) K steps from each start to its episode's end, the
+        real steps last (left padding), as the official Gym `get_batch` lays them out."""
+        starts = _numpy(starts)
+        lengths = np.minimum(self.episode_last[starts] - starts + 1, self.context_len)
+        pad = self.context_len - lengths
+        mask = self.offsets[None, :] >= pad[:, None]  # (B, K): padding first
+        idx = np.where(mask, (starts - pad)[:, None] + self.offsets[None, :], self.num_steps)
+        return self._batch(idx, mask)
 
     def filled_end(self, steps: np.ndarray | torch.Tensor) -> np.ndarray:
         """End of the fullest window that contains each step and ends at or after it."""
@@ -92,6 +116,10 @@ class WindowSampler:
         mask = self.offsets[None, :] < lengths[:, None]  # (B, K)
         idx = np.where(mask, (ends - lengths + 1)[:, None] + self.offsets[None, :],
                        self.num_steps)  # padding reads the row of zeros
+        return self._batch(idx, mask)
+
+    def _batch(self, idx: np.ndarray, mask: np.ndarray) -> Batch:
+        """Gather the (B, K) flat step indices `idx` (padding: `num_steps`, a row of zeros)."""
         if len(self.stack_offsets) > 1:
             rows = idx[..., None] - self.stack_offsets  # (B, K, S)
             start = self.episode_start[np.minimum(idx, self.num_steps - 1)][..., None]
@@ -109,6 +137,9 @@ class WindowSampler:
         for Atari frames on this CPU (one contiguous copy per row)."""
         flat = torch.as_tensor(idx.reshape(-1), device=self.device)
         return rows.index_select(0, flat).view(*idx.shape, *rows.shape[1:])
+
+
+WINDOWS = ("official", "end-anchored")
 
 
 def _numpy(steps: np.ndarray | torch.Tensor) -> np.ndarray:

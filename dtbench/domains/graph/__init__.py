@@ -54,6 +54,7 @@ PAPER = Settings(
 )
 # quick: seconds on a CPU; a 1-layer, 32-wide DT is enough for a 20-node graph.
 QUICK = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
     "train.steps": 1_500, "train.lr": 1e-3, "train.warmup_steps": 100,
     "train.checkpoint_every": 500, "train.log_every": 100,
@@ -61,6 +62,7 @@ QUICK = PAPER.override({
     "baseline.steps": 1_500, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
     "train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3, "train.warmup_steps": 1,
     "train.checkpoint_every": 2, "train.log_every": 1,

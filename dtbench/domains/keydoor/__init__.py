@@ -57,6 +57,7 @@ PAPER = Settings(
 # until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
 # in the probes).
 QUICK = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
     "train.steps": 8_000, "train.lr": 1e-3, "train.warmup_steps": 100,
     "train.checkpoint_every": 1_000, "train.log_every": 100,
@@ -64,6 +65,7 @@ QUICK = PAPER.override({
     "baseline.steps": 2_000, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
     "train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3, "train.warmup_steps": 1,
     "train.checkpoint_every": 2, "train.log_every": 1,

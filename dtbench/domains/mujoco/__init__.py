@@ -104,12 +104,14 @@ PAPER = Settings(
 # was erratic: hopper medium-expert 32.5 at target 3600 and 1.3 at 1800, halfcheetah medium
 # 3.6 against 10.6 at lr 1e-4 (docs/implementation-details.md, MuJoCo).
 QUICK = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 64, "model.n_layer": 2,
     "train.steps": 2_000, "train.warmup_steps": 200, "train.checkpoint_every": 500,
     "eval.during_training": 0, "eval.episodes": 10,
     "baseline.steps": 2_000, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
+    "train.windows": "end-anchored",
     "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
     "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
     "train.checkpoint_every": 3, "train.log_every": 1,
