@@ -327,3 +327,17 @@ def test_evaluating_a_never_trained_baseline_is_one_line(here):
     _one_line_error(code, err, "no trained run in")
     assert not (here / "results" / FINISHED.format(algo="cql").replace("seed0", "seed3")
                 / "result.json").exists()
+
+
+def test_an_unreachable_ray_cluster_is_one_line_within_seconds(here):
+    import socket
+    import time
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    code, _, err = _dtbench("suite", "keydoor", "-p", "smoke", "--launcher", "ray", "--address",
+                            f"127.0.0.1:{port}", "--results", str(here / "results"))
+    _one_line_error(code, err, f"the Ray cluster at 127.0.0.1:{port} is unreachable")
+    assert time.monotonic() - start < 15

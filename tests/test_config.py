@@ -80,6 +80,6 @@ def test_value_text_is_short_and_distinct():
 def test_every_setting_is_listed_with_its_type():
     types = setting_types()
     assert types["train.steps"] == "int" and types["eval.greedy"] == "bool"
-    assert types["train.schedule"] == "Literal['constant', 'cosine']"
+    assert types["train.schedule"] == "Literal['constant', 'cosine', 'cosine-tokens']"
     assert len(types) == sum(len(getattr(Settings(), s).__dataclass_fields__)
                              for s in ("model", "train", "eval", "baseline"))
