@@ -24,7 +24,14 @@ from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import make_datasets, result_lines, write_table
 from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, setup
-from dtbench.suite import Choice, expand_all, is_finished, make_missing_data, run_suite
+from dtbench.suite import (
+    Choice,
+    expand_all,
+    is_finished,
+    make_missing_data,
+    missing_real_data,
+    run_suite,
+)
 
 Echo = Callable[[str], None]
 
@@ -126,10 +133,14 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
           results_root: Path = DEFAULT_RESULTS_DIR, jobs: int = 1, device: str = "auto",
           budget: str = "", data_jobs: int = 0, data_only: bool = False,
           progress: bool = False, status_every: float = 60.0, ray: RayOptions | None = None,
-          echo: Echo = print) -> int:
+          allow_stand_in_data: bool = False, echo: Echo = print) -> int:
     """Run domains' benchmark grids: make the local data the unfinished runs lack (with the
     profile's generation budget unless `budget` is given), run every unfinished run, rewrite
-    runs.csv. Returns how many runs were run."""
+    runs.csv. Returns how many runs were run.
+
+    A grid on published data (the paper grids of MuJoCo and Atari) stops before anything runs
+    when that data is missing, with one line per missing source saying how to get it; with
+    `allow_stand_in_data` it runs on data generated here instead, and its tables say so."""
     setup()
     check_options(choice.seeds, device, jobs, data_jobs)
     check_results_root(results_root)
@@ -139,6 +150,7 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         check_reachable(ray.address)
     p = plan(domains, profile, choice, results_root)
     todo = [s for s, done in zip(p.specs, p.finished, strict=True) if not done]
+    check_real_data(todo, allow_stand_in_data, echo)
     make_missing_data(todo, budget or profile, data_jobs or jobs, echo=echo)
     if data_only:
         return 0
@@ -147,6 +159,22 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
                          echo=echo, ray=ray)
     finally:
         echo(f"table: {write_table(results_root)}")
+
+
+def check_real_data(specs: Sequence[RunSpec], allow_stand_in_data: bool = False,
+                    echo: Echo = print) -> None:
+    """Stop (one line per missing source, then the error) when runs of a grid on published
+    data would run without it; with `allow_stand_in_data`, say so and go on."""
+    missing = missing_real_data(specs)
+    if not missing:
+        return
+    for line in missing:
+        echo(line)
+    if not allow_stand_in_data:
+        raise DTBenchError(f"{len(missing)} data source(s) of this grid are not on this "
+                           "machine (listed above): get them, or pass --allow-stand-in-data "
+                           "to run on data generated here (its tables then say so)")
+    echo("running on stand-in data generated here for the sources above (--allow-stand-in-data)")
 
 
 def make_data(tasks: Sequence[str], datasets: Sequence[str] = (), budget: str = "quick",

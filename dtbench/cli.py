@@ -107,7 +107,10 @@ def suite(domains: Annotated[list[str], typer.Argument(
           cpus_per_run: Annotated[float, typer.Option(help="Ray: CPUs per run")] = 1.0,
           gpus_per_run: Annotated[float, typer.Option(
               help="Ray: GPU share per run, e.g. 0.25 (default: 1 when the cluster has "
-                   "GPUs)")] = -1.0) -> None:
+                   "GPUs)")] = -1.0,
+          allow_stand_in_data: Annotated[bool, typer.Option(
+              "--allow-stand-in-data", help="run a grid on published data (paper MuJoCo, "
+              "Atari) on data generated here when the real data is missing")] = False) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
     from dtbench.launchers import RayOptions
@@ -120,12 +123,20 @@ def suite(domains: Annotated[list[str], typer.Argument(
     choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
                     _assignments(set or []))
     if dry_run:
+        from dtbench.suite import data_source
+
         plan = api.plan(domains, profile, choice, results)
         for spec, done in zip(plan.specs, plan.finished, strict=True):
-            typer.echo(f"{spec.describe()} [{spec.profile}]: {'finished' if done else 'to run'}")
+            data = data_source(spec)
+            state = ("stand-in" if data.stand_in else "present" if data.present
+                     else "made here when run" if data.makeable else "missing")
+            typer.echo(f"{spec.describe()} [{spec.profile}]: {'finished' if done else 'to run'}"
+                       f"; data: {data.source} ({state})")
+        api.check_real_data([s for s, done in zip(plan.specs, plan.finished, strict=True)
+                             if not done], allow_stand_in_data, typer.echo)
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
-              _progress(), status_every, ray, echo=typer.echo)
+              _progress(), status_every, ray, allow_stand_in_data, echo=typer.echo)
 
 
 @app.command()

@@ -75,6 +75,8 @@ class Grid:
     seeds: tuple[int, ...] = (0,)  # training seeds
     prefer: tuple[str, ...] = ()  # data routes tried first for each dataset name, in order
     # (e.g. ("d4rl", "minari"): real data when it is on this machine; see `pick_present`)
+    real_data: bool = False  # the grid is an experiment on published data: data generated here
+    # is only a stand-in, and a suite stops when the real data is missing unless told otherwise
 
 
 @dataclass(frozen=True)

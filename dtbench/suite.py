@@ -80,6 +80,44 @@ def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) 
     return [spec for name in names for spec in expand(name, profile, choice)]
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """Where a run's data comes from, and whether it is the data its grid is about."""
+
+    source: str  # e.g. "D4RL v2 (HDF5)", "dtbench-generated (SAC, D4RL recipe)"
+    present: bool  # on this machine now
+    stand_in: bool  # generated here for a grid about published data (`Grid.real_data`)
+    missing: str | None  # one line naming the real data that is not here and how to get it
+    makeable: bool  # dtbench makes it when it is missing (`DatasetSpec.make`)
+
+
+def data_source(spec: RunSpec) -> DataSource:
+    """The run's dataset: its source, presence, and for a grid on published data whether it is
+    the real data or a stand-in made here (the real routes then say how to get them)."""
+    plugins.load()
+    domain, task = registry.get_task(spec.domain, spec.task)
+    grid = domain.grids.get(spec.profile)
+    ds = registry.get_dataset(task, spec.dataset)
+    present = ds.is_present()
+    stand_in = bool(grid is not None and grid.real_data and ds.make is not None)
+    missing = None
+    if stand_in:
+        real = [task.datasets[f"{p}-{spec.dataset}"] for p in grid.prefer
+                if f"{p}-{spec.dataset}" in task.datasets]
+        where = " or ".join(r.source for r in real) or "the published data"
+        missing = (f"missing: {spec.task_path} {spec.dataset}: {where}; "
+                   f"{real[0].how_to_get if real else ds.how_to_get}")
+    elif not present and ds.make is None:
+        missing = f"missing: {spec.task_path} {spec.dataset}: {ds.source}; {ds.how_to_get}"
+    return DataSource(ds.source, present, stand_in, missing, ds.make is not None)
+
+
+def missing_real_data(specs: Sequence[RunSpec]) -> list[str]:
+    """One line per real data source the runs need and this machine lacks (deduplicated)."""
+    return list(dict.fromkeys(line for spec in specs
+                              if (line := data_source(spec).missing) is not None))
+
+
 def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool:
     """Whether the run has its result.json (readable or not: a finished run is never redone)."""
     return (spec.folder(results_root) / RESULT).exists()

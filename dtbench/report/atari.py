@@ -13,6 +13,7 @@ from dtbench.report.cells import (
     data_sources,
     deviations,
     source_label,
+    stand_in_note,
 )
 from dtbench.report.d4rl import ALGOS
 from dtbench.report.paper import ATARI_TABLE1
@@ -49,6 +50,7 @@ def atari_table(results_root: Path, profile: str) -> Table:
         "'Data: mean / best episode' scores the training data's own episodes. Paper columns: "
         "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC). Regenerate with "
         f"`make atari`. {deviations('atari', profile)}"
+        f"{stand_in_note(runs, 'atari', profile)}"
     )
     return Table("atari", "Atari (paper Tables 1 and 4)", caption, header, lines, "make atari",
                  not runs.empty)

@@ -13,6 +13,7 @@ from dtbench.report.cells import (
     data_sources,
     deviations,
     source_label,
+    stand_in_note,
 )
 from dtbench.report.paper import D4RL_TABLE2
 from dtbench.report.table import Table, runs_of
@@ -55,6 +56,7 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
         "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
         f"Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
+        f"{stand_in_note(runs, 'mujoco', profile)}"
     )
     return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)", caption, header, lines,
                  "make mujoco", not runs.empty)

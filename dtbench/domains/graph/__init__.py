@@ -89,6 +89,8 @@ DOMAIN = Domain(
         "smoke": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "bc"), seeds=(0,)),
         "quick": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
                       seeds=(0, 1, 2)),
+        "paper": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
+                      seeds=(0, 1, 2)),
     },
     description="shortest path on a random 20-node directed graph (Figures 2 and 6)",
 )

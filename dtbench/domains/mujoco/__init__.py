@@ -143,7 +143,7 @@ DOMAIN = Domain(
     grids={
         "quick": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert")),
         "paper": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert"),
-                      seeds=(0, 1, 2), prefer=("d4rl", "minari")),
+                      seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True),
     },
     description="MuJoCo locomotion (Hopper, HalfCheetah, Walker2d) on D4RL-style data (Table 2)",
 )
