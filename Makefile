@@ -38,11 +38,12 @@ lint: ## ruff, and the import layers of pyproject.toml (import-linter)
 # Each domain's runs are its benchmark grid (registered with the domain; `dtbench suite <domain>
 # --dry-run` lists them). Narrow it with TASKS, DATASETS, ALGOS, VARIANTS, SEEDS (space-separated).
 # RAY_ADDRESS=auto|HOST:PORT sends the runs to a Ray cluster instead of local processes.
+# EXTRA passes more options to `dtbench suite`, e.g. EXTRA=--allow-stand-in-data.
 SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOBS) \
 	$(if $(RAY_ADDRESS),--launcher ray --address $(RAY_ADDRESS)) \
 	--budget $(GEN_BUDGET) $(foreach t,$(TASKS),--task $(t)) $(foreach d,$(DATASETS),-d $(d)) \
 	$(foreach a,$(ALGOS),-a $(a)) $(foreach v,$(VARIANTS),--variant $(v)) \
-	$(foreach s,$(SEEDS),--seed $(s))
+	$(foreach s,$(SEEDS),--seed $(s)) $(EXTRA)
 
 keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
 	$(call SUITE,keydoor) --data-only

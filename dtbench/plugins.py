@@ -23,6 +23,7 @@ GROUP = "dtbench.plugins"
 BUILTINS = (
     "baselines.builtin",
     "dtbench.algos.dt",
+    "dtbench.algos.bc_paper",
     "dtbench.domains.atari",
     "dtbench.domains.graph",
     "dtbench.domains.keydoor",

@@ -1,5 +1,5 @@
-"""Batched policies the shared evaluator steps: the Decision Transformer and the uniform
-random policy."""
+"""Batched policies the shared evaluator steps: the Decision Transformer, the paper's Gym BC
+and the uniform random policy."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards as transform_rewards
 from dtbench.models.dt import DecisionTransformer
+from dtbench.models.mlp_bc import MLPBC
 
 
 class DTPolicy:
@@ -119,6 +120,35 @@ class RandomPolicy:
         if isinstance(space, gym.spaces.Box) and space.is_bounded():
             return rng.uniform(space.low, space.high, size=(n, *space.shape)).astype(space.dtype)
         return np.stack([space.sample() for _ in range(n)])  # other spaces: gymnasium's sampler
+
+    def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
+        pass
+
+
+class MLPBCPolicy:
+    """The paper's Gym BC for N lock-stepped episodes: the last K normalised states of each
+    episode, zero-padded at the front before step K, through the MLP."""
+
+    def __init__(self, model: MLPBC, state_mean: np.ndarray, state_std: np.ndarray) -> None:
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self.k = model.cfg.context_len
+        self.mean, self.std = state_mean, state_std
+
+    def reset(self, n_episodes: int, target_return: float | None) -> None:
+        self.states = torch.zeros((n_episodes, self.k, self.model.state_dim), device=self.device)
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, live: np.ndarray) -> np.ndarray:
+        state = torch.as_tensor((obs - self.mean) / self.std, dtype=torch.float32,
+                                device=self.device)
+        self.states = torch.cat([self.states[:, 1:], state[:, None]], dim=1)
+        actions = np.zeros((len(obs), self.model.act_dim), dtype=np.float32)
+        if live.any():
+            idx = torch.as_tensor(np.flatnonzero(live), device=self.device)
+            out = self.model(self.states.index_select(0, idx)).action_preds[:, 0]
+            actions[live] = out.cpu().numpy()
+        return actions
 
     def observe(self, rewards: np.ndarray, live: np.ndarray) -> None:
         pass

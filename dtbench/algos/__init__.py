@@ -1,2 +1,3 @@
 """dtbench's own algorithms (the d3rlpy baselines live in `baselines/`): `dt.py` the Decision
-Transformer. Each module's `register()` is called by `dtbench.plugins.load`."""
+Transformer, `bc_paper.py` the paper's own BC and %BC. Each module's `register()` is called by
+`dtbench.plugins.load`."""
