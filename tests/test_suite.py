@@ -23,7 +23,8 @@ def test_grids_expand_into_runs_and_choices_narrow_them():
     assert len(quick) == 3 * 3 * 4 and {s.dataset for s in quick} == {
         "medium", "medium-replay", "medium-expert"}
     paper = expand("atari", "paper", Choice(algos=("dt",)))
-    assert [s.task for s in paper if s.seed == 0] == ["breakout", "qbert", "pong", "seaquest"]
+    assert [s.task for s in paper if s.seed == 123] == ["breakout", "qbert", "pong", "seaquest"]
+    assert sorted({s.seed for s in paper}) == [123, 231, 312]  # the official Atari seeds
     narrowed = expand("mujoco", "quick", Choice(tasks=("hopper",), datasets=("medium",),
                                                 variants=("delayed",), seeds=(3, 4)))
     assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}
