@@ -32,6 +32,12 @@ class ModelConfig:
     # gelu_new Atari)
     max_ep_len: int = 1000  # size of the timestep embedding; later timesteps are clamped
     action_tanh: bool = True  # squash continuous actions with tanh (ignored for discrete)
+    positions: Literal["per-step", "atari-global"] = "per-step"  # per-step: each step's own
+    # timestep embedding on its tokens (official Gym); atari-global: one learned embedding of
+    # the window's first timestep on every token, plus learned per-token positions, Tanh on the
+    # return and action embeddings and no LayerNorm (official Atari minGPT)
+    tokens: Literal["rsa", "sa"] = "rsa"  # (R, s, a) per step, or (s, a): no return tokens,
+    # the paper's Atari BC (the official `--model_type naive`)
     condition_on_return: bool = True  # False: every return token carries 0, a return-blind
     # model (a critic must predict the return, not be told it; see train.return_loss_weight)
 

@@ -47,8 +47,9 @@ class DTPolicy:
         self.cap = cap
 
     def reset(self, n_episodes: int, target_return: float | None) -> None:
-        if target_return is None:
+        if target_return is None and self.model.per_step == 3:
             raise ValueError("the Decision Transformer needs a target return")
+        target_return = 0.0 if target_return is None else target_return  # (s, a) tokens: unused
         self.t = 0
         self.rtg = np.full(n_episodes, float(target_return))
         # embeddings of the last K states: each state is encoded once, when it arrives
@@ -77,7 +78,10 @@ class DTPolicy:
         length = min(self.t + 1, self.k)
         order = (torch.arange(length, device=self.device) + self.t + 1 - length) % self.k
         pick = lambda x: x[rows][:, order]  # noqa: E731 - chronological window of live rows
-        out = self.model(None, pick(self.actions), pick(self.returns), pick(self.timesteps),
+        timesteps = pick(self.timesteps)
+        if self.model.global_positions:  # the official Atari evaluation gives the window the
+            timesteps = timesteps[:, -1:].expand_as(timesteps)  # current step (training: its first)
+        out = self.model(None, pick(self.actions), pick(self.returns), timesteps,
                          state_embeddings=pick(self.state_emb))
         pred = out.action_preds[:, -1]
         if self.model.discrete:

@@ -62,8 +62,9 @@ def test_it_learns_each_windows_last_action_and_its_policy_pads_the_front():
 def test_paper_bc_is_listed_apart_from_d3rlpys():
     algos = registry.algos()
     for name in ("bc-paper", "bc10-paper", "bc25-paper", "bc40-paper"):
-        assert algos[name].action_kinds == ("continuous",)
+        assert algos[name].action_kinds == ("continuous", "discrete")
         assert "paper" in algos[name].description
+        assert algos[name].fixed_settings == {"discrete": {"model.tokens": "sa"}}
     assert "d3rlpy" in algos["bc"].description
 
 
@@ -93,3 +94,22 @@ def test_a_smoke_run_trains_and_evaluates_on_hopper(algo, tmp_path, monkeypatch)
     assert json.loads((folder / "result.json").read_text()) == result
     assert result["targets"][0]["target_return"] is None and result["targets"][0]["episodes"] == 2
     assert (folder / "metrics.csv").read_text().splitlines()[0].startswith("step,loss")
+
+
+@pytest.mark.parametrize("algo", ["bc-paper", "bc10-paper"])
+def test_on_discrete_actions_it_is_dt_without_return_tokens(algo, tmp_path, isolated_minari):
+    """The official `--model_type naive`: the run's settings say (s, a) tokens, the model has
+    no return tokens, and it evaluates once (no target return)."""
+    from dtbench.domains.keydoor import make_dataset
+    from dtbench.training import CHECKPOINT
+
+    make_dataset("random-1k")
+    spec = RunSpec("keydoor", "keydoor", "random-1k", algo, seed=0, profile="smoke")
+    result = run(spec, results_root=tmp_path, progress=False)
+    folder = spec.folder(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["settings"]["model"]["tokens"] == "sa"
+    weights = torch.load(folder / CHECKPOINT, weights_only=False)["model"]
+    k = config["settings"]["model"]["context_len"]
+    assert weights["transformer.wpe.weight"].shape[0] == 2 * k  # 2 tokens per step
+    assert [t["target_return"] for t in result["targets"]] == [None]

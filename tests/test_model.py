@@ -1,11 +1,13 @@
 """Decision Transformer: interleaving, causality, padding, and equality with HF's model."""
 
+import numpy as np
 import pytest
 import torch
 from transformers import DecisionTransformerConfig, DecisionTransformerModel
 
 from dtbench.config import ModelConfig
 from dtbench.models.dt import DecisionTransformer
+from dtbench.policies import DTPolicy
 
 K, OBS, ACT = 6, 11, 3
 
@@ -121,3 +123,69 @@ def test_nature_cnn_shapes_follow_the_dqn_paper():
     assert out.shape == (2, 5, 32) and out.abs().max() <= 1  # Linear + Tanh
     # each step is encoded on its own: a step's embedding ignores the other steps
     torch.testing.assert_close(enc(frames[:, 2:3])[:, 0], out[:, 2])
+
+
+def _mingpt_logits(model, states, actions, rtg, timesteps, with_returns=True):
+    """minGPT's Atari input (`model_atari.py`), written out: Tanh'd return and action
+    embeddings, the state encoder, interleaved; one global timestep embedding (the window's
+    first step) on every token, plus a per-token position embedding; then the blocks, and the
+    action logits read at the state tokens."""
+    b, k = actions.shape
+    parts = [model.embed_state(states), torch.tanh(model.embed_action(actions))]
+    if with_returns:
+        parts.insert(0, torch.tanh(model.embed_return(rtg)))
+    n = len(parts)
+    tokens = torch.zeros(b, n * k, model.cfg.embed_dim)
+    for i, part in enumerate(parts):
+        tokens[:, i::n] = part
+    tokens = tokens + model.embed_window_time[timesteps[:, :1]] + model.embed_position[None, :n * k]
+    hidden = model.transformer(inputs_embeds=tokens, attention_mask=torch.ones(b, n * k),
+                               position_ids=torch.zeros(b, n * k, dtype=torch.long))
+    return model.predict_action(hidden.last_hidden_state[:, n - 2::n])
+
+
+@pytest.mark.parametrize("tokens", ["rsa", "sa"])
+def test_atari_global_positions_equal_a_minimal_mingpt_input(tokens):
+    cfg = ModelConfig(context_len=4, embed_dim=16, n_layer=1, n_head=2, dropout=0.0,
+                      activation="gelu_new", max_ep_len=50, positions="atari-global",
+                      tokens=tokens)
+    torch.manual_seed(0)
+    model = DecisionTransformer(cfg, (4, 84, 84), 6, True, encoder="nature_cnn").eval()
+    with torch.no_grad():  # minGPT starts them at zero, which would hide a wrong index
+        model.embed_window_time.normal_()
+        model.embed_position.normal_()
+    states = torch.randint(0, 256, (2, 4, 4, 84, 84), dtype=torch.uint8)
+    actions = torch.randint(0, 6, (2, 4))
+    rtg = torch.randn(2, 4, 1)
+    timesteps = torch.tensor([[7, 8, 9, 10], [0, 1, 2, 3]])
+    with torch.no_grad():
+        out = model(states, actions, rtg, timesteps)
+        expected = _mingpt_logits(model, states, actions, rtg, timesteps, tokens == "rsa")
+        torch.testing.assert_close(out.action_preds, expected, rtol=1e-5, atol=1e-5)
+        # only the window's first timestep counts
+        later = timesteps.clone()
+        later[:, 1:] = 40
+        torch.testing.assert_close(model(states, actions, rtg, later).action_preds,
+                                   out.action_preds)
+        if tokens == "sa":  # no return tokens: the returns do not matter
+            torch.testing.assert_close(model(states, actions, rtg * 0 + 5, timesteps)
+                                       .action_preds, out.action_preds)
+
+
+def test_an_atari_global_rollout_gives_the_window_the_current_step():
+    """The official evaluation's timestep: the current step, for every window position."""
+    cfg = ModelConfig(context_len=3, embed_dim=16, n_layer=1, n_head=1, dropout=0.0,
+                      max_ep_len=50, positions="atari-global")
+    torch.manual_seed(1)
+    model = DecisionTransformer(cfg, (5,), 3, True).eval()
+    with torch.no_grad():
+        model.embed_window_time.normal_()
+    seen = []
+    model.register_forward_hook(lambda m, args, out: seen.append(args[3].clone()))
+    policy = DTPolicy(model, None, None, return_scale=1.0)
+    policy.reset(2, target_return=1.0)
+    for _ in range(5):
+        policy.act(np.random.default_rng(0).normal(size=(2, 5)).astype(np.float32),
+                   np.array([True, True]))
+        policy.observe(np.zeros(2), np.array([True, True]))
+    assert [t[0].tolist() for t in seen] == [[0], [1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4]]

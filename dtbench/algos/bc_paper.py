@@ -4,9 +4,10 @@
 On Gym (continuous actions) the official code's BC: an MLP over the last K states
 (`dtbench.models.mlp_bc`), trained with DT's optimiser, warm-up, batch, K and number of steps on
 the official windows, on the last action of each window, with no gradient clipping
-(`act_trainer.py` clips nothing). %BC trains it on the top X% of timesteps by episode return,
-whole episodes as the official `pct_traj` keeps them. The Atari BC (the DT network without
-return tokens, `--model_type naive`) is not built yet, so these run on continuous domains only.
+(`act_trainer.py` clips nothing). On discrete domains (Atari) the official `--model_type naive`:
+the DT network and training with (s, a) tokens only (`model.tokens = sa`, fixed on the Algo so
+the run's config says so). %BC trains either on the top X% of timesteps by episode return,
+whole episodes as the official `pct_traj` keeps them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from dtbench.algos import dt
 from dtbench.contract import Algo, RunContext
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.transforms import top_fraction
 from dtbench.models.mlp_bc import MLPBC
-from dtbench.policies import MLPBCPolicy
+from dtbench.policies import DTPolicy, MLPBCPolicy
 from dtbench.registry import register_algo
 from dtbench.training import CHECKPOINT, METRICS, train_dt
 
@@ -26,7 +28,10 @@ PERCENT = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
 
 
 def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
-    def train(ctx: RunContext) -> MLPBCPolicy:
+    def train(ctx: RunContext) -> MLPBCPolicy | DTPolicy:
+        if ctx.action_kind == "discrete":  # the DT network without returns (model.tokens=sa)
+            store = top_fraction(ctx.store, top) if top is not None else ctx.store
+            return dt.train(dataclasses.replace(ctx, store=store))
         s = ctx.settings
         store = top_fraction(ctx.store, top) if top is not None else ctx.store
         mean, std = ctx.store.state_stats()  # the full data's statistics, as the official code
@@ -44,16 +49,17 @@ def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
 
 
 def _algo(name: str, top: float | None, description: str) -> Algo:
-    return Algo(name=name, action_kinds=("continuous",), train=_trainer(top),
+    return Algo(name=name, action_kinds=("continuous", "discrete"), train=_trainer(top),
                 description=description, steps=lambda s: s.train.steps,
                 checkpoint_files=(CHECKPOINT,), metrics_file=METRICS,
-                time_columns={"sample_s": "sample_s", "update_s": "update_s"})
+                time_columns={"sample_s": "sample_s", "update_s": "update_s"},
+                fixed_settings={"discrete": {"model.tokens": "sa"}})
 
 
 def register() -> None:
     """Register the paper's BC and %BC (called by `dtbench.plugins.load`)."""
-    register_algo(_algo("bc-paper", None, "the paper's BC (official Gym MLP over the last K "
-                                          "states; not d3rlpy's)"))
+    register_algo(_algo("bc-paper", None, "the paper's BC, not d3rlpy's (Gym: the official MLP "
+                                          "over the last K states; Atari: DT without returns)"))
     for pct in PERCENT:
         register_algo(_algo(f"bc{pct}-paper", pct / 100,
                             f"the paper's %BC: its BC on the top {pct}% of timesteps by "

@@ -5,6 +5,12 @@ the return-to-go R_t, the state s_t (through the domain's encoder) and the actio
 timestep embedding is added to all three tokens of a step and GPT-2's own position ids are all
 zero, so order comes only from the timestep embedding and the causal mask. The action a_t is
 predicted from the hidden state of the s_t token, i.e. from (R_<=t, s_<=t, a_<t).
+
+`model.positions = atari-global` is the official Atari model's scheme instead: one learned
+embedding of the window's first timestep added to every token, a learned embedding per token
+position (3K), Tanh after the return and action embeddings and no LayerNorm before the blocks
+(minGPT's `model_atari.py`). `model.tokens = sa` drops the return tokens: (s_1, a_1, ...), the
+paper's Atari BC.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ class DTOutput:
     action_preds: torch.Tensor  # (B, K, act_dim): actions (continuous) or logits (discrete)
     return_preds: torch.Tensor  # (B, K, 1): predicted next return, read from the action token
     state_preds: torch.Tensor | None  # (B, K, obs_dim) for vector states, else None
-    hidden: torch.Tensor  # (B, 3, K, H): last hidden states of (R, s, a) tokens
+    hidden: torch.Tensor  # (B, n, K, H): last hidden states of (R, s, a) tokens (n = 3) or of
+    # (s, a) tokens (n = 2, `model.tokens = sa`)
     attentions: tuple[torch.Tensor, ...] | None = None  # per layer (B, heads, 3K, 3K), only
     # from `with_attentions`; token 3t + j is step t's return (0), state (1) or action (2)
 
@@ -42,9 +49,10 @@ class DecisionTransformer(nn.Module):
         super().__init__()
         self.cfg, self.act_dim, self.discrete = cfg, act_dim, discrete
         h = cfg.embed_dim
+        self.per_step = len(cfg.tokens)  # tokens per step: 3 (R, s, a) or 2 (s, a)
         gpt_cfg = GPT2Config(
             vocab_size=1,  # tokens arrive as embeddings; the word table is unused
-            n_positions=3 * cfg.context_len,
+            n_positions=self.per_step * cfg.context_len,
             n_embd=h,
             n_layer=cfg.n_layer,
             n_head=cfg.n_head,
@@ -58,11 +66,18 @@ class DecisionTransformer(nn.Module):
             use_cache=False,
         )
         self.transformer = GPT2Model(gpt_cfg)
-        self.embed_timestep = nn.Embedding(cfg.max_ep_len, h)
+        self.global_positions = cfg.positions == "atari-global"
+        if self.global_positions:  # zero-initialised parameters, as minGPT's
+            self.embed_window_time = nn.Parameter(torch.zeros(cfg.max_ep_len, h))
+            self.embed_position = nn.Parameter(torch.zeros(self.per_step * cfg.context_len, h))
+        else:
+            self.embed_timestep = nn.Embedding(cfg.max_ep_len, h)
+            self.embed_ln = nn.LayerNorm(h)
         self.embed_return = nn.Linear(1, h)
         self.embed_state = make_encoder(encoder, obs_shape, h)
         self.embed_action = nn.Embedding(act_dim, h) if discrete else nn.Linear(act_dim, h)
-        self.embed_ln = nn.LayerNorm(h)
+        # minGPT's Atari model puts Tanh after the return and action embeddings
+        self.squash = nn.Tanh() if self.global_positions else nn.Identity()
         head = [nn.Linear(h, act_dim)]
         if not discrete and cfg.action_tanh:
             head.append(nn.Tanh())
@@ -87,36 +102,41 @@ class DecisionTransformer(nn.Module):
         `state_embeddings` (B,K,H) replaces `embed_state(states)`: the encoder sees one step at a
         time, so a rollout can encode each new state once and reuse the earlier embeddings."""
         b, k = timesteps.shape
+        n = self.per_step
         if not self.cfg.condition_on_return:
             returns_to_go = torch.zeros_like(returns_to_go)
-        time = self.embed_timestep(timesteps)
         if state_embeddings is None:
             state_embeddings = self.embed_state(states)
-        tokens = torch.stack(
-            (
-                self.embed_return(returns_to_go) + time,
-                state_embeddings + time,
-                self.embed_action(actions) + time,
-            ),
-            dim=2,
-        ).reshape(b, 3 * k, -1)  # interleave: R_1, s_1, a_1, R_2, ...
-        tokens = self.embed_ln(tokens)
+        kinds = [state_embeddings, self.squash(self.embed_action(actions))]
+        if n == 3:
+            kinds.insert(0, self.squash(self.embed_return(returns_to_go)))
+        if not self.global_positions:
+            time = self.embed_timestep(timesteps)
+            kinds = [kind + time for kind in kinds]
+        tokens = torch.stack(kinds, dim=2).reshape(b, n * k, -1)  # interleave: R_1, s_1, a_1, ...
+        if self.global_positions:  # the window's first timestep on every token, per-token pos
+            tokens = (tokens + self.embed_window_time[timesteps[:, 0]][:, None]
+                      + self.embed_position[: n * k])
+        else:
+            tokens = self.embed_ln(tokens)
         if attention_mask is None:
             attention_mask = torch.ones((b, k), dtype=torch.long, device=tokens.device)
         # Always pass a 2-D mask: without one, transformers >= 5 reads all-zero position ids
         # as "packed sequences" and lets every token attend only to itself.
-        mask3 = attention_mask.repeat_interleave(3, dim=1).long()
+        mask_tokens = attention_mask.repeat_interleave(n, dim=1).long()
         gpt = self.transformer(
             inputs_embeds=tokens,
-            attention_mask=mask3,
-            position_ids=torch.zeros((b, 3 * k), dtype=torch.long, device=tokens.device),
+            attention_mask=mask_tokens,
+            position_ids=torch.zeros((b, n * k), dtype=torch.long, device=tokens.device),
             output_attentions=self._attentions,
         )
-        x = gpt.last_hidden_state.reshape(b, k, 3, -1).permute(0, 2, 1, 3)  # (B, 3, K, H)
+        x = gpt.last_hidden_state.reshape(b, k, n, -1).permute(0, 2, 1, 3)  # (B, n, K, H)
+        state, action = n - 2, n - 1  # token indices within a step
         return DTOutput(
-            action_preds=self.predict_action(x[:, 1]),  # from the state token
-            return_preds=self.predict_return(x[:, 2]),
-            state_preds=self.predict_state(x[:, 2]) if self.predict_state is not None else None,
+            action_preds=self.predict_action(x[:, state]),  # from the state token
+            return_preds=self.predict_return(x[:, action]),
+            state_preds=(self.predict_state(x[:, action]) if self.predict_state is not None
+                         else None),
             hidden=x,
             attentions=gpt.attentions if self._attentions else None,
         )

@@ -64,5 +64,6 @@ def resolve(spec: RunSpec, eval_overrides: Mapping[str, Any] | None = None) -> R
     if spec.variant not in REWARD_VARIANTS:
         raise unknown("reward variant", spec.variant, list(REWARD_VARIANTS))
     settings = domain.settings_for(task, spec.profile).override(
-        {**dict(spec.overrides), **(eval_overrides or {})})
+        {**algo.fixed_settings.get(domain.action_kind, {}), **dict(spec.overrides),
+         **(eval_overrides or {})})
     return ResolvedRun(spec, domain, task, dataset, algo, settings)

@@ -102,11 +102,11 @@ def _make_env(task: Task, settings: Settings):  # noqa: ANN202 - gymnasium.Env
 # atari/run_dt_atari.py). Steps are the official 5 epochs over 500k transitions: 5 * 500_000 //
 # batch. The schedule counts action tokens as the official trainer does: warm-up over 512 * 20
 # tokens (3 steps at 128 x 30 per step), cosine to 10% at 2 x 500k x K x 3 tokens, which it
-# reaches at about 95% of training. Timesteps are embedded per step (our DT), not as the
-# official code's one absolute timestep per window (docs/implementation-details.md).
+# reaches at about 95% of training. Positions: the official model's one timestep per window
+# plus per-token positions (`model.positions = atari-global`); quick keeps per-step timesteps.
 PAPER = Settings(
     model=ModelConfig(context_len=30, embed_dim=128, n_layer=6, n_head=8, dropout=0.1,
-                      activation="gelu_new", max_ep_len=27_000),
+                      activation="gelu_new", max_ep_len=27_000, positions="atari-global"),
     train=TrainConfig(steps=5 * DQN_REPLAY_STEPS // 128, batch_size=128, lr=6e-4,
                       betas=(0.9, 0.95), weight_decay=0.1, decay_all_params=False,
                       warmup_steps=3, schedule="cosine-tokens", min_lr_ratio=0.1,
@@ -124,7 +124,7 @@ PONG = {"model.context_len": 50, "train.batch_size": 512,
         "train.final_tokens": 2 * DQN_REPLAY_STEPS * 50 * 3}
 # quick: sized for a 2-core CPU on ~50k locally generated transitions per game (provisional).
 QUICK = PAPER.override({
-    "train.schedule": "cosine",
+    "model.positions": "per-step", "train.schedule": "cosine",
     "model.context_len": 10, "model.n_layer": 2, "model.n_head": 2, "model.embed_dim": 64,
     "model.dropout": 0.0, "model.max_ep_len": 5_000,
     "train.steps": 2_000, "train.batch_size": 16, "train.warmup_steps": 20,
@@ -133,7 +133,7 @@ QUICK = PAPER.override({
     "baseline.steps": 2_000, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
-    "train.schedule": "cosine",
+    "model.positions": "per-step", "train.schedule": "cosine",
     "model.context_len": 4, "model.n_layer": 1, "model.n_head": 1, "model.embed_dim": 16,
     "model.dropout": 0.0, "model.max_ep_len": 500,
     "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
