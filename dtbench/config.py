@@ -59,9 +59,10 @@ class TrainConfig:
     warmup_tokens: int = 0  # cosine-tokens: action tokens (B x K per step) of linear warm-up
     final_tokens: int = 0  # cosine-tokens: action tokens at which the cosine reaches its end
     grad_clip: float = 0.25  # max global gradient norm
-    windows: Literal["official", "end-anchored"] = "official"  # how context windows are drawn:
-    # the official Gym code's (uniform start, left padding) or dtbench's (ending at a uniform
-    # step, filled forward near an episode's start; see dtbench.data.sampler)
+    windows: Literal["official", "official-atari", "end-anchored"] = "official"  # how context
+    # windows are drawn: the official Gym code's (uniform start, left padding), the official
+    # Atari code's (full K steps, shifted back at an episode's end) or dtbench's (ending at a
+    # uniform step, filled forward near an episode's start; see dtbench.data.sampler)
     return_loss_weight: float = 0.0  # > 0: also train the return head, weighted so, to predict
     # R_t (scaled) from the a_t token (DT as a critic; the paper's loss is on actions only)
     log_every: int = 100  # steps between metric rows

@@ -107,7 +107,7 @@ def train_dt(
         t1 = time.perf_counter()
         # left-padded (official) windows need the padding masked; right padding never reaches
         # a real token through causal attention, so those windows go without (as before)
-        keys = batch.mask if sampler.windows == "official" else None
+        keys = batch.mask if sampler.windows != "end-anchored" else None
         out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps, keys)
         loss = model.action_loss(out, batch.actions, batch.mask)
         if cfg.return_loss_weight:

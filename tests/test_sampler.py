@@ -148,3 +148,45 @@ def test_official_and_end_anchored_windows_differ_only_in_how_they_are_drawn():
                       batch.returns_to_go[row:row + 1, real], batch.timesteps[row:row + 1, real])
         torch.testing.assert_close(out.action_preds[row, real], alone.action_preds[0],
                                    rtol=1e-5, atol=1e-5)
+
+
+def _official_atari_starts(store: TrajectoryStore, k: int) -> dict[int, float]:
+    """The official `StateActionReturnDataset.__getitem__`, written out for every index of
+    its `__len__` (N - 3K): P(window start). `done_idxs` are the episodes' exclusive ends."""
+    done_idxs = list(store.episode_starts[1:])
+    n = store.num_steps
+    starts: dict[int, float] = {}
+    for idx in range(n - 3 * k):
+        done_idx = idx + k
+        for i in done_idxs:
+            if i > idx:
+                done_idx = min(int(i), done_idx)
+                break
+        starts[done_idx - k] = starts.get(done_idx - k, 0) + 1 / (n - 3 * k)
+    return starts
+
+
+def test_official_atari_windows_follow_the_official_dataset():
+    from scipy.stats import chisquare
+
+    store = TrajectoryStore.from_episodes(make_episodes([9, 4, 12, 7, 10], obs_dim=2))
+    k = 3
+    sampler = WindowSampler(store, k, batch_size=20_000, return_scale=1.0, max_ep_len=20,
+                            seed=5, windows="official-atari")
+    expected = _official_atari_starts(store, k)
+    observed = dict.fromkeys(expected, 0)
+    timesteps = torch.as_tensor(store.timesteps)
+    for _ in range(5):
+        batch = sampler.sample()
+        assert batch.mask.all()  # every window is full
+        values = batch.states[:, 0, 0].numpy()  # make_episodes: 100 * episode + t
+        starts = store.episode_starts[(values // 100).astype(int)] + values % 100
+        for s in starts.astype(int):
+            observed[int(s)] += 1
+        row = 0  # consecutive steps, the store's own timesteps
+        first = int(starts[row])
+        assert torch.equal(batch.timesteps[row], timesteps[first:first + k])
+    assert set(observed) == set(expected)
+    counts = np.array([observed[s] for s in expected])
+    probs = np.array(list(expected.values()))
+    assert chisquare(counts, probs * counts.sum()).pvalue > 1e-3

@@ -5,6 +5,10 @@ Two ways to draw windows (`train.windows`):
 * `official` (the official Gym code's `get_batch`): a trajectory with probability proportional
   to its length, a start step uniformly inside it, the (up to) K steps from there to the
   episode's end, left-padded. That is the same as a start step drawn uniformly over all steps.
+* `official-atari` (the official Atari `StateActionReturnDataset`): an index uniform over the
+  first N - 3K steps, the K steps from it, shifted back to end at its episode's end when that
+  comes sooner; every window is full (one that ends an episode shorter than K reaches back into
+  the previous one, as the official code's does).
 * `end-anchored` (dtbench's, the `quick` profiles'): below.
 
 End-anchored: a step t is drawn uniformly over all steps and its window is the (up to) K steps
@@ -91,7 +95,19 @@ class WindowSampler:
         drawn = self.rng.integers(0, self.num_steps, size=self.batch_size)
         if self.windows == "official":
             return self.batch_from(drawn)
+        if self.windows == "official-atari":
+            return self.batch_atari(self.rng.integers(0, max(1, self.num_steps
+                                                             - 3 * self.context_len),
+                                                      size=self.batch_size))
         return self.batch_at(self.filled_end(drawn))
+
+    def batch_atari(self, idx: np.ndarray | torch.Tensor) -> Batch:
+        """The official Atari windows for dataset indices `idx`: K steps ending at
+        min(idx + K, the end of idx's episode), all real."""
+        idx = _numpy(idx)
+        end = np.minimum(idx + self.context_len, self.episode_last[idx] + 1)  # exclusive
+        steps = (end - self.context_len)[:, None] + self.offsets[None, :]
+        return self._batch(np.maximum(steps, 0), steps >= 0)
 
     def batch_from(self, starts: np.ndarray | torch.Tensor) -> Batch:
         """The official windows: the (up to) K steps from each start to its episode's end, the
@@ -139,7 +155,7 @@ class WindowSampler:
         return rows.index_select(0, flat).view(*idx.shape, *rows.shape[1:])
 
 
-WINDOWS = ("official", "end-anchored")
+WINDOWS = ("official", "official-atari", "end-anchored")
 
 
 def _numpy(steps: np.ndarray | torch.Tensor) -> np.ndarray:

@@ -112,7 +112,7 @@ PAPER = Settings(
                       warmup_steps=3, schedule="cosine-tokens", min_lr_ratio=0.1,
                       warmup_tokens=512 * 20, final_tokens=2 * DQN_REPLAY_STEPS * 30 * 3,
                       grad_clip=1.0, log_every=100, checkpoint_every=1_000,
-                      windows="end-anchored"),
+                      windows="official-atari"),
     eval=EvalConfig(episodes=10, target_returns=(90.0,), return_scale=1.0, greedy=False,
                     during_training=4,
                     rtg_rewards="raw", sticky_actions=0.0),
@@ -124,7 +124,7 @@ PONG = {"model.context_len": 50, "train.batch_size": 512,
         "train.final_tokens": 2 * DQN_REPLAY_STEPS * 50 * 3}
 # quick: sized for a 2-core CPU on ~50k locally generated transitions per game (provisional).
 QUICK = PAPER.override({
-    "model.positions": "per-step", "train.schedule": "cosine",
+    "model.positions": "per-step", "train.schedule": "cosine", "train.windows": "end-anchored",
     "model.context_len": 10, "model.n_layer": 2, "model.n_head": 2, "model.embed_dim": 64,
     "model.dropout": 0.0, "model.max_ep_len": 5_000,
     "train.steps": 2_000, "train.batch_size": 16, "train.warmup_steps": 20,
@@ -133,7 +133,7 @@ QUICK = PAPER.override({
     "baseline.steps": 2_000, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
-    "model.positions": "per-step", "train.schedule": "cosine",
+    "model.positions": "per-step", "train.schedule": "cosine", "train.windows": "end-anchored",
     "model.context_len": 4, "model.n_layer": 1, "model.n_head": 1, "model.embed_dim": 16,
     "model.dropout": 0.0, "model.max_ep_len": 500,
     "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
