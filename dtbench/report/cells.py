@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from dtbench import registry
+from dtbench.config import Settings
 from dtbench.report.scores import headline
 
 
@@ -59,16 +60,32 @@ def deviations(domain_name: str, profile: str) -> str:
     domain = registry.get_domain(domain_name)
     episodes = (f"{domain.settings[profile].eval.episodes} evaluation episodes per run and "
                 "target, with the same reset seeds for every method. ")
+    # the paper gave no settings for some domains: their `paper` profile is ours
+    whose = "paper" if domain.paper_gave_settings else "our paper profile"
     if profile == "paper":
-        return episodes + "Settings: the paper profile."
-    ours, paper = domain.settings[profile].to_dict(), domain.settings["paper"].to_dict()
-    diffs = [f"{section}.{name} {value} (paper {paper[section][name]})"
-             for section, fields in ours.items() for name, value in fields.items()
-             if value != paper[section][name] and f"{section}.{name}" not in _BOOKKEEPING]
+        return episodes + ("Settings: the paper profile." if domain.paper_gave_settings else
+                           "Settings: our paper profile (the paper gives none for this task).")
+    diffs = _diffs(domain.settings[profile], domain.settings["paper"], whose)
+    for task in domain.tasks.values():  # per-task paper settings (e.g. Pong's K and batch)
+        keys = {**task.profile_overrides.get("paper", {}), **task.profile_overrides.get(profile,
+                                                                                        {})}
+        if keys:
+            mine, theirs = domain.settings_for(task, profile), domain.settings_for(task, "paper")
+            more = [d for d in _diffs(mine, theirs, whose) if d.split(" ")[0] in keys]
+            if more:
+                diffs.append(f"on {task.name}: {', '.join(more)}")
     if not diffs:
         return episodes + f"Settings: profile `{profile}` equals the paper profile."
-    return episodes + (f"Profile `{profile}` departs from the paper's settings in: "
+    reference = "the paper's" if domain.paper_gave_settings else "our paper profile's"
+    return episodes + (f"Profile `{profile}` departs from {reference} settings in: "
                        f"{'; '.join(diffs)}.")
+
+
+def _diffs(ours_settings: Settings, paper_settings: Settings, whose: str) -> list[str]:
+    ours, paper = ours_settings.to_dict(), paper_settings.to_dict()
+    return [f"{section}.{name} {value} ({whose} {paper[section][name]})"
+            for section, fields in ours.items() for name, value in fields.items()
+            if value != paper[section][name] and f"{section}.{name}" not in _BOOKKEEPING]
 
 
 def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:

@@ -83,6 +83,7 @@ DOMAIN = Domain(
     encoder="linear",
     action_kind="discrete",
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
+    paper_gave_settings=False,
     normalize=reached_rate,
     score_label="goal reached (%)",
     grids={

@@ -88,6 +88,7 @@ DOMAIN = Domain(
     encoder="linear",
     action_kind="discrete",
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
+    paper_gave_settings=False,
     normalize=success_rate,
     score_label="success rate (%)",
     grids={
