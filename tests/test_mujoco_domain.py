@@ -100,7 +100,7 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
     ours = cells[4 if algo == "dt" else 6]  # DT (ours) or BC (ours): this run's headline score
     assert cells[2] == "D4RL v2 (HDF5)"
     assert ours == f"{result['targets'][0]['score_mean']:.1f} (n=1)"
-    assert cells[8] == "67.6"  # the paper's DT, in its own column
+    assert cells[8] == "67.6 ± 1.0"  # the paper's DT with its ±, in its own column
     # the file's own whole episodes (its last 25 steps end none: dropped, as officially)
     returns = np.array([np.arange(a, b).sum() / 10 for a, b in ((0, 30), (30, 50))])
     data = normalize("hopper", [returns.mean(), returns.max()])

@@ -16,14 +16,15 @@ from dtbench.report.cells import (
     stand_in_note,
 )
 from dtbench.report.d4rl import ALGOS
-from dtbench.report.paper import ATARI_TABLE1
+from dtbench.report.paper import ATARI_TABLE1, paper_cell
 from dtbench.report.table import Table, runs_of
 
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
 
 def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str]],
-                 paper: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[list[str]]]:
+                 paper: Mapping[str, Mapping[str, float]], paper_table: str
+                 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's Atari tables: one row per game and
     data source, our cells and the paper's for each (algorithm, label) of `algos`."""
     header = ["Game", "Data used", "Data: mean / best episode",
@@ -34,13 +35,13 @@ def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str]],
         for dataset, rows in data_sources(runs, game, fallback="mixed"):
             lines.append([game, source_label("atari", game, dataset), data_cell(rows),
                           *algo_cells(rows, [a for a, _ in algos]),
-                          *(f"{paper[game][a]:.1f}" for a, _ in algos)])
+                          *(paper_cell(paper_table, paper, game, a) for a, _ in algos)])
     return header, lines
 
 
 def atari_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "atari", profile)
-    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE1)
+    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE1, "ATARI_TABLE1")
     caption = (
         f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
         f"profile `{profile}`, mean ± std over seeds (n), from raw (unclipped) game scores; DT at "
@@ -48,7 +49,8 @@ def atari_table(results_root: Path, profile: str) -> Table:
         "'generated here' is dtbench's scripted-and-random play on this machine (`dtbench data "
         "make atari/<game>`), not the DQN-replay data, so it is not the paper's data. "
         "'Data: mean / best episode' scores the training data's own episodes. Paper columns: "
-        "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC). Regenerate with "
+        "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC), with the paper's ± (std "
+        "over 3 seeds) where it printed one. Regenerate with "
         f"`make atari`. {deviations('atari', profile)}"
         f"{stand_in_note(runs, 'atari', profile)}"
     )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.report.cells import best_target_cell, deviations, source_label
-from dtbench.report.paper import ATARI_TABLE5
+from dtbench.report.paper import ATARI_TABLE5, paper_cell
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
@@ -74,8 +74,8 @@ def context_table(results_root: Path, profile: str) -> Table:
         lines.append([domain, task, dataset,
                       source_label(domain, task, dataset) if dataset != "-" else "-", str(k),
                       best_target_cell(at_k), best_target_cell(at_1), sweep,
-                      f"{paper['k']:.1f}" if paper else "-",
-                      f"{paper['k1']:.1f}" if paper else "-"])
+                      paper_cell("ATARI_TABLE5", ATARI_TABLE5, task, "k") if paper else "-",
+                      paper_cell("ATARI_TABLE5", ATARI_TABLE5, task, "k1") if paper else "-"])
     caption = (
         f"DT at the profile's context length K against K=1 (no context: each action from the "
         f"current return-to-go and state alone), profile `{profile}`, mean ± std over seeds "

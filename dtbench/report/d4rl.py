@@ -15,7 +15,7 @@ from dtbench.report.cells import (
     source_label,
     stand_in_note,
 )
-from dtbench.report.paper import D4RL_TABLE2
+from dtbench.report.paper import D4RL_TABLE2, paper_cell
 from dtbench.report.table import Table, runs_of
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "10%BC"))
@@ -24,7 +24,7 @@ TASKS = ("halfcheetah", "hopper", "walker2d")
 
 
 def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], algos: Sequence[tuple[str, str]],
-                paper: Mapping[tuple[str, str], Mapping[str, float]]
+                paper: Mapping[tuple[str, str], Mapping[str, float]], paper_table: str
                 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's D4RL tables: one row per dataset
     name, task and data source (generated here, D4RL, Minari) with our cells and the paper's
@@ -35,24 +35,24 @@ def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], algos: Sequence[tuple[
     lines = []
     for name in names:
         for task in TASKS:
-            theirs = paper[(name, task)]
             for dataset, rows in data_sources(runs, task, name):
                 lines.append([name, task, source_label("mujoco", task, dataset),
                               data_cell(rows), *algo_cells(rows, [a for a, _ in algos]),
-                              *(f"{theirs[a]:.1f}" if a in theirs else "-" for a, _ in algos)])
+                              *(paper_cell(paper_table, paper, (name, task), a)
+                                for a, _ in algos)])
     return header, lines
 
 
 def d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header, lines = d4rl_layout(runs, ROWS, ALGOS, D4RL_TABLE2)
+    header, lines = d4rl_layout(runs, ROWS, ALGOS, D4RL_TABLE2, "D4RL_TABLE2")
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return, the official code's (hopper "
         "3600, halfcheetah 12000, walker2d 5000; the paper's Table 9 lists halfcheetah 6000, "
         "the code's second). "
         "'Data: mean / best episode' scores the training data's own episodes on the same "
-        "scale. "
+        "scale. Paper columns carry the paper's ± (std over 3 seeds) where it printed one. "
         "'Data used' says which data produced our numbers: 'generated here' datasets come "
         "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "

@@ -70,3 +70,43 @@ D4RL_TABLE7 = {
     "medium-replay": {"dt_delayed": 78.5, "cql_delayed": 2.0, "dt_dense": 82.7,
                       "cql_dense": 48.6},
 }
+
+# The paper's ± (std over its 3 seeds) where it printed one, by the same keys as the means.
+# Table 2 gives ± for DT only; Tables 1 and 4 for DT and BC/%BC; Table 5 for both K.
+PAPER_STD = {
+    "D4RL_TABLE2": {
+        ("medium-expert", "halfcheetah"): {"dt": 1.3}, ("medium-expert", "hopper"): {"dt": 1.8},
+        ("medium-expert", "walker2d"): {"dt": 0.2}, ("medium", "halfcheetah"): {"dt": 0.1},
+        ("medium", "hopper"): {"dt": 1.0}, ("medium", "walker2d"): {"dt": 1.4},
+        ("medium-replay", "halfcheetah"): {"dt": 0.8}, ("medium-replay", "hopper"): {"dt": 7.0},
+        ("medium-replay", "walker2d"): {"dt": 3.0},
+    },
+    "ATARI_TABLE1": {
+        "breakout": {"dt": 97.5, "bc": 61.7, "bc10": 8.2},
+        "qbert": {"dt": 11.4, "bc": 14.7, "bc10": 1.7},
+        "pong": {"dt": 8.1, "bc": 20.0, "bc10": 0.2},
+        "seaquest": {"dt": 0.4, "bc": 0.3, "bc10": 0.2},
+    },
+    "ATARI_TABLE4": {
+        "breakout": {"dt": 97.5, "bc10": 8.2, "bc25": 6.4, "bc40": 67.5, "bc": 61.7},
+        "qbert": {"dt": 11.4, "bc10": 1.7, "bc25": 13.8, "bc40": 5.8, "bc": 14.7},
+        "pong": {"dt": 8.1, "bc10": 0.2, "bc25": 2.7, "bc40": 13.3, "bc": 20.0},
+        "seaquest": {"dt": 0.4, "bc10": 0.2, "bc25": 0.2, "bc40": 0.4, "bc": 0.3},
+    },
+    "ATARI_TABLE5": {
+        "breakout": {"k": 97.5, "k1": 10.0}, "qbert": {"k": 11.4, "k1": 11.3},
+        "pong": {"k": 8.1, "k1": 0.2}, "seaquest": {"k": 0.4, "k1": 0.1},
+    },
+}
+PAPER_STD["D4RL_TABLE3"] = {key: value for key, value in PAPER_STD["D4RL_TABLE2"].items()
+                            if key[0] != "medium-expert"}
+
+
+def paper_cell(table: str, means: dict, key: object, column: str) -> str:
+    """A paper column's cell: the paper's mean, with its ± where it printed one; "-" where the
+    paper has no number."""
+    mean = means.get(key, {}).get(column)
+    if mean is None:
+        return "-"
+    std = PAPER_STD.get(table, {}).get(key, {}).get(column)
+    return f"{mean:.1f}" if std is None else f"{mean:.1f} ± {std:.1f}"

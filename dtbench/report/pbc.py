@@ -22,7 +22,7 @@ D4RL_ROWS = ("medium", "medium-replay")
 
 def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header, lines = d4rl_layout(runs, D4RL_ROWS, ALGOS, D4RL_TABLE3)
+    header, lines = d4rl_layout(runs, D4RL_ROWS, ALGOS, D4RL_TABLE3, "D4RL_TABLE3")
     caption = (
         f"D4RL normalised score, profile `{profile}`, mean ± std over seeds (n); DT at its "
         "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
@@ -37,7 +37,7 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
 
 def pbc_atari_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "atari", profile)
-    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE4)
+    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE4, "ATARI_TABLE4")
     caption = (
         f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
