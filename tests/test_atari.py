@@ -86,9 +86,20 @@ def test_dqn_replay_uses_only_the_first_slots_and_drops_a_visit_past_them(tmp_pa
     np.testing.assert_array_equal(store.episode_lengths, [7, 5])
 
 
+def test_dqn_replay_samples_the_checkpoints_present_and_lists_the_missing(tmp_path, capsys):
+    """As the official FixedReplayBuffer: the checkpoints on disk are the ones used."""
+    _write_dopamine(tmp_path, 49, [7, 5, 9, 6], seed=1)
+    _write_dopamine(tmp_path, 47, [8, 4, 6, 5], seed=2)
+    store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=3, trajectories_per_buffer=1)
+    # every episode of the two checkpoints there (two visits of two episodes each)
+    assert sorted(store.episode_lengths.tolist()) == sorted([7, 5, 9, 6, 8, 4, 6, 5])
+    assert "sampling 2 of 3 checkpoints; missing: 48" in capsys.readouterr().err
+
+
 def test_dqn_replay_missing_and_corrupt_files_say_what_to_do(tmp_path):
     domain, task = registry.resolve("atari/pong")
-    with pytest.raises(DTBenchError, match=r"not found; download run 1 .*gsutil"):
+    with pytest.raises(DTBenchError, match=r"no DQN-replay checkpoint files in .*; download "
+                                           r"run 1 .*gsutil"):
         task.datasets["dqn-replay"].load(task.datasets["dqn-replay"].how_to_get)
     _write_dopamine(tmp_path, 49, [7, 5])
     path = checkpoint_file(tmp_path, "observation", 49)

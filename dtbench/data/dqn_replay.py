@@ -8,13 +8,15 @@ Format (dopamine's checkpointed replay buffers, one folder per game and run,
 game reward; DQN clips only in its loss), `terminal` (C,) uint8. Dopamine writes `stack - 1`
 all-zero padding transitions before each episode (so stacks start on zero frames).
 
-Sampling (the official code): repeatedly pick one of the last `num_buffers` checkpoints
-uniformly (seeded here), read its slots sequentially from where that checkpoint was last left
-(starting at slot 0) until `trajectories_per_buffer` + 1 terminals; only the first
-`max_slots` (100k) slots of a checkpoint are used, and a visit that runs past them is thrown
-away. Stop once `num_steps` transitions are in. Differences from the official code (listed in
-docs/implementation-details.md): dopamine's zero padding transitions are dropped (the official
-code kept them as steps with all-zero states), and the stop/discard rules apply to steps kept.
+Sampling (the official code): repeatedly pick one of the last `num_buffers` checkpoints that
+are on disk uniformly (seeded here; the official `FixedReplayBuffer` loads the ones that are
+there; the missing ones are listed in one line), read its slots sequentially from where that
+checkpoint was last left (starting at slot 0) until `trajectories_per_buffer` + 1 terminals;
+only the first `max_slots` (100k) slots of a checkpoint are used, and a visit that runs past
+them is thrown away. Stop once `num_steps` transitions are in. Differences from the official
+code (listed in docs/implementation-details.md): dopamine's zero padding transitions are
+dropped (the official code kept them as steps with all-zero states), and the stop/discard rules
+apply to steps kept.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ FRAME_STACK = 4
 
 def checkpoint_file(directory: Path, name: str, ckpt: int) -> Path:
     return Path(directory) / f"$store$_{name}_ckpt.{ckpt}.gz"
+
+
+def present_checkpoints(directory: Path, candidates: range = range(50)) -> list[int]:
+    """The checkpoints whose four files are all in `directory`."""
+    return [n for n in candidates
+            if all(checkpoint_file(directory, name, n).is_file() for name in FIELDS)]
 
 
 def read_array(path: Path, max_rows: int | None = None, how_to_get: str = "") -> np.ndarray:
@@ -70,7 +78,18 @@ def sample_dataset(directory: Path, num_steps: int = 500_000, num_buffers: int =
     directory = Path(directory)
     rng = np.random.default_rng(seed)
     small: dict[int, dict[str, np.ndarray]] = {}
-    position = dict.fromkeys(range(50 - num_buffers, 50), 0)
+    wanted = range(50 - num_buffers, 50)
+    present = present_checkpoints(directory, wanted)
+    if not present:
+        raise DTBenchError(f"no DQN-replay checkpoint files in {directory}; "
+                           f"{how_to_get or 'download the DQN-replay data for this game'}")
+    missing = [n for n in wanted if n not in present]
+    if missing:
+        import sys
+
+        print(f"dtbench: DQN-replay in {directory}: sampling {len(present)} of {len(wanted)} "
+              f"checkpoints; missing: {', '.join(map(str, missing))}", file=sys.stderr)
+    position = dict.fromkeys(present, 0)
     plan: list[tuple[int, np.ndarray]] = []  # (checkpoint, slots) per episode, in order
     total = 0
     while total < num_steps and position:

@@ -58,10 +58,10 @@ def _dqn_replay_spec(game: str) -> DatasetSpec:
         return sample_dataset(dqn_replay_dir(game), num_steps=DQN_REPLAY_STEPS,
                               how_to_get=how_to_get)
 
-    def present() -> bool:
-        d = dqn_replay_dir(game)
-        return all((d / f"$store$_{n}_ckpt.49.gz").is_file()
-                   for n in ("observation", "action", "reward", "terminal"))
+    def present() -> bool:  # any checkpoint: the sampler uses the ones there (listing the rest)
+        from dtbench.data.dqn_replay import present_checkpoints
+
+        return bool(present_checkpoints(dqn_replay_dir(game)))
 
     return DatasetSpec("dqn-replay", f"dqn-replay/{game}/1", how_to_get=how, load=load,
                        present=present, source="DQN-replay 1% (run 1)")
