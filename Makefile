@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test test-fast lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations report bench clean-runs
+	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -110,6 +110,12 @@ ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x it
 	$(MAKE) --no-print-directory report
 
 ablations: sparse pbc ablation-context ablation-target graph critic ## every analysis above on PROFILE (quick: hours on 2 cores)
+
+paper: PROFILE = paper
+paper: ## the paper's experiment (Tables 1-7, Figures 4-6, graph) on its data: every paper grid, the critic, the report (GPU-sized; stops when the data is missing)
+	$(call SUITE,all)
+	$(DTBENCH) critic -p paper
+	$(MAKE) --no-print-directory report PROFILE=paper
 
 report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
 	$(DTBENCH) report --profile $(PROFILE)

@@ -77,6 +77,10 @@ class Grid:
     # (e.g. ("d4rl", "minari"): real data when it is on this machine; see `pick_present`)
     real_data: bool = False  # the grid is an experiment on published data: data generated here
     # is only a stand-in, and a suite stops when the real data is missing unless told otherwise
+    overrides: tuple[tuple[str, Any], ...] = ()  # settings changed on every run of this grid
+    # (an ablation part, e.g. (("model.context_len", 1),))
+    parts: tuple[Grid, ...] = ()  # more runs of the same benchmark, each a grid of its own
+    # (e.g. Table 7's delayed Hopper runs); they share this grid's `prefer` and `real_data`
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ with the same results store.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import threading
 import time
@@ -46,10 +47,38 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     """The runs of a domain's grid for `profile` (narrowed by `choice`), in a stable order.
 
     Dataset names go through the grid's preferred routes: under `paper`, MuJoCo's `medium`
-    becomes `d4rl-medium` when the D4RL file is on this machine."""
+    becomes `d4rl-medium` when the D4RL file is on this machine. The grid's parts (other
+    tables' runs) follow, with the choice's names acting as filters on them; an explicit
+    ablation (`choice.overrides`) leaves them out."""
     plugins.load()
     domain = registry.get_domain(domain_name)
     grid = domain.grid(profile)
+    specs = _expand_grid(domain, grid, profile, choice)
+    if not choice.overrides:
+        for part in grid.parts:
+            narrowed = _narrow(part, choice)
+            if narrowed is not None:
+                specs += _expand_grid(domain, dataclasses.replace(
+                    narrowed, prefer=grid.prefer, real_data=grid.real_data), profile, Choice())
+    return list(dict.fromkeys(specs))
+
+
+def _narrow(part: registry.Grid, choice: Choice) -> registry.Grid | None:
+    """`part` with only the tasks, datasets, algorithms, variants and seeds `choice` names
+    (where it names any); None when nothing is left."""
+    fields = {}
+    for name, chosen in (("tasks", choice.tasks), ("datasets", choice.datasets),
+                         ("algos", choice.algos), ("variants", choice.variants),
+                         ("seeds", choice.seeds)):
+        values = getattr(part, name)
+        fields[name] = tuple(v for v in values if v in chosen) if chosen else values
+        if not fields[name]:
+            return None
+    return dataclasses.replace(part, **fields)
+
+
+def _expand_grid(domain: registry.Domain, grid: registry.Grid, profile: str,
+                 choice: Choice) -> list[RunSpec]:
     algos = list(choice.algos or grid.algos)
     for algo in algos:
         registry.check_fits(domain, registry.get_algo(algo))
@@ -57,7 +86,7 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     for variant in variants:
         if variant not in REWARD_VARIANTS:
             raise unknown("reward variant", variant, list(REWARD_VARIANTS))
-    overrides = canonical(choice.overrides)  # bad keys and values fail here
+    overrides = canonical({**dict(grid.overrides), **choice.overrides})  # bad ones fail here
     specs = []
     for task_name in choice.tasks or grid.tasks:
         task = domain.task(task_name)

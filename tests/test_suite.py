@@ -23,8 +23,16 @@ def test_grids_expand_into_runs_and_choices_narrow_them():
     assert len(quick) == 3 * 3 * 4 and {s.dataset for s in quick} == {
         "medium", "medium-replay", "medium-expert"}
     paper = expand("atari", "paper", Choice(algos=("dt",)))
-    assert [s.task for s in paper if s.seed == 123] == ["breakout", "qbert", "pong", "seaquest"]
+    plain = [s.task for s in paper if s.seed == 123 and not s.overrides]
+    assert plain == ["breakout", "qbert", "pong", "seaquest"]
     assert sorted({s.seed for s in paper}) == [123, 231, 312]  # the official Atari seeds
+    # the grid's parts come along, narrowed by the choice: Table 5's K=1, Figure 4's sweeps
+    assert sorted({s.algo_label for s in paper}) == [
+        "dt", "dt@eval.target_sweep=8", "dt@model.context_len=1"]
+    assert not [s for s in expand("atari", "paper", Choice(algos=("cql",))) if s.overrides]
+    k1 = expand("atari", "paper", Choice(overrides={"model.context_len": 1}))
+    assert {s.algo_label for s in k1} == {f"{a}@model.context_len=1"
+                                          for a in ("dt", "cql", "bc", "bc10")}
     narrowed = expand("mujoco", "quick", Choice(tasks=("hopper",), datasets=("medium",),
                                                 variants=("delayed",), seeds=(3, 4)))
     assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}

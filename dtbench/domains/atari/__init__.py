@@ -165,7 +165,16 @@ DOMAIN = Domain(
     grids={
         "quick": Grid(("pong", "breakout"), ("mixed",)),
         # the official scripts' seeds (atari/run.sh)
-        "paper": Grid(tuple(GAMES), ("dqn-replay",), seeds=(123, 231, 312), real_data=True),
+        # with Table 4's %BC, Table 5's K=1 and Figure 4's target sweeps as parts
+        "paper": Grid(tuple(GAMES), ("dqn-replay",), seeds=(123, 231, 312), real_data=True,
+                      parts=(
+                          Grid(tuple(GAMES), ("dqn-replay",), ("bc25", "bc40"),
+                               seeds=(123, 231, 312)),
+                          Grid(tuple(GAMES), ("dqn-replay",), ("dt",), seeds=(123, 231, 312),
+                               overrides=(("model.context_len", 1),)),
+                          Grid(tuple(GAMES), ("dqn-replay",), ("dt",), seeds=(123, 231, 312),
+                               overrides=(("eval.target_sweep", 8),)),
+                      )),
     },
     description="Atari (Breakout, Qbert, Pong, Seaquest) on DQN-replay-style data (Table 1)",
     make_env=_make_env,

@@ -142,8 +142,17 @@ DOMAIN = Domain(
     # present, else downloaded Minari datasets, else data generated with the paper budget
     grids={
         "quick": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert")),
+        # paper: Table 2, with Table 3's %BC, Table 7's delayed Hopper runs and Figure 4's
+        # target sweeps on medium-replay as parts of the one grid
         "paper": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert"),
-                      seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True),
+                      seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True, parts=(
+                          Grid(tuple(ENV_IDS), ("medium", "medium-replay"), ("bc25", "bc40"),
+                               seeds=(0, 1, 2)),
+                          Grid(("hopper",), ("medium", "medium-replay", "medium-expert"),
+                               ("dt", "cql"), ("delayed",), seeds=(0, 1, 2)),
+                          Grid(tuple(ENV_IDS), ("medium-replay",), ("dt",), seeds=(0, 1, 2),
+                               overrides=(("eval.target_sweep", 8),)),
+                      )),
     },
     description="MuJoCo locomotion (Hopper, HalfCheetah, Walker2d) on D4RL-style data (Table 2)",
 )
