@@ -88,7 +88,7 @@ def sample_dataset(directory: Path, num_steps: int = 500_000, num_buffers: int =
         import sys
 
         print(f"dtbench: DQN-replay in {directory}: sampling {len(present)} of {len(wanted)} "
-              f"checkpoints; missing: {', '.join(map(str, missing))}", file=sys.stderr)
+              f"checkpoints; missing: {_ranges(missing)}", file=sys.stderr)
     position = dict.fromkeys(present, 0)
     plan: list[tuple[int, np.ndarray]] = []  # (checkpoint, slots) per episode, in order
     total = 0
@@ -124,6 +124,17 @@ def sample_dataset(directory: Path, num_steps: int = 500_000, num_buffers: int =
         episodes.append(_episode(small[ckpt], rows, frames[ckpt].pop(0)))
     return TrajectoryStore.from_episodes(episodes, frame_stack=FRAME_STACK,
                                          source="DQN-replay", directory=str(directory))
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[0, 1, 2, 5, 7, 8] -> "0-2, 5, 7-8"."""
+    groups: list[list[int]] = []
+    for n in numbers:
+        if groups and n == groups[-1][-1] + 1:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return ", ".join(f"{g[0]}-{g[-1]}" if len(g) > 1 else str(g[0]) for g in groups)
 
 
 def _visit(data: dict[str, np.ndarray], start: int,
