@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench.report.cells import (
+    BC_NOTE,
     algo_cells,
     data_cell,
     data_sources,
@@ -22,20 +23,20 @@ from dtbench.report.table import Table, runs_of
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
 
-def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str]],
+def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str, str]],
                  paper: Mapping[str, Mapping[str, float]], paper_table: str
                  ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's Atari tables: one row per game and
     data source, our cells and the paper's for each (algorithm, label) of `algos`."""
     header = ["Game", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in algos),
-              *(f"{label} (paper)" for _, label in algos)]
+              *(f"{label} (ours)" for _, label, _ in algos),
+              *(f"{label} (paper)" for _, _, label in algos)]
     lines = []
     for game in GAMES:
         for dataset, rows in data_sources(runs, game, fallback="mixed"):
             lines.append([game, source_label("atari", game, dataset), data_cell(rows),
-                          *algo_cells(rows, [a for a, _ in algos]),
-                          *(paper_cell(paper_table, paper, game, a) for a, _ in algos)])
+                          *algo_cells(rows, [a for a, *_ in algos]),
+                          *(paper_cell(paper_table, paper, game, a) for a, *_ in algos)])
     return header, lines
 
 
@@ -51,7 +52,7 @@ def atari_table(results_root: Path, profile: str) -> Table:
         "'Data: mean / best episode' scores the training data's own episodes. Paper columns: "
         "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC), with the paper's ± (std "
         "over 3 seeds) where it printed one. Regenerate with "
-        f"`make atari`. {deviations('atari', profile)}"
+        f"`make atari`. {BC_NOTE}{deviations('atari', profile)}"
         f"{stand_in_note(runs, 'atari', profile)}"
     )
     return Table("atari", "Atari (paper Tables 1 and 4)", caption, header, lines, "make atari",

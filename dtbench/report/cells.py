@@ -88,6 +88,12 @@ def _diffs(ours_settings: Settings, paper_settings: Settings, whose: str) -> lis
             if value != paper[section][name] and f"{section}.{name}" not in _BOOKKEEPING]
 
 
+# Which BC a column is: ours are d3rlpy's; the paper's is its own (dtbench's `bc-paper`)
+BC_NOTE = ("Our BC and %BC columns are d3rlpy's (s -> a) BC (`bc`, `bc10`, ...); the paper's BC "
+           "columns are the paper's own BC (the K-state MLP on Gym, DT without returns on Atari; "
+           "dtbench runs it as `bc-paper`, `bc10-paper`, ...). ")
+
+
 def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:
     """A caption sentence when a grid on published data (`Grid.real_data`) ran on data
     generated here for some rows (`--allow-stand-in-data`); "" otherwise."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench.report.cells import (
+    BC_NOTE,
     algo_cells,
     data_cell,
     data_sources,
@@ -18,28 +19,32 @@ from dtbench.report.cells import (
 from dtbench.report.paper import D4RL_TABLE2, paper_cell
 from dtbench.report.table import Table, runs_of
 
-ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "10%BC"))
+# (algorithm, our column's label, the paper column's label): our BC columns are d3rlpy's BC,
+# the paper's are its own BC (`bc-paper` is ours of that)
+ALGOS = (("dt", "DT", "DT"), ("cql", "CQL", "CQL"), ("bc", "d3rlpy BC", "BC"),
+         ("bc10", "d3rlpy 10%BC", "10%BC"))
 ROWS = ("medium-expert", "medium", "medium-replay")
 TASKS = ("halfcheetah", "hopper", "walker2d")
 
 
-def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], algos: Sequence[tuple[str, str]],
+def d4rl_layout(runs: pd.DataFrame, names: Sequence[str],
+                algos: Sequence[tuple[str, str, str]],
                 paper: Mapping[tuple[str, str], Mapping[str, float]], paper_table: str
                 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's D4RL tables: one row per dataset
     name, task and data source (generated here, D4RL, Minari) with our cells and the paper's
     for each (algorithm, label) of `algos`."""
     header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label in algos),
-              *(f"{label} (paper)" for _, label in algos)]
+              *(f"{label} (ours)" for _, label, _ in algos),
+              *(f"{label} (paper)" for _, _, label in algos)]
     lines = []
     for name in names:
         for task in TASKS:
             for dataset, rows in data_sources(runs, task, name):
                 lines.append([name, task, source_label("mujoco", task, dataset),
-                              data_cell(rows), *algo_cells(rows, [a for a, _ in algos]),
+                              data_cell(rows), *algo_cells(rows, [a for a, *_ in algos]),
                               *(paper_cell(paper_table, paper, (name, task), a)
-                                for a, _ in algos)])
+                                for a, *_ in algos)])
     return header, lines
 
 
@@ -57,7 +62,7 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
         "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
         "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
-        f"Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
+        f"{BC_NOTE}Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
         f"{stand_in_note(runs, 'mujoco', profile)}"
     )
     return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)", caption, header, lines,

@@ -14,7 +14,7 @@ from dtbench.report.table import Table, runs_of
 
 DATASET_LABELS = {"random-1k": "1K random trajectories", "random-10k": "10K random trajectories"}
 # (registered algorithm, column label); %BC is BC on the top 10% of timesteps by return.
-OUR_ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
+OUR_ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "d3rlpy BC"), ("bc10", "d3rlpy %BC (10%)"),
              ("random", "Random"))
 PAPER_COLUMNS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("pbc", "%BC"), ("random", "Random"))
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from dtbench.report.atari import atari_layout
-from dtbench.report.cells import deviations
+from dtbench.report.cells import BC_NOTE, deviations
 from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
 
-ALGOS = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
-         ("bc", "100%BC"))
+ALGOS = (("dt", "DT", "DT"), ("bc10", "d3rlpy 10%BC", "10%BC"),
+         ("bc25", "d3rlpy 25%BC", "25%BC"), ("bc40", "d3rlpy 40%BC", "40%BC"),
+         ("bc", "d3rlpy 100%BC", "100%BC"))
 D4RL_ROWS = ("medium", "medium-replay")
 
 
@@ -29,7 +30,7 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
         "BC. 'Data used' as in the MuJoCo table ('generated here' is not D4RL's data). Paper "
         "columns: Chen et al. 2021 Table 3 (Reacher rows left out: no Reacher task here). "
         "'not run' cells: `make mujoco ALGOS=\"bc25 bc40\"` adds those runs. "
-        + deviations("mujoco", profile)
+        + BC_NOTE + deviations("mujoco", profile)
     )
     return Table("pbc-d4rl", "%BC on D4RL (paper Table 3)", caption, header, lines,
                  "make mujoco", not runs.empty)
@@ -43,7 +44,7 @@ def pbc_atari_table(results_root: Path, profile: str) -> Table:
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
         "random play, not the paper's 1% DQN-replay data. Paper columns: Chen et al. 2021 "
         "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs. "
-        + deviations("atari", profile)
+        + BC_NOTE + deviations("atari", profile)
     )
     return Table("pbc-atari", "%BC on Atari (paper Table 4)", caption, header, lines,
                  "make atari", not runs.empty)
