@@ -1,6 +1,8 @@
 """Reports: rebuilt from stored runs identically; aggregates agree with rliable; empty tables
 say how to fill them."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,3 +86,21 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
             f"{achieved.min():.1f} to {achieved.max():.1f} |") in swept
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary
+
+
+def test_the_d4rl_table_has_reacher_rows_and_an_average_over_the_nine_cells():
+    from dtbench.report.d4rl import ALGOS, ROWS, TASKS, _average_row, d4rl_table
+
+    rows = [{"domain": "mujoco", "task": task, "dataset": name, "variant": "dense", "algo": algo,
+             "overrides": "", "profile": "quick", "seed": 0, "target_return": None,
+             "score_mean": float(i)}
+            for i, (name, task) in enumerate((n, t) for n in ROWS for t in TASKS)
+            for algo in ("dt", "cql")]
+    runs = pd.DataFrame(rows)
+    average = _average_row(runs, ALGOS)
+    assert average[4:6] == [f"{np.mean(range(9)):.1f}"] * 2  # DT, CQL: all nine cells ran
+    assert average[6:8] == ["-", "-"]  # BC, 10%BC: none ran
+    assert average[8:11] == ["74.7", "63.9", "47.7"]  # the paper's, apart
+    assert _average_row(runs.iloc[2:], ALGOS)[4] == "-"  # eight cells are not an average
+    table = d4rl_table(Path("/nonexistent"), "quick").markdown()
+    assert table.count("| reacher | - | - | not run: no released Reacher data |") == 3

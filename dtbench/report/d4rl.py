@@ -16,7 +16,13 @@ from dtbench.report.cells import (
     source_label,
     stand_in_note,
 )
-from dtbench.report.paper import D4RL_TABLE2, paper_cell
+from dtbench.report.paper import (
+    D4RL_TABLE2,
+    D4RL_TABLE2_AVERAGE,
+    D4RL_TABLE2_REACHER,
+    paper_cell,
+)
+from dtbench.report.scores import headline
 from dtbench.report.table import Table, runs_of
 
 # (algorithm, our column's label, the paper column's label): our BC columns are d3rlpy's BC,
@@ -48,9 +54,43 @@ def d4rl_layout(runs: pd.DataFrame, names: Sequence[str],
     return header, lines
 
 
+def _with_reacher(lines: list[list[str]], algos: Sequence[tuple[str, str, str]]
+                  ) -> list[list[str]]:
+    """Table 2's Reacher row after each dataset's rows: the paper's numbers, and ours saying
+    why there are none."""
+    out = []
+    for name in ROWS:
+        out += [line for line in lines if line[0] == name]
+        out.append([name, "reacher", "-", "-", *(["not run: no released Reacher data"]
+                                                  + ["-"] * (len(algos) - 1)),
+                    *(paper_cell("D4RL_TABLE2_REACHER", D4RL_TABLE2_REACHER, name, a)
+                      for a, *_ in algos)])
+    return out
+
+
+def _average_row(runs: pd.DataFrame, algos: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The mean over the nine Hopper/HalfCheetah/Walker cells of each method (ours: of the
+    cells' means, shown only when all nine ran, each on one data source)."""
+    ours = []
+    for algo, *_ in algos:
+        means = []
+        for name in ROWS:
+            for task in TASKS:
+                rows = runs[(runs["task"] == task) & (runs["algo"] == algo)
+                            & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
+                    if not runs.empty else runs
+                if not rows.empty and rows["dataset"].nunique() == 1:  # one data source
+                    means.append(headline(rows)["score_mean"].mean())
+        ours.append(f"{sum(means) / len(means):.1f}" if len(means) == 9 else "-")
+    return ["Average (without Reacher)", "", "", "", *ours,
+            *(f"{D4RL_TABLE2_AVERAGE[a]:.1f}" if a in D4RL_TABLE2_AVERAGE else "-"
+              for a, *_ in algos)]
+
+
 def d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
     header, lines = d4rl_layout(runs, ROWS, ALGOS, D4RL_TABLE2, "D4RL_TABLE2")
+    lines = _with_reacher(lines, ALGOS) + [_average_row(runs, ALGOS)]
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return, the official code's (hopper "
@@ -58,6 +98,9 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
         "the code's second). "
         "'Data: mean / best episode' scores the training data's own episodes on the same "
         "scale. Paper columns carry the paper's ± (std over 3 seeds) where it printed one. "
+        "Reacher rows: the paper's only (its Reacher env and data were never released). "
+        "Average: over the nine Hopper/HalfCheetah/Walker cells (ours only when all nine ran; "
+        "the paper's CQL/BC columns may be D4RL-v0 literature numbers). "
         "'Data used' says which data produced our numbers: 'generated here' datasets come "
         "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
         "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
