@@ -29,11 +29,10 @@ PERCENT = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
 
 def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
     def train(ctx: RunContext) -> MLPBCPolicy | DTPolicy:
+        store = top_fraction(ctx.store, top) if top is not None else ctx.store
         if ctx.action_kind == "discrete":  # the DT network without returns (model.tokens=sa)
-            store = top_fraction(ctx.store, top) if top is not None else ctx.store
             return dt.train(dataclasses.replace(ctx, store=store))
         s = ctx.settings
-        store = top_fraction(ctx.store, top) if top is not None else ctx.store
         mean, std = ctx.store.state_stats()  # the full data's statistics, as the official code
         sampler = WindowSampler(store, s.model.context_len, s.train.batch_size, 1.0,
                                 s.model.max_ep_len, mean, std, ctx.device, seed=ctx.spec.seed,
