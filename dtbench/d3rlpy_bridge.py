@@ -63,7 +63,8 @@ def to_mdp_dataset(
     actions = store.actions if not store.discrete else store.actions.reshape(-1, 1)
     observations = store.observations
     if store.frame_stack > 1:  # frames stored once (N, 1, H, W); d3rlpy stacks them when it
-        # samples, zero-padded before an episode's start like dtbench's sampler
+        # samples, zero-padded before an episode's start (a store's `lead_frames`, DQN-replay's
+        # official stacks over an episode's first 3 steps, have no place in d3rlpy's dataset)
         observations = observations[:, None]
         kwargs["transition_picker"] = d3rlpy.dataset.FrameStackTransitionPicker(
             store.frame_stack)

@@ -57,23 +57,28 @@ def _episodes(store):
             for a, b in zip(store.episode_starts[:-1], store.episode_starts[1:], strict=True)]
 
 
-def test_dqn_replay_reads_episodes_without_dopamine_padding(tmp_path):
+def test_dqn_replay_keeps_dopamines_padding_as_steps_as_the_official_code(tmp_path):
     written = {48: _write_dopamine(tmp_path, 48, [7, 5, 9, 6], seed=1),
                49: _write_dopamine(tmp_path, 49, [8, 4, 6, 5], seed=2)}
     store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=2, trajectories_per_buffer=1)
     assert store.frame_stack == 4 and store.obs_shape == (4, 84, 84)
-    assert store.bytes_per_step == 84 * 84  # every frame once (pre-stacked would be 4x)
+    # every frame once (pre-stacked would be 4x), plus 3 lead frames per episode
+    assert store.bytes_per_step == 84 * 84
     got = _episodes(store)
     # each visit reads 2 episodes (the counter's 1 + the official loop's extra one); the
     # unfinished tail of each checkpoint never becomes an episode
     assert len(got) == 8 and store.terminated.sum() == 8
     expected = [ep for eps in written.values() for ep in eps]
     for frames, actions, rewards in got:
-        match = [e for e in expected if len(e[0]) == len(frames) and np.array_equal(e[0], frames)]
-        assert len(match) == 1, "a stored episode must be one written episode, padding removed"
-        np.testing.assert_array_equal(actions, match[0][1])
-        np.testing.assert_array_equal(rewards, match[0][2])  # raw rewards (4.0 kept)
-    # timesteps restart at 0 in every episode (the official code's off-by-one, issue #5)
+        # the official create_dataset reads every slot: 3 padding steps (zero frame, action 0,
+        # reward 0) open each episode
+        assert not frames[:3].any() and not actions[:3].any() and not rewards[:3].any()
+        match = [e for e in expected if len(e[0]) == len(frames) - 3
+                 and np.array_equal(e[0], frames[3:])]
+        assert len(match) == 1, "a stored episode must be one written episode after its padding"
+        np.testing.assert_array_equal(actions[3:], match[0][1])
+        np.testing.assert_array_equal(rewards[3:], match[0][2])  # raw rewards (4.0 kept)
+    # timesteps restart at 0 in every episode (the official code's off-by-one is not copied)
     np.testing.assert_array_equal(store.timesteps[store.episode_starts[:-1]], 0)
 
 
@@ -83,7 +88,7 @@ def test_dqn_replay_uses_only_the_first_slots_and_drops_a_visit_past_them(tmp_pa
     # would end at slot 38 > 30, so it is dropped and nothing more is read from the checkpoint
     store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=1, trajectories_per_buffer=1,
                            max_slots=30)
-    np.testing.assert_array_equal(store.episode_lengths, [7, 5])
+    np.testing.assert_array_equal(store.episode_lengths, [10, 8])
 
 
 def test_dqn_replay_samples_the_checkpoints_present_and_lists_the_missing(tmp_path, capsys):
@@ -92,8 +97,122 @@ def test_dqn_replay_samples_the_checkpoints_present_and_lists_the_missing(tmp_pa
     _write_dopamine(tmp_path, 47, [8, 4, 6, 5], seed=2)
     store = sample_dataset(tmp_path, num_steps=10_000, num_buffers=3, trajectories_per_buffer=1)
     # every episode of the two checkpoints there (two visits of two episodes each)
-    assert sorted(store.episode_lengths.tolist()) == sorted([7, 5, 9, 6, 8, 4, 6, 5])
+    assert sorted(store.episode_lengths.tolist()) == sorted(3 + t for t in
+                                                           [7, 5, 9, 6, 8, 4, 6, 5])
     assert "sampling 2 of 3 checkpoints; missing: 48" in capsys.readouterr().err
+
+
+class _DopamineBuffer:
+    """What dopamine's `OutOfGraphReplayBuffer` does to write and read a checkpoint, written
+    out independently of dtbench: `add` puts `stack - 1` zero transitions before each episode
+    (also when the previous slot, circularly, ends one); slots are used circularly; `get_range`
+    takes indices modulo the capacity the buffer was *built* with, which on loading need not be
+    the stored arrays' length (the official code builds it with 100k and loads 1M slots)."""
+
+    def __init__(self, capacity, stack=4):
+        self.capacity, self.stack, self.add_count = capacity, stack, 0
+        self.store = {"observation": np.zeros((capacity, 84, 84), np.uint8),
+                      "action": np.zeros(capacity, np.int32),
+                      "reward": np.zeros(capacity, np.float32),
+                      "terminal": np.zeros(capacity, np.uint8)}
+
+    def add(self, frame, action, reward, terminal):
+        cursor = self.add_count % self.capacity
+        if self.add_count == 0 or self.store["terminal"][cursor - 1] == 1:
+            for _ in range(self.stack - 1):
+                self._add(np.zeros((84, 84), np.uint8), 0, 0.0, 0)
+        self._add(frame, action, reward, terminal)
+
+    def _add(self, *values):
+        cursor = self.add_count % self.capacity
+        for name, value in zip(self.store, values, strict=True):
+            self.store[name][cursor] = value
+        self.add_count += 1
+
+    def save(self, directory, ckpt):
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, array in self.store.items():
+            with gzip.open(checkpoint_file(directory, name, ckpt), "wb") as f:
+                np.save(f, array, allow_pickle=False)
+
+    @staticmethod
+    def state(store, index, capacity, stack=4):
+        """`get_observation_stack(index)` of a buffer built with `capacity`: oldest first."""
+        return store["observation"][[(index - stack + 1 + j) % capacity for j in range(stack)]]
+
+
+def _official_create_dataset(store, capacity, num_steps, trajectories_per_buffer):
+    """The official `create_dataset.py` loop for one checkpoint (`num_buffers=1`), reading
+    states with dopamine's stacks; stops when a visit runs past the slots (with one buffer the
+    official loop would retry it for ever)."""
+    obss, actions, rewards, done_idxs, i = [], [], [], [], 0
+    while len(obss) < num_steps:
+        start, to_load, done = len(obss), trajectories_per_buffer, False
+        while not done:
+            obss.append(_DopamineBuffer.state(store, i, capacity))
+            actions.append(store["action"][i])
+            rewards.append(store["reward"][i])
+            if store["terminal"][i]:
+                done_idxs.append(len(obss))
+                done = to_load == 0
+                to_load -= 1
+            i += 1
+            if i >= capacity:
+                del obss[start:], actions[start:], rewards[start:]
+                done_idxs = [d for d in done_idxs if d <= start]
+                return obss, actions, rewards, done_idxs
+    return obss, actions, rewards, done_idxs
+
+
+@pytest.mark.parametrize("num_steps", [60, 10_000])
+def test_dqn_replay_equals_the_official_create_dataset_on_a_dopamine_written_buffer(
+        tmp_path, monkeypatch, num_steps):
+    """A circular buffer written as dopamine writes one (it has wrapped, so slot 0 is in the
+    middle of an episode), read by the official loop with its capacity below the stored slots:
+    every step's 4-frame stack (padding steps showing the previous episode's last frames, slots
+    0-2 wrapping to the last usable slots), action, reward and episode end is dtbench's."""
+    monkeypatch.setenv("DTBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    buffer = _DopamineBuffer(capacity=160)
+    while buffer.add_count < 400:  # 2.5 times round
+        t = int(rng.integers(4, 15))
+        for k in range(t):
+            buffer.add(rng.integers(1, 256, (84, 84), dtype=np.uint8), int(rng.integers(1, 6)),
+                       float(rng.choice([0.0, 1.0])), int(k == t - 1))
+    assert buffer.store["terminal"][0] == 0 and buffer.store["observation"][0].any()
+    buffer.save(tmp_path / "logs", 49)
+    usable = 120  # the official code's replay_capacity (100k of 1M slots)
+    obss, actions, rewards, done_idxs = _official_create_dataset(buffer.store, usable,
+                                                                num_steps, 2)
+    store = sample_dataset(tmp_path / "logs", num_steps=num_steps, num_buffers=1,
+                           trajectories_per_buffer=2, max_slots=usable)
+    assert store.num_steps == len(obss) and len(obss) > 0
+    np.testing.assert_array_equal(store.episode_starts[1:], done_idxs)
+    np.testing.assert_array_equal(store.actions, actions)
+    np.testing.assert_array_equal(store.rewards, rewards)
+    sampler = WindowSampler(store, context_len=1, batch_size=1, return_scale=1.0,
+                            max_ep_len=1000)
+    states = sampler.batch_at(np.arange(store.num_steps)).states[:, 0].numpy()
+    np.testing.assert_array_equal(states, np.stack(obss))
+    # the cases the official rule is about are in this buffer: slot 0's stack wraps to slots
+    # 117-119, and padding steps show the previous episode's frames
+    assert np.array_equal(states[0][:3], buffer.store["observation"][usable - 3:usable])
+    padding = np.flatnonzero(~store.observations.reshape(store.num_steps, -1).any(axis=1))
+    assert len(padding) and all(states[i][:3].any() for i in padding[::3])
+    # the wrapped frames are read once, then come from the cache (an unreadable entry is remade)
+    entries = list((tmp_path / "cache").glob("dqn-replay-wrap-120/*.npy"))
+    assert len(entries) == 1
+    entries[0].write_bytes(b"not an array")
+    again = sample_dataset(tmp_path / "logs", num_steps=num_steps, num_buffers=1,
+                           trajectories_per_buffer=2, max_slots=usable)
+    np.testing.assert_array_equal(again.lead_frames, store.lead_frames)
+    # official windows of K steps see the same stacks (those that start at or after step 0)
+    idx = np.arange(store.num_steps - 15)
+    ends = np.minimum(idx + 5, store.episode_starts[1:][store.episode_ids[idx]])
+    windows = WindowSampler(store, context_len=5, batch_size=1, return_scale=1.0,
+                            max_ep_len=1000).batch_atari(idx[ends >= 5])
+    for b, end in enumerate(ends[ends >= 5]):
+        np.testing.assert_array_equal(windows.states[b].numpy(), np.stack(obss[end - 5:end]))
 
 
 def test_dqn_replay_missing_and_corrupt_files_say_what_to_do(tmp_path):

@@ -82,6 +82,12 @@ class WindowSampler:
             return torch.cat([rows, zero]).to(self.device)
 
         self.obs = padded(obs)
+        self.lead_base = None  # frames before episode starts (DQN-replay, official reading)
+        if store.lead_frames is not None:
+            self.lead_base = self.num_steps + 1  # after the zero row
+            lead = torch.as_tensor(store.lead_frames.reshape(-1, *obs.shape[1:]))
+            self.obs = torch.cat([self.obs, lead.to(self.device)])
+        self.episode_ids = store.episode_ids
         self.actions = padded(store.actions, torch.long if store.discrete else torch.float32)
         self.rtg = padded(store.returns_to_go / return_scale, torch.float32)
         self.timesteps = padded(np.minimum(store.timesteps, max_ep_len - 1), torch.long)
@@ -138,9 +144,15 @@ class WindowSampler:
         """Gather the (B, K) flat step indices `idx` (padding: `num_steps`, a row of zeros)."""
         if len(self.stack_offsets) > 1:
             rows = idx[..., None] - self.stack_offsets  # (B, K, S)
-            start = self.episode_start[np.minimum(idx, self.num_steps - 1)][..., None]
-            valid = (rows >= start) & mask[..., None]  # zero frames before an episode's start
-            states = self._gather(self.obs, np.where(valid, rows, self.num_steps))
+            step = np.minimum(idx, self.num_steps - 1)[..., None]
+            start = self.episode_start[step]
+            before = rows < start  # frames before the episode's start: zeros, or its lead frames
+            fill = self.num_steps
+            if self.lead_base is not None:  # lead frame S-1-d of the episode, d steps before
+                lead = len(self.stack_offsets) - 1
+                fill = self.lead_base + self.episode_ids[step] * lead + lead - (start - rows)
+            rows = np.where(before, fill, rows)
+            states = self._gather(self.obs, np.where(mask[..., None], rows, self.num_steps))
         else:
             states = self._gather(self.obs, idx)
         return Batch(states=states, actions=self._gather(self.actions, idx),

@@ -34,6 +34,9 @@ class TrajectoryStore:
     frame_stack: int = 1  # > 1: `observations` hold one frame per step and the state at step t
     # is the last `frame_stack` frames of its episode, zeros before the episode's start
     # (Atari: every frame stored once, stacks gathered by index when sampled)
+    lead_frames: np.ndarray | None = None  # (E, frame_stack - 1, *frame): the frames an
+    # episode's first stacks show before its first step, where they are not zeros (DQN-replay
+    # read as the official code does: dopamine's stacks reach back past an episode's start)
 
     def __post_init__(self) -> None:
         n = len(self.rewards)
@@ -49,6 +52,11 @@ class TrajectoryStore:
                 "trajectory store: episode offsets must rise from 0 to the step count"
             )
         self.episode_starts = starts
+        if self.lead_frames is not None:
+            want = (len(starts) - 1, self.frame_stack - 1, *self.observations.shape[1:])
+            if self.lead_frames.shape != want:
+                raise DTBenchError(f"trajectory store: lead_frames of shape "
+                                   f"{self.lead_frames.shape}, expected {want}")
         self.rewards = np.asarray(self.rewards, dtype=np.float32)
         lengths = np.diff(starts)
         self.episode_ids = np.repeat(np.arange(len(lengths)), lengths)
@@ -58,7 +66,8 @@ class TrajectoryStore:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_episodes(
-        cls, episodes: Sequence[dict[str, np.ndarray]], frame_stack: int = 1, **metadata: Any
+        cls, episodes: Sequence[dict[str, np.ndarray]], frame_stack: int = 1,
+        lead_frames: np.ndarray | None = None, **metadata: Any
     ) -> TrajectoryStore:
         """Build from Minari-style episode dicts.
 
@@ -91,6 +100,7 @@ class TrajectoryStore:
             episode_starts=np.concatenate([[0], np.cumsum(lengths)]),
             metadata=dict(metadata),
             frame_stack=frame_stack,
+            lead_frames=lead_frames,
         )
 
     def select_episodes(self, episode_indices: np.ndarray) -> TrajectoryStore:
@@ -109,6 +119,7 @@ class TrajectoryStore:
             episode_starts=np.concatenate([[0], np.cumsum(lengths)]),
             metadata=dict(self.metadata),
             frame_stack=self.frame_stack,
+            lead_frames=None if self.lead_frames is None else self.lead_frames[episode_indices],
         )
 
     def with_rewards(self, rewards: np.ndarray, **metadata: Any) -> TrajectoryStore:
@@ -122,6 +133,7 @@ class TrajectoryStore:
             episode_starts=self.episode_starts,
             metadata={**self.metadata, **metadata},
             frame_stack=self.frame_stack,
+            lead_frames=self.lead_frames,
         )
 
     def episodes(self) -> list[dict[str, np.ndarray]]:
