@@ -64,6 +64,11 @@ class Task:
     # profile only (e.g. Pong's K=50 and batch 512 under `paper`)
 
 
+# The paper's Tables 1 and 2 columns with the paper's own BC and 10%BC (the algorithms
+# `dtbench.algos.bc_paper` registers), for grids that reproduce the paper
+PAPER_ALGOS = ("dt", "cql", "bc-paper", "bc10-paper")
+
+
 @dataclass(frozen=True)
 class Grid:
     """The runs that make up a domain's benchmark under one profile (`dtbench suite`)."""

@@ -13,6 +13,7 @@ from dtbench.suite import Choice
 from tests.test_atari import _write_dopamine
 from tests.test_d4rl_io import _write_d4rl
 
+PAPER_BC = ("bc-paper", "bc10-paper", "bc25-paper", "bc40-paper")
 SHORT = {"train.steps": 3, "train.warmup_steps": 1, "train.batch_size": 4,
          "train.checkpoint_every": 3, "train.log_every": 1, "train.warmup_tokens": 8,
          "train.final_tokens": 64, "model.embed_dim": 16, "model.n_layer": 1,
@@ -56,15 +57,16 @@ def test_the_paper_profile_runs_end_to_end_on_real_format_files(tmp_path, monkey
               echo=lines.append)
     assert not [line for line in lines if line.startswith("missing: ")]
     # MuJoCo: Table 2's four methods, Table 3's 25/40%BC, Table 7's delayed DT and CQL;
-    # Atari: Table 1's four, Table 4's 25/40%BC, Table 5's K=1, Figure 4's sweep
+    # Atari: Table 1's four, Table 4's 25/40%BC, Table 5's K=1, Figure 4's sweep; BC and %BC
+    # are the paper's own (bc-paper, ...), not d3rlpy's
     runs = sorted(p.parent.relative_to(results / "runs")
                   for p in results.glob("runs/**/result.json"))
     labels = {(str(r).split("/")[0], r.parts[3], r.parts[4]) for r in runs}
     assert labels == {
-        *(("mujoco", "dense", a) for a in ("dt", "cql", "bc", "bc10", "bc25", "bc40")),
+        *(("mujoco", "dense", a) for a in ("dt", "cql", *PAPER_BC)),
         ("mujoco", "delayed", "dt"), ("mujoco", "delayed", "cql"),
-        *(("atari", "dense", a) for a in ("dt", "cql", "bc", "bc10", "bc25", "bc40",
-                                           "dt@model.context_len=1", "dt@eval.target_sweep=8"))}
+        *(("atari", "dense", a) for a in ("dt", "cql", *PAPER_BC, "dt@model.context_len=1",
+                                           "dt@eval.target_sweep=8"))}
     api.report(profile="paper", results_root=results)
 
     def row(table: str, start: str) -> list[str]:
@@ -72,6 +74,9 @@ def test_the_paper_profile_runs_end_to_end_on_real_format_files(tmp_path, monkey
         line = next(line for line in text.splitlines() if line.startswith(start))
         return [c.strip() for c in line.split("|")[1:-1]]
 
+    header = row("mujoco", "| Dataset |")
+    assert header[4:8] == ["DT (ours)", "CQL (ours)", "BC [bc-paper] (ours)",
+                           "10%BC [bc10-paper] (ours)"]  # no d3rlpy BC columns: none ran
     mujoco = row("mujoco", "| medium | hopper | D4RL v2 (HDF5)")
     assert all(c.endswith("(n=1)") for c in mujoco[4:8]) and mujoco[8] == "67.6 ± 1.0"
     assert "STAND-IN" not in (results / "mujoco.md").read_text()

@@ -89,7 +89,9 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
 
 
 def test_the_d4rl_table_has_reacher_rows_and_an_average_over_the_nine_cells():
-    from dtbench.report.d4rl import ALGOS, ROWS, TASKS, _average_row, d4rl_table
+    from dtbench.report.d4rl import OURS, ROWS, TASKS, _average_row, d4rl_table
+
+    ALGOS = OURS[:4]  # DT, CQL, d3rlpy's BC and 10%BC
 
     rows = [{"domain": "mujoco", "task": task, "dataset": name, "variant": "dense", "algo": algo,
              "overrides": "", "profile": "quick", "seed": 0, "target_return": None,
@@ -104,3 +106,19 @@ def test_the_d4rl_table_has_reacher_rows_and_an_average_over_the_nine_cells():
     assert _average_row(runs.iloc[2:], ALGOS)[4] == "-"  # eight cells are not an average
     table = d4rl_table(Path("/nonexistent"), "quick").markdown()
     assert table.count("| reacher | - | - | not run: no released Reacher data |") == 3
+
+
+def test_bc_columns_are_the_kinds_the_profile_runs_or_that_ran():
+    """Quick grids run d3rlpy's BC, paper grids the paper's own: a table shows the BC columns
+    of the kind its profile's grid runs, and any kind that has runs, each labelled."""
+    from dtbench.report.cells import shown_columns
+    from dtbench.report.d4rl import OURS, d4rl_table
+
+    quick = d4rl_table(Path("/nonexistent"), "quick").header
+    paper = d4rl_table(Path("/nonexistent"), "paper").header
+    assert "d3rlpy BC (ours)" in quick and not any("bc-paper" in h for h in quick)
+    assert "BC [bc-paper] (ours)" in paper and not any("d3rlpy" in h for h in paper)
+    assert "BC (paper)" in quick and "BC (paper)" in paper  # the paper's own BC, always
+    ran = pd.DataFrame({"algo": ["dt", "bc-paper"]})  # a user ran bc-paper on quick
+    assert [a for a, _ in shown_columns(ran, "mujoco", "quick", OURS)] == [
+        "dt", "cql", "bc", "bc10", "bc-paper", "bc10-paper"]

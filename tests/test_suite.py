@@ -32,7 +32,7 @@ def test_grids_expand_into_runs_and_choices_narrow_them():
     assert not [s for s in expand("atari", "paper", Choice(algos=("cql",))) if s.overrides]
     k1 = expand("atari", "paper", Choice(overrides={"model.context_len": 1}))
     assert {s.algo_label for s in k1} == {f"{a}@model.context_len=1"
-                                          for a in ("dt", "cql", "bc", "bc10")}
+                                          for a in ("dt", "cql", "bc-paper", "bc10-paper")}
     narrowed = expand("mujoco", "quick", Choice(tasks=("hopper",), datasets=("medium",),
                                                 variants=("delayed",), seeds=(3, 4)))
     assert len(narrowed) == 4 * 2 and {s.variant for s in narrowed} == {"delayed"}

@@ -13,36 +13,41 @@ from dtbench.report.cells import (
     data_cell,
     data_sources,
     deviations,
+    shown_columns,
     source_label,
     stand_in_note,
 )
-from dtbench.report.d4rl import ALGOS
+from dtbench.report.d4rl import OURS, PAPER
 from dtbench.report.paper import ATARI_TABLE1, paper_cell
 from dtbench.report.table import Table, runs_of
 
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
 
-def atari_layout(runs: pd.DataFrame, algos: Sequence[tuple[str, str, str]],
+def atari_layout(runs: pd.DataFrame, ours: Sequence[tuple[str, str]],
+                 paper_columns: Sequence[tuple[str, str]],
                  paper: Mapping[str, Mapping[str, float]], paper_table: str
                  ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's Atari tables: one row per game and
-    data source, our cells and the paper's for each (algorithm, label) of `algos`."""
+    data source, our cells for each (algorithm, label) of `ours` and the paper's for each
+    (key, label) of `paper_columns`."""
     header = ["Game", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label, _ in algos),
-              *(f"{label} (paper)" for _, _, label in algos)]
+              *(f"{label} (ours)" for _, label in ours),
+              *(f"{label} (paper)" for _, label in paper_columns)]
     lines = []
     for game in GAMES:
         for dataset, rows in data_sources(runs, game, fallback="mixed"):
             lines.append([game, source_label("atari", game, dataset), data_cell(rows),
-                          *algo_cells(rows, [a for a, *_ in algos]),
-                          *(paper_cell(paper_table, paper, game, a) for a, *_ in algos)])
+                          *algo_cells(rows, [a for a, _ in ours]),
+                          *(paper_cell(paper_table, paper, game, key)
+                            for key, _ in paper_columns)])
     return header, lines
 
 
 def atari_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "atari", profile)
-    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE1, "ATARI_TABLE1")
+    header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
+                                 ATARI_TABLE1, "ATARI_TABLE1")
     caption = (
         f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
         f"profile `{profile}`, mean ± std over seeds (n), from raw (unclipped) game scores; DT at "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
 from dtbench import registry
 from dtbench.config import Settings
+from dtbench.registry import Grid
 from dtbench.report.scores import headline
 
 
@@ -88,10 +90,31 @@ def _diffs(ours_settings: Settings, paper_settings: Settings, whose: str) -> lis
             if value != paper[section][name] and f"{section}.{name}" not in _BOOKKEEPING]
 
 
-# Which BC a column is: ours are d3rlpy's; the paper's is its own (dtbench's `bc-paper`)
-BC_NOTE = ("Our BC and %BC columns are d3rlpy's (s -> a) BC (`bc`, `bc10`, ...); the paper's BC "
-           "columns are the paper's own BC (the K-state MLP on Gym, DT without returns on Atari; "
-           "dtbench runs it as `bc-paper`, `bc10-paper`, ...). ")
+# Which BC a column is: d3rlpy's (s -> a) BC (`bc`, `bc10`, ...) or the paper's own BC as
+# dtbench runs it (`bc-paper`, `bc10-paper`, ...); the paper's columns are always its own
+BC_NOTE = ("Whose BC each of our columns is: 'd3rlpy BC' is d3rlpy's (s -> a) BC (`bc`, "
+           "`bc10`, ...); '[bc-paper]' columns are the paper's own BC as dtbench runs it "
+           "(`bc-paper`, `bc10-paper`, ...: the K-state MLP on Gym, DT without returns on "
+           "Atari); the paper's BC columns are its own BC. ")
+
+
+def bc_kind(algo: str) -> str:
+    return "paper" if algo.endswith("-paper") else "d3rlpy"
+
+
+def grid_algos(grid: Grid) -> set[str]:
+    """Every algorithm a grid runs, its parts' included."""
+    return set(grid.algos).union(*(grid_algos(part) for part in grid.parts))
+
+
+def shown_columns(runs: pd.DataFrame, domain_name: str, profile: str,
+                  columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Our (algorithm, label) columns a table shows: every non-BC column, and the BC columns
+    of each kind (d3rlpy's, the paper's) that the profile's grid runs or that have runs."""
+    ran = set(runs["algo"]) if not runs.empty else set()
+    planned = grid_algos(registry.get_domain(domain_name).grid(profile))
+    kinds = {bc_kind(a) for a in ran | planned if a.startswith("bc")}
+    return [c for c in columns if not c[0].startswith("bc") or bc_kind(c[0]) in kinds]
 
 
 def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:

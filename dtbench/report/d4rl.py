@@ -13,6 +13,7 @@ from dtbench.report.cells import (
     data_cell,
     data_sources,
     deviations,
+    shown_columns,
     source_label,
     stand_in_note,
 )
@@ -25,54 +26,54 @@ from dtbench.report.paper import (
 from dtbench.report.scores import headline
 from dtbench.report.table import Table, runs_of
 
-# (algorithm, our column's label, the paper column's label): our BC columns are d3rlpy's BC,
-# the paper's are its own BC (`bc-paper` is ours of that)
-ALGOS = (("dt", "DT", "DT"), ("cql", "CQL", "CQL"), ("bc", "d3rlpy BC", "BC"),
-         ("bc10", "d3rlpy 10%BC", "10%BC"))
+# Our columns (algorithm, label): of the two BC kinds a table shows those its profile runs
+# (`cells.shown_columns`); the paper's columns (its key, label) are its own BC
+OURS = (("dt", "DT"), ("cql", "CQL"), ("bc", "d3rlpy BC"), ("bc10", "d3rlpy 10%BC"),
+        ("bc-paper", "BC [bc-paper]"), ("bc10-paper", "10%BC [bc10-paper]"))
+PAPER = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "10%BC"))
 ROWS = ("medium-expert", "medium", "medium-replay")
 TASKS = ("halfcheetah", "hopper", "walker2d")
 
 
-def d4rl_layout(runs: pd.DataFrame, names: Sequence[str],
-                algos: Sequence[tuple[str, str, str]],
+def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], ours: Sequence[tuple[str, str]],
+                paper_columns: Sequence[tuple[str, str]],
                 paper: Mapping[tuple[str, str], Mapping[str, float]], paper_table: str
                 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table laid out like the paper's D4RL tables: one row per dataset
-    name, task and data source (generated here, D4RL, Minari) with our cells and the paper's
-    for each (algorithm, label) of `algos`."""
+    name, task and data source (generated here, D4RL, Minari) with our cells for each
+    (algorithm, label) of `ours` and the paper's for each (key, label) of `paper_columns`."""
     header = ["Dataset", "Env", "Data used", "Data: mean / best episode",
-              *(f"{label} (ours)" for _, label, _ in algos),
-              *(f"{label} (paper)" for _, _, label in algos)]
+              *(f"{label} (ours)" for _, label in ours),
+              *(f"{label} (paper)" for _, label in paper_columns)]
     lines = []
     for name in names:
         for task in TASKS:
             for dataset, rows in data_sources(runs, task, name):
                 lines.append([name, task, source_label("mujoco", task, dataset),
-                              data_cell(rows), *algo_cells(rows, [a for a, *_ in algos]),
-                              *(paper_cell(paper_table, paper, (name, task), a)
-                                for a, *_ in algos)])
+                              data_cell(rows), *algo_cells(rows, [a for a, _ in ours]),
+                              *(paper_cell(paper_table, paper, (name, task), key)
+                                for key, _ in paper_columns)])
     return header, lines
 
 
-def _with_reacher(lines: list[list[str]], algos: Sequence[tuple[str, str, str]]
-                  ) -> list[list[str]]:
+def _with_reacher(lines: list[list[str]], ours: Sequence[tuple[str, str]]) -> list[list[str]]:
     """Table 2's Reacher row after each dataset's rows: the paper's numbers, and ours saying
     why there are none."""
     out = []
     for name in ROWS:
         out += [line for line in lines if line[0] == name]
         out.append([name, "reacher", "-", "-", *(["not run: no released Reacher data"]
-                                                  + ["-"] * (len(algos) - 1)),
-                    *(paper_cell("D4RL_TABLE2_REACHER", D4RL_TABLE2_REACHER, name, a)
-                      for a, *_ in algos)])
+                                                  + ["-"] * (len(ours) - 1)),
+                    *(paper_cell("D4RL_TABLE2_REACHER", D4RL_TABLE2_REACHER, name, key)
+                      for key, _ in PAPER)])
     return out
 
 
-def _average_row(runs: pd.DataFrame, algos: Sequence[tuple[str, str, str]]) -> list[str]:
+def _average_row(runs: pd.DataFrame, ours: Sequence[tuple[str, str]]) -> list[str]:
     """The mean over the nine Hopper/HalfCheetah/Walker cells of each method (ours: of the
     cells' means, shown only when all nine ran, each on one data source)."""
-    ours = []
-    for algo, *_ in algos:
+    means_of = []
+    for algo, _ in ours:
         means = []
         for name in ROWS:
             for task in TASKS:
@@ -81,16 +82,17 @@ def _average_row(runs: pd.DataFrame, algos: Sequence[tuple[str, str, str]]) -> l
                     if not runs.empty else runs
                 if not rows.empty and rows["dataset"].nunique() == 1:  # one data source
                     means.append(headline(rows)["score_mean"].mean())
-        ours.append(f"{sum(means) / len(means):.1f}" if len(means) == 9 else "-")
-    return ["Average (without Reacher)", "", "", "", *ours,
-            *(f"{D4RL_TABLE2_AVERAGE[a]:.1f}" if a in D4RL_TABLE2_AVERAGE else "-"
-              for a, *_ in algos)]
+        means_of.append(f"{sum(means) / len(means):.1f}" if len(means) == 9 else "-")
+    return ["Average (without Reacher)", "", "", "", *means_of,
+            *(f"{D4RL_TABLE2_AVERAGE[key]:.1f}" if key in D4RL_TABLE2_AVERAGE else "-"
+              for key, _ in PAPER)]
 
 
 def d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header, lines = d4rl_layout(runs, ROWS, ALGOS, D4RL_TABLE2, "D4RL_TABLE2")
-    lines = _with_reacher(lines, ALGOS) + [_average_row(runs, ALGOS)]
+    ours = shown_columns(runs, "mujoco", profile, OURS)
+    header, lines = d4rl_layout(runs, ROWS, ours, PAPER, D4RL_TABLE2, "D4RL_TABLE2")
+    lines = _with_reacher(lines, ours) + [_average_row(runs, ours)]
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
         "std over seeds (n); DT at its first target return, the official code's (hopper "

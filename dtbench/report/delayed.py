@@ -9,18 +9,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dtbench.report.cells import best_target_cell, data_sources, deviations, source_label
+import pandas as pd
+
+from dtbench.report.cells import (
+    BC_NOTE,
+    best_target_cell,
+    data_sources,
+    deviations,
+    shown_columns,
+    source_label,
+)
 from dtbench.report.paper import D4RL_TABLE7
 from dtbench.report.table import Table, runs_of
 
 ROWS = ("medium-expert", "medium", "medium-replay")
-# (our algo, variant, column label, key in D4RL_TABLE7)
-COLUMNS = (("dt", "delayed", "Delayed: DT", "dt_delayed"),
-           ("cql", "delayed", "Delayed: CQL", "cql_delayed"),
-           ("bc", "delayed", "Agnostic: BC", "bc"),
-           ("bc10", "delayed", "Agnostic: 10%BC", "pbc"),
-           ("dt", "dense", "Original: DT", "dt_dense"),
-           ("cql", "dense", "Original: CQL", "cql_dense"))
+# Our columns (algo, variant, label): "agnostic" is the delayed runs where there are some,
+# else the dense ones (BC never reads a reward, and the delay leaves the episode returns that
+# rank %BC's data unchanged); of the two BC kinds, those the profile runs (`shown_columns`)
+OURS = (("dt", "delayed", "Delayed: DT"), ("cql", "delayed", "Delayed: CQL"),
+        ("bc", "agnostic", "Agnostic: d3rlpy BC"), ("bc10", "agnostic", "Agnostic: d3rlpy 10%BC"),
+        ("bc-paper", "agnostic", "Agnostic: BC [bc-paper]"),
+        ("bc10-paper", "agnostic", "Agnostic: 10%BC [bc10-paper]"),
+        ("dt", "dense", "Original: DT"), ("cql", "dense", "Original: CQL"))
+# The paper's columns (label, key in D4RL_TABLE7)
+PAPER = (("Delayed: DT", "dt_delayed"), ("Delayed: CQL", "cql_delayed"),
+         ("Agnostic: BC", "bc"), ("Agnostic: %BC", "pbc"), ("Original: DT", "dt_dense"),
+         ("Original: CQL", "cql_dense"))
+
+
+def _pick(rows: pd.DataFrame, algo: str, variant: str) -> pd.DataFrame:
+    if rows.empty:
+        return rows
+    mine = rows[rows["algo"] == algo]
+    if variant == "agnostic":
+        delayed = mine[mine["variant"] == "delayed"]
+        return delayed if not delayed.empty else mine[mine["variant"] == "dense"]
+    return mine[mine["variant"] == variant]
 
 
 TASKS = ("hopper", "halfcheetah", "walker2d")  # the paper's Table 7 has Hopper only
@@ -30,8 +54,10 @@ PAPER_TASK = "hopper"
 def delayed_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile, variants=("dense", "delayed"))
     has_delayed = not runs.empty and (runs["variant"] == "delayed").any()
-    header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for *_, label, _ in COLUMNS),
-              *(f"{label} (paper)" for *_, label, _ in COLUMNS)]
+    ours = [(a, v, label) for a, v, label in OURS
+            if (a, label) in shown_columns(runs, "mujoco", profile, [(a, label)])]
+    header = ["Dataset", "Env", "Data used", *(f"{label} (ours)" for *_, label in ours),
+              *(f"{label} (paper)" for label, _ in PAPER)]
     lines = []
     for task in TASKS:
         delayed = not runs.empty and ((runs["variant"] == "delayed")
@@ -41,19 +67,21 @@ def delayed_table(results_root: Path, profile: str) -> Table:
         for name in ROWS:
             for dataset, rows in data_sources(runs, task, name):
                 cells = [name, task, source_label("mujoco", task, dataset)]
-                for algo, variant, _, _ in COLUMNS:
-                    pick = rows[(rows["algo"] == algo) & (rows["variant"] == variant)] \
-                        if not rows.empty else rows
-                    cells.append(best_target_cell(pick))
+                cells += [best_target_cell(_pick(rows, algo, variant))
+                          for algo, variant, _ in ours]
                 paper = D4RL_TABLE7[name] if task == PAPER_TASK else {}
-                cells += [f"{paper[key]:.1f}" if key in paper else "-" for *_, key in COLUMNS]
+                cells += [f"{paper[key]:.1f}" if key in paper else "-" for _, key in PAPER]
                 lines.append(cells)
     caption = (
         "MuJoCo with delayed rewards (the whole return on the last step), "
         f"profile `{profile}`, D4RL normalised score, mean ± std over seeds (n); scores always "
-        "count the original rewards. 'Original' columns are the same runs on dense rewards. "
+        "count the original rewards. 'Original' columns are the same runs on dense rewards; "
+        "'Agnostic' columns are the delayed runs where there are some, else the dense ones "
+        "(BC never reads a reward; the delay leaves the returns that rank %BC's data as they "
+        "were). "
         "Paper columns: Chen et al. 2021 Table 7, Hopper only ('-': not given in the paper). "
-        f"Fill with `make sparse SPARSE_DOMAINS=mujoco`. {deviations('mujoco', profile)}"
+        f"Fill with `make sparse SPARSE_DOMAINS=mujoco`. {BC_NOTE}"
+        f"{deviations('mujoco', profile)}"
     )
     return Table("delayed", "Delayed rewards (paper Table 7)", caption, header, lines,
                  "make sparse SPARSE_DOMAINS=mujoco", has_delayed)

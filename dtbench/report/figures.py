@@ -26,8 +26,10 @@ from dtbench.report.targets import tracking  # noqa: E402
 from dtbench.runs import only_overridden  # noqa: E402
 from dtbench.runs.table import Unreadable, read_run_csv  # noqa: E402
 
-ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "BC", "bc10": "10%BC", "bc25": "25%BC",
-               "bc40": "40%BC", "random": "Random"}
+ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "d3rlpy BC", "bc10": "d3rlpy 10%BC",
+               "bc25": "d3rlpy 25%BC", "bc40": "d3rlpy 40%BC", "random": "Random",
+               "bc-paper": "BC [bc-paper]", "bc10-paper": "10%BC [bc10-paper]",
+               "bc25-paper": "25%BC [bc25-paper]", "bc40-paper": "40%BC [bc40-paper]"}
 ALGO_ORDER = list(ALGO_LABELS)
 PALETTE = dict(zip(ALGO_ORDER, sns.color_palette("colorblind", len(ALGO_ORDER)), strict=True))
 
@@ -67,8 +69,10 @@ def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str) -> None:
 
 
 def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | None:
-    """The paper's number for this cell, when it reports one (dataset names without route)."""
+    """The paper's number for this cell, when it reports one (dataset names without route;
+    the paper's BC columns are its own BC, which `bc-paper` runs)."""
     name = dataset.removeprefix("d4rl-").removeprefix("minari-")
+    algo = algo.removesuffix("-paper")
     table: Mapping = {}
     if domain == "mujoco":
         table = D4RL_TABLE2.get((name, task), {})
@@ -287,17 +291,22 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
     """%BC's score against the fraction of data it keeps (10/25/40/100%), DT as a line."""
     rows = headline(runs)
     fractions = {"bc10": 10, "bc25": 25, "bc40": 40, "bc": 100}
+    kinds = {"": ("bc10", "%BC, d3rlpy (ours)"), "-paper": ("bc10-paper", "%BC [bc-paper] (ours)")}
+    fraction_of = {f"{a}{suffix}": x for a, x in fractions.items() for suffix in kinds}
     if rows.empty:
         return []
-    rows = rows[(rows["variant"] == "dense") & rows["algo"].isin([*fractions, "dt"])]
+    rows = rows[(rows["variant"] == "dense") & rows["algo"].isin([*fraction_of, "dt"])]
     cells = [(key, part) for key, part in rows.groupby(["domain", "task", "dataset"])
-             if {"dt", "bc10"} <= set(part["algo"])]
+             if "dt" in set(part["algo"]) and {"bc10", "bc10-paper"} & set(part["algo"])]
     if not cells:
         return []
     fig, axes = panel_grid(len(cells), 3, 2.7)
     for ax, ((domain, task, dataset), part) in zip(axes, cells, strict=True):
-        pbc = part[part["algo"] != "dt"].assign(fraction=lambda f: f["algo"].map(fractions))
-        seed_errorbar(ax, pbc, "fraction", PALETTE["bc10"], "%BC (ours)", marker="s")
+        for suffix, (colour, label) in kinds.items():
+            pbc = part[part["algo"].isin([f"{a}{suffix}" for a in fractions])]
+            if not pbc.empty:
+                seed_errorbar(ax, pbc.assign(fraction=pbc["algo"].map(fraction_of)), "fraction",
+                              PALETTE[colour], label, marker="s")
         dt = part[part["algo"] == "dt"]["score_mean"]
         ax.axhline(dt.mean(), color=PALETTE["dt"], label="DT (ours)")
         ax.set_xscale("log")

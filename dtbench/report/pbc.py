@@ -1,8 +1,9 @@
 """%BC beside DT: the paper's Table 3 (D4RL) and Table 4 (Atari) from stored runs.
 
-%BC is BC on the top X% of timesteps by episode return (`bc10`, `bc25`, `bc40`); 100%BC is
-plain BC. The quick grids run `bc10` only; the other fractions come from
-`make mujoco ALGOS="bc25 bc40"` (or `make atari ...`), which adds just those runs.
+%BC is BC on the top X% of timesteps by episode return (d3rlpy's `bc10`, `bc25`, `bc40`, or
+the paper's own `bc10-paper`, ...); 100%BC is plain BC. The quick grids run `bc10` only; the
+other fractions come from `make mujoco ALGOS="bc25 bc40"` (or `make atari ...`), which adds
+just those runs. The paper grids run all four of the paper's own.
 """
 
 from __future__ import annotations
@@ -10,20 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from dtbench.report.atari import atari_layout
-from dtbench.report.cells import BC_NOTE, deviations
+from dtbench.report.cells import BC_NOTE, deviations, shown_columns
 from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
 
-ALGOS = (("dt", "DT", "DT"), ("bc10", "d3rlpy 10%BC", "10%BC"),
-         ("bc25", "d3rlpy 25%BC", "25%BC"), ("bc40", "d3rlpy 40%BC", "40%BC"),
-         ("bc", "d3rlpy 100%BC", "100%BC"))
+OURS = (("dt", "DT"), *((f"bc{x}", f"d3rlpy {x}%BC") for x in (10, 25, 40)),
+        ("bc", "d3rlpy 100%BC"),
+        *((f"bc{x}-paper", f"{x}%BC [bc{x}-paper]") for x in (10, 25, 40)),
+        ("bc-paper", "100%BC [bc-paper]"))
+PAPER = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
+         ("bc", "100%BC"))
 D4RL_ROWS = ("medium", "medium-replay")
 
 
 def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "mujoco", profile)
-    header, lines = d4rl_layout(runs, D4RL_ROWS, ALGOS, D4RL_TABLE3, "D4RL_TABLE3")
+    header, lines = d4rl_layout(runs, D4RL_ROWS, shown_columns(runs, "mujoco", profile, OURS),
+                                PAPER, D4RL_TABLE3, "D4RL_TABLE3")
     caption = (
         f"D4RL normalised score, profile `{profile}`, mean ± std over seeds (n); DT at its "
         "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
@@ -38,7 +43,8 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
 
 def pbc_atari_table(results_root: Path, profile: str) -> Table:
     runs = runs_of(results_root, "atari", profile)
-    header, lines = atari_layout(runs, ALGOS, ATARI_TABLE4, "ATARI_TABLE4")
+    header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
+                                 ATARI_TABLE4, "ATARI_TABLE4")
     caption = (
         f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "

@@ -20,7 +20,7 @@ from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, Tr
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.atari.env import FRAME_STACK, GAMES, env_id, make_atari_env
 from dtbench.domains.atari.ids import local_dataset_id
-from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
+from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
 # Gamer normalisation (Hafner et al. 2020): the constants that reproduce the paper's Table 1 from
@@ -166,9 +166,10 @@ DOMAIN = Domain(
         "quick": Grid(("pong", "breakout"), ("mixed",)),
         # the official scripts' seeds (atari/run.sh)
         # with Table 4's %BC, Table 5's K=1 and Figure 4's target sweeps as parts
-        "paper": Grid(tuple(GAMES), ("dqn-replay",), seeds=(123, 231, 312), real_data=True,
-                      parts=(
-                          Grid(tuple(GAMES), ("dqn-replay",), ("bc25", "bc40"),
+        # BC and %BC are the paper's own (`bc-paper`: DT without return tokens), not d3rlpy's
+        "paper": Grid(tuple(GAMES), ("dqn-replay",), PAPER_ALGOS, seeds=(123, 231, 312),
+                      real_data=True, parts=(
+                          Grid(tuple(GAMES), ("dqn-replay",), ("bc25-paper", "bc40-paper"),
                                seeds=(123, 231, 312)),
                           Grid(tuple(GAMES), ("dqn-replay",), ("dt",), seeds=(123, 231, 312),
                                overrides=(("model.context_len", 1),)),

@@ -19,7 +19,7 @@ from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, Tr
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.mujoco.ids import local_dataset_id
-from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
+from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
 D4RL_URL = "http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2"
@@ -144,10 +144,12 @@ DOMAIN = Domain(
         "quick": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert")),
         # paper: Table 2, with Table 3's %BC, Table 7's delayed Hopper runs and Figure 4's
         # target sweeps on medium-replay as parts of the one grid
+        # BC and %BC are the paper's own (`bc-paper`, ...), not d3rlpy's
         "paper": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert"),
-                      seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True, parts=(
-                          Grid(tuple(ENV_IDS), ("medium", "medium-replay"), ("bc25", "bc40"),
-                               seeds=(0, 1, 2)),
+                      PAPER_ALGOS, seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True,
+                      parts=(
+                          Grid(tuple(ENV_IDS), ("medium", "medium-replay"),
+                               ("bc25-paper", "bc40-paper"), seeds=(0, 1, 2)),
                           Grid(("hopper",), ("medium", "medium-replay", "medium-expert"),
                                ("dt", "cql"), ("delayed",), seeds=(0, 1, 2)),
                           Grid(tuple(ENV_IDS), ("medium-replay",), ("dt",), seeds=(0, 1, 2),
