@@ -22,7 +22,7 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import make_datasets, result_lines, write_table
+from dtbench.runs import make_datasets, result_lines, stale, write_table
 from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, setup
 from dtbench.suite import (
     Choice,
@@ -71,7 +71,7 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
           seeds: Sequence[int] = (0,), profile: str = "quick", variant: str = "dense",
           overrides: Mapping[str, Any] | None = None,
           results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto", jobs: int = 1,
-          progress: bool = False, reevaluate: bool = False,
+          progress: bool = False, reevaluate: bool = False, rerun_stale: bool = False,
           echo: Echo = print) -> list[dict[str, Any]]:
     """Train and evaluate runs (finished ones are returned as stored, interrupted ones resume).
 
@@ -98,6 +98,9 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     specs = [RunSpec(domain.name, t.name, dataset, algo, seed, profile, variant, spec_overrides)
              for algo in algos for dataset in datasets for seed in seeds or (0,)]
 
+    if not reevaluate:
+        _stale_first(specs, results_root, rerun_stale, echo)
+
     def show(spec: RunSpec, result: dict[str, Any]) -> None:
         echo("\n".join(result_lines(spec, result)))
 
@@ -107,6 +110,20 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
                       on_result=show)
     finally:
         echo(f"table: {write_table(results_root)}")
+
+
+def _stale_first(specs: Sequence[RunSpec], results_root: Path, rerun_stale: bool,
+                 echo: Echo) -> None:
+    """Finished runs whose data has changed: listed, then an error, or with `rerun_stale`
+    moved aside (kept under `<results>/stale/`) so that they run again."""
+    changed = stale.find_stale(specs, results_root)
+    for line in changed.values():
+        echo(line)
+    if changed and not rerun_stale:
+        raise DTBenchError(f"{len(changed)} finished run(s) were trained on other data than "
+                           "is there now (listed above); pass --rerun-stale to run them again")
+    for spec in changed:
+        echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
 
 
 def evaluate(task: str, datasets: Sequence[str], **kwargs: Any) -> list[dict[str, Any]]:
@@ -129,11 +146,18 @@ def plan(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice
     return SuitePlan(specs, [is_finished(s, results_root) for s in specs])
 
 
+def stale_runs(specs: Sequence[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR
+               ) -> dict[RunSpec, str]:
+    """Finished runs whose data has changed since they were trained, each with its line."""
+    return stale.find_stale(specs, results_root)
+
+
 def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),
           results_root: Path = DEFAULT_RESULTS_DIR, jobs: int = 1, device: str = "auto",
           budget: str = "", data_jobs: int = 0, data_only: bool = False,
           progress: bool = False, status_every: float = 60.0, ray: RayOptions | None = None,
-          allow_stand_in_data: bool = False, echo: Echo = print) -> int:
+          allow_stand_in_data: bool = False, rerun_stale: bool = False,
+          echo: Echo = print) -> int:
     """Run domains' benchmark grids: make the local data the unfinished runs lack (with the
     profile's generation budget unless `budget` is given), run every unfinished run, rewrite
     runs.csv. Returns how many runs were run.
@@ -156,7 +180,7 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         return 0
     try:
         return run_suite(p.specs, jobs, results_root, device, progress, status_every,
-                         echo=echo, ray=ray)
+                         echo=echo, ray=ray, rerun_stale=rerun_stale)
     finally:
         echo(f"table: {write_table(results_root)}")
 

@@ -34,6 +34,9 @@ SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.s
 ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
+RerunStaleOpt = Annotated[bool, typer.Option(
+    "--rerun-stale", help="run again finished runs whose data has changed since (the old "
+                          "folder is kept under <results>/stale/)")]
 
 
 def _assignments(items: list[str]) -> dict[str, str]:
@@ -55,11 +58,12 @@ def _progress() -> bool:
 def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
-          jobs: JobsOpt = 1) -> None:
+          jobs: JobsOpt = 1, rerun_stale: RerunStaleOpt = False) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
     runs of their own (ablations)."""
     api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
-              _assignments(set or []), results, device, jobs, _progress(), echo=typer.echo)
+              _assignments(set or []), results, device, jobs, _progress(),
+              rerun_stale=rerun_stale, echo=typer.echo)
 
 
 @app.command("eval")
@@ -110,7 +114,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
                    "GPUs)")] = -1.0,
           allow_stand_in_data: Annotated[bool, typer.Option(
               "--allow-stand-in-data", help="run a grid on published data (paper MuJoCo, "
-              "Atari) on data generated here when the real data is missing")] = False) -> None:
+              "Atari) on data generated here when the real data is missing")] = False,
+          rerun_stale: RerunStaleOpt = False) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
     from dtbench.launchers import RayOptions
@@ -126,17 +131,22 @@ def suite(domains: Annotated[list[str], typer.Argument(
         from dtbench.suite import data_source
 
         plan = api.plan(domains, profile, choice, results)
+        changed = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
+                                  if done], results)
         for spec, done in zip(plan.specs, plan.finished, strict=True):
             data = data_source(spec)
             state = ("stand-in" if data.stand_in else "present" if data.present
                      else "made here when run" if data.makeable else "missing")
-            typer.echo(f"{spec.describe()} [{spec.profile}]: {'finished' if done else 'to run'}"
+            run_state = ("stale: data changed" if spec in changed else "finished") if done \
+                else "to run"
+            typer.echo(f"{spec.describe()} [{spec.profile}]: {run_state}"
                        f"; data: {data.source} ({state})")
         api.check_real_data([s for s, done in zip(plan.specs, plan.finished, strict=True)
                              if not done], allow_stand_in_data, typer.echo)
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
-              _progress(), status_every, ray, allow_stand_in_data, echo=typer.echo)
+              _progress(), status_every, ray, allow_stand_in_data, rerun_stale,
+              echo=typer.echo)
 
 
 @app.command()

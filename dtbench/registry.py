@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +40,8 @@ class DatasetSpec:
     source: str = "dtbench-generated"  # where the data comes from, shown in tables
     present: Callable[[], bool] | None = None  # is it on this machine? None: a complete
     # dataset at `minari_id` in the Minari store
+    files: Callable[[], list[Path]] | None = None  # the files it is read from, whose checksums
+    # are its identity; None: the Minari dataset's data files
 
     def is_present(self) -> bool:
         """Whether the data can be read without making or downloading anything."""
@@ -49,6 +52,15 @@ class DatasetSpec:
         if self.make is None:  # downloaded Minari datasets carry no dtbench sidecar
             return (minari_io.dataset_dir(self.minari_id) / "data").is_dir()
         return minari_io.is_complete(self.minari_id)
+
+    def data_files(self) -> list[Path]:
+        """The files the dataset is read from, as they are now (for its identity)."""
+        from dtbench.data import minari_io
+
+        if self.files is not None:
+            return [f for f in self.files() if f.is_file()]
+        data = minari_io.dataset_dir(self.minari_id) / "data"
+        return sorted(f for f in data.rglob("*") if f.is_file()) if data.is_dir() else []
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines
+from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines, stale
 from dtbench.runs.table import Unreadable, read_result
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
@@ -195,8 +195,11 @@ def _make_task_data(task: str, wanted: dict[str, list[str]], budget: str) -> lis
 def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
               progress: bool = True, status_every: float = 60.0,
-              echo: Echo = print, ray: RayOptions | None = None) -> int:
-    """Run every unfinished run of `specs`; return how many were run.
+              echo: Echo = print, ray: RayOptions | None = None,
+              rerun_stale: bool = False) -> int:
+    """Run every unfinished run of `specs`; return how many were run. Finished runs whose data
+    has changed since are listed as stale and skipped, or with `rerun_stale` moved aside (to
+    `<results>/stale/`) and run again.
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
     unfinished run in flight has reached (from its metrics file); with one job and a terminal,
@@ -207,9 +210,18 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     unreadable = _unreadable(specs, results_root)
     for line in unreadable.values():
         echo(line)
-    done = len(specs) - len(todo) - len(unreadable)
+    changed = stale.find_stale([s for s in specs if s not in todo], results_root)
+    for line in changed.values():
+        echo(line)
+    if rerun_stale:
+        for spec in changed:
+            echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
+        todo = [s for s in specs if s in changed or s in todo]
+    done = len(specs) - len(todo) - len(unreadable) - (0 if rerun_stale else len(changed))
     echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run"
-         + (f", {len(unreadable)} unreadable (skipped)" if unreadable else ""))
+         + (f", {len(unreadable)} unreadable (skipped)" if unreadable else "")
+         + (f", {len(changed)} stale (skipped; --rerun-stale runs them)"
+            if changed and not rerun_stale else ""))
     if not todo:
         return 0
     counter = {"done": done}

@@ -12,6 +12,14 @@ from dtbench import plugins  # noqa: E402
 plugins.load()  # the built-in domains and algorithms, as every entry point registers them
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory):
+    """dtbench's cache (checksums, DQN-replay wrap frames) in a folder of the test session."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DTBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_minari(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))

@@ -5,13 +5,14 @@ so a file replaced under the same name is read afresh and the data folders are n
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from dtbench.atomic import atomic_write
+from dtbench.atomic import atomic_write, write_json
 from dtbench.runtime import PROJECT_ROOT
 
 
@@ -44,3 +45,26 @@ def cached_array(kind: str, path: Path, compute: Callable[[], np.ndarray]) -> np
     except OSError:  # a read-only cache folder costs time, not correctness
         pass
     return value
+
+
+def cached_json(kind: str, path: Path, compute: Callable[[], object]) -> object:
+    """As `cached_array`, for a small JSON value (a checksum)."""
+    entry = cache_dir() / kind / f"{file_key(path)}.json"
+    if entry.is_file():
+        try:
+            return json.loads(entry.read_text())
+        except (OSError, ValueError):
+            entry.unlink(missing_ok=True)
+    value = compute()
+    remember_json(kind, path, value)
+    return value
+
+
+def remember_json(kind: str, path: Path, value: object) -> None:
+    """Put a value known for this version of `path` in the cache (a download's checksum)."""
+    entry = cache_dir() / kind / f"{file_key(path)}.json"
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_json(entry, value)
+    except OSError:
+        pass

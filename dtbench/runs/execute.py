@@ -20,11 +20,12 @@ from dtbench.atomic import copy_atomically, write_json
 from dtbench.config import EVAL_ONLY, parse_overrides
 from dtbench.contract import RunContext, RunSpec
 from dtbench.data import minari_io
+from dtbench.data.identity import data_identity
 from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError, RunLocked
 from dtbench.evaluation import BatchPolicy, EvalResult, evaluate
-from dtbench.runs import results
+from dtbench.runs import results, stale
 from dtbench.runs.datasets import check_compatible, load_dataset
 from dtbench.runs.resolve import ResolvedRun, resolve
 from dtbench.runs.table import Unreadable, read_result
@@ -39,8 +40,12 @@ def run(
     progress: bool = True,
     reevaluate: bool = False,
     wait: bool = True,
+    rerun_stale: bool = False,
 ) -> dict[str, Any]:
     """Train (or resume) and evaluate one run; return its result (cached when finished).
+
+    A finished run whose data has changed since (`stale`) is an error, or with `rerun_stale`
+    moved aside to `<results>/stale/` and run again.
 
     `reevaluate`: evaluate a trained run again from its checkpoint (with `eval_overrides`).
     A run trains in one process at a time (a lock in its folder, released when the process
@@ -50,7 +55,12 @@ def run(
     r = resolve(spec, eval_overrides)
     run_dir = spec.folder(results_root)
     if (run_dir / results.RESULT).exists() and not reevaluate:
-        return _finished(run_dir)
+        line = stale.find_stale([spec], results_root).get(spec)
+        if line is None:
+            return _finished(run_dir)
+        if not rerun_stale:
+            raise DTBenchError(line)
+        stale.set_aside(spec, results_root)
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(run_dir / LOCK)
     try:
@@ -73,6 +83,7 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
         raise DTBenchError(f"no trained run in {run_dir}; train it first with `dtbench train`")
 
     store = _training_data(r)
+    identity = data_identity(r.dataset.minari_id, r.dataset.data_files())
     if spec.overrides and all(key.removeprefix("eval.") in EVAL_ONLY
                               for key, _ in spec.overrides):
         _reuse_training(r, results_root)
@@ -82,7 +93,8 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
         "settings": r.settings.to_dict(),
         "overrides": parse_overrides(eval_overrides or {}),
         "dataset": {"id": r.dataset.minari_id, "source": r.dataset.source, **store.summary(),
-                    "provenance": minari_io.provenance(r.dataset.minari_id)},
+                    "provenance": minari_io.provenance(r.dataset.minari_id),
+                    "identity": identity},
         "environment": results.environment_info(torch_device),
     })
 
@@ -111,6 +123,7 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
     write_json(result_path, {
         "spec": spec.to_dict(),
         "dataset_id": r.dataset.minari_id,
+        "data_digest": identity["digest"],
         "score_label": r.domain.score_label,
         "targets": [{**results.summarise(e, normalize),
                      **results.best_on_curve(curve, e.target_return)} for e in evals],

@@ -97,6 +97,7 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
                     for key, value in spec.overrides}
         for target in result["targets"]:
             rows.append({**columns, "dataset_id": result["dataset_id"],
+                         "data_digest": result.get("data_digest", ""),  # "" before recorded
                          "score_label": result["score_label"], **target,
                          **result.get("data", {}),  # absent in runs stored before it was
                          "train_seconds": result["train_seconds"],

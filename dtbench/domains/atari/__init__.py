@@ -63,8 +63,15 @@ def _dqn_replay_spec(game: str) -> DatasetSpec:
 
         return bool(present_checkpoints(dqn_replay_dir(game)))
 
+    def files() -> list[Path]:  # the four arrays of each checkpoint the sampler reads
+        from dtbench.data.dqn_replay import FIELDS, checkpoint_file, present_checkpoints
+
+        directory = dqn_replay_dir(game)
+        return [checkpoint_file(directory, name, n) for n in present_checkpoints(directory)
+                for name in FIELDS]
+
     return DatasetSpec("dqn-replay", f"dqn-replay/{game}/1", how_to_get=how, load=load,
-                       present=present, source="DQN-replay 1% (run 1)")
+                       present=present, source="DQN-replay 1% (run 1)", files=files)
 
 
 def _minari_spec(game: str) -> DatasetSpec:

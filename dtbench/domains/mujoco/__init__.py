@@ -65,7 +65,8 @@ def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
     # not a Minari id: a label for tables and run configs (the data is read from the files)
     return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
                        load=load, source="D4RL v2 (HDF5)",
-                       present=lambda: all(f.is_file() for f in d4rl_files(task, dataset)))
+                       present=lambda: all(f.is_file() for f in d4rl_files(task, dataset)),
+                       files=lambda: d4rl_files(task, dataset))
 
 
 def _minari_spec(task: str, dataset: str) -> DatasetSpec:

@@ -1,0 +1,69 @@
+"""Stale runs: finished on data that has changed since under the same dataset name.
+
+A run records its data's digest (`dtbench.data.identity`) in result.json. A finished run whose
+dataset now has another digest is not the result of the data there now: suites and `train`
+say so in one line and do not treat it as finished for that data; `--rerun-stale` moves the old
+folder to `<results>/stale/<time>/...` (kept, out of every table) and runs it again. Runs that
+recorded no digest (made before dtbench recorded one) and runs whose data is not on this
+machine cannot be compared and are left as they are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dtbench import plugins, registry
+from dtbench.contract import RunSpec
+from dtbench.data.identity import data_identity
+from dtbench.runs.results import RESULT
+from dtbench.runs.table import Unreadable, read_result
+
+STALE_DIR = "stale"  # under the results folder, beside runs/
+
+
+def current_identity(spec: RunSpec) -> dict | None:
+    """The identity of the spec's dataset as it is on disk now; None when it is not here."""
+    plugins.load()
+    _, task = registry.get_task(spec.domain, spec.task)
+    dataset = registry.get_dataset(task, spec.dataset)
+    files = dataset.data_files()
+    return data_identity(dataset.minari_id, files) if files else None
+
+
+def recorded_digest(run_dir: Path) -> str | None:
+    """The data digest a finished run recorded (None: none recorded, or unreadable)."""
+    try:
+        return read_result(run_dir / RESULT).get("data_digest")
+    except Unreadable:
+        return None
+
+
+def find_stale(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
+    """Finished runs whose data has changed, each with its one line."""
+    now: dict[tuple[str, str, str], str | None] = {}
+    out = {}
+    for spec in specs:
+        folder = spec.folder(results_root)
+        if not (folder / RESULT).exists() or (old := recorded_digest(folder)) is None:
+            continue
+        key = (spec.domain, spec.task, spec.dataset)
+        if key not in now:
+            identity = current_identity(spec)
+            now[key] = identity["digest"] if identity else None
+        if now[key] is not None and now[key] != old:
+            out[spec] = (f"stale: data changed: {spec.describe()} was trained on data {old}, "
+                         f"{spec.dataset} is now {now[key]} ({folder}); --rerun-stale runs it "
+                         "again (the old folder is kept)")
+    return out
+
+
+def set_aside(spec: RunSpec, results_root: Path) -> Path:
+    """Move a stale run's folder to `<results>/stale/<time>/<its path>`; return where."""
+    folder = spec.folder(results_root)
+    target = (Path(results_root) / STALE_DIR / time.strftime("%Y%m%d-%H%M%S")
+              / folder.relative_to(results_root))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder.replace(target)
+    return target
