@@ -7,10 +7,11 @@ JOBS ?= 2
 # datasets made side by side, one process per task (three SAC runs on two cores beat two, then one)
 GEN_JOBS ?= 3
 GEN_BUDGET ?= $(PROFILE)
+DOMAINS ?= mujoco atari
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint data-download keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench clean-runs
 
 help: ## list the targets
@@ -54,6 +55,9 @@ keydoor: ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes (3 s
 
 keydoor-table: ## rebuild results/keydoor.md from stored runs
 	$(DTBENCH) report keydoor --profile $(PROFILE)
+
+data-download: ## download the published data DOMAINS' paper grid reads (D4RL, DQN-replay; DOMAINS=mujoco atari)
+	$(DTBENCH) data download --grid --profile paper $(DOMAINS)
 
 mujoco-data: ## make the MuJoCo datasets the runs need and lack (SAC online; GEN_BUDGET=PROFILE)
 	$(call SUITE,mujoco) --data-only

@@ -22,7 +22,7 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import make_datasets, result_lines, stale, write_table
+from dtbench.runs import download_datasets, make_datasets, result_lines, stale, write_table
 from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, setup
 from dtbench.suite import (
     Choice,
@@ -30,6 +30,7 @@ from dtbench.suite import (
     is_finished,
     make_missing_data,
     missing_real_data,
+    published_sources,
     run_suite,
 )
 
@@ -211,6 +212,30 @@ def make_data(tasks: Sequence[str], datasets: Sequence[str] = (), budget: str = 
         registry.resolve(task)  # unknown tasks fail before any work starts
     map_in_processes(_make_data_of, [(t, tuple(datasets), budget, force) for t in tasks], jobs,
                      on_result=lambda item, lines: echo("\n".join(lines)))
+
+
+def download(tasks: Sequence[str], datasets: Sequence[str] = (), progress: bool = False,
+             echo: Echo = print) -> list[str]:
+    """Download tasks' published datasets (D4RL, DQN-replay, Minari); see
+    `runs.download_datasets`. Returns one line per file or dataset."""
+    setup()
+    plugins.load()
+    for task in tasks:
+        registry.resolve(task)  # unknown tasks fail before any download starts
+    return [line for task in tasks for line in download_datasets(task, datasets, progress, echo)]
+
+
+def download_grid(domains: Sequence[str], profile: str = "paper", progress: bool = False,
+                  echo: Echo = print) -> list[str]:
+    """Download the published data the domains' benchmark grids under `profile` read (the
+    paper grids: D4RL for MuJoCo, DQN-replay for Atari)."""
+    setup()
+    sources = published_sources(domains, profile)
+    if not sources:
+        echo(f"{', '.join(domains)}: the {profile} grid reads no published data (its data is "
+             "made here)")
+    return [line for task, names in sources.items()
+            for line in download_datasets(task, names, progress, echo)]
 
 
 def _make_data_of(job: tuple[str, tuple[str, ...], str, bool]) -> list[str]:

@@ -213,6 +213,26 @@ def data_make(specs: Annotated[list[str], typer.Argument(
     api.make_data(specs, dataset or (), budget, force, jobs, echo=typer.echo)
 
 
+@data_app.command("download")
+def data_download(specs: Annotated[list[str], typer.Argument(
+        help="task(s), e.g. mujoco/hopper; with --grid, domain(s) or all")],
+                  dataset: Annotated[list[str], typer.Option(
+                      "--dataset", "-d", help="dataset(s) to download; default every "
+                                              "published one of the task")] = None,
+                  grid: Annotated[bool, typer.Option(
+                      "--grid", help="the published data the domains' grid under --profile "
+                                     "reads")] = False,
+                  profile: ProfileOpt = "paper") -> None:
+    """Download published data: D4RL v2 HDF5 ($DTBENCH_D4RL_URL), DQN-replay checkpoints over
+    HTTPS ($DTBENCH_DQN_REPLAY_URL), Minari datasets (minari's API). Resumes, verifies and
+    records each file's sha256 in a manifest beside it."""
+    if grid:
+        lines = api.download_grid(specs, profile, _progress(), echo=lambda line: None)
+    else:
+        lines = api.download(specs, dataset or (), _progress(), echo=lambda line: None)
+    typer.echo("\n".join(lines))
+
+
 @data_app.command("pick")
 def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
         help="dataset short names, e.g. medium medium-replay")],

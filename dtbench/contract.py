@@ -64,7 +64,8 @@ class RunSpec:
         return f"{self.algo}@{overrides_label(self.overrides)}" if self.overrides else self.algo
 
     def folder(self, root: Path) -> Path:
-        return (root / "runs" / self.domain / self.task / self.dataset / self.variant
+        dataset = self.dataset.replace(":", "-").replace("/", "+")  # minari:<id> names
+        return (root / "runs" / self.domain / self.task / dataset / self.variant
                 / self.algo_label / self.profile / f"seed{self.seed}")
 
     def describe(self) -> str:

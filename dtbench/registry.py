@@ -22,6 +22,7 @@ from dtbench.errors import DTBenchError, unknown
 if TYPE_CHECKING:
     import gymnasium as gym
 
+    from dtbench.data.download import RemoteFile
     from dtbench.data.store import TrajectoryStore
 
 
@@ -42,6 +43,8 @@ class DatasetSpec:
     # dataset at `minari_id` in the Minari store
     files: Callable[[], list[Path]] | None = None  # the files it is read from, whose checksums
     # are its identity; None: the Minari dataset's data files
+    remote: Callable[[], list[RemoteFile]] | None = None  # where `dtbench data download`
+    # fetches its files from (published data); None: not downloadable over HTTP
 
     def is_present(self) -> bool:
         """Whether the data can be read without making or downloading anything."""
@@ -213,9 +216,23 @@ def resolve(path: str) -> tuple[Domain, Task]:
     return get_task(domain_name, task_name or None)
 
 
+MINARI_PREFIX = "minari:"  # `-d minari:<dataset-id>`: any Minari dataset, by its id
+
+
 def get_dataset(task: Task, name: str) -> DatasetSpec:
+    """A task's registered dataset, or `minari:<id>`: any Minari dataset (downloaded through
+    minari when it is not local; whether it fits the task is checked when it is loaded)."""
+    if name.startswith(MINARI_PREFIX):
+        dataset_id = name.removeprefix(MINARI_PREFIX)
+        if not dataset_id or dataset_id.startswith("/") or ".." in dataset_id.split("/"):
+            raise DTBenchError(f"dataset {name!r}: give a Minari id after 'minari:', e.g. "
+                               "minari:mujoco/hopper/medium-v0")
+        return DatasetSpec(name, dataset_id, download=True, source=f"Minari ({dataset_id})",
+                           how_to_get=f"download it with `dtbench data download "
+                                      f"<task> -d {name}` or check the id")
     if name not in task.datasets:
-        raise unknown(f"dataset of task {task.name!r}", name, list(task.datasets))
+        raise unknown(f"dataset of task {task.name!r}", name,
+                      [*task.datasets, f"{MINARI_PREFIX}<dataset-id>"])
     return task.datasets[name]
 
 

@@ -285,3 +285,30 @@ def _last_step(metrics: Path) -> int:
         return int(float(rows[-1]["step"])) if rows else 0
     except (OSError, KeyError, ValueError):
         return 0
+
+
+def published_sources(domains: Sequence[str], profile: str) -> dict[str, list[str]]:
+    """{task path: dataset names} of the published data the domains' grids under `profile`
+    read: for each dataset name, the first of the grid's preferred routes that can be
+    downloaded, or the dataset itself when it can."""
+    plugins.load()
+    out: dict[str, list[str]] = {}
+    for domain_name in (list(registry.domains()) if list(domains) == ["all"]
+                        else domains):
+        domain = registry.get_domain(domain_name)
+        grids = [domain.grid(profile)]
+        while grids:
+            grid = grids.pop(0)
+            grids += list(grid.parts)
+            for task_name in grid.tasks:
+                task = domain.task(task_name)
+                for name in grid.datasets:
+                    routes = [f"{p}-{name}" for p in grid.prefer] + [name]
+                    for route in routes:
+                        ds = task.datasets.get(route)
+                        if ds is not None and (ds.remote is not None or ds.download):
+                            names = out.setdefault(f"{domain.name}/{task_name}", [])
+                            if route not in names:
+                                names.append(route)
+                            break
+    return out

@@ -1,5 +1,7 @@
 """Minari datasets: round trip, N+1 alignment, missing/corrupt/incomplete datasets."""
 
+import json
+
 import minari
 import numpy as np
 import pytest
@@ -61,3 +63,44 @@ def test_interrupted_write_is_not_used():
     assert not minari_io.is_complete("dtbench/test/half-v0")
     with pytest.raises(DTBenchError, match="incomplete"):
         minari_io.load_store("dtbench/test/half-v0")
+
+
+def test_any_minari_dataset_trains_by_id_and_its_folder_is_left_as_it_was(tmp_path):
+    """`-d minari:<id>`: a dataset written by minari itself (not by dtbench) trains a run;
+    dtbench's flat cache goes to its own cache folder, never into that dataset."""
+    from dtbench import api
+
+    rng = np.random.default_rng(0)
+    buffers = []
+    for i, t in enumerate((40, 30, 35)):
+        buffers.append(EpisodeBuffer(
+            id=i, observations=rng.normal(size=(t + 1, 11)).astype(np.float64),
+            actions=rng.uniform(-1, 1, (t, 3)).astype(np.float32),
+            rewards=rng.normal(size=t), terminations=np.eye(t, dtype=bool)[-1],
+            truncations=np.zeros(t, bool), infos={}))
+    minari.create_dataset_from_buffers("someone/hopper/mine-v0", buffers, env="Hopper-v5",
+                                       algorithm_name="x", author="x", author_email="x",
+                                       code_permalink="x", description="x")
+    folder = minari_io.dataset_dir("someone/hopper/mine-v0")
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+    results = api.train("mujoco/hopper", ["minari:someone/hopper/mine-v0"], profile="smoke",
+                        results_root=tmp_path / "results", echo=lambda line: None)
+    assert results[0]["dataset_id"] == "someone/hopper/mine-v0"
+    config = json.loads((tmp_path / "results" / "runs" / "mujoco" / "hopper"
+                         / "minari-someone+hopper+mine-v0" / "dense" / "dt" / "smoke" / "seed0"
+                         / "config.json").read_text())
+    assert config["dataset"]["episodes"] == 3 and config["dataset"]["identity"]["files"]
+    again = api.train("mujoco/hopper", ["minari:someone/hopper/mine-v0"], profile="smoke",
+                      results_root=tmp_path / "results", echo=lambda line: None)
+    assert again == results  # finished: returned as stored
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before  # untouched
+    assert list((tmp_path / "results" / "runs" / "mujoco" / "hopper").iterdir())[0].name == \
+        "minari-someone+hopper+mine-v0"
+    # one that does not fit the task is one line; a bare prefix too
+    with pytest.raises(DTBenchError, match=r"dataset someone/hopper/mine-v0 has observations "
+                                           r"of shape \(11,\) but .*Walker2d"):
+        api.train("mujoco/walker2d", ["minari:someone/hopper/mine-v0"], profile="smoke",
+                  results_root=tmp_path / "results", echo=lambda line: None)
+    with pytest.raises(DTBenchError, match="give a Minari id after 'minari:'"):
+        api.train("mujoco/hopper", ["minari:"], profile="smoke",
+                  results_root=tmp_path / "results", echo=lambda line: None)

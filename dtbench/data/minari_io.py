@@ -3,11 +3,13 @@
 Datasets dtbench makes live under the `dtbench/` namespace of the Minari store
 (`$MINARI_DATASETS_PATH`, by default `data/minari/` in the project). Each carries a sidecar
 `dtbench.json` with how it was made; it is written last, so a dataset without it is an
-interrupted write and is rebuilt. A flat `.npz` cache next to it makes later loads fast.
+interrupted write and is rebuilt. A flat `.npz` cache makes later loads fast: beside the data
+for datasets dtbench wrote, in dtbench's cache folder for any other (`cache_path`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dtbench.atomic import atomic_write, write_json
+from dtbench.data.file_cache import cache_dir, file_key
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
 from dtbench.runtime import minari_root
@@ -91,8 +94,8 @@ def load_store(dataset_id: str, how_to_get: str = "", download: bool = False) ->
     ):
         raise DTBenchError(f"dataset {dataset_id} at {directory} is incomplete (an interrupted "
                            f"write); {how_to_get or 'make it again'}")
-    cache = directory / CACHE
-    if cache.is_file():
+    cache = cache_path(dataset_id)
+    if cache is not None and cache.is_file():
         try:
             return _load_cache(cache, dataset_id)
         except Exception as exc:  # noqa: BLE001 - a derived file: rebuild it from the dataset
@@ -100,8 +103,28 @@ def load_store(dataset_id: str, how_to_get: str = "", download: bool = False) ->
                   "rebuilding it from the dataset", file=sys.stderr)
             cache.unlink(missing_ok=True)
     store = _load_minari(dataset_id, how_to_get, download)
-    _save_cache(store, cache)
+    if cache is None:  # downloaded just now: its files exist only now
+        cache = cache_path(dataset_id)
+    if cache is not None:
+        _save_cache(store, cache)
     return store
+
+
+def cache_path(dataset_id: str) -> Path | None:
+    """Where the flat cache of a dataset goes: beside the data for datasets dtbench wrote (it
+    owns their folders), in dtbench's cache folder for any other (a dataset dtbench did not
+    write is never written into), keyed by its data files' versions; None before it is here."""
+    directory = dataset_dir(dataset_id)
+    if dataset_id.startswith("dtbench/"):
+        return directory / CACHE
+    files = sorted(f for f in (directory / "data").rglob("*") if f.is_file()) \
+        if (directory / "data").is_dir() else []
+    if not files:
+        return None
+    key = hashlib.sha1("|".join(file_key(f) for f in files).encode()).hexdigest()[:20]
+    folder = cache_dir() / "minari"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{key}.npz"
 
 
 def provenance(dataset_id: str) -> dict[str, Any]:
@@ -120,6 +143,26 @@ def provenance(dataset_id: str) -> dict[str, Any]:
     return data
 
 
+def fetch_dataset(dataset_id: str, hint: str = "") -> str:
+    """Fetch a dataset from Minari's remote through minari's own API (`$MINARI_REMOTE`, by
+    default Farama's Hugging Face hub) unless it is here; one line saying which. It runs in a
+    child process: dtbench keeps the hub offline in its own process (no stray look-ups)."""
+    import subprocess
+
+    target = dataset_dir(dataset_id)
+    if (target / "data").is_dir():
+        return f"{dataset_id}: present in {target}"
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "MINARI_DATASETS_PATH": str(minari_root())}
+    code = "import sys, minari; minari.download_dataset(sys.argv[1])"
+    done = subprocess.run([sys.executable, "-c", code, dataset_id], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not (target / "data").is_dir():
+        last = (done.stderr.strip().splitlines() or ["no data arrived"])[-1]
+        raise DTBenchError(f"downloading Minari dataset {dataset_id} failed ({last[:160]}); "
+                           f"{hint or 'check the network and the id (minari list remote)'}")
+    return f"{dataset_id}: downloaded into {target}"
+
+
 def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> TrajectoryStore:
     import minari
 
@@ -128,11 +171,7 @@ def _load_minari(dataset_id: str, how_to_get: str, download: bool) -> Trajectory
     if not (dataset_dir(dataset_id) / "data").is_dir():
         if not download:
             raise DTBenchError(f"dataset {dataset_id} not found under {root}; {hint}")
-        try:
-            minari.download_dataset(dataset_id)
-        except Exception as exc:  # noqa: BLE001 - network and hub errors come in many types
-            raise DTBenchError(f"dataset {dataset_id} is not under {root} and downloading it "
-                               f"failed ({type(exc).__name__}); {hint}") from exc
+        fetch_dataset(dataset_id, hint)
     try:
         dataset = minari.load_dataset(dataset_id)
     except FileNotFoundError as exc:

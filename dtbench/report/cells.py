@@ -26,7 +26,8 @@ def mean_std_cell(scores: pd.Series) -> str:
 def source_label(domain: str, task: str, dataset: str) -> str:
     """Where a dataset's data comes from, for the 'Data used' column."""
     _, t = registry.get_task(domain, task)
-    spec = t.datasets.get(dataset)
+    spec = registry.get_dataset(t, dataset) if dataset.startswith(registry.MINARI_PREFIX) \
+        else t.datasets.get(dataset)
     if spec is None:
         return "-"
     return "generated here" if spec.source.startswith("dtbench") else spec.source

@@ -4,7 +4,7 @@ store), check it fits the task's environment, and make missing local datasets.""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 
@@ -76,3 +76,29 @@ def make_datasets(path: str, names: Sequence[str] = (), budget: str = "quick",
     return [f"{ds.minari_id}: present" if ds.minari_id in present
             else f"{ds.minari_id}: made in {minari_io.dataset_dir(ds.minari_id)}"
             for ds in wanted]
+
+
+def download_datasets(path: str, names: Sequence[str] = (), progress: bool = False,
+                      echo: Callable[[str], None] = print) -> list[str]:
+    """Download a task's published datasets (all the downloadable ones when `names` is
+    empty): files over HTTP (resumed, verified, in the manifest), Minari datasets through
+    minari. One line per file or dataset."""
+    plugins.load()
+    _, task = registry.resolve(path)
+    wanted = [registry.get_dataset(task, n) for n in names] or [
+        ds for ds in task.datasets.values() if ds.remote is not None or ds.download]
+    if not wanted:
+        raise DTBenchError(f"{path} has no published datasets to download; its data is made "
+                           f"here (`dtbench data make {path}`)")
+    lines = []
+    for ds in wanted:
+        if ds.remote is not None:
+            from dtbench.data.download import download
+
+            lines += download(ds.remote(), progress, echo)
+        elif ds.download:
+            lines.append(minari_io.fetch_dataset(ds.minari_id))
+        else:
+            raise DTBenchError(f"dataset {ds.minari_id} is made here, not downloaded: "
+                               f"`dtbench data make {path} -d {ds.name}`")
+    return lines

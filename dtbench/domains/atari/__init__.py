@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
+from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.atari.env import FRAME_STACK, GAMES, env_id, make_atari_env
 from dtbench.domains.atari.ids import local_dataset_id
@@ -31,6 +32,7 @@ GAMER_SCORES = {"breakout": (2.0, 30.0), "qbert": (164.0, 13455.0), "pong": (-21
 TARGETS = {"breakout": 90.0, "qbert": 2500.0, "pong": 20.0, "seaquest": 1450.0}
 CODE_TARGETS = {"breakout": 90.0, "qbert": 14000.0, "pong": 20.0, "seaquest": 1150.0}
 DQN_REPLAY_URL = "gs://atari-replay-datasets/dqn"
+DQN_REPLAY_HTTPS = "https://storage.googleapis.com/atari-replay-datasets/dqn"
 DQN_REPLAY_STEPS = 500_000  # the paper's 1%
 
 
@@ -46,11 +48,29 @@ def dqn_replay_dir(game: str) -> Path:
     return root / GAMES[game] / "1" / "replay_logs"
 
 
+def dqn_replay_url() -> str:
+    """Base URL of the DQN-replay bucket over HTTPS: $DTBENCH_DQN_REPLAY_URL, by default the
+    public bucket (no gsutil needed)."""
+    return os.environ.get("DTBENCH_DQN_REPLAY_URL", DQN_REPLAY_HTTPS).rstrip("/")
+
+
 def _dqn_replay_spec(game: str) -> DatasetSpec:
     directory = dqn_replay_dir(game)
-    how = (f"download run 1 of the DQN-replay data where there is network: `gsutil -m cp -R "
-           f"{DQN_REPLAY_URL}/{GAMES[game]}/1 {directory.parent.parent}/` "
-           "(or set $DTBENCH_DQN_REPLAY_DIR)")
+    how = (f"download it with `dtbench data download atari/{game} -d dqn-replay` (or by hand: "
+           f"`gsutil -m cp -R {DQN_REPLAY_URL}/{GAMES[game]}/1 {directory.parent.parent}/`; "
+           "or set $DTBENCH_DQN_REPLAY_DIR)")
+
+    def remote() -> list[RemoteFile]:
+        """The four arrays of each of the 50 checkpoints the paper's 1% recipe samples."""
+        from urllib.parse import quote
+
+        from dtbench.data.download import verify_gzip_npy
+        from dtbench.data.dqn_replay import FIELDS, checkpoint_file
+
+        base = f"{dqn_replay_url()}/{GAMES[game]}/1/replay_logs"
+        return [RemoteFile(f"{base}/{quote(path.name)}", path, verify_gzip_npy)
+                for n in range(50) for name in FIELDS
+                if (path := checkpoint_file(dqn_replay_dir(game), name, n))]
 
     def load(how_to_get: str) -> TrajectoryStore:
         from dtbench.data.dqn_replay import sample_dataset
@@ -71,7 +91,8 @@ def _dqn_replay_spec(game: str) -> DatasetSpec:
                 for name in FIELDS]
 
     return DatasetSpec("dqn-replay", f"dqn-replay/{game}/1", how_to_get=how, load=load,
-                       present=present, source="DQN-replay 1% (run 1)", files=files)
+                       present=present, source="DQN-replay 1% (run 1)", files=files,
+                       remote=remote)
 
 
 def _minari_spec(game: str) -> DatasetSpec:

@@ -17,6 +17,7 @@ import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.d4rl_io import read_d4rl_files
+from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.mujoco.ids import local_dataset_id
 from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
@@ -54,10 +55,23 @@ def d4rl_files(task: str, dataset: str) -> list[Path]:
     return [d4rl_dir() / f"{task}_{part}-v2.hdf5" for part in parts]
 
 
+def d4rl_url() -> str:
+    """Base URL of the D4RL v2 files: $DTBENCH_D4RL_URL, by default D4RL's own host."""
+    return os.environ.get("DTBENCH_D4RL_URL", D4RL_URL).rstrip("/")
+
+
 def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
     names = [f.name for f in d4rl_files(task, dataset)]
-    how = ("download " + " and ".join(f"{D4RL_URL}/{n}" for n in names)
-           + " into data/d4rl/ (or $DTBENCH_D4RL_DIR)")
+    how = (f"download it with `dtbench data download mujoco/{task} -d d4rl-{dataset}` (or by "
+           "hand: " + " and ".join(f"{D4RL_URL}/{n}" for n in names)
+           + " into data/d4rl/ or $DTBENCH_D4RL_DIR)")
+
+    def remote() -> list[RemoteFile]:
+        from dtbench.data.d4rl_io import REQUIRED
+        from dtbench.data.download import verify_hdf5
+
+        return [RemoteFile(f"{d4rl_url()}/{f.name}", f, verify_hdf5((*REQUIRED, "timeouts")))
+                for f in d4rl_files(task, dataset)]
 
     def load(how_to_get: str) -> TrajectoryStore:
         return read_d4rl_files(d4rl_files(task, dataset), how_to_get)
@@ -66,7 +80,7 @@ def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
     return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
                        load=load, source="D4RL v2 (HDF5)",
                        present=lambda: all(f.is_file() for f in d4rl_files(task, dataset)),
-                       files=lambda: d4rl_files(task, dataset))
+                       files=lambda: d4rl_files(task, dataset), remote=remote)
 
 
 def _minari_spec(task: str, dataset: str) -> DatasetSpec:
