@@ -33,6 +33,7 @@ from dtbench.suite import (
     published_sources,
     run_suite,
 )
+from dtbench.tracking import check_trackers
 
 Echo = Callable[[str], None]
 
@@ -73,7 +74,7 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
           overrides: Mapping[str, Any] | None = None,
           results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto", jobs: int = 1,
           progress: bool = False, reevaluate: bool = False, rerun_stale: bool = False,
-          echo: Echo = print) -> list[dict[str, Any]]:
+          trackers: Sequence[str] = (), echo: Echo = print) -> list[dict[str, Any]]:
     """Train and evaluate runs (finished ones are returned as stored, interrupted ones resume).
 
     `overrides` name other runs (ablations, in their own folders); with `reevaluate` (see
@@ -82,6 +83,7 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     setup()
     check_options(seeds, device, jobs)
     check_results_root(results_root)
+    tracked = check_trackers(trackers)
     plugins.load()
     domain, t = registry.resolve(task)
     for dataset in datasets:
@@ -108,7 +110,7 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     try:
         return launch(specs, results_root, jobs=jobs, device=device, progress=progress,
                       reevaluate=reevaluate, eval_overrides=dict(eval_overrides),
-                      on_result=show)
+                      on_result=show, trackers=tracked)
     finally:
         echo(f"table: {write_table(results_root)}")
 
@@ -158,7 +160,7 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
           budget: str = "", data_jobs: int = 0, data_only: bool = False,
           progress: bool = False, status_every: float = 60.0, ray: RayOptions | None = None,
           allow_stand_in_data: bool = False, rerun_stale: bool = False,
-          echo: Echo = print) -> int:
+          trackers: Sequence[str] = (), echo: Echo = print) -> int:
     """Run domains' benchmark grids: make the local data the unfinished runs lack (with the
     profile's generation budget unless `budget` is given), run every unfinished run, rewrite
     runs.csv. Returns how many runs were run.
@@ -169,6 +171,7 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
     setup()
     check_options(choice.seeds, device, jobs, data_jobs)
     check_results_root(results_root)
+    tracked = check_trackers(trackers)
     if ray is not None:  # an unreachable cluster fails now, before any data is made
         from dtbench.launchers.ray import check_reachable
 
@@ -181,7 +184,7 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         return 0
     try:
         return run_suite(p.specs, jobs, results_root, device, progress, status_every,
-                         echo=echo, ray=ray, rerun_stale=rerun_stale)
+                         echo=echo, ray=ray, rerun_stale=rerun_stale, trackers=tracked)
     finally:
         echo(f"table: {write_table(results_root)}")
 

@@ -34,6 +34,8 @@ SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.s
 ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
+TrackerOpt = Annotated[list[str], typer.Option(
+    "--tracker", help="also log to: wandb (TensorBoard files are always written)")]
 RerunStaleOpt = Annotated[bool, typer.Option(
     "--rerun-stale", help="run again finished runs whose data has changed since (the old "
                           "folder is kept under <results>/stale/)")]
@@ -58,12 +60,13 @@ def _progress() -> bool:
 def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOpt = None,
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
-          jobs: JobsOpt = 1, rerun_stale: RerunStaleOpt = False) -> None:
+          jobs: JobsOpt = 1, rerun_stale: RerunStaleOpt = False,
+          tracker: TrackerOpt = None) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
     runs of their own (ablations)."""
     api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
               _assignments(set or []), results, device, jobs, _progress(),
-              rerun_stale=rerun_stale, echo=typer.echo)
+              rerun_stale=rerun_stale, trackers=tracker or (), echo=typer.echo)
 
 
 @app.command("eval")
@@ -115,7 +118,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
           allow_stand_in_data: Annotated[bool, typer.Option(
               "--allow-stand-in-data", help="run a grid on published data (paper MuJoCo, "
               "Atari) on data generated here when the real data is missing")] = False,
-          rerun_stale: RerunStaleOpt = False) -> None:
+          rerun_stale: RerunStaleOpt = False, tracker: TrackerOpt = None) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
     from dtbench.launchers import RayOptions
@@ -146,7 +149,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
               _progress(), status_every, ray, allow_stand_in_data, rerun_stale,
-              echo=typer.echo)
+              tracker or (), echo=typer.echo)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dtbench.config import Settings, parse_overrides, value_text
+from dtbench.tracking import NoTracker, Tracker
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -127,6 +128,8 @@ class RunContext:
     targets: tuple[float | None, ...] = (None,)  # target returns it is evaluated at
     during_training: Callable[[int, BatchPolicy], None] = lambda step, policy: None  # set by
     # the executor: evaluates `policy` at `step` and records it in the learning curve
+    tracker: Tracker = field(default_factory=NoTracker)  # set by the executor: TensorBoard
+    # (and W&B) scalars of the run; training logs its metrics rows to it
 
     @property
     def n_actions(self) -> int | None:

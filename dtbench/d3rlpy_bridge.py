@@ -34,6 +34,7 @@ from dtbench.config import BaselineConfig
 from dtbench.contract import RunContext
 from dtbench.data.store import TrajectoryStore
 from dtbench.errors import DTBenchError
+from dtbench.tracking import TENSORBOARD_DIR
 
 with contextlib.redirect_stderr(io.StringIO()):
     import d3rlpy
@@ -133,7 +134,10 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
             dataset,
             n_steps=cfg.steps - start,
             n_steps_per_epoch=min(cfg.log_every, cfg.steps - start),
-            logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
+            # d3rlpy's own TensorBoard adapter: <run>/tensorboard/runs/d3rlpy
+            logger_adapter=d3rlpy.logging.TensorboardAdapterFactory(
+                root_dir=str(ctx.run_dir / TENSORBOARD_DIR)),
+            experiment_name="d3rlpy", with_timestamp=False,
             show_progress=ctx.progress,
             save_interval=10**9,
         )
@@ -147,6 +151,8 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
                              **metrics})
                 _save(ctx.run_dir / CHECKPOINT, algo, step, rows)
                 _write_metrics(ctx.run_dir / METRICS, rows)
+                ctx.tracker.log(step, {f"train/{k}": v for k, v in metrics.items()},
+                                tensorboard=False)  # d3rlpy's adapter wrote those
                 if any(before < s <= step for s in eval_at):
                     ctx.evaluate_during(step, D3rlpyPolicy(algo))
     return D3rlpyPolicy(algo)

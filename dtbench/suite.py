@@ -196,7 +196,7 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
               progress: bool = True, status_every: float = 60.0,
               echo: Echo = print, ray: RayOptions | None = None,
-              rerun_stale: bool = False) -> int:
+              rerun_stale: bool = False, trackers: tuple[str, ...] = ("tensorboard",)) -> int:
     """Run every unfinished run of `specs`; return how many were run. Finished runs whose data
     has changed since are listed as stale and skipped, or with `rerun_stale` moved aside (to
     `<results>/stale/`) and run again.
@@ -237,7 +237,7 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
         monitor.start()
     try:
         launch(todo, results_root, jobs=jobs, device=device, progress=bars, ray=ray,
-               on_result=finished, echo=echo)
+               on_result=finished, echo=echo, trackers=trackers)
     finally:
         if monitor is not None:
             monitor.stop()

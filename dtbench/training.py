@@ -81,6 +81,7 @@ def train_dt(
     on_eval: Callable[[int], None] | None = None,
     eval_at: frozenset[int] = frozenset(),
     progress: bool = True,
+    on_log: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, float]:
     """Train `model` for `cfg.steps`, resuming from `run_dir/checkpoint.pt` when present.
 
@@ -134,11 +135,12 @@ def train_dt(
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             n = window["n"]
-            _append_metrics(metrics_path, {
-                "step": done, "loss": window["loss"] / n, "lr": scheduler.get_last_lr()[0],
-                "grad_norm": window["grad_norm"] / n, "sample_s": window["sample_s"] / n,
-                "update_s": window["update_s"] / n,
-            })
+            row = {"loss": window["loss"] / n, "lr": scheduler.get_last_lr()[0],
+                   "grad_norm": window["grad_norm"] / n, "sample_s": window["sample_s"] / n,
+                   "update_s": window["update_s"] / n}
+            _append_metrics(metrics_path, {"step": done, **row})
+            if on_log is not None:  # trackers (TensorBoard, W&B) mirror metrics.csv
+                on_log(done, {f"train/{key}": value for key, value in row.items()})
             bar.set_postfix(loss=f"{window['loss'] / n:.4f}")
             window = dict.fromkeys(window, 0.0)
             window["n"] = 0

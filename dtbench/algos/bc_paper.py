@@ -40,6 +40,7 @@ def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
         model = MLPBC(s.model, store.obs_shape[0], store.action_dim).to(ctx.device)
         cfg = dataclasses.replace(s.train, grad_clip=math.inf)  # the official BC never clips
         train_dt(model, sampler, cfg, ctx.run_dir, progress=ctx.progress,
+                 on_log=ctx.tracker.log,
                  on_eval=lambda step: ctx.evaluate_during(step, MLPBCPolicy(model, mean, std)),
                  eval_at=ctx.eval_steps(s.train.steps))
         return MLPBCPolicy(model, mean, std)

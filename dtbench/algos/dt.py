@@ -39,6 +39,7 @@ def train(ctx: RunContext) -> DTPolicy:
                         rtg_rewards=s.eval.rtg_rewards, cap=cap)
 
     train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
+             on_log=ctx.tracker.log,
              on_eval=lambda step: ctx.evaluate_during(step, policy()),
              eval_at=ctx.eval_steps(s.train.steps))
     return policy()

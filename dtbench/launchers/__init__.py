@@ -31,8 +31,8 @@ class RayOptions:
 def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
            device: str = "auto", progress: bool = True, reevaluate: bool = False,
            eval_overrides: Mapping[str, Any] | None = None, ray: RayOptions | None = None,
-           on_result: OnResult | None = None,
-           echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+           on_result: OnResult | None = None, echo: Callable[[str], None] = print,
+           trackers: tuple[str, ...] = ("tensorboard",)) -> list[dict[str, Any]]:
     """Run every spec (each once: duplicates are dropped) and return their results in order.
 
     Locally, one job runs them here in order (with progress bars when `progress`); more run in
@@ -47,10 +47,14 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
                                "(dtbench eval)")
         from dtbench.launchers.ray import run_on_ray
 
+        if trackers != ("tensorboard",):
+            raise DTBenchError("the Ray launcher writes TensorBoard files only; use --tracker "
+                               "wandb with the local launcher")
         return run_on_ray(specs, results_root, device, ray.address, ray.cpus_per_run,
                           ray.gpus_per_run, on_result=on_result, echo=echo)
     options = {"eval_overrides": eval_overrides, "results_root": results_root, "device": device,
-               "progress": progress and jobs <= 1, "reevaluate": reevaluate}
+               "progress": progress and jobs <= 1, "reevaluate": reevaluate,
+               "trackers": trackers}
     locked: list[RunSpec] = []
 
     def first_pass(spec: RunSpec, result: dict[str, Any] | str) -> None:

@@ -30,6 +30,7 @@ from dtbench.runs.datasets import check_compatible, load_dataset
 from dtbench.runs.resolve import ResolvedRun, resolve
 from dtbench.runs.table import Unreadable, read_result
 from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, seed_everything, setup
+from dtbench.tracking import Tracker
 
 
 def run(
@@ -41,6 +42,7 @@ def run(
     reevaluate: bool = False,
     wait: bool = True,
     rerun_stale: bool = False,
+    trackers: tuple[str, ...] = ("tensorboard",),
 ) -> dict[str, Any]:
     """Train (or resume) and evaluate one run; return its result (cached when finished).
 
@@ -68,11 +70,17 @@ def run(
     except Timeout:
         raise RunLocked(f"running elsewhere: {spec.describe()} ({run_dir})") from None
     with lock:
-        return _run_locked(r, results_root, device, progress, reevaluate, eval_overrides)
+        tracker = Tracker(run_dir, trackers, spec.describe(), r.settings.to_dict())
+        try:
+            return _run_locked(r, results_root, device, progress, reevaluate, eval_overrides,
+                               tracker)
+        finally:
+            tracker.close()
 
 
 def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
-                reevaluate: bool, eval_overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+                reevaluate: bool, eval_overrides: Mapping[str, Any] | None,
+                tracker: Tracker) -> dict[str, Any]:
     spec = r.spec
     run_dir = spec.folder(results_root)
     result_path = run_dir / results.RESULT
@@ -103,12 +111,13 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
     normalize = _normalizer(r)
 
     def during_training(step: int, policy: BatchPolicy) -> None:
-        results.append_curve(run_dir / results.CURVE, step, _evaluate(r, policy, targets),
-                             normalize)
+        evals = _evaluate(r, policy, targets)
+        results.append_curve(run_dir / results.CURVE, step, evals, normalize)
+        _track(tracker, step, evals, normalize)
 
     ctx = RunContext(spec, r.settings, store, run_dir, torch_device, r.domain.encoder,
                      r.domain.action_kind, r.action_space, r.make_env, progress, targets,
-                     during_training)
+                     during_training, tracker)
     t0 = time.perf_counter()
     policy = r.algo.train(ctx)
     train_s = time.perf_counter() - t0
@@ -118,6 +127,7 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
     results.write_eval_csv(run_dir / results.EVAL, evals, normalize)
     curve = results.append_curve(run_dir / results.CURVE, r.algo.steps(r.settings), evals,
                                  normalize)
+    _track(tracker, r.algo.steps(r.settings), evals, normalize)
     timing = results.training_time_split(run_dir / r.algo.metrics_file, r.algo.time_columns) \
         if r.algo.metrics_file else {}
     write_json(result_path, {
@@ -137,6 +147,18 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
 
 
 LOCK = ".lock"  # held while a process trains the run
+
+
+def _track(tracker: Tracker, step: int, evals: list[EvalResult],
+           normalize: results.Normalize) -> None:
+    """An evaluation's mean score and return per target, to the run's trackers."""
+    values = {}
+    for e in evals:
+        summary = results.summarise(e, normalize)
+        name = "eval" if e.target_return is None else f"eval/target_{e.target_return:g}"
+        values[f"{name}/score"] = summary["score_mean"]
+        values[f"{name}/return"] = summary["return_mean"]
+    tracker.log(step, values)
 
 
 def _finished(run_dir: Path) -> dict[str, Any]:
