@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Minari downloads run in a child process with the hub online: in tests its hub is a closed
+# port on the loopback address, so no test ever reaches another machine
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 
 from dtbench import plugins  # noqa: E402
 

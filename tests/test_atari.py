@@ -218,7 +218,8 @@ def test_dqn_replay_equals_the_official_create_dataset_on_a_dopamine_written_buf
 def test_dqn_replay_missing_and_corrupt_files_say_what_to_do(tmp_path):
     domain, task = registry.resolve("atari/pong")
     with pytest.raises(DTBenchError, match=r"no DQN-replay checkpoint files in .*; download "
-                                           r"run 1 .*gsutil"):
+                                           r"it with `dtbench data download atari/pong -d "
+                                           r"dqn-replay` .*gsutil"):
         task.datasets["dqn-replay"].load(task.datasets["dqn-replay"].how_to_get)
     _write_dopamine(tmp_path, 49, [7, 5])
     path = checkpoint_file(tmp_path, "observation", 49)

@@ -33,7 +33,9 @@ def d4rl_dir(tmp_path, monkeypatch):
 def test_d4rl_route_medium_expert_and_missing_file(d4rl_dir):
     domain, task = registry.resolve("mujoco/hopper")
     spec = registry.get_dataset(task, "d4rl-medium-expert")
-    with pytest.raises(DTBenchError, match="hopper_medium-v2.hdf5 not found; download http"):
+    with pytest.raises(DTBenchError, match=r"hopper_medium-v2.hdf5 not found; download it "
+                                           r"with `dtbench data download mujoco/hopper -d "
+                                           r"d4rl-medium-expert` \(or by hand: http"):
         load_dataset(domain, task, spec)
     _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [5, 3], ["terminal", "timeout"])
     _write_d4rl(d4rl_dir / "hopper_expert-v2.hdf5", [6], ["timeout"], offset=50.0)
@@ -56,8 +58,8 @@ def _write_minari_hopper(dataset_id, n_episodes=3, steps=15):
 def test_minari_route_reads_the_real_format_and_fails_clearly_offline(isolated_minari):
     domain, task = registry.resolve("mujoco/hopper")
     spec = registry.get_dataset(task, "minari-medium")
-    with pytest.raises(DTBenchError, match="downloading it failed.*minari download "
-                                           "mujoco/hopper/medium-v0"):
+    with pytest.raises(DTBenchError, match=r"downloading Minari dataset mujoco/hopper/medium-v0 "
+                                           r"failed .*minari download mujoco/hopper/medium-v0"):
         load_dataset(domain, task, spec)
     buffers = _write_minari_hopper("mujoco/hopper/medium-v0")
     store = load_dataset(domain, task, spec)
