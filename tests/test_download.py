@@ -141,9 +141,65 @@ def test_dqn_replay_downloads_the_recipes_checkpoints_over_http_and_trains(tmp_p
     assert results[0]["dataset_id"] == "dqn-replay/pong/1"
 
 
+def _minari_hopper(root, dataset_id):
+    """A Hopper dataset written by minari itself under the Minari folder `root`."""
+    import os
+
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    rng = np.random.default_rng(0)
+    buffers = [EpisodeBuffer(id=i, observations=rng.normal(size=(t + 1, 11)),
+                             actions=rng.uniform(-1, 1, (t, 3)).astype(np.float32),
+                             rewards=rng.normal(size=t), terminations=np.eye(t, dtype=bool)[-1],
+                             truncations=np.zeros(t, bool), infos={})
+               for i, t in enumerate((40, 30, 35))]
+    before = os.environ["MINARI_DATASETS_PATH"]
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    try:
+        minari.create_dataset_from_buffers(dataset_id, buffers, env="Hopper-v5",
+                                           algorithm_name="x", author="x", author_email="x",
+                                           code_permalink="x", description="x",
+                                           eval_env="Hopper-v5")
+    finally:
+        os.environ["MINARI_DATASETS_PATH"] = before
+    return root / dataset_id
+
+
+def test_minari_downloads_through_minaris_api_resume_and_train(tmp_path, monkeypatch,
+                                                               isolated_minari):
+    """Minari datasets come through minari's own API (a child process with the hub online)
+    from a stand-in for Farama's Hugging Face organisation on the loopback address: after a
+    connection dropped half way through the data file, the file arrives byte-identical (Hugging
+    Face's client retries it), and a smoke run trains on it."""
+    from tests.hf_hub import MinariHub
+
+    source = _minari_hopper(tmp_path / "published", "mujoco/hopper/medium-v0")
+    data = (source / "data" / "main_data.hdf5").read_bytes()
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with MinariHub() as hub:
+        hub.add_dataset("mujoco/hopper/medium-v0", source)
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        hub.drop_once["hopper/medium-v0/data/main_data.hdf5"] = len(data) // 2
+        try:
+            lines = api.download(["mujoco/hopper"], ["minari-medium"], echo=_quiet)
+        except DTBenchError as exc:  # the client gave up: one line; the next call resumes
+            assert "downloading Minari dataset mujoco/hopper/medium-v0 failed" in str(exc)
+            lines = api.download(["mujoco/hopper"], ["minari-medium"], echo=_quiet)
+        assert lines == [f"mujoco/hopper/medium-v0: downloaded into "
+                         f"{isolated_minari / 'mujoco' / 'hopper' / 'medium-v0'}"]
+        # the first GET of the data file was cut off; Hugging Face's client fetched it again
+        gets = [r for r in hub.requests if r.startswith("GET") and "main_data.hdf5" in r]
+        assert len(gets) == 2
+    got = isolated_minari / "mujoco" / "hopper" / "medium-v0" / "data" / "main_data.hdf5"
+    assert got.read_bytes() == data
+    results = api.train("mujoco/hopper", ["minari-medium"], profile="smoke",
+                        results_root=tmp_path / "results", echo=_quiet)
+    assert results[0]["dataset_id"] == "mujoco/hopper/medium-v0"
+
+
 def test_minari_download_failure_is_one_line_through_minaris_api(tmp_path, monkeypatch):
-    """Minari downloads go through minari's own API (a child process with the hub online);
-    a hub that knows no such dataset is one line."""
+    """A hub that knows no such dataset is one line."""
     with DataHost({}) as host:
         monkeypatch.setenv("HF_ENDPOINT", host.url)
         with pytest.raises(DTBenchError, match=r"downloading Minari dataset "
