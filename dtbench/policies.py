@@ -18,11 +18,13 @@ class DTPolicy:
 
     The last K steps of every episode sit in ring buffers; each step the model runs once on the
     live episodes; each state is encoded once, when it arrives, and its embedding reused (the
-    encoder sees one step at a time, so this is exact). The return-to-go starts at the target
-    and drops by each reward received, through the same reward transform (raw or clipped) as the
-    training returns-to-go, divided by the return scale; in `delayed` mode (sparse rewards) it
-    is never decremented, as in the paper's delayed setting. With `cap` each episode starts at
-    min(target, the best return-to-go the data shows from its first state).
+    encoder sees one step at a time, so this is exact), and only the read token goes through
+    the last layer (`DecisionTransformer.predict_last_action`). The return-to-go starts at the
+    target and drops by each reward received, through the same reward transform (raw or
+    clipped) as the training returns-to-go, divided by the return scale; in `delayed` mode
+    (sparse rewards) it is never decremented, as in the paper's delayed setting. With `cap`
+    each episode starts at min(target, the best return-to-go the data shows from its first
+    state).
     """
 
     def __init__(
@@ -36,8 +38,10 @@ class DTPolicy:
         seed: int = 0,
         rtg_rewards: str = "raw",
         cap: BestReturnFromStart | None = None,
+        last_token_only: bool = True,
     ) -> None:
         self.model = model.eval()
+        self.last_token_only = last_token_only  # False: the full forward pass (tests compare)
         self.device = next(model.parameters()).device
         self.k, self.max_ep_len = model.cfg.context_len, model.cfg.max_ep_len
         self.mean, self.std = state_mean, state_std
@@ -81,9 +85,12 @@ class DTPolicy:
         timesteps = pick(self.timesteps)
         if self.model.global_positions:  # the official Atari evaluation gives the window the
             timesteps = timesteps[:, -1:].expand_as(timesteps)  # current step (training: its first)
-        out = self.model(None, pick(self.actions), pick(self.returns), timesteps,
-                         state_embeddings=pick(self.state_emb))
-        pred = out.action_preds[:, -1]
+        window = (pick(self.actions), pick(self.returns), timesteps)
+        if self.last_token_only:  # the same action, computed for the one token that is read
+            pred = self.model.predict_last_action(*window, pick(self.state_emb))
+        else:
+            pred = self.model(None, *window, state_embeddings=pick(self.state_emb)
+                              ).action_preds[:, -1]
         if self.model.discrete:
             if self.greedy:
                 chosen = pred.argmax(-1)

@@ -67,3 +67,48 @@ def test_dt_policy_encodes_each_state_once_and_matches_full_windows(encoder):
         rewards = rng.normal(size=n)
         policy.observe(rewards, live)
         rtg = rtg - rewards
+
+
+@pytest.mark.parametrize("domain_name,task_name", [("keydoor", "keydoor"), ("graph", "graph"),
+                                                   ("mujoco", "hopper"), ("atari", "pong")])
+def test_last_token_evaluation_plays_the_full_forward_passs_episodes(domain_name, task_name):
+    """Evaluation computes the last layer for the one token it reads: on every domain's real
+    environment, with the domain's paper model scheme (3 layers, so the layers below see the
+    whole window), the episodes are the full forward pass's, action for action."""
+    import dataclasses
+
+    from dtbench import registry
+    from dtbench.evaluation import evaluate
+
+    domain, task = registry.get_task(domain_name, task_name)
+    settings = domain.settings["paper"]
+    env = domain.env(task, settings)
+    discrete = hasattr(env.action_space, "n")
+    act_dim = int(env.action_space.n) if discrete else int(env.action_space.shape[0])
+    cfg = dataclasses.replace(settings.model, embed_dim=32, n_layer=3, n_head=2,
+                              context_len=4, dropout=0.1)
+    torch.manual_seed(0)
+    model = DecisionTransformer(cfg, env.observation_space.shape, act_dim, discrete,
+                                domain.encoder).eval()
+    for p in model.parameters():  # far from the initialisation: distinct, confident actions
+        torch.nn.init.normal_(p, std=0.3)
+    make = lambda: domain.env(task, settings)  # noqa: E731
+    played = {}
+    for fast in (True, False):
+        recorded = []
+        # sampled actions (the official Atari evaluation's): the same logits draw the same
+        policy = DTPolicy(model, None, None, return_scale=1.0, greedy=False,
+                          last_token_only=fast)
+        act = policy.act
+        policy.act = lambda obs, live, act=act, recorded=recorded: recorded.append(
+            out := act(obs, live)) or out
+        result = evaluate(policy, make, 3, 1.0, seed=0, max_steps=25)
+        played[fast] = (result, np.stack(recorded))
+    (fast_result, fast_actions), (full_result, full_actions) = played[True], played[False]
+    if discrete:
+        np.testing.assert_array_equal(fast_actions, full_actions)
+        np.testing.assert_array_equal(fast_result.returns, full_result.returns)
+    else:
+        np.testing.assert_allclose(fast_actions, full_actions, atol=1e-5)
+        np.testing.assert_allclose(fast_result.returns, full_result.returns, rtol=1e-4)
+    assert len(np.unique(fast_actions)) > 1  # the episodes are not one action repeated

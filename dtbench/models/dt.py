@@ -103,22 +103,9 @@ class DecisionTransformer(nn.Module):
         time, so a rollout can encode each new state once and reuse the earlier embeddings."""
         b, k = timesteps.shape
         n = self.per_step
-        if not self.cfg.condition_on_return:
-            returns_to_go = torch.zeros_like(returns_to_go)
         if state_embeddings is None:
             state_embeddings = self.embed_state(states)
-        kinds = [state_embeddings, self.squash(self.embed_action(actions))]
-        if n == 3:
-            kinds.insert(0, self.squash(self.embed_return(returns_to_go)))
-        if not self.global_positions:
-            time = self.embed_timestep(timesteps)
-            kinds = [kind + time for kind in kinds]
-        tokens = torch.stack(kinds, dim=2).reshape(b, n * k, -1)  # interleave: R_1, s_1, a_1, ...
-        if self.global_positions:  # the window's first timestep on every token, per-token pos
-            tokens = (tokens + self.embed_window_time[timesteps[:, 0]][:, None]
-                      + self.embed_position[: n * k])
-        else:
-            tokens = self.embed_ln(tokens)
+        tokens = self._tokens(state_embeddings, actions, returns_to_go, timesteps)
         if attention_mask is None:
             attention_mask = torch.ones((b, k), dtype=torch.long, device=tokens.device)
         # Always pass a 2-D mask: without one, transformers >= 5 reads all-zero position ids
@@ -140,6 +127,44 @@ class DecisionTransformer(nn.Module):
             hidden=x,
             attentions=gpt.attentions if self._attentions else None,
         )
+
+    def _tokens(self, state_embeddings: torch.Tensor, actions: torch.Tensor,
+                returns_to_go: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """The (B, n K, H) input tokens: R_1, s_1, a_1, R_2, ... with their positions."""
+        b, k = timesteps.shape
+        n = self.per_step
+        if not self.cfg.condition_on_return:
+            returns_to_go = torch.zeros_like(returns_to_go)
+        kinds = [state_embeddings, self.squash(self.embed_action(actions))]
+        if n == 3:
+            kinds.insert(0, self.squash(self.embed_return(returns_to_go)))
+        if not self.global_positions:
+            time = self.embed_timestep(timesteps)
+            kinds = [kind + time for kind in kinds]
+        tokens = torch.stack(kinds, dim=2).reshape(b, n * k, -1)  # interleave: R_1, s_1, a_1, ...
+        if self.global_positions:  # the window's first timestep on every token, per-token pos
+            return (tokens + self.embed_window_time[timesteps[:, 0]][:, None]
+                    + self.embed_position[: n * k])
+        return self.embed_ln(tokens)
+
+    @torch.no_grad()
+    def predict_last_action(self, actions: torch.Tensor, returns_to_go: torch.Tensor,
+                            timesteps: torch.Tensor,
+                            state_embeddings: torch.Tensor) -> torch.Tensor:
+        """`forward(...).action_preds[:, -1]` of full (unpadded) windows, the action (or logits)
+        of each window's last step, for less work at evaluation: the trailing a_t token is left
+        out (causal attention: no token before it sees it) and the last layer is computed for
+        the s_t token alone (the layers below still see the whole window). Equal to the full
+        forward pass up to float rounding (tests/test_model.py)."""
+        tokens = self._tokens(state_embeddings, actions, returns_to_go, timesteps)[:, :-1]
+        gpt = self.transformer
+        hidden = gpt.drop(tokens + gpt.wpe.weight[0])  # GPT-2 adds wpe(position 0) everywhere
+        length = hidden.shape[1]
+        causal = torch.full((length, length), float("-inf"), device=hidden.device).triu(1)
+        *below, last = gpt.h
+        for block in below:
+            hidden = block(hidden, attention_mask=causal[None, None])
+        return self.predict_action(gpt.ln_f(_last_query(last, hidden))[:, 0])
 
     _attentions = False  # set by `with_attentions`
 
@@ -171,3 +196,16 @@ class DecisionTransformer(nn.Module):
         from step t on, on real tokens: with a return-blind model, the critic's value of
         (history, a_t)."""
         return F.mse_loss(out.return_preds[mask], returns_to_go[mask])
+
+
+def _last_query(block: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
+    """A GPT-2 block's output for the last token only, (B, 1, H): its attention over every
+    token of `hidden` (all are at or before it), the residuals and the MLP."""
+    b, _, h = hidden.shape
+    attn = block.attn
+    q, k, v = attn.c_attn(block.ln_1(hidden)).split(h, dim=2)
+    heads = lambda x: x.view(b, x.shape[1], attn.num_heads, attn.head_dim).transpose(1, 2)  # noqa: E731
+    out = F.scaled_dot_product_attention(heads(q[:, -1:]), heads(k), heads(v),
+                                         scale=attn.scaling)
+    x = hidden[:, -1:] + attn.c_proj(out.transpose(1, 2).reshape(b, 1, h))
+    return x + block.mlp(block.ln_2(x))
