@@ -2,7 +2,8 @@
 
 N episodes step together: each step the policy is called once for all live episodes, finished
 episodes are masked (never reset), and episode i is always reset with seed `seed + i`, so every
-algorithm meets the same start states.
+algorithm meets the same start states. The environments step in this process or in worker
+processes (`dtbench.env_workers`), with the same results.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Protocol
 
 import gymnasium as gym
 import numpy as np
+
+from dtbench.env_workers import Envs, default_workers
 
 
 class BatchPolicy(Protocol):
@@ -45,30 +48,32 @@ def evaluate(
     seed: int,
     max_steps: int | None = None,
     clip_actions: bool = True,
+    workers: int | None = None,
 ) -> EvalResult:
-    """Run `n_episodes` episodes in lock-step and return their raw returns."""
-    envs = [make_env() for _ in range(n_episodes)]
-    space = envs[0].action_space
-    seeds = seed + np.arange(n_episodes)
-    obs = np.stack([env.reset(seed=int(s))[0] for env, s in zip(envs, seeds, strict=True)])
-    live = np.ones(n_episodes, dtype=bool)
-    returns = np.zeros(n_episodes)
-    lengths = np.zeros(n_episodes, dtype=np.int64)
-    policy.reset(n_episodes, target_return)
-    step = 0
-    while live.any() and (max_steps is None or step < max_steps):
-        acting = live.copy()
-        actions = policy.act(obs, acting)
-        if clip_actions and isinstance(space, gym.spaces.Box):
-            actions = np.clip(actions, space.low, space.high)
-        rewards = np.zeros(n_episodes)
-        for i in np.flatnonzero(acting):
-            obs[i], rewards[i], terminated, truncated, _ = envs[i].step(actions[i])
-            live[i] = not (terminated or truncated)
-        returns += rewards
-        lengths += acting
-        policy.observe(rewards, acting)
-        step += 1
-    for env in envs:
-        env.close()
+    """Run `n_episodes` episodes in lock-step and return their raw returns. The environments
+    step in `workers` processes (default: `env_workers.default_workers`), with the same
+    results as in this process."""
+    envs = Envs(make_env, n_episodes,
+                default_workers(n_episodes) if workers is None else workers)
+    try:
+        space = envs.action_space
+        seeds = seed + np.arange(n_episodes)
+        obs = envs.reset(seeds)
+        live = np.ones(n_episodes, dtype=bool)
+        returns = np.zeros(n_episodes)
+        lengths = np.zeros(n_episodes, dtype=np.int64)
+        policy.reset(n_episodes, target_return)
+        step = 0
+        while live.any() and (max_steps is None or step < max_steps):
+            acting = live.copy()
+            actions = policy.act(obs, acting)
+            if clip_actions and isinstance(space, gym.spaces.Box):
+                actions = np.clip(actions, space.low, space.high)
+            obs, rewards, live = envs.step(obs, actions, acting)
+            returns += rewards
+            lengths += acting
+            policy.observe(rewards, acting)
+            step += 1
+    finally:
+        envs.close()
     return EvalResult(target_return, returns, lengths, seeds)

@@ -112,3 +112,23 @@ def test_last_token_evaluation_plays_the_full_forward_passs_episodes(domain_name
         np.testing.assert_allclose(fast_actions, full_actions, atol=1e-5)
         np.testing.assert_allclose(fast_result.returns, full_result.returns, rtol=1e-4)
     assert len(np.unique(fast_actions)) > 1  # the episodes are not one action repeated
+
+
+@pytest.mark.parametrize("domain_name,task_name", [("mujoco", "hopper"), ("atari", "pong")])
+def test_environment_workers_play_the_same_episodes_as_one_process(domain_name, task_name):
+    """Stepping the episodes' environments in worker processes changes nothing: the same
+    returns and lengths as in the evaluating process, episodes ending at different steps."""
+    from dtbench import registry
+    from dtbench.evaluation import evaluate
+    from dtbench.policies import RandomPolicy
+
+    domain, task = registry.get_task(domain_name, task_name)
+    settings = domain.settings["smoke"]
+    make = lambda: domain.env(task, settings)  # noqa: E731
+    space = make().action_space
+    results = [evaluate(RandomPolicy(space, seed=3), make, 5, None, seed=0, max_steps=120,
+                        workers=workers) for workers in (0, 2)]
+    np.testing.assert_array_equal(results[0].returns, results[1].returns)
+    np.testing.assert_array_equal(results[0].lengths, results[1].lengths)
+    if domain_name == "mujoco":  # a random Hopper falls: episodes end at different steps
+        assert len(set(results[0].lengths.tolist())) > 1
