@@ -66,6 +66,8 @@ def run_worker(kind: str, args: list[str], repeats: int, device: str) -> dict[st
     if kind == "eval":
         impl, episodes = args
         return w.evaluation(impl, int(episodes))
+    if kind == "eval-rounds":
+        return w.evaluation_rounds(rounds=int(args[0]) if args else 3)
     raise SystemExit(f"bench: unknown worker {kind!r}")
 
 
@@ -84,6 +86,36 @@ def machine(device: str) -> str:
 def ratio_cell(ours: float, theirs: float, goal: float, higher_is_better: bool) -> str:
     ratio = ours / theirs if higher_is_better else theirs / ours
     return f"{ratio:.1f}x ({'meets' if ratio >= goal else 'misses'} {goal:g}x)"
+
+
+def eval_rounds_lines(r: dict[str, Any]) -> list[str]:
+    """The interleaved evaluation comparison and this machine's bound for it."""
+    lines = [
+        f"\nInterleaved, in one process: {r['episodes']} Hopper episodes of {r['max_steps']} "
+        "steps, dtbench and the one-episode loop alternating round by round, the matmul "
+        "ceiling probed before and after each round (a round is flagged when it moved by more "
+        "than 20%, and left out of the ratio).\n",
+        "| Round | dtbench (steps/s) | one at a time (steps/s) | ratio | ceiling before / after "
+        "(GFLOP/s) | flagged |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, x in enumerate(r["rounds"], 1):
+        lines.append(f"| {i} | {x['dtbench']:.0f} | {x['reference']:.0f} | {x['ratio']:.1f}x | "
+                     f"{x['ceiling_before']:.0f} / {x['ceiling_after']:.0f} | "
+                     f"{'yes' if x['flagged'] else 'no'} |")
+    goal = GOALS["eval"]
+    lines += [
+        f"\nRatio (median of rounds, min-max): {r['ratio_median']:.1f}x "
+        f"({r['ratio_min']:.1f}-{r['ratio_max']:.1f}), "
+        f"{'meets' if r['ratio_median'] >= goal else 'misses'} the {goal:g}x goal. "
+        f"This machine's bound for dtbench's evaluator: a lock-step of {r['episodes']} episodes "
+        f"costs {r['model_flops_per_step'] / 1e9:.2f} GFLOP of model "
+        f"({1e3 * r['model_s_at_ceiling']:.1f} ms at the ceiling) plus "
+        f"{1e3 * r['env_s']:.1f} ms of environment stepping, at most "
+        f"{r['bound_steps_per_s']:.0f} steps/s; dtbench reaches "
+        f"{100 * r['achieved_fraction']:.0f}% of it.\n",
+    ]
+    return lines
 
 
 def report(figures: dict[str, Any], device: str, repeats: int, seconds: float) -> str:
@@ -153,6 +185,7 @@ def report(figures: dict[str, Any], device: str, repeats: int, seconds: float) -
         goal = GOALS["eval"] if episodes == "100" else 1.0
         lines.append(f"| {episodes} | {ours['steps_per_s']:.0f} | {ref['steps_per_s']:.0f} | "
                      f"{ratio_cell(ours['steps_per_s'], ref['steps_per_s'], goal, True)} |")
+    lines += eval_rounds_lines(figures["eval_rounds"])
     ours, ref = figures["memory"]["dtbench"], figures["memory"]["reference"]
     lines += [
         "\n## Atari memory\n",
@@ -185,6 +218,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=20, help="timed repeats per figure")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench.md")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved evaluation rounds")
     a = p.parse_args()
     t0 = time.perf_counter()
     figures: dict[str, Any] = {"matmul": worker("matmul", [], a.repeats, a.device),
@@ -199,6 +233,7 @@ def main() -> None:
     for episodes in ("10", "100"):
         figures["eval"][episodes] = {i: worker("eval", [i, episodes], a.repeats, "cpu")
                                      for i in ("dtbench", "reference")}
+    figures["eval_rounds"] = worker("eval-rounds", [str(a.rounds)], a.repeats, "cpu")
     figures["memory"] = {i: worker("memory", [i], a.repeats, "cpu")
                          for i in ("dtbench", "reference")}
     text = report(figures, a.device, a.repeats, time.perf_counter() - t0)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -372,3 +373,71 @@ def evaluation(impl: str, episodes: int, max_steps: int = 200) -> dict[str, floa
                                            max_steps, mean, std)[:, 0].sum())
     seconds = time.perf_counter() - t0
     return {"env_steps": steps, "seconds": seconds, "steps_per_s": steps / seconds}
+
+
+def evaluation_rounds(episodes: int = 100, max_steps: int = 50, rounds: int = 3,
+                      repeats_ceiling: int = 10) -> dict[str, Any]:
+    """dtbench's evaluator and the one-episode loop in alternating rounds in this process
+    (A, B, A, B, ...), the matmul ceiling probed before and after each round: each round's
+    ratio is taken while the machine was in one state, and a round during which the ceiling
+    moved by more than 20% is flagged. Also the machine's bound for dtbench's evaluator: per
+    lock-step, the model's counted FLOPs at the measured ceiling plus the time the episodes'
+    environments take to step (measured alone)."""
+    import gymnasium as gym
+
+    from dtbench.evaluation import evaluate
+    from dtbench.policies import DTPolicy
+
+    cfg = CONFIGS["d4rl"]
+    torch.manual_seed(0)
+    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, False).eval()
+    mean, std = np.zeros(11, np.float32), np.ones(11, np.float32)
+
+    def make_env() -> gym.Env:
+        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+
+    def ours() -> float:
+        t0 = time.perf_counter()
+        result = evaluate(DTPolicy(model, mean, std, RETURN_SCALE), make_env, episodes,
+                          3600.0, seed=0, max_steps=max_steps)
+        return float(result.lengths.sum()) / (time.perf_counter() - t0)
+
+    def theirs() -> float:
+        t0 = time.perf_counter()
+        lengths = evaluate_one_at_a_time(model, make_env, episodes, 3600.0, RETURN_SCALE, 0,
+                                         max_steps, mean, std)[:, 0]
+        return float(lengths.sum()) / (time.perf_counter() - t0)
+
+    out: list[dict[str, float]] = []
+    for _ in range(rounds):
+        before = matmul_ceiling("cpu", repeats=repeats_ceiling)["gflops"]
+        a, b = ours(), theirs()
+        after = matmul_ceiling("cpu", repeats=repeats_ceiling)["gflops"]
+        out.append({"dtbench": a, "reference": b, "ratio": a / b, "ceiling_before": before,
+                    "ceiling_after": after,
+                    "flagged": abs(after - before) / max(before, after) > 0.2})
+    # the bound: model FLOPs per lock-step (a full window) at the ceiling + stepping alone
+    k = cfg.context_len
+    window = (torch.zeros(episodes, k, cfg.act_dim), torch.zeros(episodes, k, 1),
+              torch.arange(k).repeat(episodes, 1))
+    embeddings = model.embed_state(torch.zeros(episodes, k, 11))
+    flops = _flops(lambda: model.predict_last_action(*window, embeddings))
+    envs = [make_env() for _ in range(episodes)]
+    for i, env in enumerate(envs):
+        env.reset(seed=i)
+    zero = np.zeros(cfg.act_dim, np.float32)
+    t0 = time.perf_counter()
+    for _ in range(max_steps):
+        for env in envs:
+            env.step(zero)
+    env_s = (time.perf_counter() - t0) / max_steps
+    ceiling = float(np.median([r["ceiling_after"] for r in out]))
+    model_s = flops / (ceiling * 1e9)
+    bound = episodes / (model_s + env_s)
+    ratios = [r["ratio"] for r in out if not r["flagged"]] or [r["ratio"] for r in out]
+    return {"rounds": out, "ratio_median": float(np.median(ratios)),
+            "ratio_min": float(min(ratios)), "ratio_max": float(max(ratios)),
+            "model_flops_per_step": flops, "model_s_at_ceiling": model_s, "env_s": env_s,
+            "bound_steps_per_s": bound,
+            "achieved_fraction": float(np.median([r["dtbench"] for r in out])) / bound,
+            "episodes": episodes, "max_steps": max_steps}

@@ -3,6 +3,7 @@ evaluator, so `make bench` compares equal work."""
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from benchmarks.reference import evaluate_one_at_a_time
@@ -28,3 +29,20 @@ def test_one_at_a_time_evaluation_plays_the_batched_evaluators_episodes():
     assert (batched.lengths == 12).all()  # no early ends here: lengths are the cap
     np.testing.assert_array_equal(single[:, 0], batched.lengths)
     np.testing.assert_allclose(single[:, 1], batched.returns, rtol=1e-4)
+
+
+def test_the_interleaved_evaluation_rounds_and_the_machines_bound_are_reported():
+    """`make bench`'s evaluation comparison: alternating rounds with the ceiling probed around
+    each, the bound from counted FLOPs and stepping time, in the report's words."""
+    from benchmarks.bench import eval_rounds_lines
+    from benchmarks.workloads import evaluation_rounds
+
+    r = evaluation_rounds(episodes=3, max_steps=4, rounds=2, repeats_ceiling=2)
+    assert len(r["rounds"]) == 2 and all(x["dtbench"] > 0 and x["reference"] > 0
+                                         for x in r["rounds"])
+    assert r["model_flops_per_step"] > 0 and r["env_s"] > 0
+    assert r["bound_steps_per_s"] == pytest.approx(
+        3 / (r["model_flops_per_step"] / (1e9 * np.median([x["ceiling_after"]
+                                                           for x in r["rounds"]])) + r["env_s"]))
+    text = "\n".join(eval_rounds_lines(r))
+    assert "| 1 |" in text and "| 2 |" in text and "This machine's bound" in text
