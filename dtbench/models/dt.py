@@ -94,13 +94,17 @@ class DecisionTransformer(nn.Module):
         timesteps: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         state_embeddings: torch.Tensor | None = None,
+        token_mask: torch.Tensor | None = None,
     ) -> DTOutput:
         """states (B,K,*obs), actions (B,K,A) or (B,K), returns_to_go (B,K,1), timesteps (B,K).
 
         `attention_mask` (B,K) is optional: with right padding (our sampler) causal attention
         alone keeps real tokens from seeing pads, so leaving it out is exact for real tokens.
         `state_embeddings` (B,K,H) replaces `embed_state(states)`: the encoder sees one step at a
-        time, so a rollout can encode each new state once and reuse the earlier embeddings."""
+        time, so a rollout can encode each new state once and reuse the earlier embeddings.
+        `token_mask` (B, 1, nK, nK), additive, replaces the mask GPT-2 builds from
+        `attention_mask`: vmapped training (`dtbench.stacked`) passes a ready one, because
+        transformers' mask construction branches on the mask's values, which vmap cannot."""
         b, k = timesteps.shape
         n = self.per_step
         if state_embeddings is None:
@@ -113,7 +117,7 @@ class DecisionTransformer(nn.Module):
         mask_tokens = attention_mask.repeat_interleave(n, dim=1).long()
         gpt = self.transformer(
             inputs_embeds=tokens,
-            attention_mask=mask_tokens,
+            attention_mask=mask_tokens if token_mask is None else token_mask,
             position_ids=torch.zeros((b, n * k), dtype=torch.long, device=tokens.device),
             output_attentions=self._attentions,
         )

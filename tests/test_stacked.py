@@ -1,0 +1,113 @@
+"""Seeds trained together (`dtbench.stacked`): each member of a vmapped group follows its
+separate run (losses, gradient norms, weights) to float rounding without dropout, continuous
+and discrete, left-padded windows and clipping included; its checkpoint is a separate run's,
+so a separate run resumes from it; a group killed mid-way resumes exactly."""
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dtbench.config import ModelConfig, TrainConfig
+from dtbench.data.sampler import WindowSampler
+from dtbench.data.store import TrajectoryStore
+from dtbench.models.dt import DecisionTransformer
+from dtbench.stacked import train_stacked
+from dtbench.training import CHECKPOINT, METRICS, train_dt
+from tests.conftest import make_episodes
+
+SEEDS = (0, 1, 2)
+
+
+def _setup(discrete):
+    store = TrajectoryStore.from_episodes(make_episodes([12, 9, 15, 7, 11, 14], obs_dim=3,
+                                                        act_dim=2, discrete=discrete))
+    model_cfg = dataclasses.replace(ModelConfig(), embed_dim=16, n_layer=2, n_head=2,
+                                    context_len=4, dropout=0.0, max_ep_len=50)
+    train_cfg = dataclasses.replace(TrainConfig(), steps=200, batch_size=4, warmup_steps=20,
+                                    log_every=1, checkpoint_every=50, grad_clip=0.25,
+                                    windows="official", lr=1e-3)
+    act_dim = 4 if discrete else 2
+
+    def model(seed):
+        torch.manual_seed(seed)  # as a separate run builds its model after seeding
+        return DecisionTransformer(model_cfg, (3,), act_dim, discrete)
+
+    def sampler(seed):
+        return WindowSampler(store, 4, 4, 1.0, 50, seed=seed, windows="official")
+
+    return model, sampler, train_cfg
+
+
+def _metrics(folder):
+    return pd.read_csv(folder / METRICS)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_each_member_follows_its_separate_run(tmp_path, discrete):
+    model, sampler, cfg = _setup(discrete)
+    separate = []
+    for seed in SEEDS:
+        m = model(seed)
+        train_dt(m, sampler(seed), cfg, tmp_path / f"alone{seed}", progress=False)
+        separate.append(m)
+    folders = [tmp_path / f"group{seed}" for seed in SEEDS]
+    members = train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg,
+                            folders)
+    for seed, alone, member, folder in zip(SEEDS, separate, members, folders, strict=True):
+        a, b = _metrics(tmp_path / f"alone{seed}"), _metrics(folder)
+        assert len(a) == len(b) == 200
+        np.testing.assert_allclose(b["loss"], a["loss"], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b["grad_norm"], a["grad_norm"], rtol=1e-4, atol=1e-6)
+        np.testing.assert_array_equal(b["lr"], a["lr"])
+        # the trained models act alike (their weights agree too, except the attention's key
+        # bias: softmax ignores it, so its gradient is rounding noise that AdamW scales up)
+        batch = sampler(7).sample()
+        with torch.no_grad():
+            torch.testing.assert_close(
+                member(batch.states, batch.actions, batch.returns_to_go, batch.timesteps,
+                       batch.mask).action_preds,
+                alone(batch.states, batch.actions, batch.returns_to_go, batch.timesteps,
+                      batch.mask).action_preds, rtol=1e-4, atol=1e-5)
+    # the members differ from one another (their own seeds, batches and weights)
+    assert not np.allclose(_metrics(folders[0])["loss"], _metrics(folders[1])["loss"])
+
+
+def test_a_member_checkpoint_is_a_separate_runs_and_a_killed_group_resumes_exactly(tmp_path):
+    model, sampler, cfg = _setup(False)
+    # the uninterrupted group
+    whole = [tmp_path / f"whole{s}" for s in SEEDS]
+    train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg, whole)
+    # a group killed at step 120 (its last checkpoint: 100), then run again
+    killed = [tmp_path / f"killed{s}" for s in SEEDS]
+    samplers = [sampler(s) for s in SEEDS]
+    calls = {"n": 0}
+    original = samplers[0].sample
+
+    def dies_at_120():
+        calls["n"] += 1
+        if calls["n"] > 120:
+            raise KeyboardInterrupt
+        return original()
+
+    samplers[0].sample = dies_at_120
+    with pytest.raises(KeyboardInterrupt):
+        train_stacked([model(s) for s in SEEDS], samplers, cfg, killed)
+    assert torch.load(killed[1] / CHECKPOINT, weights_only=False)["step"] == 100
+    # a separate run resumes from a member's checkpoint as from its own
+    member = tmp_path / "member"
+    member.mkdir()
+    shutil.copy(killed[1] / CHECKPOINT, member / CHECKPOINT)
+    shutil.copy(killed[1] / METRICS, member / METRICS)
+    train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg, killed)
+    numbers = ["step", "loss", "lr", "grad_norm"]  # (the timing columns differ)
+    for a, b in zip(whole, killed, strict=True):
+        pd.testing.assert_frame_equal(_metrics(a)[numbers], _metrics(b)[numbers])
+    train_dt(model(1), sampler(1), cfg, member, progress=False)  # resumes at 100 -> 200
+    np.testing.assert_allclose(_metrics(member)["loss"], _metrics(whole[1])["loss"],
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(_metrics(member)["grad_norm"], _metrics(whole[1])["grad_norm"],
+                               rtol=1e-4, atol=1e-6)
