@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
 .PHONY: help install test test-fast lint data-download keydoor keydoor-data keydoor-table mujoco mujoco-data \
-	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench clean-runs
+	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -126,6 +126,9 @@ report: ## rebuild every table, figure and aggregate in results/ from the stored
 
 bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluation -> results/bench.md (~10 min)
 	$(PY) -m benchmarks.bench
+
+bench-gpu: ## the paper's configs on this machine's GPU: one run, stacked seeds, settings, eval workers -> results/bench-gpu.md (<= 8 min)
+	$(PY) -m benchmarks.bench_gpu
 
 clean-runs: ## delete results/runs of PROFILE=smoke only (never quick/paper results)
 	rm -rf results/runs/*/*/*/*/*/smoke

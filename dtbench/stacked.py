@@ -122,6 +122,15 @@ class StackedDT:
                                             batch.actions, batch.returns_to_go,
                                             batch.timesteps, batch.mask)
 
+    def step(self, batch: Batch, mask_attention: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimiser step of every member on its own batch; (losses, gradient norms)."""
+        losses = self.losses(batch, mask_attention)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # members share no parameter: each gets its own gradient
+        norms = self.clip()
+        self.optimizer.step()
+        return losses.detach(), norms.detach()
+
     def clip(self) -> torch.Tensor:
         """Clip each member's gradient to norm `cfg.grad_clip` (as clip_grad_norm_ does for a
         separate run: scale by clip / (norm + 1e-6) where that is below 1); its norms, (S,)."""
@@ -170,6 +179,12 @@ class StackedDT:
         self.optimizer.load_state_dict(ours)
 
 
+def stack_batches(batches: Sequence[Batch]) -> Batch:
+    """The members' batches as one, stacked on a new first dimension."""
+    return Batch(*(torch.stack([getattr(b, f) for b in batches])
+                   for f in ("states", "actions", "returns_to_go", "timesteps", "mask")))
+
+
 def train_stacked(models: Sequence[DecisionTransformer], samplers: Sequence[WindowSampler],
                   cfg: TrainConfig, run_dirs: Sequence[Path]) -> list[nn.Module]:
     """Train the members together for `cfg.steps`, resuming from their run folders'
@@ -193,18 +208,13 @@ def train_stacked(models: Sequence[DecisionTransformer], samplers: Sequence[Wind
     for step in range(start, cfg.steps):
         t0 = time.perf_counter()
         batches = [s.sample() for s in samplers]
-        batch = Batch(*(torch.stack([getattr(b, f) for b in batches])
-                        for f in ("states", "actions", "returns_to_go", "timesteps", "mask")))
+        batch = stack_batches(batches)
         t1 = time.perf_counter()
-        losses = stacked.losses(batch, samplers[0].windows != "end-anchored")
-        stacked.optimizer.zero_grad(set_to_none=True)
-        losses.sum().backward()  # members share no parameter: each gets its own gradient
-        norms = stacked.clip()
-        stacked.optimizer.step()
+        losses, norms = stacked.step(batch, samplers[0].windows != "end-anchored")
         scheduler.step()
         t2 = time.perf_counter()
-        window["loss"] += losses.detach()
-        window["grad_norm"] += norms.detach()
+        window["loss"] += losses.cpu()
+        window["grad_norm"] += norms.cpu()
         window["n"] += 1
         window["sample_s"] += t1 - t0
         window["update_s"] += t2 - t1

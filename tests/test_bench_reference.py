@@ -46,3 +46,22 @@ def test_the_interleaved_evaluation_rounds_and_the_machines_bound_are_reported()
                                                            for x in r["rounds"]])) + r["env_s"]))
     text = "\n".join(eval_rounds_lines(r))
     assert "| 1 |" in text and "| 2 |" in text and "This machine's bound" in text
+
+
+def test_bench_gpu_runs_every_code_path_on_the_cpu_in_test_mode(tmp_path, monkeypatch):
+    """`make bench-gpu` is run where a GPU is lent; here its test mode (toy sizes, CPU) goes
+    through every measurement and the projection and writes the labelled report."""
+    import sys
+
+    from benchmarks import bench_gpu
+
+    out = tmp_path / "bench-gpu.md"
+    monkeypatch.setattr(sys, "argv", ["bench_gpu", "--device", "cpu", "--test", "--out",
+                                      str(out)])
+    bench_gpu.main()
+    text = out.read_text()
+    assert "TEST MODE" in text and "device `cpu`" in text
+    for section in ("one run", "Seeds trained together", "Evaluation", "projected"):
+        assert section in text
+    assert "| fp32 |" in text and "| bf16 |" in text and "| 3 |" in text
+    assert "device-hours" in text
