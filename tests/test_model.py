@@ -182,7 +182,9 @@ def test_an_atari_global_rollout_gives_the_window_the_current_step():
         model.embed_window_time.normal_()
     seen = []
     model.register_forward_hook(lambda m, args, out: seen.append(args[3].clone()))
-    policy = DTPolicy(model, None, None, return_scale=1.0)
+    # the full forward pass, whose inputs the hook sees (the last-token path is tested to
+    # give the same actions)
+    policy = DTPolicy(model, None, None, return_scale=1.0, last_token_only=False)
     policy.reset(2, target_return=1.0)
     for _ in range(5):
         policy.act(np.random.default_rng(0).normal(size=(2, 5)).astype(np.float32),

@@ -132,7 +132,9 @@ def test_evaluation_context_matches_training_windows_when_replaying_an_episode()
         lambda m, args, kwargs, out: seen.append(
             [kwargs["state_embeddings"].clone(), *(a.clone() for a in args[1:])]),
         with_kwargs=True)  # the rollout passes cached state embeddings, not raw states
-    policy = DTPolicy(model, mean, std, return_scale=1.0)
+    # the full forward pass, whose inputs the hook sees (the last-token path is tested to
+    # give the same actions)
+    policy = DTPolicy(model, mean, std, return_scale=1.0, last_token_only=False)
     policy.reset(1, target_return=float(store.episode_returns[e]))
     for t in range(end - start):
         policy.act(store.observations[start + t][None], np.array([True]))
