@@ -74,7 +74,8 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
           overrides: Mapping[str, Any] | None = None,
           results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto", jobs: int = 1,
           progress: bool = False, reevaluate: bool = False, rerun_stale: bool = False,
-          trackers: Sequence[str] = (), echo: Echo = print) -> list[dict[str, Any]]:
+          trackers: Sequence[str] = (), stack_seeds: bool | None = None,
+          echo: Echo = print) -> list[dict[str, Any]]:
     """Train and evaluate runs (finished ones are returned as stored, interrupted ones resume).
 
     `overrides` name other runs (ablations, in their own folders); with `reevaluate` (see
@@ -110,9 +111,16 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     try:
         return launch(specs, results_root, jobs=jobs, device=device, progress=progress,
                       reevaluate=reevaluate, eval_overrides=dict(eval_overrides),
-                      on_result=show, trackers=tracked)
+                      on_result=show, trackers=tracked,
+                      stack_seeds=_stack_seeds(stack_seeds, device))
     finally:
         echo(f"table: {write_table(results_root)}")
+
+
+def _stack_seeds(asked: bool | None, device: str) -> bool:
+    """Seeds of one cell train together (one vmapped model) when asked, by default on a GPU
+    (where one small model leaves the device idle; on a CPU it measured no gain)."""
+    return resolve_device(device).type == "cuda" if asked is None else asked
 
 
 def _stale_first(specs: Sequence[RunSpec], results_root: Path, rerun_stale: bool,
@@ -160,7 +168,8 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
           budget: str = "", data_jobs: int = 0, data_only: bool = False,
           progress: bool = False, status_every: float = 60.0, ray: RayOptions | None = None,
           allow_stand_in_data: bool = False, rerun_stale: bool = False,
-          trackers: Sequence[str] = (), echo: Echo = print) -> int:
+          trackers: Sequence[str] = (), stack_seeds: bool | None = None,
+          echo: Echo = print) -> int:
     """Run domains' benchmark grids: make the local data the unfinished runs lack (with the
     profile's generation budget unless `budget` is given), run every unfinished run, rewrite
     runs.csv. Returns how many runs were run.
@@ -184,7 +193,8 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         return 0
     try:
         return run_suite(p.specs, jobs, results_root, device, progress, status_every,
-                         echo=echo, ray=ray, rerun_stale=rerun_stale, trackers=tracked)
+                         echo=echo, ray=ray, rerun_stale=rerun_stale, trackers=tracked,
+                         stack_seeds=_stack_seeds(stack_seeds, device))
     finally:
         echo(f"table: {write_table(results_root)}")
 

@@ -34,6 +34,9 @@ SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.s
 ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
+StackOpt = Annotated[bool | None, typer.Option(
+    "--stack-seeds/--no-stack-seeds", help="train the seeds of a cell together as one model "
+                                           "(default: on a GPU)")]
 TrackerOpt = Annotated[list[str], typer.Option(
     "--tracker", help="also log to: wandb (TensorBoard files are always written)")]
 RerunStaleOpt = Annotated[bool, typer.Option(
@@ -61,12 +64,13 @@ def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1, rerun_stale: RerunStaleOpt = False,
-          tracker: TrackerOpt = None) -> None:
+          tracker: TrackerOpt = None, stack_seeds: StackOpt = None) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
     runs of their own (ablations)."""
     api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
               _assignments(set or []), results, device, jobs, _progress(),
-              rerun_stale=rerun_stale, trackers=tracker or (), echo=typer.echo)
+              rerun_stale=rerun_stale, trackers=tracker or (), stack_seeds=stack_seeds,
+              echo=typer.echo)
 
 
 @app.command("eval")
@@ -118,7 +122,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
           allow_stand_in_data: Annotated[bool, typer.Option(
               "--allow-stand-in-data", help="run a grid on published data (paper MuJoCo, "
               "Atari) on data generated here when the real data is missing")] = False,
-          rerun_stale: RerunStaleOpt = False, tracker: TrackerOpt = None) -> None:
+          rerun_stale: RerunStaleOpt = False, tracker: TrackerOpt = None,
+          stack_seeds: StackOpt = None) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
     from dtbench.launchers import RayOptions
@@ -149,7 +154,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
               _progress(), status_every, ray, allow_stand_in_data, rerun_stale,
-              tracker or (), echo=typer.echo)
+              tracker or (), stack_seeds, echo=typer.echo)
 
 
 @app.command()

@@ -106,6 +106,9 @@ class Algo:
     # column), read for progress and timings; None: it logs nothing
     time_columns: Mapping[str, str] = field(default_factory=dict)  # metrics column holding the
     # mean seconds per step of each phase: {"sample_s": ..., "update_s": ...}
+    train_group: Callable[[list[RunContext]], list[BatchPolicy]] | None = None  # trains
+    # several seeds of one cell together (DT: one vmapped model, `dtbench.stacked`), each
+    # context its own run; None: its runs train one at a time
     fixed_settings: Mapping[ActionKind, Mapping[str, Any]] = field(default_factory=dict)  #
     # settings it always runs with on each action kind, applied over the profile's (and stored
     # in the run's config.json), e.g. the paper's Atari BC: {"discrete": {"model.tokens": "sa"}}

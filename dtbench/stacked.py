@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -186,9 +186,13 @@ def stack_batches(batches: Sequence[Batch]) -> Batch:
 
 
 def train_stacked(models: Sequence[DecisionTransformer], samplers: Sequence[WindowSampler],
-                  cfg: TrainConfig, run_dirs: Sequence[Path]) -> list[nn.Module]:
+                  cfg: TrainConfig, run_dirs: Sequence[Path],
+                  on_log: Sequence[Callable[[int, dict[str, float]], None]] | None = None,
+                  on_eval: Callable[[int, list[DecisionTransformer]], None] | None = None,
+                  eval_at: frozenset[int] = frozenset()) -> list[DecisionTransformer]:
     """Train the members together for `cfg.steps`, resuming from their run folders'
-    checkpoints (all at one step, or none); return each member as a model of its own."""
+    checkpoints (all at one step, or none); return each member as a model of its own.
+    `on_log[i]` gets member i's metrics rows; `on_eval(step, members)` runs at `eval_at`."""
     for run_dir in run_dirs:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
     stacked = StackedDT(models, cfg)
@@ -222,21 +226,30 @@ def train_stacked(models: Sequence[DecisionTransformer], samplers: Sequence[Wind
         if done % cfg.log_every == 0 or done == cfg.steps:
             n = window["n"]
             for i, run_dir in enumerate(run_dirs):
-                _append_metrics(Path(run_dir) / METRICS, {
-                    "step": done, "loss": float(window["loss"][i]) / n,
-                    "lr": scheduler.get_last_lr()[0],
-                    "grad_norm": float(window["grad_norm"][i]) / n,
-                    "sample_s": window["sample_s"] / n / stacked.size,
-                    "update_s": window["update_s"] / n / stacked.size})
+                row = {"loss": float(window["loss"][i]) / n, "lr": scheduler.get_last_lr()[0],
+                       "grad_norm": float(window["grad_norm"][i]) / n,
+                       "sample_s": window["sample_s"] / n / stacked.size,
+                       "update_s": window["update_s"] / n / stacked.size}
+                _append_metrics(Path(run_dir) / METRICS, {"step": done, **row})
+                if on_log is not None:
+                    on_log[i](done, {f"train/{key}": value for key, value in row.items()})
             window = {"loss": torch.zeros(stacked.size), "grad_norm": torch.zeros(stacked.size),
                       "n": 0, "sample_s": 0.0, "update_s": 0.0}
         if done % cfg.checkpoint_every == 0 or done == cfg.steps:
             _save_group(stacked, scheduler, samplers, run_dirs, done)
-    out = []
+        if on_eval is not None and done in eval_at:
+            on_eval(done, _members(stacked, models))
+            stacked.template.train()
+    return _members(stacked, models)
+
+
+def _members(stacked: StackedDT, models: Sequence[DecisionTransformer]
+             ) -> list[DecisionTransformer]:
+    """The members' current weights, each in a model of its own (in eval mode)."""
     for i, model in enumerate(models):
         model.load_state_dict(stacked.member(i))
-        out.append(model.eval())
-    return out
+        model.eval()
+    return list(models)
 
 
 def _save_group(stacked: StackedDT, scheduler: torch.optim.lr_scheduler.LRScheduler,

@@ -196,7 +196,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               results_root: Path = DEFAULT_RESULTS_DIR, device: str = "auto",
               progress: bool = True, status_every: float = 60.0,
               echo: Echo = print, ray: RayOptions | None = None,
-              rerun_stale: bool = False, trackers: tuple[str, ...] = ("tensorboard",)) -> int:
+              rerun_stale: bool = False, trackers: tuple[str, ...] = ("tensorboard",),
+              stack_seeds: bool = False) -> int:
     """Run every unfinished run of `specs`; return how many were run. Finished runs whose data
     has changed since are listed as stale and skipped, or with `rerun_stale` moved aside (to
     `<results>/stale/`) and run again.
@@ -237,7 +238,7 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
         monitor.start()
     try:
         launch(todo, results_root, jobs=jobs, device=device, progress=bars, ray=ray,
-               on_result=finished, echo=echo, trackers=trackers)
+               on_result=finished, echo=echo, trackers=trackers, stack_seeds=stack_seeds)
     finally:
         if monitor is not None:
             monitor.stop()

@@ -111,3 +111,49 @@ def test_a_member_checkpoint_is_a_separate_runs_and_a_killed_group_resumes_exact
                                rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(_metrics(member)["grad_norm"], _metrics(whole[1])["grad_norm"],
                                rtol=1e-4, atol=1e-6)
+
+
+def test_a_suite_trains_the_seeds_of_a_cell_together_with_the_numbers_of_separate_runs(
+        tmp_path, monkeypatch):
+    """`--stack-seeds` (the default on a GPU): the seeds of one cell train as one vmapped
+    model, each written as its own run; without dropout (the smoke profile) their losses,
+    evaluations and folders are those of separate runs."""
+    from dtbench import api
+    from dtbench.contract import RunSpec
+    from tests.test_d4rl_io import _write_d4rl
+
+    monkeypatch.setenv("DTBENCH_D4RL_DIR", str(tmp_path / "d4rl"))
+    (tmp_path / "d4rl").mkdir()
+    _write_d4rl(tmp_path / "d4rl" / "hopper_medium-v2.hdf5", [30, 20, 25],
+                ["terminal", "timeout", "terminal"])
+    quiet = lambda line: None  # noqa: E731
+    overrides = {"train.steps": 40, "train.log_every": 1, "train.checkpoint_every": 20,
+                 "eval.during_training": 1}
+    import dtbench.stacked
+
+    groups = []
+    real = dtbench.stacked.train_stacked
+    monkeypatch.setattr(dtbench.stacked, "train_stacked",
+                        lambda models, *a, **k: groups.append(len(models)) or real(models, *a,
+                                                                                     **k))
+    together = api.train("mujoco/hopper", ["d4rl-medium"], seeds=[0, 1, 2], profile="smoke",
+                         overrides=overrides, results_root=tmp_path / "together",
+                         stack_seeds=True, echo=quiet)
+    assert groups == [3]  # one group of the three seeds
+    alone = api.train("mujoco/hopper", ["d4rl-medium"], seeds=[0, 1, 2], profile="smoke",
+                      overrides=overrides, results_root=tmp_path / "alone",
+                      stack_seeds=False, echo=quiet)
+    assert groups == [3]  # the separate runs trained alone
+    for a, b in zip(together, alone, strict=True):
+        assert a["spec"] == b["spec"]
+        for ta, tb in zip(a["targets"], b["targets"], strict=True):
+            np.testing.assert_allclose(ta["return_mean"], tb["return_mean"], rtol=1e-3)
+    for seed in (0, 1, 2):
+        spec = RunSpec("mujoco", "hopper", "d4rl-medium", "dt", seed, "smoke",
+                       overrides=tuple(sorted(overrides.items())))
+        a = pd.read_csv(spec.folder(tmp_path / "together") / "metrics.csv")
+        b = pd.read_csv(spec.folder(tmp_path / "alone") / "metrics.csv")
+        np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-4, atol=1e-6)
+        # each member has its own curve (the evaluation during training) and checkpoint
+        assert len(pd.read_csv(spec.folder(tmp_path / "together") / "curve.csv")) == 4
+        assert (spec.folder(tmp_path / "together") / CHECKPOINT).is_file()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dtbench.contract import Algo, RunContext
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.state_best import BestReturnFromStart
@@ -20,8 +22,9 @@ def build_model(ctx: RunContext) -> DecisionTransformer:
                                encoder=ctx.encoder).to(ctx.device)
 
 
-def train(ctx: RunContext) -> DTPolicy:
-    """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
+def _parts(ctx: RunContext) -> tuple[DecisionTransformer, WindowSampler,
+                                     Callable[[DecisionTransformer], DTPolicy]]:
+    """The run's model (built now: seed first), its sampler and how to make its policy."""
     s = ctx.settings
     mean, std = ctx.store.state_stats() if ctx.store.observations.dtype != "uint8" else (None, None)
     model = build_model(ctx)
@@ -33,22 +36,53 @@ def train(ctx: RunContext) -> DTPolicy:
                             seed=ctx.spec.seed, windows=s.train.windows)
     cap = BestReturnFromStart(store) if s.eval.cap_at_data_best else None
 
-    def policy() -> DTPolicy:
-        return DTPolicy(model, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
+    def policy(trained: DecisionTransformer) -> DTPolicy:
+        return DTPolicy(trained, mean, std, s.eval.return_scale, greedy=s.eval.greedy,
                         delayed=ctx.spec.variant == "delayed", seed=ctx.spec.seed,
                         rtg_rewards=s.eval.rtg_rewards, cap=cap)
 
+    return model, sampler, policy
+
+
+def train(ctx: RunContext) -> DTPolicy:
+    """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
+    s = ctx.settings
+    model, sampler, policy = _parts(ctx)
     train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
              on_log=ctx.tracker.log,
-             on_eval=lambda step: ctx.evaluate_during(step, policy()),
+             on_eval=lambda step: ctx.evaluate_during(step, policy(model)),
              eval_at=ctx.eval_steps(s.train.steps))
-    return policy()
+    return policy(model)
+
+
+def train_group(ctxs: list[RunContext]) -> list[DTPolicy]:
+    """Seeds of one cell trained together as one vmapped model (`dtbench.stacked`); each
+    member's model is built after seeding with its own seed, as a separate run's."""
+    from dtbench.runtime import seed_everything
+    from dtbench.stacked import train_stacked
+
+    parts = []
+    for ctx in ctxs:
+        seed_everything(ctx.spec.seed)
+        parts.append(_parts(ctx))
+    s = ctxs[0].settings
+
+    def on_eval(step: int, members: list[DecisionTransformer]) -> None:
+        for ctx, (_, _, policy), member in zip(ctxs, parts, members, strict=True):
+            ctx.evaluate_during(step, policy(member))
+
+    members = train_stacked([m for m, _, _ in parts], [p for _, p, _ in parts], s.train,
+                            [ctx.run_dir for ctx in ctxs],
+                            on_log=[ctx.tracker.log for ctx in ctxs], on_eval=on_eval,
+                            eval_at=ctxs[0].eval_steps(s.train.steps))
+    return [policy(member) for (_, _, policy), member in zip(parts, members, strict=True)]
 
 
 ALGO = Algo(
     name="dt",
     action_kinds=("continuous", "discrete"),
     train=train,
+    train_group=train_group,
     description="Decision Transformer (Chen et al. 2021), GPT-2 over (R, s, a) tokens",
     conditions_on_return=True,
     steps=lambda s: s.train.steps,

@@ -5,6 +5,7 @@ the same results store, so a suite can move between them and resume."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from typing import Any
 from dtbench.contract import RunSpec
 from dtbench.errors import DTBenchError, RunLocked
 from dtbench.parallel import map_in_processes
-from dtbench.runs import run
+from dtbench.registry import get_algo
+from dtbench.runs import run, run_group
 
 OnResult = Callable[[RunSpec, dict[str, Any]], None]
 
@@ -32,7 +34,8 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
            device: str = "auto", progress: bool = True, reevaluate: bool = False,
            eval_overrides: Mapping[str, Any] | None = None, ray: RayOptions | None = None,
            on_result: OnResult | None = None, echo: Callable[[str], None] = print,
-           trackers: tuple[str, ...] = ("tensorboard",)) -> list[dict[str, Any]]:
+           trackers: tuple[str, ...] = ("tensorboard",),
+           stack_seeds: bool = False) -> list[dict[str, Any]]:
     """Run every spec (each once: duplicates are dropped) and return their results in order.
 
     Locally, one job runs them here in order (with progress bars when `progress`); more run in
@@ -41,6 +44,21 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
     taken over if that process dies, returned as stored if it finishes. With `ray`, each is a
     Ray task."""
     specs = list(dict.fromkeys(specs))  # a run listed twice must not train twice at once
+    if stack_seeds and not reevaluate and ray is None:
+        groups, singles = seed_groups(specs)
+        done: dict[RunSpec, dict[str, Any]] = {}
+        for group in groups:  # one at a time: a group fills the device
+            for spec, result in zip(group, run_group(group, results_root, device,
+                                                     progress and jobs <= 1, trackers),
+                                    strict=True):
+                done[spec] = result
+                if on_result is not None:
+                    on_result(spec, result)
+        done.update(zip(singles, launch(singles, results_root, jobs=jobs, device=device,
+                                        progress=progress, eval_overrides=eval_overrides,
+                                        on_result=on_result, echo=echo, trackers=trackers),
+                        strict=True))
+        return [done[spec] for spec in specs]
     if ray is not None:
         if reevaluate or eval_overrides:
             raise DTBenchError("the Ray launcher trains suites; re-evaluate runs locally "
@@ -71,6 +89,21 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
                                  on_result)
         results.update(zip(locked, later, strict=True))
     return [results[spec] for spec in specs]
+
+
+def seed_groups(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
+    """Runs that differ only in their seeds, grouped when their algorithm trains seeds
+    together (`Algo.train_group`) and there are at least two; the rest one by one."""
+    cells: dict[RunSpec, list[RunSpec]] = {}
+    for spec in specs:
+        cells.setdefault(dataclasses.replace(spec, seed=0), []).append(spec)
+    groups, singles = [], []
+    for members in cells.values():
+        if len(members) > 1 and get_algo(members[0].algo).train_group is not None:
+            groups.append(members)
+        else:
+            singles += members
+    return groups, singles
 
 
 LOCKED = "locked"  # what `_run_unless_locked` returns for a run another process is training

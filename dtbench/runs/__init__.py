@@ -16,11 +16,12 @@ from dtbench.runs.datasets import (
     load_dataset,
     make_datasets,
 )
-from dtbench.runs.execute import run, sweep_targets
+from dtbench.runs.execute import run, run_group, sweep_targets
 from dtbench.runs.resolve import REWARD_VARIANTS, ResolvedRun, resolve
 from dtbench.runs.results import CONFIG, CURVE, EVAL, RESULT, result_lines
 from dtbench.runs.table import collect, only_overridden, write_table
 
 __all__ = ["CONFIG", "CURVE", "EVAL", "RESULT", "REWARD_VARIANTS", "ResolvedRun",
            "check_compatible", "collect", "download_datasets", "load_dataset", "make_datasets",
-           "only_overridden", "resolve", "result_lines", "run", "sweep_targets", "write_table"]
+           "only_overridden", "resolve", "result_lines", "run", "run_group", "sweep_targets",
+           "write_table"]

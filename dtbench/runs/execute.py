@@ -83,14 +83,35 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
                 tracker: Tracker) -> dict[str, Any]:
     spec = r.spec
     run_dir = spec.folder(results_root)
-    result_path = run_dir / results.RESULT
-    if result_path.exists() and not reevaluate:  # finished by another process meanwhile
+    if (run_dir / results.RESULT).exists() and not reevaluate:  # finished meanwhile elsewhere
         return _finished(run_dir)
     if reevaluate and r.algo.checkpoint_files and not all(
             (run_dir / name).exists() for name in r.algo.checkpoint_files):
         raise DTBenchError(f"no trained run in {run_dir}; train it first with `dtbench train`")
+    prepared = _prepare(r, results_root, device, progress, eval_overrides, tracker)
+    seed_everything(spec.seed)
+    t0 = time.perf_counter()
+    policy = r.algo.train(prepared.ctx)
+    return _finish(r, prepared, policy, time.perf_counter() - t0)
 
-    store = _training_data(r)
+
+@dataclasses.dataclass
+class _Prepared:
+    """A run ready to train: its context, data identity, targets and score normaliser."""
+
+    ctx: RunContext
+    identity: dict[str, Any]
+    targets: tuple[float | None, ...]
+    normalize: results.Normalize
+
+
+def _prepare(r: ResolvedRun, results_root: Path, device: str, progress: bool,
+             eval_overrides: Mapping[str, Any] | None, tracker: Tracker,
+             store: TrajectoryStore | None = None) -> _Prepared:
+    """Load (or take) the run's data, write its config.json, build its RunContext."""
+    spec = r.spec
+    run_dir = spec.folder(results_root)
+    store = _training_data(r) if store is None else store
     identity = data_identity(r.dataset.minari_id, r.dataset.data_files())
     if spec.overrides and all(key.removeprefix("eval.") in EVAL_ONLY
                               for key, _ in spec.overrides):
@@ -105,8 +126,6 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
                     "identity": identity},
         "environment": results.environment_info(torch_device),
     })
-
-    seed_everything(spec.seed)
     targets = _targets(r, store)
     normalize = _normalizer(r)
 
@@ -118,32 +137,82 @@ def _run_locked(r: ResolvedRun, results_root: Path, device: str, progress: bool,
     ctx = RunContext(spec, r.settings, store, run_dir, torch_device, r.domain.encoder,
                      r.domain.action_kind, r.action_space, r.make_env, progress, targets,
                      during_training, tracker)
-    t0 = time.perf_counter()
-    policy = r.algo.train(ctx)
-    train_s = time.perf_counter() - t0
+    return _Prepared(ctx, identity, targets, normalize)
+
+
+def _finish(r: ResolvedRun, prepared: _Prepared, policy: BatchPolicy,
+            train_s: float) -> dict[str, Any]:
+    """Evaluate the trained policy and write eval.csv, curve.csv and (last) result.json."""
+    spec, run_dir = r.spec, prepared.ctx.run_dir
+    targets, normalize = prepared.targets, prepared.normalize
     t1 = time.perf_counter()
     evals = _evaluate(r, policy, targets)
     eval_s = time.perf_counter() - t1
     results.write_eval_csv(run_dir / results.EVAL, evals, normalize)
     curve = results.append_curve(run_dir / results.CURVE, r.algo.steps(r.settings), evals,
                                  normalize)
-    _track(tracker, r.algo.steps(r.settings), evals, normalize)
+    _track(prepared.ctx.tracker, r.algo.steps(r.settings), evals, normalize)
     timing = results.training_time_split(run_dir / r.algo.metrics_file, r.algo.time_columns) \
         if r.algo.metrics_file else {}
-    write_json(result_path, {
+    write_json(run_dir / results.RESULT, {
         "spec": spec.to_dict(),
         "dataset_id": r.dataset.minari_id,
-        "data_digest": identity["digest"],
+        "data_digest": prepared.identity["digest"],
         "score_label": r.domain.score_label,
         "targets": [{**results.summarise(e, normalize),
                      **results.best_on_curve(curve, e.target_return)} for e in evals],
-        "data": results.data_scores(store, normalize),
+        "data": results.data_scores(prepared.ctx.store, normalize),
         "train_seconds": round(train_s, 2),
         "eval_seconds": round(eval_s, 2),
         "timing": {**timing, "eval_s": round(eval_s, 2)},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     })
     return _finished(run_dir)  # as stored, the same as a finished run's
+
+
+def run_group(specs: list[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR,
+              device: str = "auto", progress: bool = True,
+              trackers: tuple[str, ...] = ("tensorboard",)) -> list[dict[str, Any]]:
+    """Runs of one cell that differ only in their seeds, trained together by their
+    algorithm's `train_group` (DT: one vmapped model), each evaluated and written as its own
+    run. Finished members are returned as stored; with fewer than two left, or any of them
+    locked by another process, the runs go one at a time (`run`)."""
+    setup()
+    resolved = [resolve(spec) for spec in specs]
+    todo = [r for r in resolved if not (r.spec.folder(results_root) / results.RESULT).exists()]
+    if len(todo) < 2 or todo[0].algo.train_group is None:
+        return [run(spec, results_root=results_root, device=device, progress=progress,
+                    trackers=trackers) for spec in specs]
+    locks = []
+    try:
+        for r in todo:
+            folder = r.spec.folder(results_root)
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(folder / LOCK)
+            lock.acquire(timeout=0)
+            locks.append(lock)
+    except Timeout:
+        for lock in locks:
+            lock.release()
+        return [run(spec, results_root=results_root, device=device, progress=progress,
+                    trackers=trackers) for spec in specs]
+    trackers_of = [Tracker(r.spec.folder(results_root), trackers, r.spec.describe(),
+                           r.settings.to_dict()) for r in todo]
+    try:
+        store = _training_data(todo[0])  # one cell: the same data for every member
+        prepared = [_prepare(r, results_root, device, progress, None, tracker, store)
+                    for r, tracker in zip(todo, trackers_of, strict=True)]
+        t0 = time.perf_counter()
+        policies = todo[0].algo.train_group([p.ctx for p in prepared])
+        train_s = (time.perf_counter() - t0) / len(todo)
+        for r, p, policy in zip(todo, prepared, policies, strict=True):
+            _finish(r, p, policy, train_s)
+    finally:
+        for tracker in trackers_of:
+            tracker.close()
+        for lock in locks:
+            lock.release()
+    return [_finished(spec.folder(results_root)) for spec in specs]
 
 
 LOCK = ".lock"  # held while a process trains the run
