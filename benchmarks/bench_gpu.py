@@ -30,6 +30,7 @@ from benchmarks.workloads import (
     MAX_EP_LEN,
     RETURN_SCALE,
     Config,
+    hopper_rollouts,
     model_config,
     synthetic_store,
 )
@@ -125,19 +126,10 @@ def stacked_step_ms(cfg: Config, device: str, size: int, repeats: int) -> float:
 
 def eval_steps_per_s(episodes: int, max_steps: int, workers: int, device: str) -> float:
     """Environment steps per second of DT rollouts on Hopper (the d4rl model, untrained)."""
-    import gymnasium as gym
-
     from dtbench.evaluation import evaluate
     from dtbench.policies import DTPolicy
 
-    cfg = CONFIGS["d4rl"]
-    torch.manual_seed(0)
-    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim,
-                                False).to(device).eval()
-    mean, std = np.zeros(11, np.float32), np.ones(11, np.float32)
-
-    def make_env() -> gym.Env:
-        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+    model, mean, std, make_env = hopper_rollouts(device)
 
     t0 = time.perf_counter()
     result = evaluate(DTPolicy(model, mean, std, RETURN_SCALE), make_env, episodes, 3600.0,

@@ -346,22 +346,31 @@ def _peak_added_bytes(fn: Callable[[], object]) -> int | None:
 
 
 # ---- evaluation -----------------------------------------------------------------------------
+def hopper_rollouts(device: str = "cpu") -> tuple[DecisionTransformer, np.ndarray, np.ndarray,
+                                                  Callable[[], Any]]:
+    """What the evaluation figures roll out: the `d4rl` model (untrained, seed 0), unit state
+    statistics and Hopper-v5 kept alive to the step cap (every episode as long)."""
+    import gymnasium as gym
+
+    cfg = CONFIGS["d4rl"]
+    torch.manual_seed(0)
+    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim,
+                                False).to(device).eval()
+
+    def make_env() -> gym.Env:
+        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+
+    return model, np.zeros(11, np.float32), np.ones(11, np.float32), make_env
+
+
 def evaluation(impl: str, episodes: int, max_steps: int = 200) -> dict[str, float]:
     """Environment steps per second of DT rollouts on Hopper (states 11, actions 3; kept alive
     to `max_steps` so every episode has the same length): dtbench's lock-stepped evaluator or
     the official one-episode-at-a-time loop, same untrained model."""
-    import gymnasium as gym
-
     from dtbench.evaluation import evaluate
     from dtbench.policies import DTPolicy
 
-    cfg = CONFIGS["d4rl"]
-    torch.manual_seed(0)
-    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, False).eval()
-    mean, std = np.zeros(11, np.float32), np.ones(11, np.float32)
-
-    def make_env() -> gym.Env:
-        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+    model, mean, std, make_env = hopper_rollouts()
 
     t0 = time.perf_counter()
     if impl == "dtbench":
@@ -383,18 +392,10 @@ def evaluation_rounds(episodes: int = 100, max_steps: int = 50, rounds: int = 3,
     moved by more than 20% is flagged. Also the machine's bound for dtbench's evaluator: per
     lock-step, the model's counted FLOPs at the measured ceiling plus the time the episodes'
     environments take to step (measured alone)."""
-    import gymnasium as gym
-
     from dtbench.evaluation import evaluate
     from dtbench.policies import DTPolicy
 
-    cfg = CONFIGS["d4rl"]
-    torch.manual_seed(0)
-    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim, False).eval()
-    mean, std = np.zeros(11, np.float32), np.ones(11, np.float32)
-
-    def make_env() -> gym.Env:
-        return gym.make("Hopper-v5", terminate_when_unhealthy=False)
+    model, mean, std, make_env = hopper_rollouts()
 
     def ours() -> float:
         t0 = time.perf_counter()
@@ -417,6 +418,7 @@ def evaluation_rounds(episodes: int = 100, max_steps: int = 50, rounds: int = 3,
                     "ceiling_after": after,
                     "flagged": abs(after - before) / max(before, after) > 0.2})
     # the bound: model FLOPs per lock-step (a full window) at the ceiling + stepping alone
+    cfg = CONFIGS["d4rl"]
     k = cfg.context_len
     window = (torch.zeros(episodes, k, cfg.act_dim), torch.zeros(episodes, k, 1),
               torch.arange(k).repeat(episodes, 1))
