@@ -6,6 +6,7 @@ code 2; Ctrl-C exits 130; finished results are never lost.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -299,6 +300,12 @@ def main() -> None:
         typer.echo(f"dtbench: {'interrupted' if code == INTERRUPTED else 'terminated'}; "
                    "finished runs are kept and unfinished ones resume from their last "
                    "checkpoint", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # everything is written atomically and the workers are stopped: leave now, without
+        # waiting at interpreter exit for the process pool's threads (a signal that landed
+        # while the pool was starting a worker can leave them waiting on it)
+        os._exit(code)
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -114,12 +114,16 @@ def _watch_parent(parent: int) -> None:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel the queued jobs and terminate the running ones (they resume on the next call)."""
+    """Terminate the running jobs (they resume on the next call) and cancel the queued ones.
+    The workers go first and the executor's own shutdown runs in a daemon thread: a signal can
+    land while the executor holds its locks or spawns a worker, and stopping must never wait
+    on them."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor's own record
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    threading.Thread(target=pool.shutdown, kwargs={"wait": False, "cancel_futures": True},
+                     daemon=True).start()
     deadline = time.monotonic() + 5
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
