@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -275,13 +276,41 @@ INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 
 TERMINATED = 143  # 128 + SIGTERM
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+STOP_GRACE_S = 5.0  # after Ctrl-C or SIGTERM, the longest the process takes to leave
+_said = threading.Event()  # the interrupted/terminated line has been printed
+
+
+def _stop_line(code: int) -> str:
+    return (f"dtbench: {'interrupted' if code == INTERRUPTED else 'terminated'}; finished "
+            "runs are kept and unfinished ones resume from their last checkpoint")
+
+
+def _leave(code: int) -> None:
+    """Say the stop line once and leave now: everything dtbench reads back is written
+    atomically, and workers die with their parent (parallel._init_worker)."""
+    if not _said.is_set():
+        _said.set()
+        typer.echo(_stop_line(code), err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM stop the command through its exception path (workers stopped,
+    locks released); a watchdog leaves after STOP_GRACE_S if that path is held up (a signal
+    can land while the process pool is starting a worker)."""
+    code = INTERRUPTED if signum == signal.SIGINT else TERMINATED
+    watchdog = threading.Timer(STOP_GRACE_S, _leave, args=(code,))
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
 
 
 def main() -> None:
     setup()
-    signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: workers too, results kept
+    signal.signal(signal.SIGTERM, _on_signal)  # stop like Ctrl-C: workers too, results kept
+    signal.signal(signal.SIGINT, _on_signal)
     try:
         code = app(prog_name="dtbench", standalone_mode=False)
     except DTBenchError as exc:
@@ -297,15 +326,7 @@ def main() -> None:
     except typer.TyperException as exc:  # typer's (vendored click's) usage errors
         _usage_error(exc)
     if code in (INTERRUPTED, TERMINATED):
-        typer.echo(f"dtbench: {'interrupted' if code == INTERRUPTED else 'terminated'}; "
-                   "finished runs are kept and unfinished ones resume from their last "
-                   "checkpoint", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # everything is written atomically and the workers are stopped: leave now, without
-        # waiting at interpreter exit for the process pool's threads (a signal that landed
-        # while the pool was starting a worker can leave them waiting on it)
-        os._exit(code)
+        _leave(code)  # without waiting at interpreter exit for the process pool's threads
     raise SystemExit(code if isinstance(code, int) else 0)
 
 
