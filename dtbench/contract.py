@@ -133,6 +133,9 @@ class RunContext:
     # the executor: evaluates `policy` at `step` and records it in the learning curve
     tracker: Tracker = field(default_factory=NoTracker)  # set by the executor: TensorBoard
     # (and W&B) scalars of the run; training logs its metrics rows to it
+    group_during_training: Callable[[int, list[BatchPolicy]], None] | None = None  # set by
+    # the executor for a group trained together: evaluates every member at `step` in one
+    # lock-step (`evaluate_together`) and records each in its own curve
 
     @property
     def n_actions(self) -> int | None:
@@ -147,3 +150,15 @@ class RunContext:
     def evaluate_during(self, step: int, policy: BatchPolicy) -> None:
         """Evaluate mid-training (every target); the scores go to the run's curve.csv."""
         self.during_training(step, policy)
+
+
+def evaluate_group_during(ctxs: list[RunContext], step: int,
+                          policies: list[BatchPolicy]) -> None:
+    """Mid-training evaluation of a group's members (one policy per context): in one
+    lock-step where the executor set the group's hook, else each run on its own."""
+    hook = ctxs[0].group_during_training
+    if hook is not None:
+        hook(step, policies)
+        return
+    for ctx, policy in zip(ctxs, policies, strict=True):
+        ctx.evaluate_during(step, policy)

@@ -132,3 +132,38 @@ def test_environment_workers_play_the_same_episodes_as_one_process(domain_name, 
     np.testing.assert_array_equal(results[0].lengths, results[1].lengths)
     if domain_name == "mujoco":  # a random Hopper falls: episodes end at different steps
         assert len(set(results[0].lengths.tolist())) > 1
+
+
+def test_members_evaluated_together_play_what_each_plays_alone():
+    """A stacked group's evaluation (`evaluate_together`): every member's episodes in one
+    lock-step, in process and across workers, give each member exactly its results alone,
+    also when one member's episodes all end while another's still run."""
+    from dtbench import registry
+    from dtbench.evaluation import evaluate, evaluate_together
+
+    domain, task = registry.get_task("mujoco", "hopper")
+    settings = domain.settings["smoke"]
+    make = lambda: domain.env(task, settings)  # noqa: E731
+    env = make()
+    cfg = ModelConfig(context_len=4, embed_dim=16, n_layer=1, n_head=1, max_ep_len=1000,
+                      dropout=0.0)
+    models = []
+    for seed, std in ((0, 0.3), (1, 0.02)):  # the first falls early, the second stands longer
+        torch.manual_seed(seed)
+        model = DecisionTransformer(cfg, env.observation_space.shape, 3, False, "linear")
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=std)
+        models.append(model.eval())
+
+    def policies() -> list[DTPolicy]:
+        return [DTPolicy(m, None, None, return_scale=100.0) for m in models]
+
+    alone = [evaluate(p, make, 4, 300.0, seed=7, max_steps=60) for p in policies()]
+    assert alone[0].lengths.max() < alone[1].lengths.max()  # one member ends first
+    for workers in (0, 2):
+        together = evaluate_together(policies(), make, 4, 300.0, seed=7, max_steps=60,
+                                     workers=workers)
+        for a, t in zip(alone, together, strict=True):
+            np.testing.assert_array_equal(a.seeds, t.seeds)
+            np.testing.assert_array_equal(a.lengths, t.lengths)
+            np.testing.assert_allclose(a.returns, t.returns, rtol=1e-6)

@@ -136,10 +136,19 @@ def test_a_suite_trains_the_seeds_of_a_cell_together_with_the_numbers_of_separat
     monkeypatch.setattr(dtbench.stacked, "train_stacked",
                         lambda models, *a, **k: groups.append(len(models)) or real(models, *a,
                                                                                      **k))
+    import dtbench.runs.execute
+
+    lock_steps = []  # members per evaluation call: all three in one lock-step
+    real_eval = dtbench.runs.execute.evaluate_together
+    monkeypatch.setattr(dtbench.runs.execute, "evaluate_together",
+                        lambda policies, *a, **k: lock_steps.append(len(policies))
+                        or real_eval(policies, *a, **k))
     together = api.train("mujoco/hopper", ["d4rl-medium"], seeds=[0, 1, 2], profile="smoke",
                          overrides=overrides, results_root=tmp_path / "together",
                          stack_seeds=True, echo=quiet)
     assert groups == [3]  # one group of the three seeds
+    targets = len(together[0]["targets"])
+    assert lock_steps == [3] * (2 * targets)  # during training and after, per target
     alone = api.train("mujoco/hopper", ["d4rl-medium"], seeds=[0, 1, 2], profile="smoke",
                       overrides=overrides, results_root=tmp_path / "alone",
                       stack_seeds=False, echo=quiet)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dtbench.contract import Algo, RunContext
+from dtbench.contract import Algo, RunContext, evaluate_group_during
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards
@@ -68,8 +68,8 @@ def train_group(ctxs: list[RunContext]) -> list[DTPolicy]:
     s = ctxs[0].settings
 
     def on_eval(step: int, members: list[DecisionTransformer]) -> None:
-        for ctx, (_, _, policy), member in zip(ctxs, parts, members, strict=True):
-            ctx.evaluate_during(step, policy(member))
+        evaluate_group_during(ctxs, step, [policy(member) for (_, _, policy), member
+                                           in zip(parts, members, strict=True)])
 
     members = train_stacked([m for m, _, _ in parts], [p for _, p, _ in parts], s.train,
                             [ctx.run_dir for ctx in ctxs],

@@ -24,7 +24,7 @@ from dtbench.data.identity import data_identity
 from dtbench.data.store import TrajectoryStore
 from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError, RunLocked
-from dtbench.evaluation import BatchPolicy, EvalResult, evaluate
+from dtbench.evaluation import BatchPolicy, EvalResult, evaluate, evaluate_together
 from dtbench.runs import results, stale
 from dtbench.runs.datasets import check_compatible, load_dataset
 from dtbench.runs.resolve import ResolvedRun, resolve
@@ -140,14 +140,18 @@ def _prepare(r: ResolvedRun, results_root: Path, device: str, progress: bool,
     return _Prepared(ctx, identity, targets, normalize)
 
 
-def _finish(r: ResolvedRun, prepared: _Prepared, policy: BatchPolicy,
-            train_s: float) -> dict[str, Any]:
-    """Evaluate the trained policy and write eval.csv, curve.csv and (last) result.json."""
+def _finish(r: ResolvedRun, prepared: _Prepared, policy: BatchPolicy, train_s: float,
+            done: tuple[list[EvalResult], float] | None = None) -> dict[str, Any]:
+    """Evaluate the trained policy (unless `done` brings its evaluations and their seconds,
+    from a group's lock-step) and write eval.csv, curve.csv and (last) result.json."""
     spec, run_dir = r.spec, prepared.ctx.run_dir
     targets, normalize = prepared.targets, prepared.normalize
-    t1 = time.perf_counter()
-    evals = _evaluate(r, policy, targets)
-    eval_s = time.perf_counter() - t1
+    if done is None:
+        t1 = time.perf_counter()
+        evals = _evaluate(r, policy, targets)
+        eval_s = time.perf_counter() - t1
+    else:
+        evals, eval_s = done
     results.write_eval_csv(run_dir / results.EVAL, evals, normalize)
     curve = results.append_curve(run_dir / results.CURVE, r.algo.steps(r.settings), evals,
                                  normalize)
@@ -202,11 +206,24 @@ def run_group(specs: list[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR,
         store = _training_data(todo[0])  # one cell: the same data for every member
         prepared = [_prepare(r, results_root, device, progress, None, tracker, store)
                     for r, tracker in zip(todo, trackers_of, strict=True)]
+        together = len({p.targets for p in prepared}) == 1  # one cell: always, but checked
+
+        def during_training(step: int, policies: list[BatchPolicy]) -> None:
+            group = _evaluate_group(todo, policies, prepared[0].targets)
+            for p, evals in zip(prepared, group, strict=True):
+                results.append_curve(p.ctx.run_dir / results.CURVE, step, evals, p.normalize)
+                _track(p.ctx.tracker, step, evals, p.normalize)
+
+        for p in prepared:
+            p.ctx.group_during_training = during_training if together else None
         t0 = time.perf_counter()
         policies = todo[0].algo.train_group([p.ctx for p in prepared])
         train_s = (time.perf_counter() - t0) / len(todo)
-        for r, p, policy in zip(todo, prepared, policies, strict=True):
-            _finish(r, p, policy, train_s)
+        t1 = time.perf_counter()
+        evals = _evaluate_group(todo, policies, prepared[0].targets) if together else None
+        eval_s = (time.perf_counter() - t1) / len(todo)
+        for i, (r, p, policy) in enumerate(zip(todo, prepared, policies, strict=True)):
+            _finish(r, p, policy, train_s, None if evals is None else (evals[i], eval_s))
     finally:
         for tracker in trackers_of:
             tracker.close()
@@ -273,6 +290,17 @@ def _evaluate(r: ResolvedRun, policy: BatchPolicy,
     e = r.settings.eval
     return [evaluate(policy, r.make_env, e.episodes, target, seed=e.seed,
                      max_steps=e.max_episode_steps or None) for target in targets]
+
+
+def _evaluate_group(rs: list[ResolvedRun], policies: list[BatchPolicy],
+                    targets: tuple[float | None, ...]) -> list[list[EvalResult]]:
+    """`_evaluate` of a group's members (one cell: the same evaluation settings), all
+    members' episodes in one lock-step per target; one list of results per member."""
+    e = rs[0].settings.eval
+    per_target = [evaluate_together(policies, rs[0].make_env, e.episodes, target, seed=e.seed,
+                                    max_steps=e.max_episode_steps or None)
+                  for target in targets]
+    return [[results_of[i] for results_of in per_target] for i in range(len(policies))]
 
 
 def _reuse_training(r: ResolvedRun, results_root: Path) -> None:
