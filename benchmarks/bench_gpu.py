@@ -3,8 +3,9 @@
     python -m benchmarks.bench_gpu [--device cuda] [--out results/bench-gpu.md] [--test]
 
 Measures, for the paper's D4RL DT (K=20, 3 layers, 128 wide, batch 64): the training step of
-one run with each device setting on and off (TF32 matmuls, bf16 autocast, torch.compile), a
-stacked group of S seeds trained as one model (`dtbench.stacked`; S = 3, 9, 27), evaluation
+one run with each device setting on and off (`train.precision` TF32 / bf16 autocast, and
+torch.compile), 1-8 separate runs sharing the device (`--jobs`), a stacked group of S seeds
+trained as one model (`dtbench.stacked`; S = 3, 9, 27), evaluation
 throughput of 100 Hopper episodes with environment workers and without; the Atari DT's
 training step; then projects the paper's D4RL DT grid (9 datasets x 3 seeds x 100k steps, and
 its evaluations: 10 x 2 targets x 100 episodes of up to 1000 steps per run) in device-hours from
@@ -15,10 +16,11 @@ the CPU); its figures mean nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from dtbench.atomic import atomic_write
 from dtbench.config import TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.models.dt import DecisionTransformer
+from dtbench.precision import matmul_precision
 from dtbench.stacked import StackedDT, stack_batches
 from dtbench.training import make_optimizer
 
@@ -64,23 +67,6 @@ def _median_s(step: Callable[[], object], device: str, warmup: int, repeats: int
     return float(np.median(times))
 
 
-@contextlib.contextmanager
-def setting(name: str, device: str) -> Iterator[None]:
-    """One device setting on, for the block: `tf32`, `bf16` (autocast), or none."""
-    if name == "tf32":
-        previous = torch.backends.cuda.matmul.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = True
-        try:
-            yield
-        finally:
-            torch.backends.cuda.matmul.allow_tf32 = previous
-    elif name == "bf16":
-        with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
-            yield
-    else:
-        yield
-
-
 def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
     """ms per training step (sample + update) of one run, with setting `name`."""
     store = synthetic_store(cfg)
@@ -94,7 +80,7 @@ def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
 
     def step() -> None:
         b = sampler.sample()
-        with setting(name, device):
+        with matmul_precision(name if name in ("tf32", "bf16") else "fp32", device):
             out = forward(b.states, b.actions, b.returns_to_go, b.timesteps)
             loss = model.action_loss(out, b.actions, b.mask)
         optimizer.zero_grad(set_to_none=True)
@@ -103,6 +89,57 @@ def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
         optimizer.step()
 
     return 1e3 * _median_s(step, device, 3 if name != "compile" else 5, repeats)
+
+
+def concurrent_steps_per_s(device: str, jobs: int, seconds: float, test: bool) -> float:
+    """Training steps per second of `jobs` separate runs sharing the device (what `dtbench
+    suite --jobs N` does on one GPU): each a process stepping the D4RL DT for `seconds`."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_gpu", "--steps-for", str(seconds),
+           "--device", device, *(["--test"] if test else [])]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             for _ in range(jobs)]
+    rates = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"bench-gpu: a concurrent run failed (exit {proc.returncode})")
+        rates.append(float(out.strip().splitlines()[-1]))
+    return sum(rates)
+
+
+def steps_for(device: str, seconds: float, test: bool) -> float:
+    """One run's steps per second over `seconds` (after warm-up): a concurrent job's rate."""
+    cfg = _d4rl(test)
+    store = synthetic_store(cfg)
+    mean, std = store.state_stats()
+    sampler = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
+                            mean, std, device)
+    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim,
+                                cfg.discrete).to(device)
+    optimizer = make_optimizer(model, TrainConfig())
+
+    def step() -> None:
+        b = sampler.sample()
+        loss = model.action_loss(model(b.states, b.actions, b.returns_to_go, b.timesteps),
+                                 b.actions, b.mask)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    _sync(device)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step()
+        n += 1
+    _sync(device)
+    return n / (time.perf_counter() - t0)
+
+
+def _d4rl(test: bool) -> Config:
+    cfg = CONFIGS["d4rl"]
+    return dataclasses.replace(cfg, episodes=4, episode_len=50, batch_size=4) if test else cfg
 
 
 def stacked_step_ms(cfg: Config, device: str, size: int, repeats: int) -> float:
@@ -140,10 +177,9 @@ def eval_steps_per_s(episodes: int, max_steps: int, workers: int, device: str) -
 def measure(device: str, test: bool) -> dict[str, Any]:
     from dtbench.env_workers import default_workers
 
-    d4rl, atari = CONFIGS["d4rl"], CONFIGS["atari"]
+    d4rl, atari = _d4rl(test), CONFIGS["atari"]
     repeats = 2 if test else 20
     if test:  # every code path, toy sizes
-        d4rl = dataclasses.replace(d4rl, episodes=4, episode_len=50, batch_size=4)
         atari = dataclasses.replace(atari, episodes=2, episode_len=40, batch_size=2,
                                     context_len=4, n_layer=1, n_head=1)
     settings = ["fp32", "bf16"] + (["tf32"] if device.startswith("cuda") else [])
@@ -155,6 +191,8 @@ def measure(device: str, test: bool) -> dict[str, Any]:
     for size in ((2, 3) if test else (3, 9, 27)):
         figures["stacked"][size] = stacked_step_ms(d4rl, device, size, repeats)
     figures["atari_ms"] = single_step_ms(atari, device, "fp32", repeats)
+    figures["jobs"] = {jobs: concurrent_steps_per_s(device, jobs, 1.0 if test else 20.0, test)
+                       for jobs in ((1, 2) if test else (1, 2, 4, 8))}
     episodes, steps = (4, 5) if test else (100, 200)
     for workers in dict.fromkeys((0, default_workers(episodes) or (2 if test else 0))):
         figures["eval"][workers] = eval_steps_per_s(episodes, steps, workers, device)
@@ -174,6 +212,7 @@ def projection(f: dict[str, Any]) -> dict[str, float]:
     of one run per step and the stacked groups (member-steps per second), evaluation at the
     best measured environment-steps rate."""
     rates = {"single": 1e3 / min(f["single"].values())}
+    rates.update({f"{jobs} runs per device": rate for jobs, rate in f["jobs"].items()})
     rates.update({f"stacked S={s}": 1e3 * s / ms for s, ms in f["stacked"].items()})
     best = max(rates, key=rates.get)
     train_h = GRID_RUNS * GRID_STEPS / rates[best] / 3600
@@ -195,7 +234,14 @@ def report(f: dict[str, Any], seconds: float) -> str:
         "\n## Seeds trained together (`dtbench.stacked`)\n",
         "| Members S | Group step (ms) | Member-steps/s |", "|---|---|---|",
         *(f"| {s} | {ms:.2f} | {1e3 * s / ms:.0f} |" for s, ms in f["stacked"].items()),
+        "\n## Several runs on one device (`dtbench suite --jobs N`)\n",
+        "Separate processes, each training the D4RL DT (fp32) for the same wall time; steps/s "
+        "summed over the runs.\n",
+        "| Runs | Steps/s (all runs) |", "|---|---|",
+        *(f"| {jobs} | {rate:.0f} |" for jobs, rate in f["jobs"].items()),
         f"\nAtari DT (paper model), one run at the bench's batch: {f['atari_ms']:.1f} ms/step.\n",
+        "Batches are made on the device (the sampler keeps the store there), so no batch "
+        "crosses from host memory and pinned memory has nothing to speed up.\n",
         "## Evaluation (Hopper, lock-stepped episodes)\n",
         "| Environment workers | Env steps/s |", "|---|---|",
         *(f"| {w} | {r:.0f} |" for w, r in f["eval"].items()),
@@ -213,7 +259,12 @@ def main() -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench-gpu.md")
     p.add_argument("--test", action="store_true", help="toy sizes: every code path, fast")
+    p.add_argument("--steps-for", type=float, default=0.0,
+                   help="(internal) print one run's steps/s over this many seconds")
     a = p.parse_args()
+    if a.steps_for:
+        print(steps_for(a.device, a.steps_for, a.test))
+        return
     torch.manual_seed(0)
     t0 = time.perf_counter()
     figures = measure(a.device, a.test)

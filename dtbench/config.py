@@ -65,6 +65,8 @@ class TrainConfig:
     # uniform step, filled forward near an episode's start; see dtbench.data.sampler)
     return_loss_weight: float = 0.0  # > 0: also train the return head, weighted so, to predict
     # R_t (scaled) from the a_t token (DT as a critic; the paper's loss is on actions only)
+    precision: Literal["fp32", "tf32", "bf16"] = "fp32"  # matmuls of the forward pass and
+    # loss: fp32 (the paper), TF32 (CUDA) or bf16 autocast (dtbench.precision; make bench-gpu)
     log_every: int = 100  # steps between metric rows
     checkpoint_every: int = 1_000  # steps between checkpoints (resume point)
 

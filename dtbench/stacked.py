@@ -30,6 +30,7 @@ from transformers.pytorch_utils import Conv1D
 from dtbench.config import TrainConfig
 from dtbench.data.sampler import Batch, WindowSampler
 from dtbench.models.dt import DecisionTransformer
+from dtbench.precision import matmul_precision
 from dtbench.training import (
     CHECKPOINT,
     METRICS,
@@ -124,7 +125,8 @@ class StackedDT:
 
     def step(self, batch: Batch, mask_attention: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimiser step of every member on its own batch; (losses, gradient norms)."""
-        losses = self.losses(batch, mask_attention)
+        with matmul_precision(self.cfg.precision, batch.states.device):
+            losses = self.losses(batch, mask_attention)
         self.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # members share no parameter: each gets its own gradient
         norms = self.clip()

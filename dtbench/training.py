@@ -19,6 +19,7 @@ from dtbench.config import TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.errors import DTBenchError
 from dtbench.models.dt import DecisionTransformer
+from dtbench.precision import matmul_precision
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.csv"
@@ -109,11 +110,12 @@ def train_dt(
         # left-padded (official) windows need the padding masked; right padding never reaches
         # a real token through causal attention, so those windows go without (as before)
         keys = batch.mask if sampler.windows != "end-anchored" else None
-        out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps, keys)
-        loss = model.action_loss(out, batch.actions, batch.mask)
-        if cfg.return_loss_weight:
-            loss = loss + cfg.return_loss_weight * model.return_loss(out, batch.returns_to_go,
-                                                                     batch.mask)
+        with matmul_precision(cfg.precision, batch.states.device):
+            out = model(batch.states, batch.actions, batch.returns_to_go, batch.timesteps, keys)
+            loss = model.action_loss(out, batch.actions, batch.mask)
+            if cfg.return_loss_weight:
+                loss = loss + cfg.return_loss_weight * model.return_loss(
+                    out, batch.returns_to_go, batch.mask)
         if not torch.isfinite(loss):
             last = _checkpoint_step(run_dir / CHECKPOINT)
             raise DTBenchError(

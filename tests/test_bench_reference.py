@@ -61,7 +61,8 @@ def test_bench_gpu_runs_every_code_path_on_the_cpu_in_test_mode(tmp_path, monkey
     bench_gpu.main()
     text = out.read_text()
     assert "TEST MODE" in text and "device `cpu`" in text
-    for section in ("one run", "Seeds trained together", "Evaluation", "projected"):
+    for section in ("one run", "Seeds trained together", "Several runs on one device",
+                    "Evaluation", "projected"):
         assert section in text
     assert "| fp32 |" in text and "| bf16 |" in text and "| 3 |" in text
     assert "device-hours" in text

@@ -92,3 +92,27 @@ def test_the_scheduler_gives_each_optimiser_step_its_multiplier(tmp_path):
     # the row after step s holds the lr set for step s + 1
     expected = [1e-3 * lr_multiplier(s, cfg, 20) for s in range(1, 7)]
     np.testing.assert_allclose(logged, expected, rtol=1e-5)
+
+
+def test_train_precision_is_applied_to_the_step(tmp_path):
+    """`train.precision`: fp32 is the default; bf16 autocast runs the forward pass in bf16 (a
+    real change of the losses, still training), and TF32 (a CUDA setting) leaves a CPU run's
+    numbers exactly fp32's."""
+    store = TrajectoryStore.from_episodes(make_episodes([30, 25, 40], obs_dim=5, act_dim=2))
+    mean, std = store.state_stats()
+    losses = {}
+    for precision in ("fp32", "tf32", "bf16"):
+        torch.manual_seed(0)
+        model = DecisionTransformer(ModelConfig(context_len=6, embed_dim=32, n_layer=2,
+                                                n_head=2, dropout=0.0, max_ep_len=100),
+                                    (5,), 2, False)
+        sampler = WindowSampler(store, 6, 16, 10.0, 100, mean, std, seed=3)
+        cfg = TrainConfig(steps=30, batch_size=16, lr=1e-3, warmup_steps=0, log_every=1,
+                          checkpoint_every=30, precision=precision)
+        train_dt(model, sampler, cfg, tmp_path / precision, progress=False)
+        losses[precision] = pd.read_csv(tmp_path / precision / "metrics.csv")["loss"].to_numpy()
+    assert TrainConfig().precision == "fp32"
+    np.testing.assert_array_equal(losses["tf32"], losses["fp32"])
+    assert not np.allclose(losses["bf16"], losses["fp32"], rtol=1e-4)
+    np.testing.assert_allclose(losses["bf16"], losses["fp32"], rtol=0.1)  # bf16, the same run
+    assert losses["bf16"][-5:].mean() < losses["bf16"][:5].mean()
