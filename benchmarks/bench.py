@@ -66,6 +66,9 @@ def run_worker(kind: str, args: list[str], repeats: int, device: str) -> dict[st
     if kind == "eval":
         impl, episodes = args
         return w.evaluation(impl, int(episodes))
+    if kind == "train-rounds":
+        config, rounds = args
+        return w.training_rounds(w.CONFIGS[config], TRAIN_IMPLS[config], device, int(rounds))
     if kind == "eval-rounds":
         return w.evaluation_rounds(rounds=int(args[0]) if args else 3)
     raise SystemExit(f"bench: unknown worker {kind!r}")
@@ -86,6 +89,33 @@ def machine(device: str) -> str:
 def ratio_cell(ours: float, theirs: float, goal: float, higher_is_better: bool) -> str:
     ratio = ours / theirs if higher_is_better else theirs / ours
     return f"{ratio:.1f}x ({'meets' if ratio >= goal else 'misses'} {goal:g}x)"
+
+
+def train_rounds_lines(rounds: dict[str, dict[str, Any]]) -> list[str]:
+    """The interleaved training-step comparison, per config."""
+    steps = next(iter(rounds.values()))["steps"]
+    lines = [
+        "\nInterleaved, in one process: the implementations of a config alternate round by "
+        f"round (order rotated), each round timing {steps} whole steps of each (median), the "
+        "matmul ceiling "
+        "probed before and after the round (a round is flagged when it moved by more than 20%, "
+        "and left out of the ratios). The ratio is dtbench's steps/s over the reference's: "
+        "median of rounds (min-max).\n",
+        "| Config | Round | Steps/s | Ceiling before / after (GFLOP/s) | Flagged |",
+        "|---|---|---|---|---|",
+    ]
+    for config, r in rounds.items():
+        for i, x in enumerate(r["rounds"], 1):
+            rates = ", ".join(f"{impl} {rate:.2f}" for impl, rate in x["rates"].items())
+            lines.append(f"| {config} | {i} | {rates} | {x['ceiling_before']:.0f} / "
+                         f"{x['ceiling_after']:.0f} | {'yes' if x['flagged'] else 'no'} |")
+    lines += ["", "| Config | dtbench vs | Ratio, median (min-max) | Goal |", "|---|---|---|---|"]
+    for config, r in rounds.items():
+        for impl, q in r["ratios"].items():
+            verdict = "meets" if q["median"] >= GOALS["train"] else "misses"
+            lines.append(f"| {config} | {LABELS[impl]} | {q['median']:.2f}x ({q['min']:.2f}-"
+                         f"{q['max']:.2f}) | {verdict} {GOALS['train']:g}x |")
+    return lines
 
 
 def eval_rounds_lines(r: dict[str, Any]) -> list[str]:
@@ -149,6 +179,7 @@ def report(figures: dict[str, Any], device: str, repeats: int, seconds: float) -
                                                             GOALS["train"], False)
             lines.append(f"| {config} | {LABELS[impl]} | {f['step_ms']:.1f} | "
                          f"{f['sample_ms']:.2f} | {f['update_ms']:.1f} | {pct:.0f}% | {speed} |")
+    lines += train_rounds_lines(figures["train_rounds"])
     lines += [
         "\nWhere a dtbench update's time goes (share of operator self time, torch profiler):\n",
         "| Config | " + " | ".join(figures["profile"]["d4rl"]) + " |",
@@ -218,18 +249,21 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=20, help="timed repeats per figure")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench.md")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved evaluation rounds")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="interleaved rounds (training steps and evaluation)")
     a = p.parse_args()
     t0 = time.perf_counter()
     figures: dict[str, Any] = {"matmul": worker("matmul", [], a.repeats, a.device),
                                "train": {}, "sample": {}, "eval": {}, "memory": {},
-                               "profile": {}}
+                               "profile": {}, "train_rounds": {}}
     for config, impls in TRAIN_IMPLS.items():
         figures["train"][config] = {i: worker("train", [i, config], a.repeats, a.device)
                                     for i in impls}
         figures["sample"][config] = {i: worker("sample", [i, config], a.repeats, "cpu")
                                      for i in ("dtbench", "reference")}
         figures["profile"][config] = worker("profile", [config], a.repeats, a.device)
+        figures["train_rounds"][config] = worker("train-rounds", [config, str(a.rounds)],
+                                                 a.repeats, a.device)
     for episodes in ("10", "100"):
         figures["eval"][episodes] = {i: worker("eval", [i, episodes], a.repeats, "cpu")
                                      for i in ("dtbench", "reference")}

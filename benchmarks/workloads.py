@@ -142,12 +142,25 @@ def _dtbench_setup(cfg: Config, device: str) -> tuple[WindowSampler, Callable[[B
     return sampler, update
 
 
-def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+Step = tuple[Callable[[], object], Callable[[object], object]]  # (sample, update)
+
+
+def _dtbench_step(cfg: Config, device: str) -> Step:
     sampler, update = _dtbench_setup(cfg, device)
-    return _train_figures(sampler.sample, update, sampler.sample(), device, repeats)
+    return sampler.sample, update
+
+
+def train_dtbench(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+    sample, update = _dtbench_step(cfg, device)
+    return _train_figures(sample, update, sample(), device, repeats)
 
 
 def train_hf(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+    sample, update = _hf_step(cfg, device)
+    return _train_figures(sample, update, sample(), device, repeats)
+
+
+def _hf_step(cfg: Config, device: str) -> Step:
     """transformers.DecisionTransformerModel with the HuggingFace example's training step: the
     per-sample batch loop, MSE on real action tokens, AdamW, clipping."""
     from transformers import DecisionTransformerConfig, DecisionTransformerModel
@@ -181,10 +194,15 @@ def train_hf(cfg: Config, device: str, repeats: int) -> dict[str, float]:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         optimizer.step()
 
-    return _train_figures(sample, update, sample(), device, repeats)
+    return sample, update
 
 
 def train_d3rlpy(cfg: Config, device: str, repeats: int) -> dict[str, float]:
+    sample, update = _d3rlpy_step(cfg, device)
+    return _train_figures(sample, update, sample(), device, repeats)
+
+
+def _d3rlpy_step(cfg: Config, device: str) -> Step:
     """d3rlpy's DecisionTransformer / DiscreteDecisionTransformer at the same sizes, sampling
     with its own trajectory slicer and updating with `algo.update`."""
     with contextlib.redirect_stderr(io.StringIO()):
@@ -214,7 +232,7 @@ def train_d3rlpy(cfg: Config, device: str, repeats: int) -> dict[str, float]:
     def sample():  # noqa: ANN202 - d3rlpy's TrajectoryMiniBatch
         return buffer.sample_trajectory_batch(cfg.batch_size, length=cfg.context_len)
 
-    return _train_figures(sample, algo.update, sample(), device, repeats)
+    return sample, algo.update
 
 
 def _ends(store: TrajectoryStore, cfg: Config, rng: np.random.Generator) -> np.ndarray:
@@ -250,6 +268,56 @@ def _train_figures(sample: Callable, update: Callable, batch: object, device: st
 
 
 TRAIN = {"dtbench": train_dtbench, "hf": train_hf, "d3rlpy": train_d3rlpy}
+STEPS = {"dtbench": _dtbench_step, "hf": _hf_step, "d3rlpy": _d3rlpy_step}
+
+
+def interleaved_rounds(contenders: dict[str, Callable[[], float]], rounds: int, device: str,
+                       repeats_ceiling: int = 10) -> dict[str, Any]:
+    """Measure the contenders (each a call returning a rate, higher is better) in alternating
+    rounds in this process (A, B, C, A, B, C, ...; the order rotated each round), the matmul
+    ceiling probed before and after each round: each round's ratios are taken while the machine
+    was in one state, and a round during which the ceiling moved by more than 20% is flagged
+    and left out of the ratios (unless every round is). Ratios are the first contender's rate
+    over each other's: median of rounds with min and max."""
+    names = list(contenders)
+    out: list[dict[str, Any]] = []
+    for i in range(rounds):
+        before = matmul_ceiling(device, repeats=repeats_ceiling)["gflops"]
+        rates = {}
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            rates[name] = contenders[name]()
+        after = matmul_ceiling(device, repeats=repeats_ceiling)["gflops"]
+        out.append({"rates": rates, "ceiling_before": before, "ceiling_after": after,
+                    "flagged": abs(after - before) / max(before, after) > 0.2})
+    kept = [r for r in out if not r["flagged"]] or out
+    first = names[0]
+    ratios = {}
+    for name in names[1:]:
+        per_round = [r["rates"][first] / r["rates"][name] for r in kept]
+        ratios[name] = {"median": float(np.median(per_round)), "min": float(min(per_round)),
+                        "max": float(max(per_round))}
+    return {"rounds": out, "ratios": ratios, "kept": len(kept)}
+
+
+def training_rounds(cfg: Config, impls: tuple[str, ...], device: str, rounds: int = 3,
+                    steps: int = 8) -> dict[str, Any]:
+    """The training step of each implementation (dtbench first) in interleaved rounds in one
+    process: each round times `steps` whole steps (sample + update) of each, as steps/s."""
+    built = {impl: STEPS[impl](cfg, device) for impl in impls}
+
+    def rate(sample: Callable[[], object], update: Callable[[object], object]) -> float:
+        def step() -> None:
+            update(sample())
+            if device == "cuda":
+                torch.cuda.synchronize()
+        return 1.0 / _time(step, 1, steps)
+
+    for sample, update in built.values():  # warm every one up before the first round
+        for _ in range(2):
+            update(sample())
+    measured = interleaved_rounds({impl: (lambda s=s, u=u: rate(s, u))
+                                   for impl, (s, u) in built.items()}, rounds, device)
+    return {**measured, "steps": steps}
 
 # where an update's time goes, by the operators' self time
 TIME_GROUPS = {"matmul (mm, addmm, bmm)": ("aten::mm", "aten::addmm", "aten::bmm"),
@@ -409,14 +477,11 @@ def evaluation_rounds(episodes: int = 100, max_steps: int = 50, rounds: int = 3,
                                          max_steps, mean, std)[:, 0]
         return float(lengths.sum()) / (time.perf_counter() - t0)
 
-    out: list[dict[str, float]] = []
-    for _ in range(rounds):
-        before = matmul_ceiling("cpu", repeats=repeats_ceiling)["gflops"]
-        a, b = ours(), theirs()
-        after = matmul_ceiling("cpu", repeats=repeats_ceiling)["gflops"]
-        out.append({"dtbench": a, "reference": b, "ratio": a / b, "ceiling_before": before,
-                    "ceiling_after": after,
-                    "flagged": abs(after - before) / max(before, after) > 0.2})
+    measured = interleaved_rounds({"dtbench": ours, "reference": theirs}, rounds, "cpu",
+                                  repeats_ceiling)
+    out = [{**r["rates"], "ratio": r["rates"]["dtbench"] / r["rates"]["reference"],
+            "ceiling_before": r["ceiling_before"], "ceiling_after": r["ceiling_after"],
+            "flagged": r["flagged"]} for r in measured["rounds"]]
     # the bound: model FLOPs per lock-step (a full window) at the ceiling + stepping alone
     cfg = CONFIGS["d4rl"]
     k = cfg.context_len
@@ -436,9 +501,9 @@ def evaluation_rounds(episodes: int = 100, max_steps: int = 50, rounds: int = 3,
     ceiling = float(np.median([r["ceiling_after"] for r in out]))
     model_s = flops / (ceiling * 1e9)
     bound = episodes / (model_s + env_s)
-    ratios = [r["ratio"] for r in out if not r["flagged"]] or [r["ratio"] for r in out]
-    return {"rounds": out, "ratio_median": float(np.median(ratios)),
-            "ratio_min": float(min(ratios)), "ratio_max": float(max(ratios)),
+    ratio = measured["ratios"]["reference"]
+    return {"rounds": out, "ratio_median": ratio["median"],
+            "ratio_min": ratio["min"], "ratio_max": ratio["max"],
             "model_flops_per_step": flops, "model_s_at_ceiling": model_s, "env_s": env_s,
             "bound_steps_per_s": bound,
             "achieved_fraction": float(np.median([r["dtbench"] for r in out])) / bound,

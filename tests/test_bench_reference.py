@@ -66,3 +66,25 @@ def test_bench_gpu_runs_every_code_path_on_the_cpu_in_test_mode(tmp_path, monkey
         assert section in text
     assert "| fp32 |" in text and "| bf16 |" in text and "| 3 |" in text
     assert "device-hours" in text
+
+
+def test_interleaved_rounds_rotate_flag_a_moving_ceiling_and_take_the_median(monkeypatch):
+    """The harness behind the bench's interleaved ratios: the order rotates each round, a
+    round whose matmul ceiling moved by more than 20% is flagged and left out, and the ratio
+    is the first contender's rate over each other's, median of the kept rounds."""
+    from benchmarks import workloads
+
+    ceilings = iter([100, 100, 100, 150, 100, 105])  # round 2 moves by a third
+    monkeypatch.setattr(workloads, "matmul_ceiling",
+                        lambda device, repeats=10: {"gflops": next(ceilings)})
+    order = []
+    rates = {"a": iter([4.0, 40.0, 6.0]), "b": iter([2.0, 2.0, 2.0])}
+
+    def contender(name):
+        return lambda: order.append(name) or next(rates[name])
+
+    r = workloads.interleaved_rounds({"a": contender("a"), "b": contender("b")}, 3, "cpu")
+    assert order == ["a", "b", "b", "a", "a", "b"]
+    assert [x["flagged"] for x in r["rounds"]] == [False, True, False]
+    assert r["kept"] == 2
+    assert r["ratios"]["b"] == {"median": 2.5, "min": 2.0, "max": 3.0}  # 2 and 3, not 20
