@@ -8,10 +8,13 @@ JOBS ?= 2
 GEN_JOBS ?= 3
 GEN_BUDGET ?= $(PROFILE)
 DOMAINS ?= mujoco atari
+# where runs, tables and figures go: your workspace (git-ignored); RESULTS=results writes the
+# committed reference instead (maintainers regenerating it)
+RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint data-download keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -40,11 +43,18 @@ lint: ## ruff, and the import layers of pyproject.toml (import-linter)
 # --dry-run` lists them). Narrow it with TASKS, DATASETS, ALGOS, VARIANTS, SEEDS (space-separated).
 # RAY_ADDRESS=auto|HOST:PORT sends the runs to a Ray cluster instead of local processes.
 # EXTRA passes more options to `dtbench suite`, e.g. EXTRA=--allow-stand-in-data.
-SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOBS) \
+SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOBS) --results $(RESULTS) \
 	$(if $(RAY_ADDRESS),--launcher ray --address $(RAY_ADDRESS)) \
 	--budget $(GEN_BUDGET) $(foreach t,$(TASKS),--task $(t)) $(foreach d,$(DATASETS),-d $(d)) \
 	$(foreach a,$(ALGOS),-a $(a)) $(foreach v,$(VARIANTS),--variant $(v)) \
 	$(foreach s,$(SEEDS),--seed $(s)) $(EXTRA)
+
+# the first command: a real, small benchmark trained from scratch into workspace/first-run
+# (never the committed results), then every cell compared with the committed reference
+FIRST = keydoor -p quick -d random-1k
+first-run: ## train Key-to-Door 1K (DT, CQL, BC, %BC, random; 3 seeds; ~10 min on 2 cores) into workspace/first-run, then compare each cell with results/
+	$(DTBENCH) suite $(FIRST) --jobs $(JOBS) --results workspace/first-run
+	$(DTBENCH) compare $(FIRST) --results workspace/first-run --reference results
 
 keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
 	$(call SUITE,keydoor) --data-only
@@ -53,8 +63,8 @@ keydoor: ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes (3 s
 	$(call SUITE,keydoor)
 	$(MAKE) --no-print-directory keydoor-table
 
-keydoor-table: ## rebuild results/keydoor.md from stored runs
-	$(DTBENCH) report keydoor --profile $(PROFILE)
+keydoor-table: ## rebuild $(RESULTS)/keydoor.md from stored runs
+	$(DTBENCH) report keydoor --profile $(PROFILE) --results $(RESULTS)
 
 data-download: ## download the published data DOMAINS' paper grid reads (D4RL, DQN-replay; DOMAINS=mujoco atari)
 	$(DTBENCH) data download --grid --profile paper $(DOMAINS)
@@ -66,8 +76,8 @@ mujoco: ## MuJoCo: DT, CQL, BC and 10%BC on medium, medium-replay, medium-expert
 	$(call SUITE,mujoco)
 	$(MAKE) --no-print-directory mujoco-table
 
-mujoco-table: ## rebuild results/mujoco.md (the paper's D4RL table) from stored runs
-	$(DTBENCH) report mujoco --profile $(PROFILE)
+mujoco-table: ## rebuild $(RESULTS)/mujoco.md (the paper's D4RL table) from stored runs
+	$(DTBENCH) report mujoco --profile $(PROFILE) --results $(RESULTS)
 
 atari-data: ## make the local Atari datasets the runs need (scripted + random play)
 	$(call SUITE,atari) --data-only
@@ -76,15 +86,15 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 	$(call SUITE,atari)
 	$(MAKE) --no-print-directory atari-table
 
-atari-table: ## rebuild results/atari.md (the paper's Atari table) from stored runs
-	$(DTBENCH) report atari --profile $(PROFILE)
+atari-table: ## rebuild $(RESULTS)/atari.md (the paper's Atari table) from stored runs
+	$(DTBENCH) report atari --profile $(PROFILE) --results $(RESULTS)
 
 graph: ## shortest path on a 20-node graph: DT, CQL, BC, %BC, random (3 seeds, ~3 min), then the table (Figure 6)
 	$(call SUITE,graph)
-	$(DTBENCH) report graph --profile $(PROFILE)
+	$(DTBENCH) report graph --profile $(PROFILE) --results $(RESULTS)
 
 critic: ## DT as a critic on Key-to-Door 10K: predicted success through episodes, attention (Figure 5), then the report
-	$(DTBENCH) critic -p $(PROFILE)
+	$(DTBENCH) critic -p $(PROFILE) --results $(RESULTS)
 	$(MAKE) --no-print-directory report
 
 # Key-to-Door's reward already comes only at the door, the last step: delayed changes nothing
@@ -105,7 +115,7 @@ ablation-context: ## DT at K=1 (CONTEXT_LENGTHS) beside DT at the profile's K (p
 	$(call SUITE,$(CONTEXT_DOMAIN)) -a dt
 	for k in $(CONTEXT_LENGTHS); do \
 	  $(call SUITE,$(CONTEXT_DOMAIN)) -a dt --set model.context_len=$$k || exit 1; done
-	$(DTBENCH) report context --profile $(PROFILE)
+	$(DTBENCH) report context --profile $(PROFILE) --results $(RESULTS)
 
 TARGET_DOMAIN ?= mujoco
 TARGET_POINTS ?= 8
@@ -118,11 +128,11 @@ ablations: sparse pbc ablation-context ablation-target graph critic ## every ana
 paper: PROFILE = paper
 paper: ## the paper's experiment (Tables 1-7, Figures 4-6, graph) on its data: every paper grid, the critic, the report (GPU-sized; stops when the data is missing)
 	$(call SUITE,all)
-	$(DTBENCH) critic -p paper
+	$(DTBENCH) critic -p paper --results $(RESULTS)
 	$(MAKE) --no-print-directory report PROFILE=paper
 
-report: ## rebuild every table, figure and aggregate in results/ from the stored runs (no training)
-	$(DTBENCH) report --profile $(PROFILE)
+report: ## rebuild every table, figure and aggregate in RESULTS (default workspace/) from its stored runs
+	$(DTBENCH) report --profile $(PROFILE) --results $(RESULTS)
 
 bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluation -> results/bench.md (~10 min)
 	$(PY) -m benchmarks.bench
@@ -130,5 +140,5 @@ bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluatio
 bench-gpu: ## the paper's configs on this machine's GPU: one run, stacked seeds, settings, eval workers -> results/bench-gpu.md (<= 8 min)
 	$(PY) -m benchmarks.bench_gpu
 
-clean-runs: ## delete results/runs of PROFILE=smoke only (never quick/paper results)
-	rm -rf results/runs/*/*/*/*/*/smoke
+clean-runs: ## delete $(RESULTS)/runs of PROFILE=smoke only (never quick/paper results)
+	rm -rf $(RESULTS)/runs/*/*/*/*/*/smoke

@@ -23,7 +23,8 @@ from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import download_datasets, make_datasets, result_lines, stale, write_table
-from dtbench.runtime import DEFAULT_RESULTS_DIR, resolve_device, setup
+from dtbench.runs.compare import CellComparison, compare_cells
+from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, resolve_device, setup
 from dtbench.suite import (
     Choice,
     expand_all,
@@ -126,14 +127,20 @@ def _stack_seeds(asked: bool | None, device: str) -> bool:
 def _stale_first(specs: Sequence[RunSpec], results_root: Path, rerun_stale: bool,
                  echo: Echo) -> None:
     """Finished runs whose data has changed: listed, then an error, or with `rerun_stale`
-    moved aside (kept under `<results>/stale/`) so that they run again."""
+    moved aside (kept under `<results>/stale/`) so that they run again. Finished runs made by
+    other code: counted in one line (they stay finished), or with `rerun_stale` moved aside
+    and run again."""
     changed = stale.find_stale(specs, results_root)
     for line in changed.values():
         echo(line)
     if changed and not rerun_stale:
         raise DTBenchError(f"{len(changed)} finished run(s) were trained on other data than "
                            "is there now (listed above); pass --rerun-stale to run them again")
-    for spec in changed:
+    other_code = [s for s in stale.find_stale_code(specs, results_root) if s not in changed]
+    if other_code and not rerun_stale:
+        echo(f"{len(other_code)} finished run(s) were made by other code than this checkout's "
+             "(kept as finished; --stale lists them, --rerun-stale runs them again)")
+    for spec in [*changed, *(other_code if rerun_stale else [])]:
         echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
 
 
@@ -157,10 +164,27 @@ def plan(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice
     return SuitePlan(specs, [is_finished(s, results_root) for s in specs])
 
 
-def stale_runs(specs: Sequence[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR
-               ) -> dict[RunSpec, str]:
-    """Finished runs whose data has changed since they were trained, each with its line."""
-    return stale.find_stale(specs, results_root)
+def stale_runs(specs: Sequence[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR,
+               code: bool = False) -> dict[RunSpec, str]:
+    """Finished runs whose data has changed since they were trained, each with its line;
+    with `code`, also those made by other code than the current (data first)."""
+    found = stale.find_stale(specs, results_root)
+    if code:
+        found.update({s: line for s, line in stale.find_stale_code(specs, results_root).items()
+                      if s not in found})
+    return found
+
+
+def compare(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),
+            results_root: Path = DEFAULT_RESULTS_DIR, reference: Path = REFERENCE_DIR
+            ) -> list[CellComparison]:
+    """Per cell of the (narrowed) grid: your runs in `results_root` against the committed
+    reference runs of the same specs (`dtbench compare`; `make first-run` ends with it)."""
+    if Path(results_root).resolve() == Path(reference).resolve():
+        raise DTBenchError(f"--results and --reference are both {results_root}: compare a "
+                           "workspace of your own runs with the committed results/")
+    return compare_cells(plan(domains, profile, choice, results_root).specs, results_root,
+                         reference)
 
 
 def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),

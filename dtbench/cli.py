@@ -17,7 +17,7 @@ import typer
 
 from dtbench import api, plugins, registry
 from dtbench.errors import DTBenchError, Terminated
-from dtbench.runtime import DEFAULT_RESULTS_DIR, setup
+from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, setup
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="dtbench: Decision Transformer beside offline-RL baselines.")
@@ -33,7 +33,8 @@ SeedOpt = Annotated[list[int], typer.Option("--seed", "-s", help="seed (repeatab
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | quick | paper")]
 VariantOpt = Annotated[str, typer.Option("--variant", help="reward variant: dense | delayed")]
 SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.steps=100")]
-ResultsOpt = Annotated[Path, typer.Option("--results", help="results folder")]
+ResultsOpt = Annotated[Path, typer.Option(
+    "--results", help="results folder (default workspace/; the committed reference: results/)")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
 StackOpt = Annotated[bool | None, typer.Option(
@@ -42,8 +43,8 @@ StackOpt = Annotated[bool | None, typer.Option(
 TrackerOpt = Annotated[list[str], typer.Option(
     "--tracker", help="also log to: wandb (TensorBoard files are always written)")]
 RerunStaleOpt = Annotated[bool, typer.Option(
-    "--rerun-stale", help="run again finished runs whose data has changed since (the old "
-                          "folder is kept under <results>/stale/)")]
+    "--rerun-stale", help="run again finished runs whose data has changed since or that other "
+                          "code made (the old folder is kept under <results>/stale/)")]
 
 
 def _assignments(items: list[str]) -> dict[str, str]:
@@ -110,6 +111,9 @@ def suite(domains: Annotated[list[str], typer.Argument(
               "--data-only", help="only make the missing local data")] = False,
           dry_run: Annotated[bool, typer.Option(
               "--dry-run", help="list the runs and whether each is finished")] = False,
+          stale: Annotated[bool, typer.Option(
+              "--stale", help="list the grid's finished runs made by other code than this "
+                              "checkout's or on other data, and stop")] = False,
           status_every: Annotated[float, typer.Option(
               help="seconds between progress lines of runs in flight")] = 60.0,
           launcher: Annotated[str, typer.Option(
@@ -137,18 +141,28 @@ def suite(domains: Annotated[list[str], typer.Argument(
         if launcher == "ray" else None
     choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
                     _assignments(set or []))
+    if stale:
+        plan = api.plan(domains, profile, choice, results)
+        found = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
+                                if done], results, code=True)
+        for line in found.values():
+            typer.echo(line)
+        typer.echo(f"{len(found)} of {sum(plan.finished)} finished run(s) are stale"
+                   + ("; --rerun-stale runs them again (old folders kept under "
+                      f"{results}/stale/)" if found else ""))
+        return
     if dry_run:
         from dtbench.suite import data_source
 
         plan = api.plan(domains, profile, choice, results)
         changed = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
-                                  if done], results)
+                                  if done], results, code=True)
         for spec, done in zip(plan.specs, plan.finished, strict=True):
             data = data_source(spec)
             state = ("stand-in" if data.stand_in else "present" if data.present
                      else "made here when run" if data.makeable else "missing")
-            run_state = ("stale: data changed" if spec in changed else "finished") if done \
-                else "to run"
+            run_state = ("stale: " + changed[spec].split(": ")[1] if spec in changed
+                         else "finished") if done else "to run"
             typer.echo(f"{spec.describe()} [{spec.profile}]: {run_state}"
                        f"; data: {data.source} ({state})")
         api.check_real_data([s for s, done in zip(plan.specs, plan.finished, strict=True)
@@ -157,6 +171,30 @@ def suite(domains: Annotated[list[str], typer.Argument(
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
               _progress(), status_every, ray, allow_stand_in_data, rerun_stale,
               tracker or (), stack_seeds, echo=typer.echo)
+
+
+@app.command()
+def compare(domains: Annotated[list[str], typer.Argument(help="domains whose grid to compare")],
+            profile: ProfileOpt = "quick",
+            task: Annotated[list[str], typer.Option("--task", "-t",
+                                                    help="only these tasks (repeatable)")] = None,
+            dataset: Annotated[list[str], typer.Option(
+                "--dataset", "-d", help="only these datasets (repeatable)")] = None,
+            algo: AlgoOpt = None, seed: SeedOpt = None,
+            variant: Annotated[list[str], typer.Option(
+                "--variant", help="reward variants, dense | delayed (repeatable)")] = None,
+            results: ResultsOpt = DEFAULT_RESULTS_DIR,
+            reference: Annotated[Path, typer.Option(
+                help="the committed reference results")] = REFERENCE_DIR) -> None:
+    """Your runs of a grid (--results, default workspace/) beside the committed reference
+    (results/): per cell, reproduced or the difference."""
+    from dtbench.runs.compare import comparison_lines
+    from dtbench.suite import Choice
+
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or ())
+    rows = api.compare(domains, profile, choice, results, reference)
+    for line in comparison_lines(rows, results, reference):
+        typer.echo(line)
 
 
 @app.command()

@@ -15,7 +15,10 @@ import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "minari"
-DEFAULT_RESULTS_DIR = PROJECT_ROOT / "results"
+# your runs go to a workspace git ignores; the committed reference results stay in results/
+# (written there only when asked: --results results, make ... RESULTS=results)
+DEFAULT_RESULTS_DIR = PROJECT_ROOT / "workspace"
+REFERENCE_DIR = PROJECT_ROOT / "results"
 
 
 def setup() -> None:

@@ -12,6 +12,19 @@ from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.scores import headline
 
+STALE_MARK = "†"  # a cell with runs made by other training code than the current
+STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
+              "current (their code fingerprint differs from this checkout's for their algorithm "
+              "and domain; `dtbench suite <domain> --stale` lists them, `--rerun-stale` reruns "
+              "them).")
+
+
+def code_mark(rows: pd.DataFrame) -> str:
+    """' †' when any of the rows' runs was made by other code than the current, else ''."""
+    if rows.empty or "code_current" not in rows or rows["code_current"].all():
+        return ""
+    return f" {STALE_MARK}"
+
 
 def mean_std_cell(scores: pd.Series) -> str:
     """'mean ± std (n=seeds)' over per-seed scores (population std); one seed has no spread
@@ -50,7 +63,7 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     if "evaluations" in runs and (runs["evaluations"] > 1).any():  # evaluated during training
         best = mean_std_cell(runs["best_score_mean"]).split(" (n=")[0]
         cell = f"{cell}; best {best}"
-    return cell
+    return cell + code_mark(rows)
 
 
 # settings that change how often things are logged or saved, not what is measured

@@ -13,8 +13,12 @@ from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
 from dtbench.contract import RunSpec, canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
+from dtbench.report.cells import STALE_MARK
 from dtbench.report.table import Table, runs_of
 from dtbench.runs import only_overridden
+from dtbench.runs.code import fingerprint
+from dtbench.runs.results import RESULT
+from dtbench.runs.table import read_result
 
 
 def critic_folders(results_root: Path, profile: str) -> list[Path]:
@@ -66,10 +70,12 @@ def critic_table(results_root: Path, profile: str) -> Table:
     for folder in folders:
         probes = pd.read_csv(folder / PROBES)
         label = f"{folder.parts[-5]} seed {folder.name.removeprefix('seed')}"
+        made_by = read_result(folder / RESULT).get("code_fingerprint")
+        mark = "" if made_by and made_by == fingerprint("dt", "keydoor") else f" {STALE_MARK}"
         for kind in OUTCOMES:
             part = probes[probes["kind"] == kind]
             last = part[part["step"] == part["length"] - 1]
-            rows.append([label, kind, str(part["episode"].nunique()),
+            rows.append([label + mark, kind, str(part["episode"].nunique()),
                          *(f"{part.loc[part['step'] == s, 'predicted_success'].mean():.2f}"
                            for s in (0, end1, end2)),
                          f"{last['predicted_success'].mean():.2f}",

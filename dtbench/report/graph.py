@@ -16,7 +16,7 @@ import pandas as pd
 from dtbench import registry
 from dtbench.contract import RunSpec
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
-from dtbench.report.cells import deviations, mean_std_cell
+from dtbench.report.cells import code_mark, deviations, mean_std_cell
 from dtbench.report.table import Table, runs_of
 from dtbench.runs.table import Unreadable, read_run_csv
 
@@ -40,7 +40,8 @@ def path_lengths(results_root: Path, profile: str) -> pd.DataFrame:
             continue  # listed by `dtbench report` as unreadable
         frames.append(pd.DataFrame({
             "method": dict(ALGOS)[run.algo], "seed": run.seed, "episode_seed": episodes["seed"],
-            "steps": steps_to_goal(episodes["return"], episodes["length"], env.max_steps)}))
+            "steps": steps_to_goal(episodes["return"], episodes["length"], env.max_steps),
+            "code_current": run.code_current}))
     e = registry.get_domain("graph").settings[profile].eval
     seeds = e.seed + np.arange(e.episodes)
     frames.append(pd.DataFrame({"method": SHORTEST, "seed": 0, "episode_seed": seeds,
@@ -80,9 +81,10 @@ def graph_table(results_root: Path, profile: str) -> Table:
             continue
         part = per_seed.loc[method]
         cell = _computed_cell if method in (WALK, SHORTEST) else mean_std_cell
-        rows.append([method, cell(part["reached"]), cell(part["optimal"]), cell(part["steps"]),
-                     str(int(lengths[lengths["method"] == method].groupby("seed").size()
-                             .iloc[0]))])
+        episodes = lengths[lengths["method"] == method]
+        mark = code_mark(episodes) if method not in (WALK, SHORTEST) else ""
+        rows.append([method, *(cell(part[c]) + mark for c in ("reached", "optimal", "steps")),
+                     str(int(episodes.groupby("seed").size().iloc[0]))])
     domain, task = registry.resolve("graph")
     s = domain.settings_for(task, profile)
     env = ShortestPathEnv()

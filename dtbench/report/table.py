@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench.atomic import atomic_write
+from dtbench.report.cells import STALE_MARK, STALE_NOTE
 from dtbench.runs import collect, only_overridden
 
 
@@ -33,6 +34,8 @@ class Table:
             caption += (" 'best': the mean over seeds of each run's best evaluation, the final "
                         "one or one during training (`eval.during_training`); the first number "
                         "is the final evaluation.")
+        if any(STALE_MARK in cell for row in self.rows for cell in row):
+            caption += " " + STALE_NOTE
         if not self.has_runs:
             caption += f" No runs stored yet: `{self.fill_with}` fills this table."
         return caption

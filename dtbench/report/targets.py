@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dtbench.report.cells import source_label
+from dtbench.report.cells import code_mark, source_label
 from dtbench.report.scores import with_target_scores
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
@@ -53,7 +53,7 @@ def target_table(results_root: Path, profile: str) -> Table:
                       f"{y.min():.1f} to {y.max():.1f}",
                       f"{part['data_score_max'].iloc[0]:.1f}", f"{r:.2f}",
                       f"{slope:.2f}".replace("-0.00", "0.00"),
-                      str(part["seed"].nunique())])
+                      str(part["seed"].nunique()) + code_mark(part)])
     caption = (
         f"DT evaluated at evenly spaced targets from the data's worst episode return to 1.5x "
         f"its best (one trained model per seed), profile `{profile}`: the range of targets and "

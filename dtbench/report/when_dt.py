@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtbench.report.cells import source_label
+from dtbench.report.cells import code_mark, source_label
 from dtbench.report.scores import headline
 from dtbench.report.table import Table, runs_of
 
@@ -45,7 +45,10 @@ def when_dt_table(results_root: Path, profile: str) -> Table:
             for variant in VARIANTS:
                 got = {algo: means.get((domain, task, dataset, variant, algo))
                        for algo, _ in ALGOS}
-                row += ["-" if got[a] is None else f"{got[a]:.1f}" for a, _ in ALGOS]
+                row += ["-" if got[a] is None else f"{got[a]:.1f}" + code_mark(
+                    runs[(runs["domain"] == domain) & (runs["task"] == task)
+                         & (runs["dataset"] == dataset) & (runs["variant"] == variant)
+                         & (runs["algo"] == a)]) for a, _ in ALGOS]
                 ran = {a: round(v, 1) for a, v in got.items() if v is not None}  # as shown
                 top = max(ran.values())
                 winners.append(" = ".join(label for a, label in ALGOS

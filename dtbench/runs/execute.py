@@ -26,6 +26,7 @@ from dtbench.data.transforms import delayed_rewards
 from dtbench.errors import DTBenchError, RunLocked
 from dtbench.evaluation import BatchPolicy, EvalResult, evaluate, evaluate_together
 from dtbench.runs import results, stale
+from dtbench.runs.code import code_record, fingerprint
 from dtbench.runs.datasets import check_compatible, load_dataset
 from dtbench.runs.resolve import ResolvedRun, resolve
 from dtbench.runs.table import Unreadable, read_result
@@ -125,6 +126,7 @@ def _prepare(r: ResolvedRun, results_root: Path, device: str, progress: bool,
                     "provenance": minari_io.provenance(r.dataset.minari_id),
                     "identity": identity},
         "environment": results.environment_info(torch_device),
+        "code": code_record(spec.algo, spec.domain),
     })
     targets = _targets(r, store)
     normalize = _normalizer(r)
@@ -162,6 +164,7 @@ def _finish(r: ResolvedRun, prepared: _Prepared, policy: BatchPolicy, train_s: f
         "spec": spec.to_dict(),
         "dataset_id": r.dataset.minari_id,
         "data_digest": prepared.identity["digest"],
+        "code_fingerprint": fingerprint(spec.algo, spec.domain),
         "score_label": r.domain.score_label,
         "targets": [{**results.summarise(e, normalize),
                      **results.best_on_curve(curve, e.target_return)} for e in evals],

@@ -6,10 +6,16 @@ say so in one line and do not treat it as finished for that data; `--rerun-stale
 folder to `<results>/stale/<time>/...` (kept, out of every table) and runs it again. Runs that
 recorded no digest (made before dtbench recorded one) and runs whose data is not on this
 machine cannot be compared and are left as they are.
+
+Runs made by other code: a run also records the fingerprint of the code that made it
+(`dtbench.runs.code`). A finished run with another fingerprint than the current code's stays
+finished (its numbers are what that code made); `dtbench suite --stale` lists such runs,
+tables mark their cells, and `--rerun-stale` sets them aside and runs them again.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +23,8 @@ from pathlib import Path
 from dtbench import plugins, registry
 from dtbench.contract import RunSpec
 from dtbench.data.identity import data_identity
-from dtbench.runs.results import RESULT
+from dtbench.runs import code
+from dtbench.runs.results import CONFIG, RESULT
 from dtbench.runs.table import Unreadable, read_result
 
 STALE_DIR = "stale"  # under the results folder, beside runs/
@@ -56,6 +63,38 @@ def find_stale(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, st
             out[spec] = (f"stale: data changed: {spec.describe()} was trained on data {old}, "
                          f"{spec.dataset} is now {now[key]} ({folder}); --rerun-stale runs it "
                          "again (the old folder is kept)")
+    return out
+
+
+def recorded_code(run_dir: Path) -> tuple[str | None, str | None]:
+    """The code fingerprint and git commit a finished run recorded (None: not recorded)."""
+    try:
+        fingerprint = read_result(run_dir / RESULT).get("code_fingerprint")
+    except Unreadable:
+        return None, None
+    try:
+        commit = json.loads((run_dir / CONFIG).read_text())["environment"].get("git_commit")
+    except (OSError, ValueError, KeyError, TypeError):
+        commit = None
+    return fingerprint, commit
+
+
+def find_stale_code(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
+    """Finished runs made by other code than the current for their algorithm and domain (or
+    that recorded none), each with its one line."""
+    out = {}
+    for spec in specs:
+        folder = spec.folder(results_root)
+        if not (folder / RESULT).exists():
+            continue
+        old, commit = recorded_code(folder)
+        now = code.fingerprint(spec.algo, spec.domain)
+        if old and old == now:
+            continue
+        made = f"code {old}" if old else "code that recorded no fingerprint"
+        out[spec] = (f"stale: code changed: {spec.describe()} was made by {made} (commit "
+                     f"{commit or '?'}); the current code for {spec.algo} on {spec.domain} is "
+                     f"{now} ({folder})")
     return out
 
 

@@ -20,6 +20,7 @@ from dtbench.atomic import atomic_write
 from dtbench.config import SECTIONS, value_text
 from dtbench.contract import RunSpec, overrides_label
 from dtbench.errors import DTBenchError
+from dtbench.runs.code import fingerprint
 from dtbench.runs.results import CURVE, EVAL, RESULT
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
@@ -98,11 +99,19 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
         for target in result["targets"]:
             rows.append({**columns, "dataset_id": result["dataset_id"],
                          "data_digest": result.get("data_digest", ""),  # "" before recorded
+                         "code_fingerprint": result.get("code_fingerprint") or "",
                          "score_label": result["score_label"], **target,
                          **result.get("data", {}),  # absent in runs stored before it was
                          "train_seconds": result["train_seconds"],
                          "eval_seconds": result["eval_seconds"], **settings})
     table = pd.DataFrame(rows)
+    if not table.empty:  # made by the code there is now (its fingerprint for algo and domain)
+        now = {key: fingerprint(*key) for key in set(zip(table["algo"], table["domain"],
+                                                         strict=True))}
+        table.insert(table.columns.get_loc("code_fingerprint") + 1, "code_current",
+                     [bool(f) and f == now[(a, d)] for f, a, d in
+                      zip(table["code_fingerprint"], table["algo"], table["domain"],
+                          strict=True)])
     overridden = sorted(override_columns(table))  # after the fixed columns, in key order
     table = table[[c for c in table.columns if c not in overridden] + overridden]
     for column in overridden:  # whole numbers stay whole beside the runs that lack them

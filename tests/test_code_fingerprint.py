@@ -1,0 +1,101 @@
+"""Which code made a run (`dtbench.runs.code`): a run records the fingerprint of the source
+that determines its numbers; editing the training loop changes DT's fingerprint and not the
+d3rlpy baselines', editing a report changes none, and `dtbench report` / `suite --stale` mark
+the runs the edited code did not make."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dtbench import api
+from dtbench.runs.code import fingerprint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy_of_the_code(tmp_path: Path) -> Path:
+    copy = tmp_path / "checkout"
+    for package in ("dtbench", "baselines"):
+        shutil.copytree(ROOT / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _in(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _fingerprints(copy: Path) -> dict[str, str]:
+    out = _in(copy, "-c", "import json; from dtbench.runs.code import fingerprint; "
+              "print(json.dumps({a: fingerprint(a, 'keydoor') for a in ('dt', 'cql', "
+              "'random')}))")
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_training_loop_edit_changes_dts_fingerprint_only(tmp_path):
+    copy = _copy_of_the_code(tmp_path)
+    before = _fingerprints(copy)
+    assert before == {a: fingerprint(a, "keydoor") for a in before}  # the copy is this code
+    _edit(copy / "dtbench" / "report" / "keydoor.py", '"""Key-to-Door table', '"""The table')
+    assert _fingerprints(copy) == before  # a report never moves a number
+    _edit(copy / "dtbench" / "training.py", "        optimizer.step()\n",
+          "        optimizer.step()  # edited\n")
+    after = _fingerprints(copy)
+    assert after["dt"] != before["dt"]
+    assert after["cql"] == before["cql"] and after["random"] == before["random"]
+
+
+def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
+    """Runs record their fingerprint and commit; after an edit of the training loop, the
+    report marks DT's cell (not the baselines') and `suite --stale` lists DT's run only."""
+    results = tmp_path / "results"
+    from dtbench.runs import make_datasets
+
+    make_datasets("keydoor", ["random-1k"], budget="smoke")
+    for algo in ("dt", "random"):
+        api.train("keydoor", ["random-1k"], algos=[algo], profile="smoke",
+                  results_root=results, echo=lambda line: None, stack_seeds=False)
+    folder = results / "runs/keydoor/keydoor/random-1k/dense"
+    config = json.loads(next(folder.glob("dt/smoke/seed0/config.json")).read_text())
+    assert config["code"]["fingerprint"] == fingerprint("dt", "keydoor")
+    assert set(config["code"]) == {"fingerprint", "commit", "dirty"}
+    api.report(["keydoor"], "smoke", results)
+    assert "†" not in (results / "keydoor.md").read_text()
+    import pandas as pd
+
+    assert pd.read_csv(results / "runs.csv")["code_current"].all()
+
+    copy = _copy_of_the_code(tmp_path)
+    _edit(copy / "dtbench" / "training.py", "        optimizer.step()\n",
+          "        optimizer.step()  # edited\n")
+    out = _in(copy, "-m", "dtbench", "report", "keydoor", "-p", "smoke", "--results",
+              str(results))
+    assert out.returncode == 0, out.stderr[-2000:]
+    table = (results / "keydoor.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| 1K"))
+    cells = row.split(" | ")
+    assert "†" in cells[1]  # DT (ours)
+    assert "†" not in cells[5]  # Random (ours)
+    assert "other training code than the current" in table
+    runs = pd.read_csv(results / "runs.csv")
+    assert dict(zip(runs["algo"], runs["code_current"], strict=True)) == {"dt": False,
+                                                                           "random": True}
+    out = _in(copy, "-m", "dtbench", "suite", "keydoor", "-p", "smoke", "-d", "random-1k",
+              "-s", "0", "--results", str(results), "--stale")
+    assert out.returncode == 0, out.stderr[-2000:]
+    stale = [line for line in out.stdout.splitlines() if line.startswith("stale: code")]
+    assert len(stale) == 1 and " dt seed=0" in stale[0]
