@@ -200,7 +200,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               stack_seeds: bool = False) -> int:
     """Run every unfinished run of `specs`; return how many were run. Finished runs whose data
     has changed since are listed as stale and skipped, or with `rerun_stale` moved aside (to
-    `<results>/stale/`) and run again.
+    `<results>/stale/`) and run again; so are, with `rerun_stale`, finished runs made by other
+    code than this checkout's (without it they count as finished, in one line).
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
     unfinished run in flight has reached (from its metrics file); with one job and a terminal,
@@ -214,15 +215,20 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     changed = stale.find_stale([s for s in specs if s not in todo], results_root)
     for line in changed.values():
         echo(line)
+    other_code = [s for s in stale.find_stale_code([s for s in specs if s not in todo],
+                                                   results_root) if s not in changed]
     if rerun_stale:
-        for spec in changed:
+        for spec in [*changed, *other_code]:
             echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
-        todo = [s for s in specs if s in changed or s in todo]
+        todo = [s for s in specs if s in changed or s in other_code or s in todo]
     done = len(specs) - len(todo) - len(unreadable) - (0 if rerun_stale else len(changed))
     echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run"
          + (f", {len(unreadable)} unreadable (skipped)" if unreadable else "")
          + (f", {len(changed)} stale (skipped; --rerun-stale runs them)"
-            if changed and not rerun_stale else ""))
+            if changed and not rerun_stale else "")
+         + (f"; {len(other_code)} of the finished were made by other code than this "
+            "checkout's (--stale lists them, --rerun-stale runs them again)"
+            if other_code and not rerun_stale else ""))
     if not todo:
         return 0
     counter = {"done": done}
