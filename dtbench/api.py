@@ -211,6 +211,9 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         check_reachable(ray.address)
     p = plan(domains, profile, choice, results_root)
     todo = [s for s, done in zip(p.specs, p.finished, strict=True) if not done]
+    if rerun_stale:  # finished runs that will run again need their data too
+        finished = [s for s, done in zip(p.specs, p.finished, strict=True) if done]
+        todo += list(stale_runs(finished, results_root, code=True))
     check_real_data(todo, allow_stand_in_data, echo)
     make_missing_data(todo, budget or profile, data_jobs or jobs, echo=echo)
     if data_only:

@@ -99,3 +99,33 @@ def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     stale = [line for line in out.stdout.splitlines() if line.startswith("stale: code")]
     assert len(stale) == 1 and " dt seed=0" in stale[0]
+
+
+def test_rerun_stale_remakes_missing_data_for_the_runs_it_reruns(tmp_path):
+    """A finished run other code made (here: one that recorded no fingerprint) is run again
+    with --rerun-stale, and the data it needs is made first even though no run was unfinished
+    when the suite planned (the old folder is kept under stale/)."""
+    import shutil
+
+    from dtbench.data import minari_io
+    from dtbench.suite import Choice
+
+    results = tmp_path / "results"
+    choice = Choice(algos=("random",), seeds=(0,))
+    said = []
+    api.suite(["keydoor"], "smoke", choice, results, echo=said.append)
+    (result_path,) = results.glob("runs/**/result.json")
+    result = json.loads(result_path.read_text())
+    del result["code_fingerprint"]  # as runs made before fingerprints were recorded
+    result_path.write_text(json.dumps(result))
+    shutil.rmtree(minari_io.dataset_dir("dtbench/keydoor/random-1k-v1"))
+    said.clear()
+    api.suite(["keydoor"], "smoke", choice, results, echo=said.append)
+    assert any("made by other code" in line for line in said)  # counted, kept finished
+    said.clear()
+    assert api.suite(["keydoor"], "smoke", choice, results, rerun_stale=True,
+                     echo=said.append) == 1
+    assert any(line.startswith("making missing data") for line in said)
+    assert json.loads(result_path.read_text())["code_fingerprint"] == fingerprint("random",
+                                                                                 "keydoor")
+    assert list((results / "stale").glob("*/runs/**/result.json"))
