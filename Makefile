@@ -52,7 +52,7 @@ SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOB
 # the first command: a real, small benchmark trained from scratch into workspace/first-run
 # (never the committed results), then every cell compared with the committed reference
 FIRST = keydoor -p quick -d random-1k
-first-run: ## train Key-to-Door 1K (DT, CQL, BC, %BC, random; 3 seeds; ~10 min on 2 cores) into workspace/first-run, then compare each cell with results/
+first-run: ## train Key-to-Door 1K (DT, CQL, BC, %BC, random; 3 seeds; ~9 min on 2 cores) into workspace/first-run, then compare each cell with results/
 	$(DTBENCH) suite $(FIRST) --jobs $(JOBS) --results workspace/first-run
 	$(DTBENCH) compare $(FIRST) --results workspace/first-run --reference results
 
@@ -63,7 +63,7 @@ keydoor: ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes (3 s
 	$(call SUITE,keydoor)
 	$(MAKE) --no-print-directory keydoor-table
 
-keydoor-table: ## rebuild $(RESULTS)/keydoor.md from stored runs
+keydoor-table: ## rebuild RESULTS/keydoor.md from stored runs
 	$(DTBENCH) report keydoor --profile $(PROFILE) --results $(RESULTS)
 
 data-download: ## download the published data DOMAINS' paper grid reads (D4RL, DQN-replay; DOMAINS=mujoco atari)
@@ -76,7 +76,7 @@ mujoco: ## MuJoCo: DT, CQL, BC and 10%BC on medium, medium-replay, medium-expert
 	$(call SUITE,mujoco)
 	$(MAKE) --no-print-directory mujoco-table
 
-mujoco-table: ## rebuild $(RESULTS)/mujoco.md (the paper's D4RL table) from stored runs
+mujoco-table: ## rebuild RESULTS/mujoco.md (the paper's D4RL table) from stored runs
 	$(DTBENCH) report mujoco --profile $(PROFILE) --results $(RESULTS)
 
 atari-data: ## make the local Atari datasets the runs need (scripted + random play)
@@ -86,7 +86,7 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 	$(call SUITE,atari)
 	$(MAKE) --no-print-directory atari-table
 
-atari-table: ## rebuild $(RESULTS)/atari.md (the paper's Atari table) from stored runs
+atari-table: ## rebuild RESULTS/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE) --results $(RESULTS)
 
 graph: ## shortest path on a 20-node graph: DT, CQL, BC, %BC, random (3 seeds, ~3 min), then the table (Figure 6)
@@ -140,5 +140,5 @@ bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluatio
 bench-gpu: ## the paper's configs on this machine's GPU: one run, stacked seeds, settings, eval workers -> results/bench-gpu.md (<= 8 min)
 	$(PY) -m benchmarks.bench_gpu
 
-clean-runs: ## delete $(RESULTS)/runs of PROFILE=smoke only (never quick/paper results)
+clean-runs: ## delete RESULTS/runs of PROFILE=smoke only (never quick/paper results)
 	rm -rf $(RESULTS)/runs/*/*/*/*/*/smoke
