@@ -74,13 +74,19 @@ def run_worker(kind: str, args: list[str], repeats: int, device: str) -> dict[st
     raise SystemExit(f"bench: unknown worker {kind!r}")
 
 
-def machine(device: str) -> str:
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform knows."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         names = [x.split(":", 1)[1].strip() for x in cpuinfo.read_text().splitlines()
                  if x.startswith("model name")]
         cpu = names[0] if names else cpu
+    return cpu
+
+
+def machine(device: str) -> str:
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none used"
     return (f"{cpu}, {os.cpu_count()} logical cores, torch {torch.__version__} with "
             f"{torch.get_num_threads()} threads; GPU: {gpu}")

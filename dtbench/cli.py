@@ -36,6 +36,12 @@ SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.s
 ResultsOpt = Annotated[Path, typer.Option(
     "--results", help="results folder (default workspace/; the committed reference: results/)")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
+# a grid narrowed (suite, compare)
+TasksOpt = Annotated[list[str], typer.Option("--task", "-t", help="only these tasks (repeatable)")]
+DatasetsOpt = Annotated[list[str], typer.Option("--dataset", "-d",
+                                                help="only these datasets (repeatable)")]
+VariantsOpt = Annotated[list[str], typer.Option(
+    "--variant", help="reward variants, dense | delayed (repeatable)")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
 StackOpt = Annotated[bool | None, typer.Option(
     "--stack-seeds/--no-stack-seeds", help="train the seeds of a cell together as one model "
@@ -91,13 +97,8 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
 def suite(domains: Annotated[list[str], typer.Argument(
         help="domain(s) whose benchmark grid to run, or all")],
           profile: ProfileOpt = "quick",
-          task: Annotated[list[str], typer.Option("--task", "-t",
-                                                  help="only these tasks (repeatable)")] = None,
-          dataset: Annotated[list[str], typer.Option(
-              "--dataset", "-d", help="only these datasets (repeatable)")] = None,
-          algo: AlgoOpt = None, seed: SeedOpt = None,
-          variant: Annotated[list[str], typer.Option(
-              "--variant", help="reward variants, dense | delayed (repeatable)")] = None,
+          task: TasksOpt = None, dataset: DatasetsOpt = None,
+          algo: AlgoOpt = None, seed: SeedOpt = None, variant: VariantsOpt = None,
           set: Annotated[list[str], typer.Option(
               "--set", help="an ablation: runs with this setting changed, in their own "
                             "folders, e.g. model.context_len=1")] = None,
@@ -176,13 +177,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
 @app.command()
 def compare(domains: Annotated[list[str], typer.Argument(help="domains whose grid to compare")],
             profile: ProfileOpt = "quick",
-            task: Annotated[list[str], typer.Option("--task", "-t",
-                                                    help="only these tasks (repeatable)")] = None,
-            dataset: Annotated[list[str], typer.Option(
-                "--dataset", "-d", help="only these datasets (repeatable)")] = None,
-            algo: AlgoOpt = None, seed: SeedOpt = None,
-            variant: Annotated[list[str], typer.Option(
-                "--variant", help="reward variants, dense | delayed (repeatable)")] = None,
+            task: TasksOpt = None, dataset: DatasetsOpt = None,
+            algo: AlgoOpt = None, seed: SeedOpt = None, variant: VariantsOpt = None,
             results: ResultsOpt = DEFAULT_RESULTS_DIR,
             reference: Annotated[Path, typer.Option(
                 help="the committed reference results")] = REFERENCE_DIR) -> None:

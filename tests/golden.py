@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,13 +62,9 @@ def write_hopper_d4rl(path: Path) -> Path:
 
 def machine() -> dict[str, Any]:
     """What exact equality depends on: the CPU kind, torch's threads and build."""
-    cpu = platform.processor() or platform.machine()
-    info = Path("/proc/cpuinfo")
-    if info.exists():
-        names = [x.split(":", 1)[1].strip() for x in info.read_text().splitlines()
-                 if x.startswith("model name")]
-        cpu = names[0] if names else cpu
-    return {"cpu": cpu, "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    from benchmarks.bench import cpu_name
+
+    return {"cpu": cpu_name(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
 def compute(work: Path) -> dict[str, Any]:

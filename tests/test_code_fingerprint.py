@@ -129,3 +129,27 @@ def test_rerun_stale_remakes_missing_data_for_the_runs_it_reruns(tmp_path):
     assert json.loads(result_path.read_text())["code_fingerprint"] == fingerprint("random",
                                                                                  "keydoor")
     assert list((results / "stale").glob("*/runs/**/result.json"))
+
+
+def test_compare_says_reproduced_or_names_the_difference(tmp_path):
+    """`dtbench compare`: the same runs trained twice are reproduced to the bit; a changed
+    number is named with both values; comparing a folder with itself is refused."""
+    from dtbench.runs.compare import comparison_lines
+    from dtbench.suite import Choice
+
+    choice = Choice(algos=("dt", "random"), seeds=(0,))
+    for name in ("mine", "reference"):
+        api.suite(["keydoor"], "smoke", choice, tmp_path / name, echo=lambda line: None)
+    rows = api.compare(["keydoor"], "smoke", choice, tmp_path / "mine", tmp_path / "reference")
+    assert [r.verdict for r in rows] == ["reproduced", "reproduced"]
+    (path,) = (tmp_path / "mine").glob("runs/**/random/smoke/seed0/result.json")
+    result = json.loads(path.read_text())
+    result["targets"][0]["return_mean"] += 0.5
+    path.write_text(json.dumps(result))
+    rows = api.compare(["keydoor"], "smoke", choice, tmp_path / "mine", tmp_path / "reference")
+    assert rows[0].reproduced and not rows[1].reproduced
+    assert "return_mean" in rows[1].verdict and "1 of 2 cells reproduced" in "\n".join(
+        comparison_lines(rows, tmp_path / "mine", tmp_path / "reference"))
+    out = _in(ROOT, "-m", "dtbench", "compare", "keydoor", "-p", "smoke", "--results",
+              str(tmp_path / "mine"), "--reference", str(tmp_path / "mine"))
+    assert out.returncode == 2 and "both" in out.stderr and "Traceback" not in out.stderr
