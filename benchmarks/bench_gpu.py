@@ -67,8 +67,8 @@ def _median_s(step: Callable[[], object], device: str, warmup: int, repeats: int
     return float(np.median(times))
 
 
-def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
-    """ms per training step (sample + update) of one run, with setting `name`."""
+def training_step(cfg: Config, device: str, name: str = "fp32") -> Callable[[], None]:
+    """One run's training step (sample + update), with setting `name`."""
     store = synthetic_store(cfg)
     mean, std = (None, None) if store.frame_stack > 1 else store.state_stats()
     sampler = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
@@ -88,6 +88,12 @@ def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         optimizer.step()
 
+    return step
+
+
+def single_step_ms(cfg: Config, device: str, name: str, repeats: int) -> float:
+    """ms per training step (sample + update) of one run, with setting `name`."""
+    step = training_step(cfg, device, name)
     return 1e3 * _median_s(step, device, 3 if name != "compile" else 5, repeats)
 
 
@@ -109,23 +115,7 @@ def concurrent_steps_per_s(device: str, jobs: int, seconds: float, test: bool) -
 
 def steps_for(device: str, seconds: float, test: bool) -> float:
     """One run's steps per second over `seconds` (after warm-up): a concurrent job's rate."""
-    cfg = _d4rl(test)
-    store = synthetic_store(cfg)
-    mean, std = store.state_stats()
-    sampler = WindowSampler(store, cfg.context_len, cfg.batch_size, RETURN_SCALE, MAX_EP_LEN,
-                            mean, std, device)
-    model = DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim,
-                                cfg.discrete).to(device)
-    optimizer = make_optimizer(model, TrainConfig())
-
-    def step() -> None:
-        b = sampler.sample()
-        loss = model.action_loss(model(b.states, b.actions, b.returns_to_go, b.timesteps),
-                                 b.actions, b.mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
+    step = training_step(_d4rl(test), device)
     for _ in range(3):
         step()
     _sync(device)

@@ -156,14 +156,15 @@ def suite(domains: Annotated[list[str], typer.Argument(
         from dtbench.suite import data_source
 
         plan = api.plan(domains, profile, choice, results)
-        changed = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
-                                  if done], results, code=True)
+        finished = [s for s, done in zip(plan.specs, plan.finished, strict=True) if done]
+        changed = api.stale_runs(finished, results)  # on other data
+        other_code = api.stale_runs(finished, results, code=True)  # or by other code
         for spec, done in zip(plan.specs, plan.finished, strict=True):
             data = data_source(spec)
             state = ("stand-in" if data.stand_in else "present" if data.present
                      else "made here when run" if data.makeable else "missing")
-            run_state = ("stale: " + changed[spec].split(": ")[1] if spec in changed
-                         else "finished") if done else "to run"
+            run_state = ("stale: data changed" if spec in changed else "stale: code changed"
+                         if spec in other_code else "finished") if done else "to run"
             typer.echo(f"{spec.describe()} [{spec.profile}]: {run_state}"
                        f"; data: {data.source} ({state})")
         api.check_real_data([s for s, done in zip(plan.specs, plan.finished, strict=True)
