@@ -14,7 +14,7 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -88,6 +88,12 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 
 atari-table: ## rebuild RESULTS/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE) --results $(RESULTS)
+
+PROBE_LRS ?= 3e-4 1e-3 3e-3
+probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the graph, then the probe table
+	for d in keydoor graph; do for lr in $(PROBE_LRS); do \
+	  $(call SUITE,$$d) -a dt --seed 100 --set train.lr=$$lr || exit 1; done; done
+	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 graph: ## shortest path on a 20-node graph: DT, CQL, BC, %BC, random (3 seeds, ~3 min), then the table (Figure 6)
 	$(call SUITE,graph)

@@ -108,10 +108,13 @@ class BaselineConfig:
     batch_size: int = 256  # transitions per step
     hidden_units: tuple[int, ...] = (256, 256)  # MLP encoder widths for vector observations
     gamma: float = 0.99  # discount (CQL)
-    lr: float = 1e-4  # BC learning rate; CQL's critic (and discrete Q) learning rate
-    actor_lr: float = 1e-4  # continuous CQL actor learning rate
+    lr: float = 1e-4  # BC's learning rate and discrete CQL's Q-network learning rate
+    critic_lr: float = 3e-4  # continuous CQL critic learning rate (CQL paper, d3rlpy default)
+    actor_lr: float = 1e-4  # continuous CQL actor learning rate (d3rlpy default)
     cql_alpha: float = 5.0  # continuous CQL conservative weight (d3rlpy default)
     discrete_cql_alpha: float = 1.0  # discrete CQL alpha (d3rlpy default)
+    target_update_interval: int = 8_000  # discrete CQL: steps between target-network syncs
+    # (d3rlpy's default), lowered to steps // 10 in shorter runs so the target syncs >= 10 times
     log_every: int = 1_000  # steps between rows of metrics.csv
 
 
@@ -163,15 +166,15 @@ RANGES: dict[str, tuple[float, float | None, bool]] = {
     **dict.fromkeys(("model.context_len", "model.embed_dim", "model.n_layer", "model.n_head",
                      "model.max_ep_len", "train.steps", "train.batch_size", "train.log_every",
                      "train.checkpoint_every", "eval.episodes", "baseline.steps",
-                     "baseline.batch_size", "baseline.hidden_units", "baseline.log_every"),
-                    _POSITIVE),
+                     "baseline.batch_size", "baseline.hidden_units", "baseline.log_every",
+                     "baseline.target_update_interval"), _POSITIVE),
     **dict.fromkeys(("train.warmup_steps", "train.warmup_tokens", "train.final_tokens",
                      "train.weight_decay", "train.return_loss_weight",
                      "eval.seed", "eval.max_episode_steps", "eval.target_sweep",
                      "eval.during_training", "baseline.cql_alpha",
                      "baseline.discrete_cql_alpha"), _NON_NEGATIVE),
     **dict.fromkeys(("train.lr", "train.grad_clip", "eval.return_scale", "baseline.lr",
-                     "baseline.actor_lr"), (0.0, None, False)),
+                     "baseline.critic_lr", "baseline.actor_lr"), (0.0, None, False)),
     **dict.fromkeys(("model.dropout", "train.min_lr_ratio", "eval.sticky_actions",
                      "baseline.gamma"), _FRACTION),
     "train.betas": (0.0, 1.0, True),

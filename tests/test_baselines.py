@@ -183,3 +183,27 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
     rows = (folder / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["2", "4"] and rows[1] == first_row
     assert set(result["timing"]) == {"sample_s", "update_s", "eval_s"}
+
+
+@pytest.mark.parametrize("steps,syncs", [(40, 10), (2_000, 10), (100_000, 12)])
+def test_discrete_cql_syncs_its_target_at_least_ten_times(keydoor_1k, tmp_path, monkeypatch,
+                                                          steps, syncs):
+    """d3rlpy's DiscreteCQL syncs its target every 8,000 steps by default, never in a short
+    run; dtbench lowers the interval to a tenth of the run. The syncs counted in real d3rlpy
+    training, and (for the long runs, not trained here) the interval the config gets."""
+    from baselines.builtin import target_update_interval
+    from d3rlpy.algos.qlearning.torch.dqn_impl import DQNImpl
+
+    cfg = BaselineConfig(steps=steps)
+    assert steps // target_update_interval(cfg) == syncs
+    if steps > 40:
+        return
+    counted = []
+    real = DQNImpl.update_target
+    monkeypatch.setattr(DQNImpl, "update_target",
+                        lambda self: counted.append(1) or real(self))
+    monkeypatch.chdir(tmp_path)
+    spec = RunSpec("keydoor", "keydoor", "random-1k", "cql", seed=0, profile="smoke",
+                   overrides=(("baseline.steps", steps), ("baseline.log_every", 20)))
+    run(spec, results_root=tmp_path / "results", progress=False)
+    assert len(counted) >= syncs

@@ -179,3 +179,50 @@ def test_graph_smoke_grid_runs_and_the_report_draws_it(tmp_path) -> None:
     table = graph_table(tmp_path, "smoke").markdown()
     assert "| DT | " in table and "| Shortest path (BFS) | " in table
     assert figures.graph_paths(lengths, [WALK, SHORTEST, "DT"], tmp_path / "figures")
+
+
+def test_stitching_data_holds_no_optimal_walk_from_the_held_out_starts() -> None:
+    """The stitch data, checked with networkx's shortest paths: no walk passes a held-out node
+    and then reaches the goal in its shortest distance, yet walks from those nodes and the
+    moves of their optimal paths are in the data; the stitch env starts only there."""
+    from dtbench.domains.graph import STITCH_STARTS
+    from dtbench.domains.graph.env import stitching_episodes
+
+    env = ShortestPathEnv()
+    graph = _networkx(env.adjacency)
+    episodes = stitching_episodes(300, 5, STITCH_STARTS)
+    assert len(episodes) == 300
+    moves = set()
+    for episode in episodes:
+        nodes = episode["observations"].argmax(1).tolist()
+        moves.update(zip(nodes, nodes[1:], strict=False))
+        for t, node in enumerate(nodes):
+            if node in STITCH_STARTS and env.goal in nodes[t:]:
+                arrived = nodes.index(env.goal, t)
+                assert arrived - t > nx.shortest_path_length(graph, node, env.goal)
+    starts = {e["observations"][0].argmax() for e in episodes}
+    assert set(STITCH_STARTS) <= starts  # walks from the held-out nodes (none optimal)
+    for start in STITCH_STARTS:  # every move of every optimal path from them appears
+        for path in nx.all_shortest_paths(graph, start, env.goal):
+            assert all(move in moves for move in zip(path, path[1:], strict=False))
+    held = ShortestPathEnv(start_nodes=STITCH_STARTS)
+    assert {held.reset(seed=s)[1]["node"] for s in range(50)} == set(STITCH_STARTS)
+
+
+@pytest.mark.usefixtures("isolated_minari")
+def test_the_stitch_table_shows_dt_with_and_without_the_cap(tmp_path) -> None:
+    from dtbench.contract import RunSpec
+    from dtbench.domains.graph import make_stitch_dataset
+    from dtbench.report.graph import NO_CAP, stitch_table
+
+    make_stitch_dataset()
+    specs = [RunSpec("graph", "stitch", "stitch-1k", "dt", 0, "smoke"),
+             RunSpec("graph", "stitch", "stitch-1k", "dt", 0, "smoke",
+                     overrides=(("eval.cap_at_data_best", False),)),
+             RunSpec("graph", "stitch", "stitch-1k", "bc", 0, "smoke")]
+    launch(specs, tmp_path, progress=False)
+    lengths = path_lengths(tmp_path, "smoke", "stitch")
+    assert set(lengths["method"]) == {WALK, SHORTEST, "DT", NO_CAP, "BC"}
+    assert set(lengths["shortest"]) == {4, 5}  # every episode from a held-out node
+    table = stitch_table(tmp_path, "smoke").markdown()
+    assert f"| {NO_CAP} | " in table and "| DT | " in table and "held-out" in table

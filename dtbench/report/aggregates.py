@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from rliable import metrics
 
-from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, save
+from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, save, tier
 from dtbench.report.scores import headline
 
 SEED = 0  # bootstrap seed
@@ -137,6 +137,7 @@ def profiles(scores: dict[str, np.ndarray], taus: np.ndarray
 
 def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> list[Path]:
     """Per domain: IQM and mean with intervals (left), performance profiles (right)."""
+    run_profile = str(runs["profile"].iloc[0]) if not runs.empty else ""
     domains = [d for d in domains if len(score_matrices(runs, d)) > 0]
     if not domains:
         return []
@@ -153,9 +154,13 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
                 ax.vlines(r["estimate"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
             ax.set_yticks(range(len(part)), [ALGO_LABELS[a] for a in part["algo"]])
             ax.invert_yaxis()
+            low = float(min(part["ci_low"].min(), part["estimate"].min()))
+            high = float(max(part["ci_high"].max(), part["estimate"].max()))
+            pad = 0.08 * (high - low) if high > low else 1.0
+            ax.set_xlim(low - pad, high + pad)  # every estimate inside the axes
             seeds = sorted({part["runs_per_task"].min(), part["runs_per_task"].max()})
             n = f"{part['tasks'].iloc[0]} tasks x {'-'.join(map(str, seeds))} seed(s)"
-            ax.set_title(f"{domain}: {metric} ({n})", fontsize=9)
+            ax.set_title(f"{domain}: {metric} ({n}){tier(domain, run_profile)}", fontsize=9)
             ax.set_xlabel(label)
         scores = score_matrices(runs, domain)
         top = max(float(m.max()) for m in scores.values())
@@ -168,8 +173,8 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
         ax.set_ylabel("fraction of runs > tau")
         ax.set_title(f"{domain}: performance profile", fontsize=9)
         ax.legend(fontsize=7)
-    fig.suptitle("rliable aggregates (bars: 95% stratified-bootstrap interval, line: "
-                 "estimate)", fontsize=10)
+    fig.suptitle(f"rliable aggregates, profile {run_profile}, every seed of every cell (bars: 95% "
+                 "stratified-bootstrap interval, line: estimate)", fontsize=10)
     fig.tight_layout()
     return save(fig, folder, "aggregates")
 

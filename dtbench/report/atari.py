@@ -9,6 +9,7 @@ import pandas as pd
 
 from dtbench.report.cells import (
     BC_NOTE,
+    SPREAD,
     algo_cells,
     data_cell,
     data_sources,
@@ -50,7 +51,7 @@ def atari_table(results_root: Path, profile: str) -> Table:
                                  ATARI_TABLE1, "ATARI_TABLE1")
     caption = (
         f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
-        f"profile `{profile}`, mean ± std over seeds (n), from raw (unclipped) game scores; DT at "
+        f"profile `{profile}`, {SPREAD}, from raw (unclipped) game scores; DT at "
         "the paper's target return (Table 8). 'Data used' says which data produced our numbers: "
         "'generated here' is dtbench's scripted-and-random play on this machine (`dtbench data "
         "make atari/<game>`), not the DQN-replay data, so it is not the paper's data. "

@@ -21,9 +21,10 @@ from dtbench.report.context import context_runs, context_table
 from dtbench.report.critic import critic_table, draw_critic
 from dtbench.report.d4rl import d4rl_table
 from dtbench.report.delayed import delayed_table
-from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths
+from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths, stitch_table
 from dtbench.report.keydoor import keydoor_table
 from dtbench.report.pbc import pbc_atari_table, pbc_d4rl_table
+from dtbench.report.probes import budget_table, probe_table
 from dtbench.report.table import Table
 from dtbench.report.targets import target_table
 from dtbench.report.when_dt import when_dt_table
@@ -41,12 +42,17 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "context": context_table,
     "target-sweep": target_table,
     "graph": graph_table,
+    "graph-stitch": stitch_table,
     "critic": critic_table,
+    "probes": probe_table,
+    "budgets": budget_table,
 }
-DOMAINS = ["keydoor", "mujoco", "atari"]
+DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
 # figure -> (what it shows, the make target that fills it)
 FIGURES = {
     "scores-keydoor": ("Key-to-Door success rate per method, paper marks", "make keydoor"),
+    "scores-graph": ("goal-reached rate per method on the graph and the stitching test",
+                     "make graph"),
     "scores-mujoco": ("D4RL normalised score per task, dataset and method", "make mujoco"),
     "scores-atari": ("gamer-normalised score per game and method", "make atari"),
     "target-vs-achieved": ("DT's achieved score against its target, y = x, data's best; "
@@ -106,7 +112,7 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         written["probability-of-improvement"] = aggregates.improvement_figure(runs, DOMAINS,
                                                                               folder)
         written["graph-paths"] = figures.graph_paths(path_lengths(results_root, profile),
-                                                     [WALK, SHORTEST, "DT"], folder)
+                                                     [WALK, SHORTEST, "DT"], folder, profile)
         written["critic"] = draw_critic(results_root, profile, folder)
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths

@@ -11,6 +11,7 @@ from dtbench import registry
 from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.scores import headline
+from dtbench.report.stats import bootstrap_interval
 
 STALE_MARK = "†"  # a cell with runs made by other training code than the current
 STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
@@ -27,13 +28,20 @@ def code_mark(rows: pd.DataFrame) -> str:
 
 
 def mean_std_cell(scores: pd.Series) -> str:
-    """'mean ± std (n=seeds)' over per-seed scores (population std); one seed has no spread
-    to show ('mean (n=1)'); 'not run' when empty."""
+    """'mean ± sample std [95% bootstrap interval of the mean] (n=seeds)' over per-seed
+    scores; one seed has no spread to show ('mean (n=1)'); 'not run' when empty."""
     if scores.empty:
         return "not run"
     if len(scores) == 1:
         return f"{scores.mean():.1f} (n=1)"
-    return f"{scores.mean():.1f} ± {scores.std(ddof=0):.1f} (n={len(scores)})"
+    low, high = bootstrap_interval(scores.to_numpy())
+    return (f"{scores.mean():.1f} ± {scores.std(ddof=1):.1f} [{low:.1f}, {high:.1f}] "
+            f"(n={len(scores)})")
+
+
+# the caption's words for mean_std_cell's format
+SPREAD = ("mean ± sample std over training seeds [95% percentile-bootstrap interval of the "
+          "mean, seeds resampled] (n)")
 
 
 def source_label(domain: str, task: str, dataset: str) -> str:
@@ -61,7 +69,7 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     runs = headline(rows)
     cell = mean_std_cell(runs["score_mean"])
     if "evaluations" in runs and (runs["evaluations"] > 1).any():  # evaluated during training
-        best = mean_std_cell(runs["best_score_mean"]).split(" (n=")[0]
+        best = f"{runs['best_score_mean'].mean():.1f}"
         cell = f"{cell}; best {best}"
     return cell + code_mark(rows)
 

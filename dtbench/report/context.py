@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench import registry
-from dtbench.report.cells import best_target_cell, deviations, source_label
+from dtbench.report.cells import SPREAD, best_target_cell, deviations, source_label
 from dtbench.report.paper import ATARI_TABLE5, paper_cell
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
@@ -78,8 +78,8 @@ def context_table(results_root: Path, profile: str) -> Table:
                       paper_cell("ATARI_TABLE5", ATARI_TABLE5, task, "k1") if paper else "-"])
     caption = (
         f"DT at the profile's context length K against K=1 (no context: each action from the "
-        f"current return-to-go and state alone), profile `{profile}`, mean ± std over seeds "
-        "(n), each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
+        f"current return-to-go and state alone), profile `{profile}`, {SPREAD}, "
+        "each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
         "30 (Pong 50) under `paper`, smaller under `quick`. Paper columns: Chen et al. 2021 "
         "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context` "
         "(CONTEXT_DOMAIN, CONTEXT_LENGTHS pick the domain and the K values). "

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dtbench.report.cells import (
     BC_NOTE,
+    SPREAD,
     algo_cells,
     data_cell,
     data_sources,
@@ -94,8 +95,8 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
     header, lines = d4rl_layout(runs, ROWS, ours, PAPER, D4RL_TABLE2, "D4RL_TABLE2")
     lines = _with_reacher(lines, ours) + [_average_row(runs, ours)]
     caption = (
-        f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, mean ± "
-        "std over seeds (n); DT at its first target return, the official code's (hopper "
+        f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, "
+        f"{SPREAD}; DT at its first target return, the official code's (hopper "
         "3600, halfcheetah 12000, walker2d 5000; the paper's Table 9 lists halfcheetah 6000, "
         "the code's second). "
         "'Data: mean / best episode' scores the training data's own episodes on the same "

@@ -13,6 +13,7 @@ import pandas as pd
 
 from dtbench.report.cells import (
     BC_NOTE,
+    SPREAD,
     best_target_cell,
     data_sources,
     deviations,
@@ -74,7 +75,7 @@ def delayed_table(results_root: Path, profile: str) -> Table:
                 lines.append(cells)
     caption = (
         "MuJoCo with delayed rewards (the whole return on the last step), "
-        f"profile `{profile}`, D4RL normalised score, mean ± std over seeds (n); scores always "
+        f"profile `{profile}`, D4RL normalised score, {SPREAD}; scores always "
         "count the original rewards. 'Original' columns are the same runs on dense rewards; "
         "'Agnostic' columns are the delayed runs where there are some, else the dense ones "
         "(BC never reads a reward; the delay leaves the returns that rank %BC's data as they "

@@ -31,6 +31,15 @@ ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "d3rlpy BC", "bc10": "d3rlpy 10%B
                "bc-paper": "BC [bc-paper]", "bc10-paper": "10%BC [bc10-paper]",
                "bc25-paper": "25%BC [bc25-paper]", "bc40-paper": "40%BC [bc40-paper]"}
 ALGO_ORDER = list(ALGO_LABELS)
+# domains whose runs at a profile test the pipeline, not the paper's claims: at `quick` nothing
+# there trains long enough to learn (benchmark results: Key-to-Door and the graph)
+PIPELINE_CHECKS = {"quick": ("mujoco", "atari"), "smoke": ("keydoor", "graph", "mujoco",
+                                                           "atari")}
+
+
+def tier(domain: str, profile: str) -> str:
+    """' - pipeline check' for a domain whose runs at this profile are one, else ''."""
+    return " - pipeline check" if domain in PIPELINE_CHECKS.get(profile, ()) else ""
 PALETTE = dict(zip(ALGO_ORDER, sns.color_palette("colorblind", len(ALGO_ORDER)), strict=True))
 
 
@@ -56,12 +65,39 @@ def panel_grid(n: int, width: float, height: float) -> tuple[plt.Figure, list[pl
 
 
 def seed_errorbar(ax: plt.Axes, rows: pd.DataFrame, x: str, color: tuple, label: str | None,
-                  marker: str = "o") -> pd.DataFrame:
-    """Mean score over seeds at each value of `x`, with the std as error bars; returns them."""
-    stats = rows.groupby(x)["score_mean"].agg(["mean", "std"]).reset_index()
-    ax.errorbar(stats[x], stats["mean"], yerr=stats["std"].fillna(0), marker=marker,
-                color=color, capsize=3, label=label)
+                  marker: str = "o", join: bool = True) -> pd.DataFrame:
+    """Mean score over seeds at each value of `x`, with the sample std as error bars where
+    there are two seeds or more (none for n=1); joined by a line only when `join`."""
+    stats = rows.groupby(x)["score_mean"].agg(["mean", "std", "count"]).reset_index()
+    yerr = stats["std"].where(stats["count"] > 1).fillna(0)
+    ax.errorbar(stats[x], stats["mean"], yerr=yerr, marker=marker, color=color, capsize=3,
+                label=label, linestyle="-" if join else "none")
     return stats
+
+
+def runs_note(rows: pd.DataFrame, cell: tuple[str, ...] = ("domain", "task", "dataset",
+                                                           "algo", "variant")) -> str:
+    """'profile P; data: ...; n = S seeds per cell' for a figure's title: what its runs are."""
+    if rows.empty:
+        return ""
+    profile = ", ".join(sorted(set(rows["profile"])))
+    ids = sorted(set(rows["dataset_id"].dropna()))
+    made = all(i.startswith("dtbench/") for i in ids)
+    data = ("datasets made by dtbench" if made else
+            "published datasets" if not any(i.startswith("dtbench/") for i in ids) else
+            "datasets made by dtbench and published ones")
+    seeds = rows.groupby(list(cell))["seed"].nunique()
+    n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
+    return f"profile {profile}; {data}; n = {n} seed(s) per cell"
+
+
+def min_span(ax: plt.Axes, span: float) -> None:
+    """Widen the y axis to at least `span` around its data, so that noise of a few hundredths
+    never looks like a slope."""
+    low, high = ax.get_ylim()
+    if high - low < span:
+        middle = (low + high) / 2
+        ax.set_ylim(middle - span / 2, middle + span / 2)
 
 
 def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str) -> None:
@@ -85,8 +121,9 @@ def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | Non
 
 
 def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
-    """Our score per task and dataset (bars: mean over seeds, error bars: std over seeds) for
-    every algorithm, with the paper's number as a black marker."""
+    """Our score per task and dataset for every algorithm: bars = mean over seeds, whiskers =
+    sample std (only with two seeds or more), dots = the seeds; the paper's numbers as black
+    marks when they fit our scale, else named in the title (they are in the table)."""
     rows = headline(runs)
     rows = rows[(rows["domain"] == domain) & (rows["variant"] == "dense")] if not rows.empty \
         else rows
@@ -95,20 +132,32 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
     algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
     datasets = sorted(set(rows["dataset"]), key=_dataset_key)
     tasks = sorted(set(rows["task"]))
+    n_max = int(rows.groupby(["task", "dataset", "algo"])["seed"].nunique().max())
+    paper = {(d, t, a): v for d in datasets for t in tasks for a in algos
+             if (v := _paper_score(domain, t, d, a)) is not None}
+    stats = rows.groupby(["task", "dataset", "algo"])["score_mean"].agg(["mean", "std"])
+    ours_top = float((stats["mean"] + stats["std"].fillna(0)).abs().max())
+    marks = bool(paper) and max(abs(v) for v in paper.values()) <= 2 * max(ours_top, 5.0)
     fig, axes = plt.subplots(1, len(datasets), figsize=(1.2 + 2.2 * len(tasks) * len(datasets)
                                                         ** 0.5 * 1.6, 3.6),
                              squeeze=False, sharey=True)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         part = rows[rows["dataset"] == dataset]
         sns.barplot(part, x="task", y="score_mean", hue="algo", order=tasks, hue_order=algos,
-                    palette=PALETTE, errorbar="sd", capsize=0.1, err_kws={"linewidth": 1},
-                    ax=ax, legend=ax is axes[0][-1])
-        for container, algo in zip(ax.containers, algos, strict=False):
-            for patch, task in zip(container.patches, tasks, strict=False):
-                paper = _paper_score(domain, task, dataset, algo)
-                if paper is not None:
-                    ax.scatter(patch.get_x() + patch.get_width() / 2, paper, marker="_",
-                               s=90, color="black", linewidths=2, zorder=5)
+                    palette=PALETTE, errorbar="sd" if n_max > 1 else None, capsize=0.1,
+                    err_kws={"linewidth": 1}, ax=ax, legend=ax is axes[0][-1])
+        sns.stripplot(part, x="task", y="score_mean", hue="algo", order=tasks,
+                      hue_order=algos, dodge=True, color="black", size=2.5, jitter=False,
+                      ax=ax, legend=False)
+        if marks:
+            for container, algo in zip(ax.containers, algos, strict=False):
+                for patch, task in zip(container.patches, tasks, strict=False):
+                    value = paper.get((dataset, task, algo))
+                    if value is not None:
+                        ax.scatter(patch.get_x() + patch.get_width() / 2, value, marker="_",
+                                   s=90, color="black", linewidths=2, zorder=5)
+        ax.axhline(0, color="grey", linewidth=0.6)
+        ax.margins(y=0.12)
         ax.set_title(dataset)
         ax.set_xlabel("")
         ax.set_ylabel(rows["score_label"].iloc[0] if ax is axes[0][0] else "")
@@ -116,14 +165,20 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
     labels = [ALGO_LABELS.get(label, label) for label in labels]
     if axes[0][-1].get_legend() is not None:
         axes[0][-1].get_legend().remove()
-    paper_handle = plt.Line2D([], [], color="black", marker="_", linestyle="", markersize=10,
-                              markeredgewidth=2)
-    fig.legend([*handles, paper_handle], [*labels, "paper (its own data)"],
-               loc="upper center", ncol=len(algos) + 1, bbox_to_anchor=(0.5, 1.08),
-               frameon=False)
-    profile = ", ".join(sorted(set(rows["profile"])))
-    fig.suptitle(f"{domain}: our runs (profile {profile}; bars = mean, whiskers = std over "
-                 "seeds) vs the paper", y=1.14, fontsize=10)
+    extra_handles, extra_labels = [], []
+    if marks:
+        extra_handles = [plt.Line2D([], [], color="black", marker="_", linestyle="",
+                                    markersize=10, markeredgewidth=2)]
+        extra_labels = ["paper (its own data)"]
+    fig.legend([*handles, *extra_handles], [*labels, *extra_labels], loc="upper center",
+               ncol=len(algos) + len(extra_labels), bbox_to_anchor=(0.5, 1.08), frameon=False)
+    what = "bars = mean, dots = seeds" + (", whiskers = sample std" if n_max > 1 else "")
+    theirs = ("" if not paper else "" if marks else
+              "; the paper's numbers (on its own data) are in the table: on this scale they "
+              "would flatten our bars")
+    profile = str(rows["profile"].iloc[0])
+    fig.suptitle(f"{domain}{tier(domain, profile)}: our runs ({runs_note(rows)}; {what})"
+                 f"{theirs}", y=1.14, fontsize=9)
     return save(fig, folder, f"scores-{domain}")
 
 
@@ -159,6 +214,9 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
     axes[0].legend(fontsize=7, loc="upper left")
+    note = runs_note(dt, ("domain", "task", "dataset", "target_return"))
+    fig.suptitle(f"DT's achieved score against its target ({note}; whiskers: sample std "
+                 "where n > 1)", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "target-vs-achieved")
 
@@ -192,6 +250,8 @@ def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> lis
         ax.set_ylabel("action loss (" + ("MSE" if kind == "continuous" else "cross-entropy")
                       + ")")
         ax.legend(fontsize=6, title=None)
+    fig.suptitle(f"DT training loss, mean and sample std over seeds ({runs_note(dt)})",
+                 fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "learning-curves")
 
@@ -213,7 +273,8 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
                 curve = curve[curve["target_return"] == r.target_return]
             if len(curve) > 1:
                 frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}",
-                                           algo=r.algo, seed=r.seed))
+                                           algo=r.algo, seed=r.seed,
+                                           score_label=r.score_label))
     if not frames:
         return []
     curves = pd.concat(frames, ignore_index=True)
@@ -226,8 +287,11 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
                      errorbar="sd", marker="o", ax=ax)
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel("gradient step")
-        ax.set_ylabel("score")
+        ax.set_ylabel(part["score_label"].iloc[0] if "score_label" in part else "score",
+                      fontsize=8)
         ax.legend(fontsize=7, title=None)
+    fig.suptitle("Score during training: mean and sample std over seeds "
+                 f"({runs_note(rows)})", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "eval-curves")
 
@@ -251,38 +315,56 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
         cell_title(ax, domain, task, dataset)
         ax.set_xlabel("context length K (steps)")
         ax.set_ylabel(part["score_label"].iloc[0])
+        min_span(ax, 10.0)
+    note = runs_note(rows, ("domain", "task", "dataset", "context_len"))
+    fig.suptitle(f"DT against its context length K ({note}; whiskers: sample std where "
+                 "n > 1)", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "context-length")
 
 
 def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:
-    """Each algorithm's score on dense and on delayed rewards, where both were run."""
+    """Each algorithm's score on dense and on delayed rewards, where both were run: one row
+    of panels per domain (one score scale each), cells as horizontal bars."""
     rows = headline(runs)
     if rows.empty or not (rows["variant"] == "delayed").any():
         return []
     keys = ["domain", "task", "dataset", "algo"]
-    both = rows.groupby(keys)["variant"].transform("nunique") == 2
-    rows = rows[both]
+    rows = rows[rows.groupby(keys)["variant"].transform("nunique") == 2]
     if rows.empty:
         return []
-    one_task = rows["task"].nunique() == 1
-    rows = rows.assign(cell=rows["dataset"] if one_task
-                       else rows["task"] + "\n" + rows["dataset"])
+    rows = rows.assign(cell=rows["task"] + " / " + rows["dataset"])
+    domains = sorted(set(rows["domain"]))
     algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
-    fig, axes = plt.subplots(1, len(algos), figsize=(3.2 * len(algos), 3.6), squeeze=False,
-                             sharey=True)
-    for ax, algo in zip(axes[0], algos, strict=True):
-        sns.barplot(rows[rows["algo"] == algo], x="cell", y="score_mean", hue="variant",
-                    hue_order=["dense", "delayed"], errorbar="sd", ax=ax,
-                    palette={"dense": PALETTE[algo], "delayed": "lightgrey"},
-                    legend=ax is axes[0][0])
-        ax.set_title(ALGO_LABELS.get(algo, algo))
-        ax.set_xlabel(rows["task"].iloc[0] if one_task else "")
-        ax.set_ylabel(rows["score_label"].iloc[0])
-        ax.tick_params(axis="x", labelrotation=20)
-    axes[0][0].legend(title="rewards", fontsize=8, loc="upper left")
-    fig.suptitle("Dense vs delayed rewards (delayed: the whole return on the last step; "
-                 "DT at its highest target)", fontsize=10)
+    tallest = max(rows[rows["domain"] == d]["cell"].nunique() for d in domains)
+    fig, grid = plt.subplots(len(domains), len(algos), squeeze=False, sharey="row",
+                             figsize=(2.9 * len(algos) + 1.5, (0.9 + 0.32 * tallest)
+                                      * len(domains)))
+    for axes, domain in zip(grid, domains, strict=True):
+        part = rows[rows["domain"] == domain]
+        order = sorted(set(part["cell"]))
+        n_max = int(part.groupby(["cell", "algo", "variant"])["seed"].nunique().max())
+        for ax, algo in zip(axes, algos, strict=True):
+            mine = part[part["algo"] == algo]
+            sns.barplot(mine, y="cell", x="score_mean", hue="variant", order=order,
+                        hue_order=["dense", "delayed"], errorbar="sd" if n_max > 1 else None,
+                        ax=ax, palette={"dense": PALETTE[algo], "delayed": "lightgrey"},
+                        legend=ax is axes[0])
+            sns.stripplot(mine, y="cell", x="score_mean", hue="variant", order=order,
+                          hue_order=["dense", "delayed"], dodge=True, color="black", size=2.5,
+                          jitter=False, ax=ax, legend=False)  # a zero-height bar still shows
+            ax.axvline(0, color="grey", linewidth=0.6)
+            low, high = ax.get_xlim()
+            pad = 0.08 * (high - low)
+            ax.set_xlim(low - pad, high + pad)
+            profile = str(part["profile"].iloc[0])
+            ax.set_title(f"{ALGO_LABELS.get(algo, algo)} ({domain}{tier(domain, profile)})",
+                         fontsize=8)
+            ax.set_xlabel(part["score_label"].iloc[0], fontsize=8)
+            ax.set_ylabel("")
+        axes[0].legend(title="rewards", fontsize=7, loc="lower right")
+    fig.suptitle("Dense vs delayed rewards (delayed: the whole return on the last step; DT at "
+                 f"its highest target; dots: seeds)\n{runs_note(rows)}", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "dense-vs-delayed")
 
@@ -305,16 +387,22 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
         for suffix, (colour, label) in kinds.items():
             pbc = part[part["algo"].isin([f"{a}{suffix}" for a in fractions])]
             if not pbc.empty:
+                measured = set(pbc["algo"].map(fraction_of))
+                # a line only through the measured fractions when they are all there
                 seed_errorbar(ax, pbc.assign(fraction=pbc["algo"].map(fraction_of)), "fraction",
-                              PALETTE[colour], label, marker="s")
+                              PALETTE[colour], label, marker="s",
+                              join=measured == set(fractions.values()))
         dt = part[part["algo"] == "dt"]["score_mean"]
         ax.axhline(dt.mean(), color=PALETTE["dt"], label="DT (ours)")
         ax.set_xscale("log")
         ax.set_xticks([10, 25, 40, 100], ["10", "25", "40", "100"])
+        min_span(ax, 10.0)
         cell_title(ax, domain, task, dataset)
         ax.set_xlabel("% of data kept (top by return)")
-        ax.set_ylabel("score")
+        ax.set_ylabel(part["score_label"].iloc[0], fontsize=8)
     axes[0].legend(fontsize=7)
+    fig.suptitle(f"%BC against DT ({runs_note(rows)}; whiskers: sample std where n > 1; "
+                 "points unjoined where a fraction was not run)", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "pbc-vs-dt")
 
@@ -325,7 +413,8 @@ def _dataset_key(name: str) -> tuple[int, str]:
     return (order.index(bare) if bare in order else len(order), name)
 
 
-def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path) -> list[Path]:
+def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path,
+                profile: str = "quick") -> list[Path]:
     """Histogram of steps to the goal (the paper's Figure 6): share of episodes per step count,
     'never' for episodes that did not arrive, for each of `methods` (pooled over seeds)."""
     rows = lengths[lengths["method"].isin(methods)]
@@ -345,8 +434,9 @@ def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path) -> list
     ax.legend(title=None, fontsize=8)
     learned = rows[~rows["method"].isin(methods[:2])]
     ax.set_title("Shortest path on a 20-node graph: random walks, true shortest paths and DT\n"
-                 f"(learned: {learned['seed'].nunique()} training seed(s) pooled, "
-                 f"{learned.groupby('seed').size().iloc[0]} episodes each)", fontsize=10)
+                 f"(graph task, profile {profile}; data: 1,000 random walks made by dtbench; "
+                 f"learned: {learned['seed'].nunique()} training seed(s) pooled, "
+                 f"{learned.groupby('seed').size().iloc[0]} episodes each)", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "graph-paths")
 

@@ -16,7 +16,7 @@ import pandas as pd
 from dtbench import registry
 from dtbench.contract import RunSpec
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
-from dtbench.report.cells import code_mark, deviations, mean_std_cell
+from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
 from dtbench.report.table import Table, runs_of
 from dtbench.runs.table import Unreadable, read_run_csv
 
@@ -25,21 +25,27 @@ ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
 WALK, SHORTEST = "Random walk (the data's policy)", "Shortest path (BFS)"
 
 
-def path_lengths(results_root: Path, profile: str) -> pd.DataFrame:
-    """One row per evaluation episode: method, seed, start node, its BFS distance to the goal
-    and the steps taken (-1: never arrived)."""
-    runs = runs_of(results_root, "graph", profile)
-    env = ShortestPathEnv()
+def path_lengths(results_root: Path, profile: str, task: str = "graph") -> pd.DataFrame:
+    """One row per evaluation episode of the task: method, seed, start node, its BFS distance
+    to the goal and the steps taken (-1: never arrived). On `stitch`, DT run without the cap
+    is a method of its own."""
+    runs = runs_of(results_root, "graph", profile, ablations=True)
+    runs = runs[runs["task"] == task] if not runs.empty else runs
+    env = _env(task)
     frames = []
-    for run in runs.drop_duplicates(["dataset", "algo", "seed"]).itertuples() if not runs.empty \
-            else ():
-        spec = RunSpec("graph", run.task, run.dataset, run.algo, run.seed, profile)
+    for run in runs.drop_duplicates(["dataset", "algo", "seed", "overrides"]).itertuples() \
+            if not runs.empty else ():
+        method = _method(run.algo, run.overrides)
+        if method is None:
+            continue  # another ablation
+        spec = RunSpec("graph", run.task, run.dataset, run.algo, run.seed, profile,
+                       overrides=_overrides(run.overrides))
         try:
             episodes = read_run_csv(spec.folder(results_root) / "eval.csv")
         except Unreadable:
             continue  # listed by `dtbench report` as unreadable
         frames.append(pd.DataFrame({
-            "method": dict(ALGOS)[run.algo], "seed": run.seed, "episode_seed": episodes["seed"],
+            "method": method, "seed": run.seed, "episode_seed": episodes["seed"],
             "steps": steps_to_goal(episodes["return"], episodes["length"], env.max_steps),
             "code_current": run.code_current}))
     e = registry.get_domain("graph").settings[profile].eval
@@ -51,6 +57,26 @@ def path_lengths(results_root: Path, profile: str) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     table["shortest"] = [_start_distance(env, s) for s in table["episode_seed"]]
     return table
+
+
+NO_CAP = "DT without the cap"
+NO_CAP_OVERRIDES = "eval.cap_at_data_best=false"  # its overrides label in runs.csv
+
+
+def _method(algo: str, overrides: str) -> str | None:
+    """A run's row label; None for ablations the table does not show."""
+    if not overrides:
+        return dict(ALGOS)[algo]
+    return NO_CAP if algo == "dt" and overrides == NO_CAP_OVERRIDES else None
+
+
+def _overrides(label: str) -> tuple:
+    return (("eval.cap_at_data_best", False),) if label else ()
+
+
+def _env(task: str) -> ShortestPathEnv:
+    _, t = registry.get_task("graph", task)
+    return ShortestPathEnv(**t.env_kwargs)
 
 
 def _start_distance(env: ShortestPathEnv, seed: int) -> int:
@@ -70,13 +96,11 @@ def _random_walk(env: ShortestPathEnv, seed: int) -> int:
     return -1
 
 
-def graph_table(results_root: Path, profile: str) -> Table:
-    lengths = path_lengths(results_root, profile)
+def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
+    """One table row per method present: reached, optimal and steps over seeds."""
     per_seed = lengths.groupby(["method", "seed"]).apply(_rates, include_groups=False)
-    header = ["Method", "Goal reached (%)", "On a shortest path (%)",
-              "Steps when reached", "Episodes per seed"]
     rows = []
-    for method in [WALK, SHORTEST, *(label for _, label in ALGOS)]:
+    for method in methods:
         if method not in per_seed.index.get_level_values("method"):
             continue
         part = per_seed.loc[method]
@@ -85,7 +109,17 @@ def graph_table(results_root: Path, profile: str) -> Table:
         mark = code_mark(episodes) if method not in (WALK, SHORTEST) else ""
         rows.append([method, *(cell(part[c]) + mark for c in ("reached", "optimal", "steps")),
                      str(int(episodes.groupby("seed").size().iloc[0]))])
-    domain, task = registry.resolve("graph")
+    return rows
+
+
+HEADER = ["Method", "Goal reached (%)", "On a shortest path (%)", "Steps when reached",
+          "Episodes per seed"]
+
+
+def graph_table(results_root: Path, profile: str) -> Table:
+    lengths = path_lengths(results_root, profile)
+    rows = _rows(lengths, [WALK, SHORTEST, *(label for _, label in ALGOS)])
+    domain, task = registry.get_task("graph", "graph")
     s = domain.settings_for(task, profile)
     env = ShortestPathEnv()
     unreachable = int((env.distances < 0).sum())
@@ -96,16 +130,45 @@ def graph_table(results_root: Path, profile: str) -> Table:
         "every row (the evaluation reset seeds). 'On a shortest path': the episode arrived in "
         "exactly the BFS distance; 'steps when reached' averages the episodes that arrived. "
         "Random walk and shortest path are computed, not trained. Learned rows: profile "
-        f"`{profile}`, mean ± std over training seeds (n), trained on "
+        f"`{profile}`, {SPREAD}, trained on "
         f"`{task.datasets['random-walk-1k'].minari_id}` (1,000 random walks, `make graph`). "
         f"DT: the whole episode as context, target return {s.eval.target_returns[0]:g} capped "
         "per episode at the best return of the data's episodes from the same start node "
         f"(`eval.cap_at_data_best`), {s.train.steps} steps of batch {s.train.batch_size}. "
-        f"CQL, BC, %BC: d3rlpy, {s.baseline.steps} steps. The paper (Figure 6) shows this "
-        "histogram qualitatively, with no numbers to compare. " + deviations("graph", profile))
+        f"CQL, BC, %BC: d3rlpy, {s.baseline.steps} steps of batch {s.baseline.batch_size}. "
+        "Every start node that can reach the goal has an optimal walk in this data, and the "
+        "cap holds DT to the best return the data shows from its start: this table tests "
+        "retrieving the best walk seen, not stitching (the stitching table does). The paper "
+        "(Figure 6) shows this histogram qualitatively, with no numbers to compare. "
+        + deviations("graph", profile))
     has_runs = any(m in set(lengths["method"]) for _, m in ALGOS)
-    return Table("graph", "Shortest path on a graph (paper Figures 2 and 6)", caption, header,
+    return Table("graph", "Shortest path on a graph (paper Figures 2 and 6)", caption, HEADER,
                  rows, "make graph", has_runs)
+
+
+def stitch_table(results_root: Path, profile: str) -> Table:
+    lengths = path_lengths(results_root, profile, "stitch")
+    labels = [label for _, label in ALGOS]
+    rows = _rows(lengths, [WALK, SHORTEST, labels[0], NO_CAP, *labels[1:]])
+    domain, task = registry.get_task("graph", "stitch")
+    s = domain.settings_for(task, profile)
+    env = _env("stitch")
+    starts = ", ".join(f"{n} ({int(env.distances[n])} steps)" for n in env.start_nodes)
+    caption = (
+        f"Stitching on the graph: every episode starts at a held-out node ({starts} from the "
+        f"goal {env.goal}); the training data `{task.datasets['stitch-1k'].minari_id}` (1,000 "
+        "random walks, `make graph`) holds walks from these nodes but no optimal one: a walk "
+        "that passes one of them and then reaches the goal in its shortest distance was left "
+        "out, so the data shows only sub-paths of the optimal paths, reached from other starts. "
+        "'On a shortest path' for a learned row is the share of episodes in which it composed "
+        "a shortest path it never saw. 'DT' is capped per episode at the best return the data "
+        "shows from the start node (below the optimal return here); 'DT without the cap' is "
+        "the same trained runs conditioned on the highest return (0). Profile "
+        f"`{profile}`, {SPREAD}; {s.train.steps} steps for every method. "
+        + deviations("graph", profile))
+    has_runs = any(m in set(lengths["method"]) for m in (*labels, NO_CAP))
+    return Table("graph-stitch", "Stitching on the graph (held-out start nodes)", caption,
+                 HEADER, rows, "make graph", has_runs)
 
 
 def _computed_cell(values: pd.Series) -> str:

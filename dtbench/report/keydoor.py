@@ -8,7 +8,7 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
-from dtbench.report.cells import code_mark, deviations, mean_std_cell
+from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.report.table import Table, runs_of
 
@@ -40,8 +40,8 @@ def keydoor_table(results_root: Path, profile: str) -> Table:
     s = domain.settings_for(task, profile)
     ids = [spec.minari_id for spec in task.datasets.values()]
     caption = (
-        f"Key-to-Door success rate (%). Ours: profile `{profile}`, mean ± std over training "
-        f"seeds (n), each seed evaluated on {', '.join(map(str, sorted(episodes))) or '?'} "
+        f"Key-to-Door success rate (%). Ours: profile `{profile}`, {SPREAD}, "
+        f"each seed evaluated on {', '.join(map(str, sorted(episodes))) or '?'} "
         "episodes with the same reset seeds for every method; DT conditioned on target return "
         f"{', '.join(f'{t:g}' for t in s.eval.target_returns)} (return scale "
         f"{s.eval.return_scale:g}) with the whole episode ({s.model.context_len} steps) as "

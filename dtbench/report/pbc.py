@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dtbench.report.atari import atari_layout
-from dtbench.report.cells import BC_NOTE, deviations, shown_columns
+from dtbench.report.cells import BC_NOTE, SPREAD, deviations, shown_columns
 from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
@@ -30,7 +30,7 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
     header, lines = d4rl_layout(runs, D4RL_ROWS, shown_columns(runs, "mujoco", profile, OURS),
                                 PAPER, D4RL_TABLE3, "D4RL_TABLE3")
     caption = (
-        f"D4RL normalised score, profile `{profile}`, mean ± std over seeds (n); DT at its "
+        f"D4RL normalised score, profile `{profile}`, {SPREAD}; DT at its "
         "first target return. %BC = BC on the top X% of timesteps by episode return; 100%BC = "
         "BC. 'Data used' as in the MuJoCo table ('generated here' is not D4RL's data). Paper "
         "columns: Chen et al. 2021 Table 3 (Reacher rows left out: no Reacher task here). "
@@ -46,7 +46,7 @@ def pbc_atari_table(results_root: Path, profile: str) -> Table:
     header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
                                  ATARI_TABLE4, "ATARI_TABLE4")
     caption = (
-        f"Gamer-normalised score, profile `{profile}`, mean ± std over seeds (n); DT at the "
+        f"Gamer-normalised score, profile `{profile}`, {SPREAD}; DT at the "
         "paper's target return. %BC as in Table 3. 'generated here' is dtbench's scripted and "
         "random play, not the paper's 1% DQN-replay data. Paper columns: Chen et al. 2021 "
         "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs. "

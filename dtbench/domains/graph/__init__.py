@@ -1,10 +1,22 @@
-"""Shortest-path graph domain: DT stitches random walks into shortest paths (paper Figure 6).
+"""Shortest-path graph domain (paper Figure 6): DT on random walks, and a stitching test.
 
-The data is 1,000 random walks of at most 10 steps on a fixed 20-node graph; DT sees a whole
-episode as context and starts each episode at the highest return possible (0), capped at the
-best return-to-go the data shows from the start node (`eval.cap_at_data_best`, dtbench's
-reading of the paper's "prior" that picks the highest return). The score is the share of
-episodes that reach the goal; `results/graph.md` adds steps against the true shortest paths.
+`graph`: the data is 1,000 random walks of at most 10 steps on a fixed 20-node graph; DT sees
+a whole episode as context and starts each episode at the highest return possible (0), capped
+at the best return-to-go the data shows from the start node (`eval.cap_at_data_best`,
+dtbench's reading of the paper's "prior" that picks the highest return). Every start node that
+can reach the goal has an optimal walk somewhere in this data, and the cap holds DT to the best
+return the data shows from its start: on this task DT retrieves the best walk it has seen, it
+does not have to stitch.
+
+`stitch`: the data holds no optimal walk from two held-out start nodes (`STITCH_STARTS`, the
+farthest from the goal): walks that pass one of them and then go to the goal in its shortest
+distance are left out, so only walks from them that wander and sub-paths of their optimal
+paths reached from other starts remain. Evaluated from those two nodes only, with the cap
+(which holds DT below the optimal return: the data's best from them is worse) and without it;
+an episode that reaches the goal in the shortest distance composed a path DT never saw.
+
+The score is the share of episodes that reach the goal; the tables add steps against the true
+shortest paths.
 """
 
 from __future__ import annotations
@@ -13,11 +25,33 @@ import numpy as np
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
-from dtbench.domains.graph.env import ENV_ID, ShortestPathEnv, random_walk_episodes
+from dtbench.domains.graph.env import (
+    ENV_ID,
+    ShortestPathEnv,
+    random_walk_episodes,
+    stitching_episodes,
+)
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
 
 ENV = ShortestPathEnv()
 DATASET_SEEDS = {"random-walk-1k": (1_000, 3_000_000)}
+STITCH_STARTS = (9, 13)  # the two nodes farthest from the goal (4 and 5 steps)
+STITCH_SEED = 4_000_000
+
+
+def make_stitch_dataset() -> None:
+    """Write `stitch-1k`: random walks without an optimal walk from a held-out start."""
+    episodes = stitching_episodes(1_000, STITCH_SEED, STITCH_STARTS)
+    minari_io.write_dataset(
+        "dtbench/graph/stitch-1k-v1", episodes, ENV_ID,
+        algorithm_name="random walk along out-edges, optimal walks from held-out nodes removed",
+        description="Shortest path: 1,000 random walks on a 20-node graph holding no optimal "
+                    f"walk from nodes {list(STITCH_STARTS)} (dtbench).",
+        provenance={"generator": "dtbench.domains.graph.env.stitching_episodes",
+                    "policy": "uniform over out-edges", "episodes": 1_000, "seed": STITCH_SEED,
+                    "held_out_starts": list(STITCH_STARTS), "env_kwargs": {},
+                    "steps": int(sum(len(ep["rewards"]) for ep in episodes))},
+    )
 
 
 def make_dataset(name: str) -> None:
@@ -52,14 +86,15 @@ PAPER = Settings(
                     cap_at_data_best=True, during_training=9),
     baseline=BaselineConfig(steps=10_000, batch_size=256, log_every=1_000),
 )
-# quick: seconds on a CPU; a 1-layer, 32-wide DT is enough for a 20-node graph.
+# quick: seconds on a CPU; a 1-layer, 32-wide DT is enough for a 20-node graph. Every method
+# gets the same 3,000 gradient steps, evaluated 5 times during training and at the end.
 QUICK = PAPER.override({
     "train.windows": "end-anchored",
     "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
-    "train.steps": 1_500, "train.lr": 1e-3, "train.warmup_steps": 100,
+    "train.steps": 3_000, "train.lr": 1e-3, "train.warmup_steps": 100,
     "train.checkpoint_every": 500, "train.log_every": 100,
-    "eval.during_training": 0,
-    "baseline.steps": 1_500, "baseline.log_every": 500,
+    "eval.during_training": 5,
+    "baseline.steps": 3_000, "baseline.log_every": 500,
 })
 SMOKE = PAPER.override({
     "train.windows": "end-anchored",
@@ -71,6 +106,14 @@ SMOKE = PAPER.override({
     "baseline.log_every": 2,
 })
 
+FIVE = (0, 1, 2, 3, 4)
+# the stitching test: every method from the held-out nodes, and DT again without the cap
+STITCH_PARTS = (
+    Grid(("stitch",), ("stitch-1k",), ("dt", "cql", "bc", "bc10", "random"), seeds=FIVE),
+    Grid(("stitch",), ("stitch-1k",), ("dt",), seeds=FIVE,
+         overrides=(("eval.cap_at_data_best", False),)),
+)
+
 DOMAIN = Domain(
     name="graph",
     tasks={"graph": Task(
@@ -79,6 +122,12 @@ DOMAIN = Domain(
         datasets={name: DatasetSpec(name, f"dtbench/graph/{name}-v1",
                                     make=lambda budget, name=name: make_dataset(name))
                   for name in DATASET_SEEDS},
+    ), "stitch": Task(
+        name="stitch",
+        env_id=ENV_ID,
+        env_kwargs={"start_nodes": STITCH_STARTS},  # evaluated from the held-out nodes only
+        datasets={"stitch-1k": DatasetSpec("stitch-1k", "dtbench/graph/stitch-1k-v1",
+                                           make=lambda budget: make_stitch_dataset())},
     )},
     encoder="linear",
     action_kind="discrete",
@@ -89,9 +138,9 @@ DOMAIN = Domain(
     grids={
         "smoke": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "bc"), seeds=(0,)),
         "quick": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
-                      seeds=(0, 1, 2)),
+                      seeds=FIVE, parts=STITCH_PARTS),
         "paper": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
-                      seeds=(0, 1, 2)),
+                      seeds=FIVE, parts=STITCH_PARTS),
     },
     description="shortest path on a random 20-node directed graph (Figures 2 and 6)",
 )

@@ -67,12 +67,18 @@ class ShortestPathEnv(gymnasium.Env):
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, n_nodes: int = 20, edge_prob: float = 0.1, graph_seed: int = 0,
-                 max_steps: int = 10) -> None:
+                 max_steps: int = 10, start_nodes: tuple[int, ...] | None = None) -> None:
         if n_nodes < 2 or not 0.0 < edge_prob <= 1.0 or max_steps < 1:
             raise ValueError(f"need n_nodes >= 2, 0 < edge_prob <= 1, max_steps >= 1; got "
                              f"{n_nodes}, {edge_prob}, {max_steps}")
         self.adjacency = random_graph(n_nodes, edge_prob, graph_seed)
         self.goal = best_goal(self.adjacency)
+        # episodes start uniformly at these nodes (default: every node but the goal)
+        self.start_nodes = None if start_nodes is None else tuple(int(n) for n in start_nodes)
+        if self.start_nodes is not None and (not self.start_nodes or self.goal in
+                                             self.start_nodes):
+            raise ValueError(f"start_nodes must be non-empty and exclude the goal "
+                             f"{self.goal}; got {self.start_nodes}")
         self.distances = distances_to(self.adjacency, self.goal)
         self.max_steps = int(max_steps)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(n_nodes,), dtype=np.float32)
@@ -95,8 +101,11 @@ class ShortestPathEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        start = int(self.np_random.integers(self.n_nodes - 1))
-        self.node = start + (start >= self.goal)  # uniform over the nodes other than the goal
+        if self.start_nodes is None:
+            start = int(self.np_random.integers(self.n_nodes - 1))
+            self.node = start + (start >= self.goal)  # uniform over the nodes but the goal
+        else:
+            self.node = self.start_nodes[int(self.np_random.integers(len(self.start_nodes)))]
         self.t = 0
         return self._obs(), self._info()
 
@@ -142,6 +151,40 @@ def random_walk_episodes(n_episodes: int, seed: int,
                          "rewards": np.asarray(rewards, dtype=np.float32),
                          "terminations": terminations, "truncations": truncations})
     return episodes
+
+
+def holds_optimal_walk(nodes: np.ndarray, held_out: tuple[int, ...],
+                       distances: np.ndarray) -> bool:
+    """Whether a walk (its node at every step, the start included) passes a held-out node and
+    from there reaches the goal in exactly that node's BFS distance: an optimal walk from it."""
+    nodes = np.asarray(nodes)
+    goal_at = np.flatnonzero(distances[nodes] == 0)
+    if not len(goal_at):
+        return False
+    for t in np.flatnonzero(np.isin(nodes[:goal_at[0]], held_out)):
+        if goal_at[0] - t == distances[nodes[t]]:
+            return True
+    return False
+
+
+def stitching_episodes(n_episodes: int, seed: int, held_out: tuple[int, ...],
+                       **env_kwargs: Any) -> list[dict[str, np.ndarray]]:
+    """Random walks (as `random_walk_episodes`, from every start) with every walk that holds
+    an optimal walk from a held-out node left out, drawn until `n_episodes` are kept: the data
+    shows walks from the held-out nodes and the sub-paths of optimal paths that other starts
+    reach, never an optimal walk from a held-out node. A policy that reaches the goal from one
+    in its shortest distance has composed a path it never saw."""
+    env = ShortestPathEnv(**env_kwargs)
+    kept: list[dict[str, np.ndarray]] = []
+    offset = 0
+    while len(kept) < n_episodes:
+        batch = random_walk_episodes(n_episodes, seed + offset, **env_kwargs)
+        for episode in batch:
+            nodes = episode["observations"].argmax(axis=1)
+            if not holds_optimal_walk(nodes, held_out, env.distances):
+                kept.append(episode)
+        offset += 1_000_003  # fresh reset seeds and moves for the next batch
+    return kept[:n_episodes]
 
 
 def steps_to_goal(returns: np.ndarray, lengths: np.ndarray, max_steps: int) -> np.ndarray:

@@ -1,0 +1,91 @@
+"""Probe runs and the budget table: how the quick profiles' DT learning rates were chosen, and
+what every method on a cell is given.
+
+Probes are DT runs on a seed no table uses (`PROBE_SEED`) with only `train.lr` overridden
+(`make probes`); the profile's lr is the one that scored best on them, so the evaluation seeds
+never choose a hyperparameter. The budget table is derived from the registered settings, so
+it is always what the code runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dtbench import registry
+from dtbench.report.table import Table
+from dtbench.runs import collect, only_overridden
+
+PROBE_SEED = 100
+PROBE_DOMAINS = ("keydoor", "graph")
+KEY = "train.lr"
+
+
+def probe_runs(results_root: Path, profile: str) -> pd.DataFrame:
+    """DT runs on the probe seed with only `train.lr` overridden."""
+    runs = collect(results_root)
+    if runs.empty:
+        return runs
+    keep = ((runs["algo"] == "dt") & (runs["profile"] == profile) & (runs["seed"] == PROBE_SEED)
+            & runs["domain"].isin(PROBE_DOMAINS) & only_overridden(runs, KEY))
+    return runs[keep]
+
+
+def probe_table(results_root: Path, profile: str) -> Table:
+    runs = probe_runs(results_root, profile)
+    header = ["Domain", "Dataset", "DT lr", "Final score", "Best during training",
+              "Chosen for the profile"]
+    lines = []
+    for (domain, dataset, lr), rows in (runs.groupby(["domain", "dataset", KEY])
+                                        if not runs.empty else []):
+        chosen = registry.get_domain(domain).settings[profile].train.lr
+        top = rows.loc[rows["target_return"].fillna(0).idxmax()]
+        lines.append([domain, dataset, f"{lr:g}", f"{top['score_mean']:.1f}",
+                      f"{top['best_score_mean']:.1f}", "yes" if lr == chosen else ""])
+    caption = (
+        f"DT learning-rate probes, profile `{profile}`: one run per lr on seed {PROBE_SEED}, "
+        "a seed no table uses, so the lr of the benchmark runs is chosen without their "
+        "evaluation seeds (`make probes`). Score as in each domain's table; 'best' is the best "
+        "of the evaluations during training. The profile's lr is the one marked.")
+    return Table("probes", "DT learning-rate probes (quick profiles)", caption, header, lines,
+                 "make probes", bool(lines))
+
+
+def budget_table(results_root: Path, profile: str) -> Table:
+    """Per domain of the profile's grids: each method's gradient steps, batch and learning
+    rate(s), and why they differ where they do."""
+    header = ["Domain", "Method", "Gradient steps", "Batch", "Learning rate", "Notes"]
+    lines = []
+    for name, domain in registry.domains().items():
+        if profile not in domain.settings or not domain.grids:
+            continue
+        s = domain.settings[profile]
+        t, b = s.train, s.baseline
+        discrete = domain.action_kind == "discrete"
+        lines.append([name, "DT", f"{t.steps:,}", f"{t.batch_size} windows of K="
+                      f"{s.model.context_len} steps", f"{t.lr:g}",
+                      f"AdamW, warm-up {t.warmup_steps:,}, clip {t.grad_clip:g}"])
+        if discrete:
+            from baselines.builtin import target_update_interval
+
+            interval = target_update_interval(b)
+            cql = (f"{b.lr:g}", f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced "
+                   f"every {interval:,} steps ({b.steps // interval} syncs)")
+        else:
+            cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
+                   f"CQL, conservative weight {b.cql_alpha:g}")
+        lines.append([name, "CQL", f"{b.steps:,}", f"{b.batch_size} transitions", *cql])
+        lines.append([name, "BC, %BC", f"{b.steps:,}", f"{b.batch_size} transitions",
+                      f"{b.lr:g}", "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
+    caption = (
+        f"What each method is given in profile `{profile}`, from the registered settings. "
+        "Every method on a cell gets the same number of gradient steps; batches differ in "
+        "kind: DT's batch is context windows (each K transitions), the baselines' batch is "
+        "transitions, each at its authors' default size (d3rlpy's 256 for vector states, "
+        "DQN's 32 for Atari). CQL's critic learns at 3e-4 (the CQL paper and d3rlpy). "
+        "DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a tenth of the run "
+        "so it syncs at least ten times. Every method is evaluated on the same episodes with "
+        "the same reset seeds.")
+    return Table("budgets", f"Training budgets per method (profile {profile})", caption,
+                 header, lines, "make report", bool(lines))
