@@ -14,9 +14,11 @@ from dtbench.report.cells import (
     data_cell,
     data_sources,
     deviations,
+    pipeline_note,
     shown_columns,
     source_label,
     stand_in_note,
+    tier,
 )
 from dtbench.report.d4rl import OURS, PAPER
 from dtbench.report.paper import ATARI_TABLE1, paper_cell
@@ -61,5 +63,6 @@ def atari_table(results_root: Path, profile: str) -> Table:
         f"`make atari`. {BC_NOTE}{deviations('atari', profile)}"
         f"{stand_in_note(runs, 'atari', profile)}"
     )
-    return Table("atari", "Atari (paper Tables 1 and 4)", caption, header, lines, "make atari",
+    return Table("atari", "Atari (paper Tables 1 and 4)" + tier("atari", profile),
+                 pipeline_note("atari", profile) + caption, header, lines, "make atari",
                  not runs.empty)

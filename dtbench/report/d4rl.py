@@ -14,9 +14,11 @@ from dtbench.report.cells import (
     data_cell,
     data_sources,
     deviations,
+    pipeline_note,
     shown_columns,
     source_label,
     stand_in_note,
+    tier,
 )
 from dtbench.report.paper import (
     D4RL_TABLE2,
@@ -111,5 +113,6 @@ def d4rl_table(results_root: Path, profile: str) -> Table:
         f"{BC_NOTE}Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
         f"{stand_in_note(runs, 'mujoco', profile)}"
     )
-    return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)", caption, header, lines,
+    return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)" + tier("mujoco", profile),
+                 pipeline_note("mujoco", profile) + caption, header, lines,
                  "make mujoco", not runs.empty)

@@ -17,8 +17,10 @@ from dtbench.report.cells import (
     best_target_cell,
     data_sources,
     deviations,
+    pipeline_note,
     shown_columns,
     source_label,
+    tier,
 )
 from dtbench.report.paper import D4RL_TABLE7
 from dtbench.report.table import Table, runs_of
@@ -84,5 +86,6 @@ def delayed_table(results_root: Path, profile: str) -> Table:
         f"Fill with `make sparse SPARSE_DOMAINS=mujoco`. {BC_NOTE}"
         f"{deviations('mujoco', profile)}"
     )
-    return Table("delayed", "Delayed rewards (paper Table 7)", caption, header, lines,
+    return Table("delayed", "Delayed rewards (paper Table 7)" + tier("mujoco", profile),
+                 pipeline_note("mujoco", profile) + caption, header, lines,
                  "make sparse SPARSE_DOMAINS=mujoco", has_delayed)

@@ -20,6 +20,7 @@ import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
 from dtbench.contract import RunSpec  # noqa: E402
+from dtbench.report.cells import tier  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.report.targets import tracking  # noqa: E402
@@ -31,15 +32,7 @@ ALGO_LABELS = {"dt": "DT", "cql": "CQL", "bc": "d3rlpy BC", "bc10": "d3rlpy 10%B
                "bc-paper": "BC [bc-paper]", "bc10-paper": "10%BC [bc10-paper]",
                "bc25-paper": "25%BC [bc25-paper]", "bc40-paper": "40%BC [bc40-paper]"}
 ALGO_ORDER = list(ALGO_LABELS)
-# domains whose runs at a profile test the pipeline, not the paper's claims: at `quick` nothing
-# there trains long enough to learn (benchmark results: Key-to-Door and the graph)
-PIPELINE_CHECKS = {"quick": ("mujoco", "atari"), "smoke": ("keydoor", "graph", "mujoco",
-                                                           "atari")}
 
-
-def tier(domain: str, profile: str) -> str:
-    """' - pipeline check' for a domain whose runs at this profile are one, else ''."""
-    return " - pipeline check" if domain in PIPELINE_CHECKS.get(profile, ()) else ""
 PALETTE = dict(zip(ALGO_ORDER, sns.color_palette("colorblind", len(ALGO_ORDER)), strict=True))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dtbench.report.atari import atari_layout
-from dtbench.report.cells import BC_NOTE, SPREAD, deviations, shown_columns
+from dtbench.report.cells import BC_NOTE, SPREAD, deviations, pipeline_note, shown_columns, tier
 from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
 from dtbench.report.table import Table, runs_of
@@ -37,7 +37,8 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
         "'not run' cells: `make mujoco ALGOS=\"bc25 bc40\"` adds those runs. "
         + BC_NOTE + deviations("mujoco", profile)
     )
-    return Table("pbc-d4rl", "%BC on D4RL (paper Table 3)", caption, header, lines,
+    return Table("pbc-d4rl", "%BC on D4RL (paper Table 3)" + tier("mujoco", profile),
+                 pipeline_note("mujoco", profile) + caption, header, lines,
                  "make mujoco", not runs.empty)
 
 
@@ -52,5 +53,6 @@ def pbc_atari_table(results_root: Path, profile: str) -> Table:
         "Table 4. 'not run' cells: `make atari ALGOS=\"bc25 bc40\"` adds those runs. "
         + BC_NOTE + deviations("atari", profile)
     )
-    return Table("pbc-atari", "%BC on Atari (paper Table 4)", caption, header, lines,
+    return Table("pbc-atari", "%BC on Atari (paper Table 4)" + tier("atari", profile),
+                 pipeline_note("atari", profile) + caption, header, lines,
                  "make atari", not runs.empty)

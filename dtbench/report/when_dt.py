@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtbench.report.cells import code_mark, source_label
+from dtbench.report.cells import code_mark, pipeline_note, source_label, tier
 from dtbench.report.scores import headline
 from dtbench.report.table import Table, runs_of
 
@@ -64,5 +64,6 @@ def when_dt_table(results_root: Path, profile: str) -> Table:
         "better choice than CQL and BC with sparse rewards and low-quality data; CQL excels "
         "when high stochasticity meets low data quality; DT needs more data than CQL but is more "
         "robust. Their per-dataset numbers are not reproduced here.")
-    return Table("when-dt", "When should we prefer DT? (ICLR 2024) on our runs", caption,
+    return Table("when-dt", "When should we prefer DT? (ICLR 2024) on our runs"
+                 + tier("mujoco", profile), pipeline_note("mujoco", profile) + caption,
                  header, lines, "make sparse", bool(lines))
