@@ -69,11 +69,13 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
             "probability-of-improvement.png", "learning-curves.png", "context.md",
             "context-length.png"} <= names
     table = (tmp_path / "keydoor.md").read_text()
-    # the DT (ours) cell of the 1K row: the mean ± std of our 2 smoke seeds, before the paper's
+    # the DT (ours) cell of the 1K row: mean ± sample std of our 2 smoke seeds and the
+    # bootstrap interval of the mean (with two seeds: from the lower to the higher seed)
     runs = pd.read_csv(tmp_path / "runs.csv")
     dt = runs[(runs["algo"] == "dt") & runs["overrides"].isna()]["score_mean"]
     row = next(line for line in table.splitlines() if line.startswith("| 1K")).split(" | ")
-    assert row[1] == f"{dt.mean():.1f} ± {dt.std(ddof=0):.1f} (n=2)" and row[6] == "71.8"
+    assert row[1] == (f"{dt.mean():.1f} ± {dt.std(ddof=1):.1f} [{dt.min():.1f}, "
+                      f"{dt.max():.1f}] (n=2)") and row[6] == "71.8"
     context = (tmp_path / "context.md").read_text()  # the K=1 ablation beside K=30
     row = next(line for line in context.splitlines() if line.startswith("| keydoor"))
     assert row.count("(n=2)") == 2 and "| 30 |" in row
@@ -122,3 +124,18 @@ def test_bc_columns_are_the_kinds_the_profile_runs_or_that_ran():
     ran = pd.DataFrame({"algo": ["dt", "bc-paper"]})  # a user ran bc-paper on quick
     assert [a for a, _ in shown_columns(ran, "mujoco", "quick", OURS)] == [
         "dt", "cql", "bc", "bc10", "bc-paper", "bc10-paper"]
+
+
+def test_bootstrap_interval_and_separation():
+    """The tables' interval: a percentile bootstrap of the mean over seeds (seeded, so tables
+    regenerate identically); claims need intervals that do not overlap."""
+    from dtbench.report.stats import bootstrap_interval, separated
+
+    assert bootstrap_interval([5.0]) == (5.0, 5.0)
+    low, high = bootstrap_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert 1.0 < low < 3.0 < high < 5.0
+    assert bootstrap_interval([1.0, 2.0, 3.0, 4.0, 5.0]) == (low, high)  # seeded
+    assert separated([10, 11, 12, 11, 10], [1, 2, 1, 2, 3]) == 1
+    assert separated([1, 2, 1, 2, 3], [10, 11, 12, 11, 10]) == -1
+    assert separated([1, 5, 9], [2, 6, 8]) == 0
+    assert separated([10.0], [1.0]) == 0  # one seed: nothing to claim
