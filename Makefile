@@ -59,7 +59,7 @@ first-run: ## train Key-to-Door 1K (DT, CQL, BC, %BC, random; 3 seeds; ~9 min on
 keydoor-data: ## make the Key-to-Door random-walk datasets (1K and 10K episodes)
 	$(call SUITE,keydoor) --data-only
 
-keydoor: ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes (3 seeds), then the table
+keydoor: ## Key-to-Door: DT, CQL, BC, %BC and random on 1K and 10K episodes (5 seeds, 8k steps each), then the table
 	$(call SUITE,keydoor)
 	$(MAKE) --no-print-directory keydoor-table
 
@@ -95,7 +95,7 @@ probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the gr
 	  $(call SUITE,$$d) -a dt --seed 100 --set train.lr=$$lr || exit 1; done; done
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
-graph: ## shortest path on a 20-node graph: DT, CQL, BC, %BC, random (3 seeds, ~3 min), then the table (Figure 6)
+graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)
 	$(DTBENCH) report graph --profile $(PROFILE) --results $(RESULTS)
 
