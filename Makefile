@@ -97,7 +97,7 @@ probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the gr
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)
-	$(DTBENCH) report graph --profile $(PROFILE) --results $(RESULTS)
+	$(DTBENCH) report graph graph-stitch --profile $(PROFILE) --results $(RESULTS)
 
 critic: ## DT as a critic on Key-to-Door 10K: predicted success through episodes, attention (Figure 5), then the report
 	$(DTBENCH) critic -p $(PROFILE) --results $(RESULTS)
