@@ -99,7 +99,7 @@ DOMAIN = Domain(
                       seeds=(0, 1, 2, 3, 4)),
         # the paper's environment was never released: dtbench's own is the data, not a stand-in
         "paper": Grid(("keydoor",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
-                      seeds=(0, 1, 2)),
+                      seeds=(0, 1, 2, 3, 4)),
     },
     description="Key-to-Door gridworld: key room, distractor room, door room (Table 6)",
 )
