@@ -191,8 +191,9 @@ def test_discrete_cql_syncs_its_target_at_least_ten_times(keydoor_1k, tmp_path, 
     """d3rlpy's DiscreteCQL syncs its target every 8,000 steps by default, never in a short
     run; dtbench lowers the interval to a tenth of the run. The syncs counted in real d3rlpy
     training, and (for the long runs, not trained here) the interval the config gets."""
-    from baselines.builtin import target_update_interval
     from d3rlpy.algos.qlearning.torch.dqn_impl import DQNImpl
+
+    from baselines.builtin import target_update_interval
 
     cfg = BaselineConfig(steps=steps)
     assert steps // target_update_interval(cfg) == syncs
