@@ -14,7 +14,7 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes anchor-probes keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -94,6 +94,18 @@ probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the gr
 	for d in keydoor graph; do for lr in $(PROBE_LRS); do \
 	  $(call SUITE,$$d) -a dt --seed 100 --set train.lr=$$lr || exit 1; done; done
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
+
+# anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU;
+# each probe is one run per method on seed 100 at ANCHOR_STEPS with 9 evaluations on the way,
+# whose learning curves choose the budget of the 3-seed anchor runs
+ANCHOR_STEPS ?= 20000
+ANCHOR_SET = --seed 100 --set train.steps=$(ANCHOR_STEPS) --set baseline.steps=$(ANCHOR_STEPS) \
+	--set eval.during_training=9 -a dt -a cql -a bc -a bc10
+anchor-probes: ## learning curves of DT, CQL, BC, %BC on Hopper medium-replay, HalfCheetah medium-expert and Pong (seed 100, ANCHOR_STEPS each)
+	$(call SUITE,mujoco) -t hopper -d medium-replay $(ANCHOR_SET)
+	$(call SUITE,mujoco) -t halfcheetah -d medium-expert $(ANCHOR_SET)
+	$(call SUITE,atari) -t pong -d mixed $(ANCHOR_SET)
+	$(MAKE) --no-print-directory report
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)
