@@ -159,7 +159,8 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
             pad = 0.08 * (high - low) if high > low else 1.0
             ax.set_xlim(low - pad, high + pad)  # every estimate inside the axes
             seeds = sorted({part["runs_per_task"].min(), part["runs_per_task"].max()})
-            n = f"{part['tasks'].iloc[0]} tasks x {'-'.join(map(str, seeds))} seed(s)"
+            cells = int(part["tasks"].iloc[0])
+            n = f"{cells} cell{'s' * (cells != 1)} x {'-'.join(map(str, seeds))} seed(s)"
             ax.set_title(f"{domain}: {metric} ({n}){tier(domain, run_profile)}", fontsize=9)
             ax.set_xlabel(label)
         scores = score_matrices(runs, domain)
@@ -196,7 +197,7 @@ def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> 
         ax.set_yticks(range(len(table)), [f"DT > {ALGO_LABELS[a]}" for a in table["versus"]])
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
-        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} tasks x "
+        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} cell(s) x "
                      f"{table['dt_runs'].iloc[0]} DT seed(s))", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "probability-of-improvement")
