@@ -7,6 +7,7 @@ Paper numbers are drawn as separate black markers, never as bars of ours.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -170,8 +171,9 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
               "; the paper's numbers (on its own data) are in the table: on this scale they "
               "would flatten our bars")
     profile = str(rows["profile"].iloc[0])
-    fig.suptitle(f"{domain}{tier(domain, profile)}: our runs ({runs_note(rows)}; {what})"
-                 f"{theirs}", y=1.14, fontsize=9)
+    title = textwrap.fill(f"{domain}{tier(domain, profile)}: our runs ({runs_note(rows)}; "
+                          f"{what}){theirs}", 120)
+    fig.suptitle(title, y=1.14 + 0.05 * title.count("\n"), fontsize=9)
     return save(fig, folder, f"scores-{domain}")
 
 
