@@ -142,3 +142,23 @@ def test_bootstrap_interval_and_separation():
     assert separated([1, 2, 1, 2, 3], [10, 11, 12, 11, 10]) == -1
     assert separated([1, 5, 9], [2, 6, 8]) == 0
     assert separated([10.0], [1.0]) == 0  # one seed: nothing to claim
+
+
+def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):
+    import dtbench.report.claims as claims
+
+    def runs(algo, scores):
+        return [{"domain": "keydoor", "task": "keydoor", "dataset": "random-10k",
+                 "variant": "dense", "algo": algo, "seed": seed, "profile": "quick",
+                 "overrides": "", "target_return": 1.0 if algo == "dt" else None,
+                 "score_mean": score} for seed, score in enumerate(scores)]
+
+    table = pd.DataFrame(runs("dt", [90, 95, 92, 97, 94]) + runs("cql", [2, 1, 3, 2, 1])
+                         + runs("bc10", [80, 99, 85, 96, 90])
+                         + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}])
+    monkeypatch.setattr(claims, "collect", lambda root: table)
+    rows = claims.claims_table(None, "quick").rows
+    verdicts = {row[3]: row[6] for row in rows}
+    assert verdicts == {"CQL": "DT higher (intervals separate)",
+                        "d3rlpy 10%BC": "not resolved (intervals overlap)"}
+    assert all(row[0] == "keydoor/keydoor" for row in rows)  # MuJoCo quick: pipeline check

@@ -17,6 +17,7 @@ from dtbench.atomic import atomic_write
 from dtbench.errors import DTBenchError
 from dtbench.report import aggregates, figures
 from dtbench.report.atari import atari_table
+from dtbench.report.claims import claims_table
 from dtbench.report.context import context_runs, context_table
 from dtbench.report.critic import critic_table, draw_critic
 from dtbench.report.d4rl import d4rl_table
@@ -46,6 +47,7 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "critic": critic_table,
     "probes": probe_table,
     "budgets": budget_table,
+    "claims": claims_table,
 }
 DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
 # figure -> (what it shows, the make target that fills it)
