@@ -57,11 +57,12 @@ PAPER = Settings(
 # until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
 # in the probes). Every method gets the same 8,000 gradient steps, evaluated 7 times during
 # training (learning curves) and at the end; DT's lr was chosen on probe seed 100
-# (`make probes`), not on the evaluation seeds.
+# (`make probes`), not on the evaluation seeds: 3e-3 scored best on both datasets (10K: 96.6%
+# against 55.2% at 1e-3 and 16.2% at 3e-4; 1K: 10.6 / 8.2 / 4.0).
 QUICK = PAPER.override({
     "train.windows": "end-anchored",
     "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
-    "train.steps": 8_000, "train.lr": 1e-3, "train.warmup_steps": 100,
+    "train.steps": 8_000, "train.lr": 3e-3, "train.warmup_steps": 100,
     "train.checkpoint_every": 1_000, "train.log_every": 100,
     "eval.during_training": 7, "eval.episodes": 500,
     "baseline.steps": 8_000, "baseline.log_every": 1_000,
