@@ -52,6 +52,9 @@ def mean_std_cell(scores: pd.Series) -> str:
     scores; one seed has no spread to show ('mean (n=1)'); 'not run' when empty."""
     if scores.empty:
         return "not run"
+    scores = scores.dropna()  # e.g. steps when reached, for a seed that never arrived
+    if scores.empty:
+        return "-"
     if len(scores) == 1:
         return f"{scores.mean():.1f} (n=1)"
     low, high = bootstrap_interval(scores.to_numpy())
