@@ -130,18 +130,14 @@ def _stale_first(specs: Sequence[RunSpec], results_root: Path, rerun_stale: bool
     moved aside (kept under `<results>/stale/`) so that they run again. Finished runs made by
     other code: counted in one line (they stay finished), or with `rerun_stale` moved aside
     and run again."""
-    changed = stale.find_stale(specs, results_root)
-    for line in changed.values():
-        echo(line)
-    if changed and not rerun_stale:
-        raise DTBenchError(f"{len(changed)} finished run(s) were trained on other data than "
-                           "is there now (listed above); pass --rerun-stale to run them again")
-    other_code = [s for s in stale.find_stale_code(specs, results_root) if s not in changed]
-    if other_code and not rerun_stale:
-        echo(f"{len(other_code)} finished run(s) were made by other code than this checkout's "
-             "(kept as finished; --stale lists them, --rerun-stale runs them again)")
-    for spec in [*changed, *(other_code if rerun_stale else [])]:
-        echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
+    found = stale.triage(specs, results_root, rerun_stale, echo)
+    if found.changed and not rerun_stale:
+        raise DTBenchError(f"{len(found.changed)} finished run(s) were trained on other data "
+                           "than is there now (listed above); pass --rerun-stale to run them "
+                           "again")
+    if found.other_code and not rerun_stale:
+        echo(f"{len(found.other_code)} finished run(s) were made by other code than this "
+             "checkout's (kept as finished; --stale lists them, --rerun-stale runs them again)")
 
 
 def evaluate(task: str, datasets: Sequence[str], **kwargs: Any) -> list[dict[str, Any]]:

@@ -212,14 +212,9 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     unreadable = _unreadable(specs, results_root)
     for line in unreadable.values():
         echo(line)
-    changed = stale.find_stale([s for s in specs if s not in todo], results_root)
-    for line in changed.values():
-        echo(line)
-    other_code = [s for s in stale.find_stale_code([s for s in specs if s not in todo],
-                                                   results_root) if s not in changed]
+    found = stale.triage([s for s in specs if s not in todo], results_root, rerun_stale, echo)
+    changed, other_code = found.changed, found.other_code
     if rerun_stale:
-        for spec in [*changed, *other_code]:
-            echo(f"kept the stale run's folder as {stale.set_aside(spec, results_root)}")
         todo = [s for s in specs if s in changed or s in other_code or s in todo]
     done = len(specs) - len(todo) - len(unreadable) - (0 if rerun_stale else len(changed))
     echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run"

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dtbench import plugins, registry
@@ -106,3 +107,26 @@ def set_aside(spec: RunSpec, results_root: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     folder.replace(target)
     return target
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What the stale lookups found among finished runs."""
+
+    changed: dict[RunSpec, str]  # trained on other data than is there now, each with its line
+    other_code: list[RunSpec]  # made by other code (their data unchanged)
+
+
+def triage(finished: Sequence[RunSpec], results_root: Path, rerun: bool,
+           echo: Callable[[str], None]) -> Triage:
+    """The one stale step of `suite` and `train`: print a line per data-stale run and, with
+    `rerun`, move every data- or code-stale run aside (under `<results>/stale/`) so that it
+    runs again. What the caller does with the rest (skip, refuse, count) is its own."""
+    changed = find_stale(finished, results_root)
+    for line in changed.values():
+        echo(line)
+    other_code = [s for s in find_stale_code(finished, results_root) if s not in changed]
+    if rerun:
+        for spec in [*changed, *other_code]:
+            echo(f"kept the stale run's folder as {set_aside(spec, results_root)}")
+    return Triage(changed, other_code)
