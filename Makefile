@@ -14,7 +14,7 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes anchor-probes keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes anchor-probes anchors keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -96,17 +96,25 @@ probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the gr
 	  $(call SUITE,$$d) -a dt --seed 100 --set train.lr=$$lr || exit 1; done; done
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
-# anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU;
-# each probe is one run per method on seed 100 at ANCHOR_STEPS with 9 evaluations on the way,
-# whose learning curves choose the budget of the 3-seed anchor runs
+# anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU.
+# Probes: one run per method on seed 100 at ANCHOR_PROBE_STEPS with 9 evaluations on the way;
+# their learning curves choose ANCHOR_STEPS, the budget of the 3-seed anchor runs
+ANCHOR_PROBE_STEPS ?= 20000
 ANCHOR_STEPS ?= 20000
-ANCHOR_SET = --seed 100 --set train.steps=$(ANCHOR_STEPS) --set baseline.steps=$(ANCHOR_STEPS) \
-	--set eval.during_training=9 -a dt -a cql -a bc -a bc10
-anchor-probes: ## learning curves of DT, CQL, BC, %BC on Hopper medium-replay, HalfCheetah medium-expert and Pong (seed 100, ANCHOR_STEPS each)
-	$(call SUITE,mujoco) -t hopper -d medium-replay $(ANCHOR_SET)
-	$(call SUITE,mujoco) -t halfcheetah -d medium-expert $(ANCHOR_SET)
-	$(call SUITE,atari) -t pong -d mixed $(ANCHOR_SET)
-	$(MAKE) --no-print-directory report
+ANCHOR_SEEDS ?= 0 1 2
+anchor_set = --set train.steps=$(1) --set baseline.steps=$(1) --set eval.during_training=9 \
+	-a dt -a cql -a bc -a bc10
+ANCHOR_CELLS = "mujoco -t hopper -d medium-replay" "mujoco -t halfcheetah -d medium-expert" \
+	"atari -t pong -d mixed"
+anchor-probes: ## learning curves of DT, CQL, BC, %BC on Hopper medium-replay, HalfCheetah medium-expert and Pong (seed 100, ANCHOR_PROBE_STEPS each)
+	for cell in $(ANCHOR_CELLS); do $(call SUITE,$$cell) --seed 100 \
+	  $(call anchor_set,$(ANCHOR_PROBE_STEPS)) || exit 1; done
+	$(DTBENCH) report anchor-probes anchors claims --profile $(PROFILE) --results $(RESULTS)
+
+anchors: ## the anchor cells: DT, CQL, BC, %BC at ANCHOR_STEPS on ANCHOR_SEEDS (3 seeds), then their tables
+	for cell in $(ANCHOR_CELLS); do $(call SUITE,$$cell) $(foreach s,$(ANCHOR_SEEDS),--seed $(s)) \
+	  $(call anchor_set,$(ANCHOR_STEPS)) || exit 1; done
+	$(DTBENCH) report anchor-probes anchors claims --profile $(PROFILE) --results $(RESULTS)
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)

@@ -157,8 +157,59 @@ def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):
                          + runs("bc10", [80, 99, 85, 96, 90])
                          + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}])
     monkeypatch.setattr(claims, "collect", lambda root: table)
+    monkeypatch.setattr("dtbench.report.anchors.collect", lambda root: table)
+    monkeypatch.setattr("dtbench.report.table.collect", lambda root: table)
     rows = claims.claims_table(None, "quick").rows
     verdicts = {row[3]: row[6] for row in rows}
     assert verdicts == {"CQL": "DT higher (intervals separate)",
                         "d3rlpy 10%BC": "not resolved (intervals overlap)"}
     assert all(row[0] == "keydoor/keydoor" for row in rows)  # MuJoCo quick: pipeline check
+
+
+def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monkeypatch,
+                                                                          tmp_path):
+    """Anchor runs are the anchor cells' runs whose only overrides are one step budget for DT
+    and the baselines and the evaluations during training: the probe seed (100) fills the
+    probe table and the curves, seeds 0-2 the anchor table and the claims; a run with unequal
+    budgets or without overrides belongs to neither."""
+    import dtbench.report.anchors as anchors
+    import dtbench.report.claims as claims
+
+    rows = []
+    for algo, base in (("dt", 40.0), ("cql", 10.0), ("bc", 20.0), ("bc10", 30.0)):
+        for seed, steps in ((0, 2000), (1, 2000), (2, 2000), (100, 2000), (3, 1000)):
+            target = 3600.0 if algo == "dt" else None
+            folder = f"runs/{algo}/seed{seed}"
+            (tmp_path / folder).mkdir(parents=True)
+            score = base + seed % 3
+            pd.DataFrame({"step": [steps // 2, steps], "target_return": [target] * 2,
+                          "score_mean": [base / 2, score]}).to_csv(
+                tmp_path / folder / "curve.csv", index=False)
+            rows.append({"domain": "mujoco", "task": "hopper", "dataset": "medium-replay",
+                         "variant": "dense", "algo": algo, "seed": seed, "profile": "quick",
+                         "overrides": "x", "folder": folder, "target_return": target,
+                         "score_mean": score, "score_label": "D4RL normalised",
+                         "code_current": True, "data_score_mean": 1.4, "data_score_max": 7.0,
+                         "train.steps": 2000, "baseline.steps": steps,
+                         "eval.during_training": 1})
+    rows.append({**rows[0], "overrides": "", "train.steps": None, "baseline.steps": None,
+                 "eval.during_training": None, "score_mean": 99.0})  # a plain quick run
+    table = pd.DataFrame(rows)
+    for module in (anchors, claims):
+        monkeypatch.setattr(module, "collect", lambda root: table)
+    monkeypatch.setattr("dtbench.report.table.collect", lambda root: table)
+
+    anchor = anchors.anchor_table(tmp_path, "quick")
+    assert anchor.rows == [["mujoco/hopper medium-replay", "2,000", "1.4 / 7.0",
+                            *(f"{b + 1:.1f} ± 1.0 [{b:.1f}, {b + 2:.1f}] (n=3)"
+                              for b in (40.0, 10.0, 20.0, 30.0))]]
+    probes = {row[1]: row for row in anchors.probe_table(tmp_path, "quick").rows}
+    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)"]
+    assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
+    verdicts = {row[3]: row[6] for row in claims.claims_table(tmp_path, "quick").rows
+                if "anchor" in row[0]}
+    assert verdicts == {"CQL": "DT higher (intervals separate)",
+                        "d3rlpy BC": "DT higher (intervals separate)",
+                        "d3rlpy 10%BC": "DT higher (intervals separate)"}
+    assert [p.name for p in anchors.anchor_curves(tmp_path, "quick", tmp_path / "f")] == [
+        "anchor-curves.png", "anchor-curves.pdf"]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from dtbench.atomic import atomic_write
 from dtbench.errors import DTBenchError
-from dtbench.report import aggregates, figures
+from dtbench.report import aggregates, anchors, figures
 from dtbench.report.atari import atari_table
 from dtbench.report.claims import claims_table
 from dtbench.report.context import context_runs, context_table
@@ -47,6 +47,8 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "critic": critic_table,
     "probes": probe_table,
     "budgets": budget_table,
+    "anchor-probes": anchors.probe_table,
+    "anchors": anchors.anchor_table,
     "claims": claims_table,
 }
 DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
@@ -72,6 +74,8 @@ FIGURES = {
                                    "make keydoor mujoco atari"),
     "graph-paths": ("steps to the goal: random walks, shortest paths and DT (Figure 6)",
                     "make graph"),
+    "anchor-curves": ("score during training in the anchor cells: probes and anchor seeds",
+                      "make anchor-probes anchors"),
     "critic": ("DT as a critic: predicted success through Key-to-Door episodes, attention "
                "(Figure 5)", "make critic"),
 }
@@ -116,6 +120,7 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         written["graph-paths"] = figures.graph_paths(path_lengths(results_root, profile),
                                                      [WALK, SHORTEST, "DT"], folder, profile)
         written["critic"] = draw_critic(results_root, profile, folder)
+        written["anchor-curves"] = anchors.anchor_curves(results_root, profile, folder)
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths
                      else f"figure {name}: no runs yet ({FIGURES[name][1]})")

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from dtbench.report.anchors import anchor_runs, is_probe
 from dtbench.report.cells import PIPELINE_CHECKS
 from dtbench.report.figures import ALGO_LABELS
+from dtbench.report.graph import ALGOS as GRAPH_ALGOS
+from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
 from dtbench.report.scores import headline
 from dtbench.report.stats import bootstrap_interval, separated
 from dtbench.report.table import Table
@@ -30,9 +33,15 @@ def claims_table(results_root: Path, profile: str) -> Table:
     if not runs.empty:
         runs = runs[(runs["profile"] == profile) & only_overridden(runs)
                     & ~runs["domain"].isin(PIPELINE_CHECKS.get(profile, ()))]
-        rows = headline(runs)
-        for (domain, task, dataset, variant), cell in (
-                rows.groupby(["domain", "task", "dataset", "variant"]) if not rows.empty else []):
+        anchor = anchor_runs(results_root, profile)
+        anchor = anchor[~is_probe(anchor)] if not anchor.empty else anchor
+        cells = [(key, cell) for key, cell in headline(runs).groupby(
+                     ["domain", "task", "dataset", "variant"])] if not runs.empty else []
+        cells += [((d, f"{t} (anchor, {int(n):,} steps)", ds, v), cell)
+                  for (d, t, ds, v, n), cell in anchor.groupby(
+                      ["domain", "task", "dataset", "variant", "train.steps"])] \
+            if not anchor.empty else []
+        for (domain, task, dataset, variant), cell in cells:
             dt = cell[cell["algo"] == "dt"]["score_mean"]
             if dt.empty:
                 continue
@@ -41,12 +50,36 @@ def claims_table(results_root: Path, profile: str) -> Table:
                 lines.append([f"{domain}/{task}", dataset, variant, ALGO_LABELS[algo],
                               _interval_text(dt), _interval_text(other),
                               VERDICT[separated(dt.to_numpy(), other.to_numpy())]])
+        lines += _stitch_lines(results_root, profile)
     caption = (
         f"DT against each method on every benchmark cell of profile `{profile}` (pipeline-check "
-        "domains left out): mean score over training seeds with its 95% percentile-bootstrap "
-        "interval (seeds resampled) and n. A difference is claimed only where the two "
-        "intervals do not overlap; with fewer than two seeds a side has no interval and "
-        "nothing is claimed.")
+        "domains left out) and every anchor cell (its anchor seeds; results/anchors.md): mean "
+        "score over training seeds with its 95% percentile-bootstrap interval (seeds "
+        "resampled) and n. A difference is claimed only where the two intervals do not "
+        "overlap; with fewer than two seeds a side has no interval and nothing is claimed. On "
+        "the graph's stitching test the question is whether a method composes a shortest path "
+        "it never saw: its rows compare the share of episodes on a shortest path, for DT "
+        "capped at the data's best return and without the cap.")
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
                  ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other", "Verdict"], lines,
                  "make keydoor graph", bool(lines))
+
+
+def _stitch_lines(results_root: Path, profile: str) -> list[list[str]]:
+    """The stitching test's claim rows: 'on a shortest path' (%) per seed, both DT rows
+    against every other learned method."""
+    rates = per_seed_rates(lengths) if not (lengths := path_lengths(
+        results_root, profile, "stitch")).empty else pd.DataFrame()
+    if rates.empty:
+        return []
+    optimal = rates["optimal"]
+    methods = set(optimal.index.get_level_values("method"))
+    lines = []
+    for dt in [m for m in ("DT", NO_CAP) if m in methods]:
+        for other in [label for algo, label in GRAPH_ALGOS if algo != "dt" and label in methods]:
+            a, b = optimal.loc[dt], optimal.loc[other]
+            which = "capped at the data's best" if dt == "DT" else "without the cap"
+            lines.append([f"graph/stitch: on a shortest path, DT {which}", "stitch-1k",
+                          "dense", other, _interval_text(a), _interval_text(b),
+                          VERDICT[separated(a.to_numpy(), b.to_numpy())]])
+    return lines

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
-from dtbench.contract import RunSpec, canonical, overrides_label
+from dtbench.contract import canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
 from dtbench.report.cells import STALE_MARK
@@ -27,8 +27,7 @@ def critic_folders(results_root: Path, profile: str) -> list[Path]:
     if runs.empty:
         return []
     runs = runs[only_overridden(runs, *CRITIC)]
-    folders = [RunSpec("keydoor", r.task, r.dataset, "dt", r.seed, profile,
-                       overrides=canonical(CRITIC)).folder(results_root)
+    folders = [results_root / r.folder
                for r in runs.drop_duplicates(["dataset", "seed"]).itertuples()]
     return [f for f in folders if (f / PROBES).exists() and (f / ATTENTION).exists()]
 

@@ -20,7 +20,6 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
-from dtbench.contract import RunSpec  # noqa: E402
 from dtbench.report.cells import tier  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
@@ -221,16 +220,14 @@ def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> lis
     dt = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")] if not runs.empty else runs
     frames = []
     for spec_row in dt.drop_duplicates(["domain", "task", "dataset", "seed"]).itertuples():
-        spec = RunSpec(spec_row.domain, spec_row.task, spec_row.dataset, "dt", spec_row.seed,
-                       spec_row.profile, spec_row.variant)
-        path = spec.folder(results_root) / "metrics.csv"
+        path = results_root / spec_row.folder / "metrics.csv"
         if path.exists():
             try:
                 metrics = read_run_csv(path, ["step", "loss"])[["step", "loss"]]
             except Unreadable:
                 continue  # listed by `dtbench report` as unreadable
-            frames.append(metrics.assign(domain=spec.domain, seed=spec.seed,
-                                         run=f"{spec.task} {spec.dataset}"))
+            frames.append(metrics.assign(domain=spec_row.domain, seed=spec_row.seed,
+                                         run=f"{spec_row.task} {spec_row.dataset}"))
     if not frames:
         return []
     curves = pd.concat(frames, ignore_index=True)
@@ -257,8 +254,7 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
     rows = headline(runs)
     frames = []
     for r in rows.drop_duplicates(RUN_KEYS).itertuples() if not rows.empty else []:
-        spec = RunSpec(r.domain, r.task, r.dataset, r.algo, r.seed, r.profile, r.variant)
-        path = spec.folder(results_root) / "curve.csv"
+        path = results_root / r.folder / "curve.csv"
         if r.variant == "dense" and path.exists():
             try:
                 curve = read_run_csv(path)

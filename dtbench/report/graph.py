@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from dtbench import registry
-from dtbench.contract import RunSpec
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
 from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
 from dtbench.report.table import Table, runs_of
@@ -38,10 +37,8 @@ def path_lengths(results_root: Path, profile: str, task: str = "graph") -> pd.Da
         method = _method(run.algo, run.overrides)
         if method is None:
             continue  # another ablation
-        spec = RunSpec("graph", run.task, run.dataset, run.algo, run.seed, profile,
-                       overrides=_overrides(run.overrides))
         try:
-            episodes = read_run_csv(spec.folder(results_root) / "eval.csv")
+            episodes = read_run_csv(results_root / run.folder / "eval.csv")
         except Unreadable:
             continue  # listed by `dtbench report` as unreadable
         frames.append(pd.DataFrame({
@@ -70,10 +67,6 @@ def _method(algo: str, overrides: str) -> str | None:
     return NO_CAP if algo == "dt" and overrides == NO_CAP_OVERRIDES else None
 
 
-def _overrides(label: str) -> tuple:
-    return (("eval.cap_at_data_best", False),) if label else ()
-
-
 def _env(task: str) -> ShortestPathEnv:
     _, t = registry.get_task("graph", task)
     return ShortestPathEnv(**t.env_kwargs)
@@ -96,9 +89,14 @@ def _random_walk(env: ShortestPathEnv, seed: int) -> int:
     return -1
 
 
+def per_seed_rates(lengths: pd.DataFrame) -> pd.DataFrame:
+    """Reached and optimal (%) and steps when reached, per (method, seed)."""
+    return lengths.groupby(["method", "seed"]).apply(_rates, include_groups=False)
+
+
 def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
     """One table row per method present: reached, optimal and steps over seeds."""
-    per_seed = lengths.groupby(["method", "seed"]).apply(_rates, include_groups=False)
+    per_seed = per_seed_rates(lengths)
     rows = []
     for method in methods:
         if method not in per_seed.index.get_level_values("method"):

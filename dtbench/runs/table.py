@@ -93,7 +93,9 @@ def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
         except Unreadable:
             continue  # listed by unreadable_runs
         spec = RunSpec.from_dict(result["spec"])
-        columns = {**spec.to_dict(), "overrides": overrides_label(spec.overrides)}
+        columns = {**spec.to_dict(), "overrides": overrides_label(spec.overrides),
+                   # where the run's own files are, so that readers never rebuild its spec
+                   "folder": path.parent.relative_to(results_root).as_posix()}
         settings = {key: value_text(value) if isinstance(value, tuple) else value
                     for key, value in spec.overrides}
         for target in result["targets"]:

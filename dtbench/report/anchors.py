@@ -1,0 +1,151 @@
+"""Anchor cells (the benchmark's second tier): one cell per large domain at a budget this CPU
+can afford and where the methods do learn, run with 3 seeds beside the pipeline checks.
+
+The budget is chosen from probes: one run per method on seed 100 (a seed no table uses) with
+evaluations during training (`make anchor-probes`); the anchors (`make anchors`) then run the
+chosen budget on seeds 0-2. Both are quick-profile runs whose only overrides are the equal
+step budget of DT and the baselines and the number of evaluations during training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import seaborn as sns
+
+from dtbench.report.cells import SPREAD, code_mark, data_cell, mean_std_cell
+from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
+from dtbench.report.probes import PROBE_SEED
+from dtbench.report.scores import headline
+from dtbench.report.table import Table
+from dtbench.runs import collect, only_overridden
+from dtbench.runs.table import Unreadable, read_run_csv
+
+# (domain, task, dataset): Hopper medium-replay and HalfCheetah medium-expert, where the paper
+# finds DT ahead of CQL and BC respectively level, and Pong on the scripted-tracker data
+CELLS = (("mujoco", "hopper", "medium-replay"), ("mujoco", "halfcheetah", "medium-expert"),
+         ("atari", "pong", "mixed"))
+KEYS = ("train.steps", "baseline.steps", "eval.during_training")
+ALGOS = ("dt", "cql", "bc", "bc10")
+
+
+def anchor_runs(results_root: Path, profile: str = "quick") -> pd.DataFrame:
+    """Headline rows of the probe and anchor runs: the anchor cells' dense runs whose only
+    overrides are an equal step budget for DT and the baselines and the evaluations during
+    training."""
+    runs = collect(results_root)
+    if runs.empty:
+        return runs
+    cell = pd.Series(list(zip(runs["domain"], runs["task"], runs["dataset"], strict=True)),
+                     index=runs.index).isin(CELLS)
+    keep = (cell & (runs["profile"] == profile) & (runs["variant"] == "dense")
+            & runs["algo"].isin(ALGOS) & only_overridden(runs, *KEYS))
+    runs = runs[keep]
+    return headline(runs[runs["train.steps"] == runs["baseline.steps"]]) if not runs.empty \
+        else runs
+
+
+def is_probe(runs: pd.DataFrame) -> pd.Series:
+    return runs["seed"] == PROBE_SEED
+
+
+def anchor_table(results_root: Path, profile: str) -> Table:
+    runs = anchor_runs(results_root, profile)
+    anchors = runs[~is_probe(runs)] if not runs.empty else runs
+    header = ["Cell", "Steps (every method)", "Data: mean / best",
+              *(ALGO_LABELS[a] for a in ALGOS)]
+    lines = []
+    for (domain, task, dataset, steps), rows in (
+            anchors.groupby(["domain", "task", "dataset", "train.steps"])
+            if not anchors.empty else []):
+        cells = [f"{domain}/{task} {dataset}", f"{int(steps):,}", data_cell(rows)]
+        for algo in ALGOS:
+            mine = rows[rows["algo"] == algo]
+            cells.append(mean_std_cell(mine["score_mean"]) + code_mark(mine))
+        lines.append(cells)
+    caption = (
+        f"Anchor cells, profile `{profile}` with an equal budget: one cell per large domain "
+        "where the methods learn on this CPU, at the step budget chosen from the probes "
+        "(table anchor-probes); every method gets the same gradient steps (DT's batch is "
+        "context windows, the baselines' transitions: results/budgets.md), the same "
+        f"evaluation episodes and reset seeds. Ours: {SPREAD}; scores on each domain's scale "
+        "(D4RL-normalised for MuJoCo, gamer-normalised for Atari), DT at its highest target "
+        "return (the paper's first), on data generated here (SAC snapshots and the scripted "
+        "tracker; their own scores in the Data column). Claims: results/claims.md. `make anchors`.")
+    return Table("anchors", f"Anchor cells (profile {profile}, 3 seeds)", caption, header,
+                 lines, "make anchors", bool(lines))
+
+
+def probe_table(results_root: Path, profile: str) -> Table:
+    runs = anchor_runs(results_root, profile)
+    probes = runs[is_probe(runs)] if not runs.empty else runs
+    header = ["Cell", "Method", "Steps", "Score during training (step: score)", "Final",
+              "Best (step)"]
+    lines = []
+    for (domain, task, dataset, algo), rows in (
+            probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
+        run = rows.iloc[0]
+        curve = probe_curve(results_root, run)
+        points = ", ".join(f"{int(s) // 1000}k: {v:.1f}"
+                           for s, v in zip(curve["step"], curve["score_mean"], strict=True))
+        best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
+        lines.append([f"{domain}/{task} {dataset}", ALGO_LABELS[algo],
+                      f"{int(run['train.steps']):,}", points or "-",
+                      f"{run['score_mean']:.1f}{code_mark(rows)}",
+                      f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
+                      if best is not None else "-"])
+    caption = (
+        f"Anchor probes, profile `{profile}`: one run per method and cell on seed {PROBE_SEED} "
+        "(no table's seed), evaluated during training, to find a budget where the methods "
+        "have learned what they will (`make anchor-probes`). The anchors' budget is chosen "
+        "from these curves, never from the anchor seeds. DT at its highest target return.")
+    return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
+                 caption, header, lines, "make anchor-probes", bool(lines))
+
+
+def probe_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
+    """A run's score at each evaluation (curve.csv), DT's at the run's headline target."""
+    try:
+        curve = read_run_csv(results_root / run["folder"] / "curve.csv")
+    except Unreadable:
+        return pd.DataFrame({"step": [], "score_mean": []})
+    if run["algo"] == "dt":
+        curve = curve[curve["target_return"] == run["target_return"]]
+    return curve[["step", "score_mean"]].reset_index(drop=True)
+
+
+def anchor_curves(results_root: Path, profile: str, folder: Path) -> list[Path]:
+    """Score against gradient step in each anchor cell: the probe (seed 100, dashed) and the
+    anchor seeds (mean, band of sample std), one panel per cell, one colour per method."""
+    runs = anchor_runs(results_root, profile)
+    frames = []
+    for _, run in runs.iterrows() if not runs.empty else ():
+        curve = probe_curve(results_root, run)
+        if len(curve) > 1:
+            kind = f"probe (seed {PROBE_SEED})" if run["seed"] == PROBE_SEED else "anchor seeds"
+            frames.append(curve.assign(panel=f"{run['domain']}/{run['task']} {run['dataset']}",
+                                       method=ALGO_LABELS[run["algo"]], runs=kind,
+                                       score_label=run["score_label"]))
+    if not frames:
+        return []
+    curves = pd.concat(frames, ignore_index=True)
+    panels = [f"{d}/{t} {ds}" for d, t, ds in CELLS if f"{d}/{t} {ds}" in set(curves["panel"])]
+    fig, axes = panel_grid(len(panels), 3.6, 3.0)
+    colours = {ALGO_LABELS[a]: PALETTE[a] for a in ALGOS}
+    for ax, panel in zip(axes, panels, strict=False):
+        part = curves[curves["panel"] == panel]
+        sns.lineplot(part, x="step", y="score_mean", hue="method", palette=colours,
+                     hue_order=[m for m in colours if m in set(part["method"])], style="runs",
+                     style_order=sorted(set(curves["runs"])), errorbar="sd", marker="o",
+                     markersize=4, ax=ax)
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel("gradient step (every method)")
+        ax.set_ylabel(part["score_label"].iloc[0], fontsize=8)
+        ax.legend(fontsize=6, title=None)
+    seeds = sorted(set(runs.loc[~is_probe(runs), "seed"]))
+    fig.suptitle(f"Anchor cells, profile {profile}, data made by dtbench: score during training; "
+                 f"probe seed {PROBE_SEED} (dashed) and anchor seeds {seeds or 'not run yet'} "
+                 "(mean, band: sample std)", fontsize=9)
+    fig.tight_layout()
+    return save(fig, folder, "anchor-curves")
