@@ -136,15 +136,16 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
                              squeeze=False, sharey=True)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         part = rows[rows["dataset"] == dataset]
-        sns.barplot(part, x="task", y="score_mean", hue="algo", order=tasks, hue_order=algos,
+        here = [t for t in tasks if t in set(part["task"])]  # no empty slot for another task's
+        sns.barplot(part, x="task", y="score_mean", hue="algo", order=here, hue_order=algos,
                     palette=PALETTE, errorbar="sd" if n_max > 1 else None, capsize=0.1,
                     err_kws={"linewidth": 1}, ax=ax, legend=ax is axes[0][-1])
-        sns.stripplot(part, x="task", y="score_mean", hue="algo", order=tasks,
+        sns.stripplot(part, x="task", y="score_mean", hue="algo", order=here,
                       hue_order=algos, dodge=True, color="black", size=2.5, jitter=False,
                       ax=ax, legend=False)
         if marks:
             for container, algo in zip(ax.containers, algos, strict=False):
-                for patch, task in zip(container.patches, tasks, strict=False):
+                for patch, task in zip(container.patches, here, strict=False):
                     value = paper.get((dataset, task, algo))
                     if value is not None:
                         ax.scatter(patch.get_x() + patch.get_width() / 2, value, marker="_",
