@@ -90,10 +90,12 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 atari-table: ## rebuild RESULTS/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE) --results $(RESULTS)
 
-PROBE_LRS ?= 3e-4 1e-3 3e-3
-probes: ## DT lr probes on seed 100 (no table's seed) for Key-to-Door and the graph, then the probe table
+PROBE_LRS ?= 3e-4 1e-3 3e-3 1e-2
+probes: ## DT lr probes, then dropout 0.1 at the profile's lr, on seed 100 (no table's seed) for Key-to-Door and the graph, then the probe table
 	for d in keydoor graph; do for lr in $(PROBE_LRS); do \
 	  $(call SUITE,$$d) -a dt --seed 100 --set train.lr=$$lr || exit 1; done; done
+	$(call SUITE,keydoor) -a dt --seed 100 --set train.lr=3e-3 --set model.dropout=0.1
+	$(call SUITE,graph) -t graph -a dt --seed 100 --set train.lr=1e-3 --set model.dropout=0.1
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 # anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU.

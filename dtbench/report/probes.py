@@ -1,10 +1,11 @@
-"""Probe runs and the budget table: how the quick profiles' DT learning rates were chosen, and
-what every method on a cell is given.
+"""Probe runs and the budget table: how the quick profiles' DT learning rate and dropout were
+chosen, and what every method on a cell is given.
 
-Probes are DT runs on a seed no table uses (`PROBE_SEED`) with only `train.lr` overridden
-(`make probes`); the profile's lr is the one that scored best on them, so the evaluation seeds
-never choose a hyperparameter. The budget table is derived from the registered settings, so
-it is always what the code runs.
+Probes are DT runs on a seed no table uses (`PROBE_SEED`) with only `train.lr` overridden, then
+`model.dropout` at the chosen lr (`make probes`); the profile takes the setting with the best
+mean final score over the domain's probe datasets, so the evaluation seeds never choose a
+hyperparameter. The budget table is derived from the registered settings, so it is always what
+the code runs.
 """
 
 from __future__ import annotations
@@ -20,36 +21,46 @@ from dtbench.runs import collect, only_overridden
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
 KEY = "train.lr"
+REGULARISATION = "model.dropout"  # probed at the chosen lr
 
 
 def probe_runs(results_root: Path, profile: str) -> pd.DataFrame:
-    """DT runs on the probe seed with only `train.lr` overridden."""
+    """DT runs on the probe seed with only `train.lr` overridden, or it and `model.dropout`."""
     runs = collect(results_root)
     if runs.empty:
         return runs
     keep = ((runs["algo"] == "dt") & (runs["profile"] == profile) & (runs["seed"] == PROBE_SEED)
-            & runs["domain"].isin(PROBE_DOMAINS) & only_overridden(runs, KEY))
-    return runs[keep]
+            & runs["domain"].isin(PROBE_DOMAINS)
+            & (only_overridden(runs, KEY) | only_overridden(runs, KEY, REGULARISATION)))
+    runs = runs[keep]
+    if REGULARISATION not in runs:
+        runs = runs.assign(**{REGULARISATION: float("nan")})
+    return runs
 
 
 def probe_table(results_root: Path, profile: str) -> Table:
     runs = probe_runs(results_root, profile)
-    header = ["Domain", "Dataset", "DT lr", "Final score", "Best during training",
+    header = ["Domain", "Dataset", "DT lr", "Dropout", "Final score", "Best during training",
               "Chosen for the profile"]
     lines = []
-    for (domain, dataset, lr), rows in (runs.groupby(["domain", "dataset", KEY])
-                                        if not runs.empty else []):
-        chosen = registry.get_domain(domain).settings[profile].train.lr
+    for (domain, dataset, lr, dropout), rows in (
+            runs.groupby(["domain", "dataset", KEY, REGULARISATION], dropna=False)
+            if not runs.empty else []):
+        chosen = registry.get_domain(domain).settings[profile]
+        dropout = chosen.model.dropout if pd.isna(dropout) else dropout
         top = rows.loc[rows["target_return"].fillna(0).idxmax()]
-        lines.append([domain, dataset, f"{lr:g}", f"{top['score_mean']:.1f}",
-                      f"{top['best_score_mean']:.1f}", "yes" if lr == chosen else ""])
+        mark = lr == chosen.train.lr and dropout == chosen.model.dropout
+        lines.append([domain, dataset, f"{lr:g}", f"{dropout:g}", f"{top['score_mean']:.1f}",
+                      f"{top['best_score_mean']:.1f}", "yes" if mark else ""])
     caption = (
-        f"DT learning-rate probes, profile `{profile}`: one run per lr on seed {PROBE_SEED}, "
-        "a seed no table uses, so the lr of the benchmark runs is chosen without their "
-        "evaluation seeds (`make probes`). Score as in each domain's table; 'best' is the best "
-        "of the evaluations during training. The profile's lr is the one marked.")
-    return Table("probes", "DT learning-rate probes (quick profiles)", caption, header, lines,
-                 "make probes", bool(lines))
+        f"DT learning-rate and dropout probes, profile `{profile}`: one run per setting on seed "
+        f"{PROBE_SEED}, a seed no table uses, so the settings of the benchmark runs are chosen "
+        "without their evaluation seeds (`make probes`): the lr first (at the profile's "
+        "dropout), then dropout 0.1 at the chosen lr. Score as in each domain's table; 'best' "
+        "is the best of the evaluations during training. The profile takes the setting with the "
+        "best mean final score over the domain's probe datasets (marked).")
+    return Table("probes", "DT learning-rate and dropout probes (quick profiles)", caption,
+                 header, lines, "make probes", bool(lines))
 
 
 def budget_table(results_root: Path, profile: str) -> Table:
