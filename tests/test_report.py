@@ -213,3 +213,33 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
                         "d3rlpy 10%BC": "DT higher (intervals separate)"}
     assert [p.name for p in anchors.anchor_curves(tmp_path, "quick", tmp_path / "f")] == [
         "anchor-curves.png", "anchor-curves.pdf"]
+
+
+def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch):
+    """Probes (seed 100, lr and then dropout overridden) choose the profile's settings by the
+    best mean final score over the domain's datasets; the caption says whether the profile has
+    the winner, a tie included; a run on a table's seed is no probe."""
+    import dtbench.report.probes as probes
+
+    def run(dataset, lr, score, dropout=None, seed=100):
+        return {"domain": "keydoor", "task": "keydoor", "dataset": dataset, "variant": "dense",
+                "algo": "dt", "seed": seed, "profile": "quick", "overrides": "x",
+                "target_return": 1.0, "score_mean": score, "best_score_mean": score,
+                "train.lr": lr, "model.dropout": dropout}
+
+    rows = [run("random-1k", 1e-3, 8.0), run("random-10k", 1e-3, 55.0),
+            run("random-1k", 3e-3, 10.0), run("random-10k", 3e-3, 96.0),
+            run("random-1k", 1e-2, 4.0), run("random-10k", 1e-2, 97.0),
+            run("random-1k", 3e-3, 9.0, dropout=0.1), run("random-10k", 3e-3, 90.0, 0.1),
+            run("random-1k", 3e-2, 99.0), run("random-1k", 3e-3, 99.0, seed=0)]
+    monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
+    table = probes.probe_table(None, "quick")
+    marked = [row[2:4] for row in table.rows if row[-1] == "yes"]
+    assert marked == [["0.003", "0"], ["0.003", "0"]]  # the profile's lr 3e-3, dropout 0
+    assert len(table.rows) == 9  # seed 0 is a table's seed; 3e-2 ran on one dataset only
+    assert "keydoor: lr 0.003, dropout 0 (the profile's)." in table.caption
+    scores = {(1e-3, 0.0): 5.0, (3e-3, 0.0): 5.0}
+    assert "tied with 1 other" in probes.choice_text("graph", scores, (3e-3, 0.0))
+    assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,
+                                                                        (3e-3, 0.0): 5.0},
+                                                             (3e-3, 0.0))

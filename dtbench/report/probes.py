@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench import registry
+from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
@@ -52,15 +53,43 @@ def probe_table(results_root: Path, profile: str) -> Table:
         mark = lr == chosen.train.lr and dropout == chosen.model.dropout
         lines.append([domain, dataset, f"{lr:g}", f"{dropout:g}", f"{top['score_mean']:.1f}",
                       f"{top['best_score_mean']:.1f}", "yes" if mark else ""])
+    verdicts = []
+    for domain, rows in runs.groupby("domain") if not runs.empty else []:
+        s = registry.get_domain(domain).settings[profile]
+        verdicts.append(choice_text(domain, setting_scores(rows, s.model.dropout),
+                                    (s.train.lr, s.model.dropout)))
     caption = (
         f"DT learning-rate and dropout probes, profile `{profile}`: one run per setting on seed "
         f"{PROBE_SEED}, a seed no table uses, so the settings of the benchmark runs are chosen "
         "without their evaluation seeds (`make probes`): the lr first (at the profile's "
         "dropout), then dropout 0.1 at the chosen lr. Score as in each domain's table; 'best' "
         "is the best of the evaluations during training. The profile takes the setting with the "
-        "best mean final score over the domain's probe datasets (marked).")
+        "best mean final score over the domain's probe datasets (marked)"
+        + (f"; by that rule {'; '.join(verdicts)}." if verdicts else "."))
     return Table("probes", "DT learning-rate and dropout probes (quick profiles)", caption,
                  header, lines, "make probes", bool(lines))
+
+
+def setting_scores(runs: pd.DataFrame, default_dropout: float) -> dict[tuple, float]:
+    """Mean final score over the datasets per probed (lr, dropout); a setting not probed on
+    every dataset of the domain does not compete."""
+    top = headline(runs).assign(**{REGULARISATION: lambda f: f[REGULARISATION].fillna(
+        default_dropout)})
+    per = top.groupby([KEY, REGULARISATION])
+    full = per["dataset"].nunique() == top["dataset"].nunique()
+    return {key: float(v) for key, v in per["score_mean"].mean()[full].items()}
+
+
+def choice_text(domain: str, scores: dict[tuple, float], ours: tuple[float, float]) -> str:
+    """What the rule picks for a domain, and whether the profile has it (ties named)."""
+    best = max(scores.values())
+    winners = [k for k, v in scores.items() if v == best]
+    if ours in winners:
+        tie = f", tied with {len(winners) - 1} other setting(s)" if len(winners) > 1 else ""
+        return f"{domain}: lr {ours[0]:g}, dropout {ours[1]:g} (the profile's{tie})"
+    lr, dropout = winners[0]
+    return (f"{domain}: lr {lr:g}, dropout {dropout:g} (the profile has lr {ours[0]:g}, "
+            f"dropout {ours[1]:g})")
 
 
 def budget_table(results_root: Path, profile: str) -> Table:
