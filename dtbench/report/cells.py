@@ -97,6 +97,17 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     return cell + code_mark(rows)
 
 
+def budget_sentence(domain_name: str, profile: str) -> str:
+    """What each method is given, for a caption: gradient steps and batches (their kinds
+    differ: DT's are context windows, the baselines' transitions)."""
+    s = registry.get_domain(domain_name).settings[profile]
+    t, b = s.train, s.baseline
+    steps = (f"every method {t.steps:,} gradient steps" if t.steps == b.steps else
+             f"DT {t.steps:,} and the baselines {b.steps:,} gradient steps")
+    return (f"Budget: {steps}, DT's batch {t.batch_size} windows of K={s.model.context_len} "
+            f"steps, the baselines' {b.batch_size} transitions (results/budgets.md). ")
+
+
 # settings that change how often things are logged or saved, not what is measured
 _BOOKKEEPING = {"train.log_every", "train.checkpoint_every", "baseline.log_every"}
 
@@ -106,7 +117,8 @@ def deviations(domain_name: str, profile: str) -> str:
     domain's `paper` ones (task-level overrides such as target returns are shared by both)."""
     domain = registry.get_domain(domain_name)
     episodes = (f"{domain.settings[profile].eval.episodes} evaluation episodes per run and "
-                "target, with the same reset seeds for every method. ")
+                "target, with the same reset seeds for every method. "
+                + budget_sentence(domain_name, profile))
     # the paper gave no settings for some domains: their `paper` profile is ours
     whose = "paper" if domain.paper_gave_settings else "our paper profile"
     if profile == "paper":
