@@ -265,7 +265,7 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
                 curve = curve[curve["target_return"] == r.target_return]
             if len(curve) > 1:
                 frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}",
-                                           algo=r.algo, seed=r.seed,
+                                           algo=r.algo, seed=r.seed, folder=r.folder,
                                            score_label=r.score_label))
     if not frames:
         return []
@@ -281,9 +281,12 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         ax.set_xlabel("gradient step")
         ax.set_ylabel(part["score_label"].iloc[0] if "score_label" in part else "score",
                       fontsize=8)
-        ax.legend(fontsize=7, title=None)
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, [ALGO_LABELS.get(label, label) for label in labels], fontsize=7,
+                  title=None)
+    drawn = rows[rows["folder"].isin(set(curves["folder"]))]  # the runs with curves only
     fig.suptitle("Score during training: mean and sample std over seeds "
-                 f"({runs_note(rows)})", fontsize=9)
+                 f"({runs_note(drawn)})", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "eval-curves")
 
