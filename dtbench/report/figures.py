@@ -60,11 +60,14 @@ def panel_grid(n: int, width: float, height: float) -> tuple[plt.Figure, list[pl
 def seed_errorbar(ax: plt.Axes, rows: pd.DataFrame, x: str, color: tuple, label: str | None,
                   marker: str = "o", join: bool = True) -> pd.DataFrame:
     """Mean score over seeds at each value of `x`, with the sample std as error bars where
-    there are two seeds or more (none for n=1); joined by a line only when `join`."""
+    there are two seeds or more (none for n=1) and each seed as a small dot (a bimodal cell
+    shows as two clusters, not one wide bar); joined by a line only when `join`."""
     stats = rows.groupby(x)["score_mean"].agg(["mean", "std", "count"]).reset_index()
     yerr = stats["std"].where(stats["count"] > 1).fillna(0)
     ax.errorbar(stats[x], stats["mean"], yerr=yerr, marker=marker, color=color, capsize=3,
                 label=label, linestyle="-" if join else "none")
+    several = rows[rows.groupby(x)["score_mean"].transform("count") > 1]
+    ax.scatter(several[x], several["score_mean"], s=6, color="black", zorder=4)
     return stats
 
 
@@ -307,6 +310,7 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
         stats = seed_errorbar(ax, part, "context_len", PALETTE["dt"], None)
         ax.set_xscale("log")
         ax.set_xticks(stats["context_len"], [str(int(k)) for k in stats["context_len"]])
+        ax.set_xticks([], minor=True)  # the log axis' minor labels overlap over short ranges
         cell_title(ax, domain, task, dataset)
         ax.set_xlabel("context length K (steps)")
         ax.set_ylabel(part["score_label"].iloc[0])
