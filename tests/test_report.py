@@ -84,7 +84,7 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     assert row.count("(n=2)") == 2 and "| 30 |" in row
     assert "model.context_len=1" in (tmp_path / "runs.csv").read_text()
     # (the DT cell's n=2 above also shows the K=1 and sweep ablations stay out of it)
-    swept = (tmp_path / "target-sweep.md").read_text()  # targets 0, 0.75, 1.5 ask for 0-150% success
+    swept = (tmp_path / "target-sweep.md").read_text()  # targets 0, 0.75, 1.5 ask 0-150% success
     sweeps = runs[runs["eval.target_sweep"].notna()].groupby("target_return")["score_mean"]
     achieved = sweeps.mean()  # per target, over the 2 seeds
     assert (f"| keydoor | keydoor | random-1k | generated here | 0.0 to 150.0 (3) | "
