@@ -14,6 +14,7 @@ from dtbench.contract import canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
 from dtbench.report.cells import STALE_MARK
+from dtbench.report.stats import bootstrap_interval
 from dtbench.report.table import Table, runs_of
 from dtbench.runs import only_overridden
 from dtbench.runs.code import fingerprint
@@ -60,6 +61,11 @@ def door_attention(attention: pd.DataFrame) -> tuple[float, float, list[int]]:
     return share, uniform, top
 
 
+def _estimate(values: pd.Series) -> str:
+    low, high = bootstrap_interval(values.to_numpy())
+    return f"{values.mean():.2f} [{low:.2f}, {high:.2f}]"
+
+
 def critic_table(results_root: Path, profile: str) -> Table:
     folders = critic_folders(results_root, profile)
     end1, end2 = phase_ends()
@@ -75,9 +81,9 @@ def critic_table(results_root: Path, profile: str) -> Table:
             part = probes[probes["kind"] == kind]
             last = part[part["step"] == part["length"] - 1]
             rows.append([label + mark, kind, str(part["episode"].nunique()),
-                         *(f"{part.loc[part['step'] == s, 'predicted_success'].mean():.2f}"
+                         *(_estimate(part.loc[part["step"] == s, "predicted_success"])
                            for s in (0, end1, end2)),
-                         f"{last['predicted_success'].mean():.2f}",
+                         _estimate(last["predicted_success"]),
                          "1.00" if kind == OUTCOMES[0] else "0.00"])
         share, uniform, top = door_attention(pd.read_csv(folder / ATTENTION))
         notes.append(f"{label}: in the successful probe episode, the door room's tokens put "
@@ -90,7 +96,9 @@ def critic_table(results_root: Path, profile: str) -> Table:
         "the random walks to predict actions and, with its return head, the return still to "
         f"come after each action (`make critic`: overrides {overrides}, profile `{profile}`). "
         "Cells: its mean predicted probability of success after the given step, on fresh "
-        "random-walk episodes (not in the data) of each outcome kind. "
+        "random-walk episodes (not in the data) of each outcome kind, with a 95% "
+        "percentile-bootstrap interval over those episodes (one trained critic: the interval "
+        "is over episodes, not training seeds). "
         "A critic that assigns credit raises its estimate when the key is taken and resolves it "
         "at the door; the paper shows this as a figure (Figure 5), with no numbers to compare. "
         + ("; ".join(notes) + "." if notes else ""))
