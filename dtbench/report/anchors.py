@@ -86,7 +86,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
     for (domain, task, dataset, algo), rows in (
             probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
         run = rows.iloc[0]
-        curve = probe_curve(results_root, run)
+        curve = run_curve(results_root, run)
         points = ", ".join(f"{int(s) // 1000}k: {v:.1f}"
                            for s, v in zip(curve["step"], curve["score_mean"], strict=True))
         best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
@@ -104,7 +104,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
                  caption, header, lines, "make anchor-probes", bool(lines))
 
 
-def probe_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
+def run_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
     """A run's score at each evaluation (curve.csv), DT's at the run's headline target."""
     try:
         curve = read_run_csv(results_root / run["folder"] / "curve.csv")
@@ -121,7 +121,7 @@ def anchor_curves(results_root: Path, profile: str, folder: Path) -> list[Path]:
     runs = anchor_runs(results_root, profile)
     frames = []
     for _, run in runs.iterrows() if not runs.empty else ():
-        curve = probe_curve(results_root, run)
+        curve = run_curve(results_root, run)
         if len(curve) > 1:
             kind = f"probe (seed {PROBE_SEED})" if run["seed"] == PROBE_SEED else "anchor seeds"
             frames.append(curve.assign(panel=f"{run['domain']}/{run['task']} {run['dataset']}",
