@@ -84,10 +84,11 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     assert row.count("(n=2)") == 2 and "| 30 |" in row
     assert "model.context_len=1" in (tmp_path / "runs.csv").read_text()
     # (the DT cell's n=2 above also shows the K=1 and sweep ablations stay out of it)
-    swept = (tmp_path / "target-sweep.md").read_text()  # targets 0, 0.75, 1.5 ask 0-150% success
+    # targets 0, 0.75, 1.5 ask 0%, 75% and (at most) 100% success
+    swept = (tmp_path / "target-sweep.md").read_text()
     sweeps = runs[runs["eval.target_sweep"].notna()].groupby("target_return")["score_mean"]
     achieved = sweeps.mean()  # per target, over the 2 seeds
-    assert (f"| keydoor | keydoor | random-1k | generated here | 0.0 to 150.0 (3) | "
+    assert (f"| keydoor | keydoor | random-1k | generated here | 0.0 to 100.0 (3) | "
             f"{achieved.min():.1f} to {achieved.max():.1f} |") in swept
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary
@@ -216,12 +217,13 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
 
 
 def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch):
-    """Probes (seed 100, lr and then dropout overridden) choose the profile's settings by the
-    best mean final score over the domain's datasets; the caption says whether the profile has
-    the winner, a tie included; a run on a table's seed is no probe."""
+    """Probes (seed 100, lr and dropout both overridden: the lr at dropout 0, then dropout 0.1)
+    choose the profile's settings by the best mean final score over the domain's datasets; the
+    caption says whether the profile has the winner, a tie included; a run on a table's seed,
+    or with the lr alone overridden, is no probe."""
     import dtbench.report.probes as probes
 
-    def run(dataset, lr, score, dropout=None, seed=100):
+    def run(dataset, lr, score, dropout=0.0, seed=100):
         return {"domain": "keydoor", "task": "keydoor", "dataset": dataset, "variant": "dense",
                 "algo": "dt", "seed": seed, "profile": "quick", "overrides": "x",
                 "target_return": 1.0, "score_mean": score, "best_score_mean": score,
@@ -230,14 +232,19 @@ def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch):
     rows = [run("random-1k", 1e-3, 8.0), run("random-10k", 1e-3, 55.0),
             run("random-1k", 3e-3, 10.0), run("random-10k", 3e-3, 96.0),
             run("random-1k", 1e-2, 4.0), run("random-10k", 1e-2, 97.0),
-            run("random-1k", 3e-3, 9.0, dropout=0.1), run("random-10k", 3e-3, 90.0, 0.1),
-            run("random-1k", 3e-2, 99.0), run("random-1k", 3e-3, 99.0, seed=0)]
+            run("random-1k", 3e-3, 40.0, dropout=0.1), run("random-10k", 3e-3, 97.0, 0.1),
+            run("random-1k", 3e-2, 99.0), run("random-1k", 3e-3, 99.0, seed=0),
+            run("random-10k", 1e-2, 99.0, dropout=None)]
     monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
     table = probes.probe_table(None, "quick")
     marked = [row[2:4] for row in table.rows if row[-1] == "yes"]
-    assert marked == [["0.003", "0"], ["0.003", "0"]]  # the profile's lr 3e-3, dropout 0
-    assert len(table.rows) == 9  # seed 0 is a table's seed; 3e-2 ran on one dataset only
-    assert "keydoor: lr 0.003, dropout 0 (the profile's)." in table.caption
+    assert marked == [["0.003", "0.1"], ["0.003", "0.1"]]  # the profile's lr 3e-3, dropout 0.1
+    # seed 0 is a table's seed, the lr-only run no probe; 3e-2 ran on one dataset only
+    assert len(table.rows) == 9
+    assert "keydoor: lr 0.003, dropout 0.1 (the profile's)." in table.caption
+    rows[6:8] = [run("random-1k", 3e-3, 9.0, 0.1), run("random-10k", 3e-3, 90.0, 0.1)]
+    assert ("keydoor: lr 0.003, dropout 0 (the profile has lr 0.003, dropout 0.1)."
+            in probes.probe_table(None, "quick").caption)
     scores = {(1e-3, 0.0): 5.0, (3e-3, 0.0): 5.0}
     assert "tied with 1 other" in probes.choice_text("graph", scores, (3e-3, 0.0))
     assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,

@@ -20,16 +20,9 @@ def headline(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[keep].reset_index(drop=True)
 
 
-# Domains whose score is a success rate of episodes with return 1 (Key-to-Door): their
-# normalize maps every positive return to 100% success, so a target there is read as the
-# success rate it asks for (target 0.3 = 30%), not clipped to all or nothing
-LINEAR_TARGETS = {"keydoor": 100.0}
-
-
 def with_target_scores(runs: pd.DataFrame) -> pd.DataFrame:
     """`runs` with each DT target return also on the domain's score scale (`target_score`),
     so that target and achieved score can be compared (y = x)."""
     return runs.assign(target_score=[
-        LINEAR_TARGETS[d] * g if d in LINEAR_TARGETS else
         float(registry.get_domain(d).normalize(t, np.array([g]))[0])
         for d, t, g in zip(runs["domain"], runs["task"], runs["target_return"], strict=True)])

@@ -34,8 +34,10 @@ def make_dataset(name: str) -> None:
 
 
 def success_rate(task: str, returns: np.ndarray) -> np.ndarray:
-    """Per-episode success (reward 1 at the door) in percent."""
-    return 100.0 * (np.asarray(returns) > 0)
+    """Per-episode success (reward 1 at the door) in percent. Linear in the return on [0, 1],
+    so an episode's 0 or 1 reads 0% or 100% and a target return reads as the success rate it
+    asks for (target 0.3 = 30%), the same map for achieved and asked."""
+    return 100.0 * np.clip(np.asarray(returns, dtype=float), 0.0, 1.0)
 
 
 # The paper gives no Key-to-Door hyperparameters; `paper` uses its Gym DT settings with the
@@ -57,11 +59,14 @@ PAPER = Settings(
 # until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
 # in the probes). Every method gets the same 8,000 gradient steps, evaluated 7 times during
 # training (learning curves) and at the end; DT's lr was chosen on probe seed 100
-# (`make probes`), not on the evaluation seeds: 3e-3 scored best on both datasets (10K: 96.6%
-# against 55.2% at 1e-3 and 16.2% at 3e-4; 1K: 10.6 / 8.2 / 4.0).
+# (`make probes`), not on the evaluation seeds: at dropout 0, 3e-3 scored best on both datasets
+# (10K: 96.6% against 55.2% at 1e-3 and 16.2% at 3e-4; 1K: 10.6 / 8.2 / 4.0); then dropout 0.1
+# at 3e-3 beat 0 (1K: 43.2% against 10.6; 10K: 96.8 against 96.6). A 20k-step probe at those
+# settings puts 8k on the plateau: 10K 94.6-96.8% from 6k steps on; 1K 43.2% at 8k, a mean of
+# 42.0% over its evaluations at 8k-13k steps and 42.1% over 14k-20k.
 QUICK = PAPER.override({
     "train.windows": "end-anchored",
-    "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
+    "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.1,
     "train.steps": 8_000, "train.lr": 3e-3, "train.warmup_steps": 100,
     "train.checkpoint_every": 1_000, "train.log_every": 100,
     "eval.during_training": 7, "eval.episodes": 500,
