@@ -14,7 +14,7 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes anchor-probes anchors keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes anchor-probes anchors promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -164,6 +164,11 @@ paper: ## the paper's experiment (Tables 1-7, Figures 4-6, graph) on its data: e
 	$(call SUITE,all)
 	$(DTBENCH) critic -p paper --results $(RESULTS)
 	$(MAKE) --no-print-directory report PROFILE=paper
+
+PROMOTE ?= keydoor
+promote: ## copy the finished, current runs of PROMOTE (domains) from RESULTS (workspace/) into results/, then rebuild the report in results/
+	$(DTBENCH) promote $(PROMOTE) --results $(RESULTS) --reference results
+	$(DTBENCH) report --profile $(PROFILE) --results results
 
 report: ## rebuild every table, figure and aggregate in RESULTS (default workspace/) from its stored runs
 	$(DTBENCH) report --profile $(PROFILE) --results $(RESULTS)

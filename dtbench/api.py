@@ -183,6 +183,24 @@ def compare(domains: Sequence[str], profile: str = "quick", choice: Choice = Cho
                          reference)
 
 
+def promote(domains: Sequence[str], results_root: Path = DEFAULT_RESULTS_DIR,
+            reference: Path = REFERENCE_DIR, replace: bool = False) -> list[str]:
+    """Copy the finished runs of `domains` from a workspace (`results_root`) into the
+    reference (`dtbench promote`): refused if any of them is stale; with `replace`, the
+    reference's other runs of those domains are set aside under its stale/ folder."""
+    from dtbench.runs.promote import promote as promote_runs
+
+    setup()
+    plugins.load()
+    for name in domains:
+        registry.get_domain(name)
+    if Path(results_root).resolve() == Path(reference).resolve():
+        raise DTBenchError(f"--results and --reference are both {results_root}: promote the "
+                           "runs of a workspace into the committed results/")
+    check_results_root(Path(reference))
+    return promote_runs(Path(results_root), Path(reference), domains, replace)
+
+
 def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),
           results_root: Path = DEFAULT_RESULTS_DIR, jobs: int = 1, device: str = "auto",
           budget: str = "", data_jobs: int = 0, data_only: bool = False,

@@ -195,6 +195,21 @@ def compare(domains: Annotated[list[str], typer.Argument(help="domains whose gri
 
 
 @app.command()
+def promote(domains: Annotated[list[str], typer.Argument(help="domains whose runs to promote")],
+            results: ResultsOpt = DEFAULT_RESULTS_DIR,
+            reference: Annotated[Path, typer.Option(
+                help="the committed reference results")] = REFERENCE_DIR,
+            replace: Annotated[bool, typer.Option(
+                "--replace", help="set the reference's other runs of these domains aside "
+                                  "(under its stale/ folder), so it holds just these")] = False
+            ) -> None:
+    """Copy finished runs made by the current code from a workspace (--results) into the
+    committed reference (results/), without checkpoints; stale runs are refused."""
+    for line in api.promote(domains, results, reference, replace):
+        typer.echo(line)
+
+
+@app.command()
 def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-Door dataset")]
            = "random-10k", seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
            profile: ProfileOpt = "quick",

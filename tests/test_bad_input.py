@@ -17,6 +17,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 from dtbench.cli import main
@@ -341,3 +342,45 @@ def test_an_unreachable_ray_cluster_is_one_line_within_seconds(here):
                             f"127.0.0.1:{port}", "--results", str(here / "results"))
     _one_line_error(code, err, f"the Ray cluster at 127.0.0.1:{port} is unreachable")
     assert time.monotonic() - start < 15
+
+
+def test_promote_copies_current_runs_and_sets_the_references_others_aside(here):
+    """`dtbench promote` copies finished runs (no checkpoints) into the reference and writes
+    its runs.csv; with --replace, a reference run the workspace lacks is set aside, kept."""
+    ws, ref = here / "results", here / "ref"
+    assert (ws / FINISHED.format(algo="dt") / "checkpoint.pt").exists()
+    code, out, err = _dtbench("promote", "keydoor", "--results", str(ws), "--reference", str(ref))
+    assert code == 0, err
+    assert "promoted 2 keydoor runs" in out
+    for algo in ("dt", "cql"):
+        copied = ref / FINISHED.format(algo=algo)
+        assert (copied / "result.json").read_bytes() == \
+            (ws / FINISHED.format(algo=algo) / "result.json").read_bytes()
+        assert not list(copied.rglob("checkpoint.pt")) and not (copied / ".lock").exists()
+    extra = ref / FINISHED.format(algo="dt").replace("seed0", "seed7")
+    shutil.copytree(ref / FINISHED.format(algo="dt"), extra)
+    code, out, err = _dtbench("promote", "keydoor", "--replace", "--results", str(ws),
+                              "--reference", str(ref))
+    assert code == 0 and "1 other keydoor runs set aside" in out, err
+    assert not extra.exists() and len(list((ref / "stale").rglob("seed7"))) == 1
+    assert sorted(set(pd.read_csv(ref / "runs.csv")["algo"])) == ["cql", "dt"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("code", "stale: code changed"),
+    ("none", "no finished graph runs under"),
+    ("same", "--results and --reference are both"),
+    ("domain", "unknown domain 'nosuch'"),
+])
+def test_promote_refuses_what_the_reference_must_not_hold(here, damage, message):
+    ws, ref = here / "results", here / "ref"
+    domain = {"none": "graph", "domain": "nosuch"}.get(damage, "keydoor")
+    if damage == "code":  # a run made by other code than this checkout's
+        path = ws / FINISHED.format(algo="cql") / "result.json"
+        result = json.loads(path.read_text())
+        path.write_text(json.dumps({**result, "code_fingerprint": "0" * 16}))
+    before = _hashes(ws)
+    code, _, err = _dtbench("promote", domain, "--results", str(ws), "--reference",
+                            str(ws if damage == "same" else ref))
+    _one_line_error(code, err, message)
+    assert _hashes(ws) == before and not (ref / "runs").exists()
