@@ -184,21 +184,21 @@ def compare(domains: Sequence[str], profile: str = "quick", choice: Choice = Cho
 
 
 def promote(domains: Sequence[str], results_root: Path = DEFAULT_RESULTS_DIR,
-            reference: Path = REFERENCE_DIR, replace: bool = False) -> list[str]:
+            reference: Path = REFERENCE_DIR, set_aside_stale: bool = False) -> list[str]:
     """Copy the finished runs of `domains` from a workspace (`results_root`) into the
-    reference (`dtbench promote`): refused if any of them is stale; with `replace`, the
-    reference's other runs of those domains are set aside under its stale/ folder."""
+    reference (`dtbench promote`): refused if any of them is stale or unreadable; reference
+    runs they replace, and with `set_aside_stale` its runs of those domains made by other
+    code, are moved under its stale/ folder (kept)."""
+    from dtbench.runs.promote import check_folders
     from dtbench.runs.promote import promote as promote_runs
 
     setup()
     plugins.load()
     for name in domains:
         registry.get_domain(name)
-    if Path(results_root).resolve() == Path(reference).resolve():
-        raise DTBenchError(f"--results and --reference are both {results_root}: promote the "
-                           "runs of a workspace into the committed results/")
+    check_folders(results_root, reference)
     check_results_root(Path(reference))
-    return promote_runs(Path(results_root), Path(reference), domains, replace)
+    return promote_runs(Path(results_root), Path(reference), domains, set_aside_stale)
 
 
 def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),

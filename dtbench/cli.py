@@ -199,13 +199,14 @@ def promote(domains: Annotated[list[str], typer.Argument(help="domains whose run
             results: ResultsOpt = DEFAULT_RESULTS_DIR,
             reference: Annotated[Path, typer.Option(
                 help="the committed reference results")] = REFERENCE_DIR,
-            replace: Annotated[bool, typer.Option(
-                "--replace", help="set the reference's other runs of these domains aside "
-                                  "(under its stale/ folder), so it holds just these")] = False
+            set_aside_stale: Annotated[bool, typer.Option(
+                "--set-aside-stale", help="also move the reference's runs of these domains "
+                "made by other code under its stale/ folder (kept, out of the tables)")] = False
             ) -> None:
     """Copy finished runs made by the current code from a workspace (--results) into the
-    committed reference (results/), without checkpoints; stale runs are refused."""
-    for line in api.promote(domains, results, reference, replace):
+    committed reference (results/), without checkpoints; stale runs are refused, replaced
+    ones kept under the reference's stale/ folder."""
+    for line in api.promote(domains, results, reference, set_aside_stale):
         typer.echo(line)
 
 

@@ -344,43 +344,59 @@ def test_an_unreachable_ray_cluster_is_one_line_within_seconds(here):
     assert time.monotonic() - start < 15
 
 
-def test_promote_copies_current_runs_and_sets_the_references_others_aside(here):
-    """`dtbench promote` copies finished runs (no checkpoints) into the reference and writes
-    its runs.csv; with --replace, a reference run the workspace lacks is set aside, kept."""
+def test_promote_copies_current_runs_and_keeps_what_it_replaces(here):
+    """`dtbench promote` copies finished runs (no checkpoints, locks or TensorBoard logs) into
+    the reference and writes its runs.csv; a reference run it replaces is kept under stale/,
+    and --set-aside-stale moves the reference's runs by other code there too."""
     ws, ref = here / "results", here / "ref"
-    assert (ws / FINISHED.format(algo="dt") / "checkpoint.pt").exists()
+    dt = ws / FINISHED.format(algo="dt")
+    assert (dt / "checkpoint.pt").exists() and (dt / "tensorboard").exists()
+    (dt / ".lock").touch()
     code, out, err = _dtbench("promote", "keydoor", "--results", str(ws), "--reference", str(ref))
-    assert code == 0, err
-    assert "promoted 2 keydoor runs" in out
+    assert code == 0 and "promoted 2 keydoor runs" in out and "replace" not in out, err
     for algo in ("dt", "cql"):
         copied = ref / FINISHED.format(algo=algo)
         assert (copied / "result.json").read_bytes() == \
             (ws / FINISHED.format(algo=algo) / "result.json").read_bytes()
-        assert not list(copied.rglob("checkpoint.pt")) and not (copied / ".lock").exists()
-    extra = ref / FINISHED.format(algo="dt").replace("seed0", "seed7")
-    shutil.copytree(ref / FINISHED.format(algo="dt"), extra)
-    code, out, err = _dtbench("promote", "keydoor", "--replace", "--results", str(ws),
+        assert {p.name for p in copied.iterdir()} & {"checkpoint.pt", ".lock", "tensorboard"} \
+            == set()
+    old = ref / FINISHED.format(algo="dt").replace("seed0", "seed7")  # by other code
+    shutil.copytree(ref / FINISHED.format(algo="dt"), old)
+    result = json.loads((old / "result.json").read_text())
+    result["spec"]["seed"], result["code_fingerprint"] = 7, "0" * 16
+    (old / "result.json").write_text(json.dumps(result))
+    code, out, err = _dtbench("promote", "keydoor", "--set-aside-stale", "--results", str(ws),
                               "--reference", str(ref))
-    assert code == 0 and "1 other keydoor runs set aside" in out, err
-    assert not extra.exists() and len(list((ref / "stale").rglob("seed7"))) == 1
-    assert sorted(set(pd.read_csv(ref / "runs.csv")["algo"])) == ["cql", "dt"]
+    assert code == 0 and "the 2 they replace kept under" in out, err
+    assert "1 other keydoor runs made by other code set aside" in out
+    assert not old.exists() and len(list((ref / "stale").rglob("seed7"))) == 1
+    assert len(list((ref / "stale").rglob("result.json"))) == 3  # the replaced two and seed 7
+    assert sorted(set(pd.read_csv(ref / "runs.csv")["seed"])) == [0]
 
 
 @pytest.mark.parametrize("damage, message", [
     ("code", "stale: code changed"),
+    ("unreadable", "cannot be read"),
+    ("moved", "is the run of"),
     ("none", "no finished graph runs under"),
-    ("same", "--results and --reference are both"),
+    ("same", "overlap: promote the runs of a workspace"),
+    ("inside", "overlap: promote the runs of a workspace"),
     ("domain", "unknown domain 'nosuch'"),
 ])
 def test_promote_refuses_what_the_reference_must_not_hold(here, damage, message):
     ws, ref = here / "results", here / "ref"
     domain = {"none": "graph", "domain": "nosuch"}.get(damage, "keydoor")
+    cql = ws / FINISHED.format(algo="cql")
     if damage == "code":  # a run made by other code than this checkout's
-        path = ws / FINISHED.format(algo="cql") / "result.json"
-        result = json.loads(path.read_text())
-        path.write_text(json.dumps({**result, "code_fingerprint": "0" * 16}))
+        result = json.loads((cql / "result.json").read_text())
+        (cql / "result.json").write_text(json.dumps({**result, "code_fingerprint": "0" * 16}))
+    elif damage == "unreadable":
+        (cql / "result.json").write_text("{not json")
+    elif damage == "moved":  # a run folder copied by hand to another run's place
+        shutil.copytree(cql, cql.parent / "seed3")
     before = _hashes(ws)
+    reference = {"same": ws, "inside": ws / "ref"}.get(damage, ref)
     code, _, err = _dtbench("promote", domain, "--results", str(ws), "--reference",
-                            str(ws if damage == "same" else ref))
+                            str(reference))
     _one_line_error(code, err, message)
-    assert _hashes(ws) == before and not (ref / "runs").exists()
+    assert _hashes(ws) == before and not (ws / "ref").exists() and not (ref / "runs").exists()

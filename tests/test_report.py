@@ -216,35 +216,46 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
         "anchor-curves.png", "anchor-curves.pdf"]
 
 
-def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch):
+def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path):
     """Probes (seed 100, lr and dropout both overridden: the lr at dropout 0, then dropout 0.1)
     choose the profile's settings by the best mean final score over the domain's datasets; the
-    caption says whether the profile has the winner, a tie included; a run on a table's seed,
-    or with the lr alone overridden, is no probe."""
+    caption says whether the profile has the winner, a tie included; a run on a table's seed is
+    no probe; an older probe with only the lr overridden shows the dropout it recorded, not
+    today's profile's; a probe by other code is marked."""
+    import json
+
     import dtbench.report.probes as probes
 
-    def run(dataset, lr, score, dropout=0.0, seed=100):
+    def run(dataset, lr, score, dropout=0.0, seed=100, current=True):
         return {"domain": "keydoor", "task": "keydoor", "dataset": dataset, "variant": "dense",
                 "algo": "dt", "seed": seed, "profile": "quick", "overrides": "x",
+                "folder": f"{dataset}-{lr}-{dropout}-{seed}", "code_current": current,
                 "target_return": 1.0, "score_mean": score, "best_score_mean": score,
                 "train.lr": lr, "model.dropout": dropout}
 
     rows = [run("random-1k", 1e-3, 8.0), run("random-10k", 1e-3, 55.0),
             run("random-1k", 3e-3, 10.0), run("random-10k", 3e-3, 96.0),
-            run("random-1k", 1e-2, 4.0), run("random-10k", 1e-2, 97.0),
+            run("random-1k", 1e-2, 4.0), run("random-10k", 1e-2, 97.0, current=False),
             run("random-1k", 3e-3, 40.0, dropout=0.1), run("random-10k", 3e-3, 97.0, 0.1),
             run("random-1k", 3e-2, 99.0), run("random-1k", 3e-3, 99.0, seed=0),
-            run("random-10k", 1e-2, 99.0, dropout=None)]
+            run("random-1k", 3e-4, 1.0, dropout=None), run("random-10k", 3e-4, 2.0, None)]
+    for row in rows[-2:]:  # made when the profile's dropout was 0, recorded in its config
+        (tmp_path / row["folder"]).mkdir()
+        (tmp_path / row["folder"] / "config.json").write_text(json.dumps(
+            {"settings": {"model": {"dropout": 0.0}}}))
     monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
-    table = probes.probe_table(None, "quick")
+    table = probes.probe_table(tmp_path, "quick")
     marked = [row[2:4] for row in table.rows if row[-1] == "yes"]
     assert marked == [["0.003", "0.1"], ["0.003", "0.1"]]  # the profile's lr 3e-3, dropout 0.1
-    # seed 0 is a table's seed, the lr-only run no probe; 3e-2 ran on one dataset only
-    assert len(table.rows) == 9
+    # seed 0 is a table's seed; 3e-2 ran on one dataset only; the lr-only probes at dropout 0
+    assert len(table.rows) == 11
+    assert [row[2:5] for row in table.rows if row[2] == "0.0003"] == [
+        ["0.0003", "0", "2.0"], ["0.0003", "0", "1.0"]]
+    assert [row[4] for row in table.rows if row[2] == "0.01"] == ["97.0 †", "4.0"]
     assert "keydoor: lr 0.003, dropout 0.1 (the profile's)." in table.caption
     rows[6:8] = [run("random-1k", 3e-3, 9.0, 0.1), run("random-10k", 3e-3, 90.0, 0.1)]
     assert ("keydoor: lr 0.003, dropout 0 (the profile has lr 0.003, dropout 0.1)."
-            in probes.probe_table(None, "quick").caption)
+            in probes.probe_table(tmp_path, "quick").caption)
     scores = {(1e-3, 0.0): 5.0, (3e-3, 0.0): 5.0}
     assert "tied with 1 other" in probes.choice_text("graph", scores, (3e-3, 0.0))
     assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,

@@ -11,14 +11,17 @@ budget table is derived from the registered settings, so it is always what the c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from dtbench import registry
+from dtbench.report.cells import code_mark
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
+from dtbench.runs.results import CONFIG
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
@@ -27,14 +30,27 @@ REGULARISATION = "model.dropout"  # probed at the chosen lr
 
 
 def probe_runs(results_root: Path, profile: str) -> pd.DataFrame:
-    """DT runs on the probe seed with exactly `train.lr` and `model.dropout` overridden."""
+    """DT runs on the probe seed with exactly `train.lr` and `model.dropout` overridden, or
+    only `train.lr` (probes made before both were given: their dropout is read from the
+    settings the run recorded, never from today's profile)."""
     runs = collect(results_root)
     if runs.empty:
         return runs
     keep = ((runs["algo"] == "dt") & (runs["profile"] == profile) & (runs["seed"] == PROBE_SEED)
             & runs["domain"].isin(PROBE_DOMAINS)
-            & only_overridden(runs, KEY, REGULARISATION))
-    return runs[keep]
+            & (only_overridden(runs, KEY, REGULARISATION) | only_overridden(runs, KEY)))
+    runs = runs[keep]
+    recorded = [_recorded_dropout(results_root / folder) for folder in runs["folder"]]
+    given = runs[REGULARISATION] if REGULARISATION in runs else pd.Series(float("nan"),
+                                                                           index=runs.index)
+    return runs.assign(**{REGULARISATION: given.fillna(pd.Series(recorded, index=runs.index))})
+
+
+def _recorded_dropout(folder: Path) -> float:
+    try:
+        return float(json.loads((folder / CONFIG).read_text())["settings"]["model"]["dropout"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return float("nan")  # unreadable: the row shows no dropout and competes with none
 
 
 def probe_table(results_root: Path, profile: str) -> Table:
@@ -48,7 +64,8 @@ def probe_table(results_root: Path, profile: str) -> Table:
         chosen = registry.get_domain(domain).settings[profile]
         top = rows.loc[rows["target_return"].fillna(0).idxmax()]
         mark = lr == chosen.train.lr and dropout == chosen.model.dropout
-        lines.append([domain, dataset, f"{lr:g}", f"{dropout:g}", f"{top['score_mean']:.1f}",
+        lines.append([domain, dataset, f"{lr:g}", f"{dropout:g}",
+                      f"{top['score_mean']:.1f}{code_mark(rows)}",
                       f"{top['best_score_mean']:.1f}", "yes" if mark else ""])
     verdicts = []
     for domain, rows in runs.groupby("domain") if not runs.empty else []:

@@ -3,11 +3,12 @@
 Long grids run into a workspace (git-ignored) and land in `results/` only when they are done.
 Promoting copies each finished run folder (one with result.json) of the named domains, minus
 the large reproducible files that `results/` never holds (checkpoints, TensorBoard logs, locks,
-partial writes), and rewrites the target's runs.csv. It refuses runs that the reference must
-not hold: made by other code than the current (their numbers are not HEAD's) or trained on
-data that has changed since. With `replace`, the target's other runs of those domains are set
-aside under `<target>/stale/<time>/` (kept, out of every table), so that the domain holds
-exactly what the workspace made.
+partial writes), and rewrites the target's runs.csv. It refuses, before copying anything, what
+the reference must not hold: runs made by other code than the current (their numbers are not
+HEAD's), runs on data that has changed since, and folders it cannot read as the run their
+result names. Nothing finished is deleted: a reference run that a promoted one replaces, and
+with `set_aside_stale` every reference run of those domains made by other code, is moved to
+`<target>/stale/<time>/` (kept, out of every table), as `--rerun-stale` does.
 """
 
 from __future__ import annotations
@@ -30,32 +31,55 @@ def _left_behind(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if n in LEFT_BEHIND or ".tmp" in n or ".bad-" in n]
 
 
-def finished_runs(results_root: Path, domain: str) -> dict[Path, RunSpec]:
-    """Each finished, readable run folder of `domain` under `results_root`, with its spec."""
-    runs = {}
+def finished_runs(results_root: Path, domain: str) -> tuple[dict[Path, RunSpec], list[str]]:
+    """Each finished run folder of `domain` under `results_root` with its spec, and a line per
+    folder whose result cannot be read or names another folder than its own."""
+    runs, bad = {}, []
     for path in sorted((results_root / "runs" / domain).glob("**/" + RESULT)):
         try:
-            runs[path.parent] = RunSpec.from_dict(read_result(path)["spec"])
-        except (Unreadable, KeyError, TypeError, ValueError):
+            spec = RunSpec.from_dict(read_result(path)["spec"])
+        except (Unreadable, KeyError, TypeError, ValueError) as exc:
+            bad.append(f"{path.parent}: its {RESULT} cannot be read ({exc})")
             continue
-    return runs
+        if spec.folder(results_root) != path.parent:
+            bad.append(f"{path.parent}: its {RESULT} is the run of {spec.folder(results_root)}")
+            continue
+        runs[path.parent] = spec
+    return runs, bad
+
+
+def _set_aside(folder: Path, target: Path, stamp: str) -> None:
+    moved = target / STALE_DIR / stamp / folder.relative_to(target)
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    folder.replace(moved)
+
+
+def check_folders(source: Path, target: Path) -> tuple[Path, Path]:
+    """Both folders, resolved; neither is the other or inside it."""
+    source, target = Path(source).resolve(), Path(target).resolve()
+    if source == target or source in target.parents or target in source.parents:
+        raise DTBenchError(f"--results {source} and --reference {target} overlap: promote the "
+                           "runs of a workspace into a separate reference (results/)")
+    return source, target
 
 
 def promote(source: Path, target: Path, domains: Sequence[str],
-            replace: bool = False) -> list[str]:
+            set_aside_stale: bool = False) -> list[str]:
     """Copy the finished runs of `domains` from `source` into `target`; one line per domain,
-    then the table written. Raises DTBenchError (nothing copied) if a domain has no finished
-    run there or any of them is stale."""
-    source, target = Path(source), Path(target)
-    if source.resolve() == target.resolve():
-        raise DTBenchError(f"promote: source and target are the same folder ({source}); "
-                           "give the workspace the runs were made in and the reference")
-    found = {domain: finished_runs(source, domain) for domain in domains}
-    for domain, runs in found.items():
+    then the table written. Raises DTBenchError, with nothing copied, if a domain has no
+    finished run there or any of them is stale or unreadable."""
+    source, target = check_folders(source, target)
+    found = {}
+    for domain in domains:
+        runs, bad = finished_runs(source, domain)
+        if bad:
+            raise DTBenchError(f"promote: {len(bad)} {domain} run folder(s) cannot be promoted, "
+                               f"for example {bad[0]}; rerun or remove them, nothing was copied")
         if not runs:
             raise DTBenchError(f"promote: no finished {domain} runs under {source / 'runs'}; "
                                f"run them there first (dtbench suite {domain} --results "
                                f"{source})")
+        found[domain] = runs
     specs = [spec for runs in found.values() for spec in runs.values()]
     stale = {**find_stale_code(specs, source), **find_stale(specs, source)}
     if stale:
@@ -63,24 +87,32 @@ def promote(source: Path, target: Path, domains: Sequence[str],
             f"promote: {len(stale)} of the {len(specs)} finished runs are stale, for example "
             f"{next(iter(stale.values()))}; rerun them (dtbench suite ... --rerun-stale "
             f"--results {source}) before promoting, nothing was copied")
-    lines = []
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    lines = []
     for domain, runs in found.items():
-        kept = {folder.relative_to(source) for folder in runs}
-        aside = 0
-        if replace:
-            for folder in finished_runs(target, domain):
-                if folder.relative_to(target) not in kept:
-                    moved = target / STALE_DIR / stamp / folder.relative_to(target)
-                    moved.parent.mkdir(parents=True, exist_ok=True)
-                    folder.replace(moved)
-                    aside += 1
+        replaced = 0
         for folder in runs:
             out = target / folder.relative_to(source)
+            # copied outside runs/ first, so that no table ever reads a half-copied run
+            partial = target / STALE_DIR / f".promote-{stamp}" / folder.relative_to(source)
+            if partial.exists():
+                shutil.rmtree(partial)
+            shutil.copytree(folder, partial, ignore=_left_behind)
+            out.parent.mkdir(parents=True, exist_ok=True)
             if out.exists():
-                shutil.rmtree(out)
-            shutil.copytree(folder, out, ignore=_left_behind)
-        lines.append(f"promoted {len(runs)} {domain} runs from {source} into {target}"
-                     + (f"; {aside} other {domain} runs set aside under "
-                        f"{target / STALE_DIR / stamp}" if aside else ""))
+                _set_aside(out, target, stamp)
+                replaced += 1
+            partial.replace(out)
+        line = f"promoted {len(runs)} {domain} runs from {source} into {target}"
+        if replaced:
+            line += f"; the {replaced} they replace kept under {target / STALE_DIR / stamp}"
+        if set_aside_stale:
+            old, _ = finished_runs(target, domain)
+            others = find_stale_code(list(old.values()), target)
+            for spec in others:
+                _set_aside(spec.folder(target), target, stamp)
+            line += (f"; {len(others)} other {domain} runs made by other code set aside under "
+                     f"{target / STALE_DIR / stamp}")
+        lines.append(line)
+    shutil.rmtree(target / STALE_DIR / f".promote-{stamp}", ignore_errors=True)
     return [*lines, f"table: {write_table(target)}"]
