@@ -78,17 +78,26 @@ def _start_distance(env: ShortestPathEnv, seed: int) -> int:
     return int(env.distances[env.node])
 
 
-# Both depend only on the registered graph and the reset seed: computed once per process, not
-# again for each table and figure that reads path_lengths
-@functools.cache
 def _shortest(task: str, seed: int) -> int:
     """BFS distance to the goal from the start node of the episode with this reset seed."""
-    return _start_distance(_env(task), seed)
+    return _computed(task, _env_key(task), int(seed))[0]
 
 
-@functools.cache
 def _walk(task: str, seed: int) -> int:
-    return _random_walk(_env(task), seed)
+    return _computed(task, _env_key(task), int(seed))[1]
+
+
+def _env_key(task: str) -> str:
+    _, t = registry.get_task("graph", task)
+    return repr(sorted(t.env_kwargs.items()))
+
+
+# Depends only on the registered graph (its kwargs are part of the key) and the reset seed:
+# computed once per process, not again for each table and figure that reads path_lengths
+@functools.cache
+def _computed(task: str, env_key: str, seed: int) -> tuple[int, int]:
+    env = _env(task)
+    return _start_distance(env, seed), _random_walk(env, seed)
 
 
 def _random_walk(env: ShortestPathEnv, seed: int) -> int:
