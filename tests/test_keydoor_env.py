@@ -253,3 +253,27 @@ def test_offsets_point_from_agent_to_visible_object() -> None:
     agent, door = np.array(_cell(obs, 3)), np.array(_cell(obs, 9))
     np.testing.assert_allclose(obs[13:15] * 5, door - agent, atol=1e-5)
     np.testing.assert_array_equal(obs[11:13], 0.0)
+
+
+
+def test_the_reports_ceiling_counts_the_episodes_that_can_succeed() -> None:
+    """`report.keydoor.solvable_share` (read from observations) agrees with the layouts the env
+    drew: key and door each within Manhattan reach of their phase's start; some of the quick
+    profile's evaluation episodes cannot succeed."""
+    from dtbench import plugins
+    from dtbench.domains.keydoor import QUICK
+    from dtbench.report.keydoor import solvable_share
+
+    plugins.load()
+    env, e = KeyToDoorEnv(), QUICK.eval
+
+    def solvable(seed: int) -> bool:
+        env.reset(seed=seed)
+        (r0, c0), (rk, ck) = env._starts[0], env._key
+        (r2, c2), (rd, cd) = env._starts[2], env._door
+        return (abs(r0 - rk) + abs(c0 - ck) <= env.phase_lengths[0]
+                and abs(r2 - rd) + abs(c2 - cd) <= env.phase_lengths[2])
+
+    brute = sum(solvable(s) for s in range(e.seed, e.seed + e.episodes))
+    assert solvable_share("quick") == 100.0 * brute / e.episodes
+    assert 90.0 < solvable_share("quick") < 100.0
