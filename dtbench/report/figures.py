@@ -284,13 +284,16 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         ax.set_xlabel("gradient step")
         ax.set_ylabel(part["score_label"].iloc[0] if "score_label" in part else "score",
                       fontsize=8)
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles, [ALGO_LABELS.get(label, label) for label in labels], fontsize=7,
-                  title=None)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()  # one legend for the figure, above the panels
+    algos = [a for a in ALGO_ORDER if a in set(curves["algo"])]
+    handles = [plt.Line2D([], [], color=PALETTE[a], marker="o") for a in algos]
+    fig.legend(handles, [ALGO_LABELS.get(a, a) for a in algos], loc="upper center",
+               ncol=len(algos), bbox_to_anchor=(0.5, 1.04), frameon=False, fontsize=8)
     drawn = rows[rows["folder"].isin(set(curves["folder"]))]  # the runs with curves only
     fig.suptitle("Score during training: mean and sample std over seeds "
-                 f"({runs_note(drawn)})", fontsize=9)
-    fig.tight_layout()
+                 f"({runs_note(drawn)})", fontsize=9, y=1.1)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return save(fig, folder, "eval-curves")
 
 
