@@ -370,6 +370,7 @@ def test_promote_copies_current_runs_and_keeps_what_it_replaces(here):
     assert code == 0 and "the 2 they replace kept under" in out, err
     assert "1 other keydoor runs made by other code set aside" in out
     assert not old.exists() and len(list((ref / "stale").rglob("seed7"))) == 1
+    assert not old.parent.exists() or any(old.parent.iterdir())  # no empty folders left
     assert len(list((ref / "stale").rglob("result.json"))) == 3  # the replaced two and seed 7
     assert sorted(set(pd.read_csv(ref / "runs.csv")["seed"])) == [0]
 

@@ -52,6 +52,10 @@ def _set_aside(folder: Path, target: Path, stamp: str) -> None:
     moved = target / STALE_DIR / stamp / folder.relative_to(target)
     moved.parent.mkdir(parents=True, exist_ok=True)
     folder.replace(moved)
+    for parent in folder.parents:  # the folders it leaves empty, up to runs/
+        if parent == target / "runs" or any(parent.iterdir()):
+            break
+        parent.rmdir()
 
 
 def check_folders(source: Path, target: Path) -> tuple[Path, Path]:
@@ -98,10 +102,10 @@ def promote(source: Path, target: Path, domains: Sequence[str],
             if partial.exists():
                 shutil.rmtree(partial)
             shutil.copytree(folder, partial, ignore=_left_behind)
-            out.parent.mkdir(parents=True, exist_ok=True)
             if out.exists():
                 _set_aside(out, target, stamp)
                 replaced += 1
+            out.parent.mkdir(parents=True, exist_ok=True)
             partial.replace(out)
         line = f"promoted {len(runs)} {domain} runs from {source} into {target}"
         if replaced:
