@@ -22,7 +22,7 @@ from dtbench.contract import RunSpec
 from dtbench.errors import DTBenchError
 from dtbench.runs.results import RESULT
 from dtbench.runs.stale import STALE_DIR, find_stale, find_stale_code
-from dtbench.runs.table import Unreadable, read_result, write_table
+from dtbench.runs.table import Unreadable, read_result, result_files, write_table
 
 LEFT_BEHIND = ("checkpoint.pt", "d3rlpy_checkpoint.pt", "tensorboard", "wandb", ".lock")
 
@@ -35,7 +35,7 @@ def finished_runs(results_root: Path, domain: str) -> tuple[dict[Path, RunSpec],
     """Each finished run folder of `domain` under `results_root` with its spec, and a line per
     folder whose result cannot be read or names another folder than its own."""
     runs, bad = {}, []
-    for path in sorted((results_root / "runs" / domain).glob("**/" + RESULT)):
+    for path in result_files(results_root, domain):
         try:
             spec = RunSpec.from_dict(read_result(path)["spec"])
         except (Unreadable, KeyError, TypeError, ValueError) as exc:

@@ -70,10 +70,16 @@ def read_run_csv(path: Path, columns: Sequence[str] | None = None) -> pd.DataFra
     return frame
 
 
+def result_files(results_root: Path, under: str = "") -> list[Path]:
+    """The result.json of every finished run under `results_root/runs/<under>`, in path order:
+    the one walk over run folders that the tables, `unreadable_runs` and promote share."""
+    return sorted((results_root / "runs" / under).glob("**/" + RESULT))
+
+
 def unreadable_runs(results_root: Path = DEFAULT_RESULTS_DIR) -> list[str]:
     """One line per run folder with a file that cannot be read: `unreadable: <folder>: <why>`."""
     lines = []
-    for folder in sorted({p.parent for p in (results_root / "runs").glob("**/" + RESULT)}):
+    for folder in (path.parent for path in result_files(results_root)):
         try:
             read_result(folder / RESULT)
             for name in CSV_COLUMNS:
@@ -87,7 +93,7 @@ def unreadable_runs(results_root: Path = DEFAULT_RESULTS_DIR) -> list[str]:
 def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
     """One row per (finished run, target return), from every readable run folder."""
     rows = []
-    for path in sorted((results_root / "runs").glob("**/" + RESULT)):
+    for path in result_files(results_root):
         try:
             result = read_result(path)
         except Unreadable:
