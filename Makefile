@@ -14,7 +14,7 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes anchor-probes anchors promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes budget-probe anchor-probes anchors promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
@@ -102,6 +102,12 @@ probes: ## DT lr probes at dropout 0, then dropout 0.1 at the chosen lr, on seed
 	$(call SUITE,keydoor) -a dt --seed 100 --set train.lr=3e-3 --set model.dropout=0.1
 	$(call SUITE,graph) -t graph -a dt --seed 100 --set train.lr=1e-3 --set model.dropout=0.1
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
+
+BUDGET_PROBE_STEPS ?= 20000
+budget-probe: ## Key-to-Door DT at the chosen lr and dropout for BUDGET_PROBE_STEPS on seed 100 (19 evaluations): does the profile's 8k-step budget stop it early?
+	$(call SUITE,keydoor) -a dt --seed 100 --set train.lr=3e-3 --set model.dropout=0.1 \
+	  --set train.steps=$(BUDGET_PROBE_STEPS) --set eval.during_training=19
+	$(DTBENCH) report budget-probe --profile $(PROFILE) --results $(RESULTS)
 
 # anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU.
 # Probes: one run per method on seed 100 at ANCHOR_PROBE_STEPS with 9 evaluations on the way;

@@ -90,6 +90,11 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     achieved = sweeps.mean()  # per target, over the 2 seeds
     assert (f"| keydoor | keydoor | random-1k | generated here | 0.0 to 100.0 (3) | "
             f"{achieved.min():.1f} to {achieved.max():.1f} |") in swept
+    # each target's mean over the 2 seeds; with two seeds the interval runs from one to the other
+    per_target = "; ".join(
+        f"{100 * min(t / 1.0, 1.0):.1f}: {v.mean():.1f} [{v.min():.1f}, {v.max():.1f}]"
+        for t, v in sweeps)
+    assert swept.rstrip().endswith(f"| {per_target} |"), swept
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary
 
@@ -214,6 +219,37 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
                         "d3rlpy 10%BC": "DT higher (intervals separate)"}
     assert [p.name for p in anchors.anchor_curves(tmp_path, "quick", tmp_path / "f")] == [
         "anchor-curves.png", "anchor-curves.pdf"]
+
+
+def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkeypatch,
+                                                                          tmp_path):
+    """A budget probe is a probe (seed 100, lr and dropout given) trained past the profile's
+    steps with evaluations on the way: its row gives the score at the profile's budget and
+    the mean and range after it; a plain probe or a longer run on a table's seed is none."""
+    import dtbench.report.probes as probes
+
+    steps = probes.registry.get_domain("keydoor").settings["quick"].train.steps
+    rows = []
+    for seed, extra in ((100, {"train.steps": 3 * steps, "eval.during_training": 2}),
+                        (100, {}), (0, {"train.steps": 3 * steps, "eval.during_training": 2})):
+        folder = f"seed{seed}-{len(extra)}"
+        (tmp_path / folder).mkdir()
+        pd.DataFrame({"step": [steps, 2 * steps, 3 * steps], "target_return": [1.0] * 3,
+                      "score_mean": [40.0, 30.0, 50.0]}).to_csv(tmp_path / folder / "curve.csv",
+                                                                 index=False)
+        rows.append({"domain": "keydoor", "task": "keydoor", "dataset": "random-1k",
+                     "variant": "dense", "algo": "dt", "seed": seed, "profile": "quick",
+                     "overrides": "x", "folder": folder, "code_current": True,
+                     "target_return": 1.0, "score_mean": 50.0, "train.lr": 3e-3,
+                     "model.dropout": 0.1, **extra})
+    monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
+    table = probes.budget_probe_table(tmp_path, "quick")
+    assert len(table.rows) == 1
+    assert table.rows[0][4:] == [f"{3 * steps:,} ({steps:,})",
+                                 probes.curve_points(pd.DataFrame(
+                                     {"step": [steps, 2 * steps, 3 * steps],
+                                      "score_mean": [40.0, 30.0, 50.0]})),
+                                 "40.0", "40.0 (30.0 to 50.0)", "50.0"]
 
 
 def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path):

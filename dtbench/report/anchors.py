@@ -16,11 +16,10 @@ import seaborn as sns
 
 from dtbench.report.cells import SPREAD, code_mark, data_cell, mean_std_cell
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
-from dtbench.report.probes import PROBE_SEED
+from dtbench.report.probes import PROBE_SEED, curve_points, run_curve
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
-from dtbench.runs.table import Unreadable, read_run_csv
 
 # (domain, task, dataset): Hopper medium-replay and HalfCheetah medium-expert, where the paper
 # finds DT ahead of CQL and BC respectively level, and Pong on the scripted-tracker data
@@ -87,8 +86,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
             probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
         run = rows.iloc[0]
         curve = run_curve(results_root, run)
-        points = ", ".join(f"{int(s) // 1000}k: {v:.1f}"
-                           for s, v in zip(curve["step"], curve["score_mean"], strict=True))
+        points = curve_points(curve)
         best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
         lines.append([f"{domain}/{task} {dataset}", ALGO_LABELS[algo],
                       f"{int(run['train.steps']):,}", points or "-",
@@ -102,17 +100,6 @@ def probe_table(results_root: Path, profile: str) -> Table:
         "from these curves, never from the anchor seeds. DT at its highest target return.")
     return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
                  caption, header, lines, "make anchor-probes", bool(lines))
-
-
-def run_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
-    """A run's score at each evaluation (curve.csv), DT's at the run's headline target."""
-    try:
-        curve = read_run_csv(results_root / run["folder"] / "curve.csv")
-    except Unreadable:
-        return pd.DataFrame({"step": [], "score_mean": []})
-    if run["algo"] == "dt":
-        curve = curve[curve["target_return"] == run["target_return"]]
-    return curve[["step", "score_mean"]].reset_index(drop=True)
 
 
 def anchor_curves(results_root: Path, profile: str, folder: Path) -> list[Path]:

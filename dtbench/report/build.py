@@ -25,7 +25,7 @@ from dtbench.report.delayed import delayed_table
 from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths, stitch_table
 from dtbench.report.keydoor import keydoor_table
 from dtbench.report.pbc import pbc_atari_table, pbc_d4rl_table
-from dtbench.report.probes import budget_table, probe_table
+from dtbench.report.probes import budget_probe_table, budget_table, probe_table
 from dtbench.report.table import Table
 from dtbench.report.targets import target_table
 from dtbench.report.when_dt import when_dt_table
@@ -46,6 +46,7 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "graph-stitch": stitch_table,
     "critic": critic_table,
     "probes": probe_table,
+    "budget-probe": budget_probe_table,
     "budgets": budget_table,
     "anchor-probes": anchors.probe_table,
     "anchors": anchors.anchor_table,

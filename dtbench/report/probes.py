@@ -1,11 +1,13 @@
 """Probe runs and the budget table: how the quick profiles' DT learning rate and dropout were
-chosen, and what every method on a cell is given.
+chosen, whether their step budget holds DT back, and what every method on a cell is given.
 
 Probes are DT runs on a seed no table uses (`PROBE_SEED`) with exactly `train.lr` and
 `model.dropout` overridden (`make probes`): the lr first at dropout 0, then dropout 0.1 at the
 chosen lr. Both are given on every probe so that a probe means the same run whatever the
 profile's own dropout is. The profile takes the setting with the best mean final score over
-the domain's probe datasets, so the evaluation seeds never choose a hyperparameter. The
+the domain's probe datasets, so the evaluation seeds never choose a hyperparameter. A budget
+probe (`make budget-probe`) trains the chosen setting on the probe seed for longer than the
+profile, evaluated along the way, to show whether the profile's steps stop DT early. The
 budget table is derived from the registered settings, so it is always what the code runs.
 """
 
@@ -21,12 +23,14 @@ from dtbench.report.cells import code_mark
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
-from dtbench.runs.results import CONFIG
+from dtbench.runs.results import CONFIG, CURVE
+from dtbench.runs.table import Unreadable, read_run_csv
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
 KEY = "train.lr"
 REGULARISATION = "model.dropout"  # probed at the chosen lr
+LONGER = ("train.steps", "eval.during_training")  # what a budget probe adds to a probe
 
 
 def probe_runs(results_root: Path, profile: str) -> pd.DataFrame:
@@ -81,6 +85,55 @@ def probe_table(results_root: Path, profile: str) -> Table:
         + (f"; by that rule {'; '.join(verdicts)}." if verdicts else "."))
     return Table("probes", "DT learning-rate and dropout probes (quick profiles)", caption,
                  header, lines, "make probes", bool(lines))
+
+
+def budget_probe_table(results_root: Path, profile: str) -> Table:
+    runs = collect(results_root)
+    if not runs.empty:
+        runs = headline(runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
+                             & (runs["seed"] == PROBE_SEED) & runs["domain"].isin(PROBE_DOMAINS)
+                             & only_overridden(runs, KEY, REGULARISATION, *LONGER)])
+    header = ["Domain", "Dataset", "DT lr", "Dropout", "Steps (the profile's)",
+              "Score during training (step: score)", "At the profile's steps",
+              "Mean of the later evaluations", "Final"]
+    lines = []
+    for index, run in runs.iterrows() if not runs.empty else ():
+        steps = registry.get_domain(run["domain"]).settings[profile].train.steps
+        curve = run_curve(results_root, run)
+        at = curve.loc[curve["step"] == steps, "score_mean"]
+        later = curve.loc[curve["step"] > steps, "score_mean"]
+        lines.append([run["domain"], run["dataset"], f"{run[KEY]:g}", f"{run[REGULARISATION]:g}",
+                      f"{int(run['train.steps']):,} ({steps:,})", curve_points(curve) or "-",
+                      f"{at.iloc[0]:.1f}" if len(at) else "-",
+                      f"{later.mean():.1f} ({later.min():.1f} to {later.max():.1f})"
+                      if len(later) else "-",
+                      f"{run['score_mean']:.1f}{code_mark(runs.loc[[index]])}"])
+    caption = (
+        f"Budget probes, profile `{profile}`: DT at the profile's chosen lr and dropout on the "
+        f"probe seed {PROBE_SEED} (no table's seed), trained for longer than the profile's step "
+        "budget and evaluated along the way (`make budget-probe`), to show whether that budget "
+        "stops DT before it has learned what it will. Score as in each domain's table, DT at "
+        "its highest target return; 'later' are the evaluations after the profile's steps "
+        "(mean, range). One run per dataset: it shows a trend, not an interval.")
+    return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (quick profiles)",
+                 caption, header, lines, "make budget-probe", bool(lines))
+
+
+def run_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
+    """A run's score at each evaluation (curve.csv), DT's at the run's headline target."""
+    try:
+        curve = read_run_csv(results_root / run["folder"] / CURVE)
+    except Unreadable:
+        return pd.DataFrame({"step": [], "score_mean": []})
+    if run["algo"] == "dt":
+        curve = curve[curve["target_return"] == run["target_return"]]
+    return curve[["step", "score_mean"]].reset_index(drop=True)
+
+
+def curve_points(curve: pd.DataFrame) -> str:
+    """`1k: 20.0, 2k: 41.0`: a curve's evaluations as a table cell."""
+    return ", ".join(f"{int(s) // 1000}k: {v:.1f}"
+                     for s, v in zip(curve["step"], curve["score_mean"], strict=True))
 
 
 def setting_scores(runs: pd.DataFrame) -> dict[tuple, float]:

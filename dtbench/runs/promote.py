@@ -6,9 +6,11 @@ the large reproducible files that `results/` never holds (checkpoints, TensorBoa
 partial writes), and rewrites the target's runs.csv. It refuses, before copying anything, what
 the reference must not hold: runs made by other code than the current (their numbers are not
 HEAD's), runs on data that has changed since, and folders it cannot read as the run their
-result names. Nothing finished is deleted: a reference run that a promoted one replaces, and
-with `set_aside_stale` every reference run of those domains made by other code, is moved to
-`<target>/stale/<time>/` (kept, out of every table), as `--rerun-stale` does.
+result names. A run whose result.json the reference already holds byte for byte (the same
+run, promoted before) is left as it is. Nothing finished is deleted: a reference run that a
+promoted one replaces, and with `set_aside_stale` every reference run of those domains made by
+other code, is moved to `<target>/stale/<time>/` (kept, out of every table), as
+`--rerun-stale` does.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ def finished_runs(results_root: Path, domain: str) -> tuple[dict[Path, RunSpec],
             continue
         runs[path.parent] = spec
     return runs, bad
+
+
+def _same_run(folder: Path, out: Path) -> bool:
+    """Whether the reference folder `out` already holds this very run: result.json records
+    when the run finished, so two runs never share its bytes."""
+    try:
+        return (out / RESULT).read_bytes() == (folder / RESULT).read_bytes()
+    except OSError:
+        return False
 
 
 def _set_aside(folder: Path, target: Path, stamp: str) -> None:
@@ -94,9 +105,12 @@ def promote(source: Path, target: Path, domains: Sequence[str],
     stamp = time.strftime("%Y%m%d-%H%M%S")
     lines = []
     for domain, runs in found.items():
-        replaced = 0
+        replaced = unchanged = 0
         for folder in runs:
             out = target / folder.relative_to(source)
+            if _same_run(folder, out):
+                unchanged += 1
+                continue
             # copied outside runs/ first, so that no table ever reads a half-copied run
             partial = target / STALE_DIR / f".promote-{stamp}" / folder.relative_to(source)
             if partial.exists():
@@ -107,7 +121,9 @@ def promote(source: Path, target: Path, domains: Sequence[str],
                 replaced += 1
             out.parent.mkdir(parents=True, exist_ok=True)
             partial.replace(out)
-        line = f"promoted {len(runs)} {domain} runs from {source} into {target}"
+        line = f"promoted {len(runs) - unchanged} {domain} runs from {source} into {target}"
+        if unchanged:
+            line += f"; {unchanged} already there, unchanged"
         if replaced:
             line += f"; the {replaced} they replace kept under {target / STALE_DIR / stamp}"
         if set_aside_stale:
