@@ -185,6 +185,19 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
     assert set(result["timing"]) == {"sample_s", "update_s", "eval_s"}
 
 
+def test_every_method_on_a_cell_gets_the_same_gradient_steps_in_every_profile():
+    """DT's steps and the baselines' are one budget for every task of every domain and
+    profile (a task's own overrides, such as Pong's, included)."""
+    unequal = []
+    for name, domain in registry.domains().items():
+        for profile in domain.settings:
+            for task in domain.tasks.values():
+                s = domain.settings_for(task, profile)
+                if s.train.steps != s.baseline.steps:
+                    unequal.append((name, task.name, profile, s.train.steps, s.baseline.steps))
+    assert unequal == []
+
+
 @pytest.mark.parametrize("steps,syncs", [(40, 10), (2_000, 10), (100_000, 12)])
 def test_discrete_cql_syncs_its_target_at_least_ten_times(keydoor_1k, tmp_path, monkeypatch,
                                                           steps, syncs):

@@ -158,39 +158,54 @@ def choice_text(domain: str, scores: dict[tuple, float], ours: tuple[float, floa
 
 
 def budget_table(results_root: Path, profile: str) -> Table:
-    """Per domain of the profile's grids: each method's gradient steps, batch and learning
-    rate(s), and why they differ where they do."""
-    header = ["Domain", "Method", "Gradient steps", "Batch", "Learning rate", "Notes"]
+    """Per domain and profile (the report's, and `paper` beside it): each method's gradient
+    steps, batch and learning rate(s), and why they differ where they do."""
+    header = ["Domain", "Profile", "Method", "Gradient steps", "Batch", "Learning rate", "Notes"]
     lines = []
+    profiles = list(dict.fromkeys((profile, "paper")))
     for name, domain in registry.domains().items():
-        if profile not in domain.settings or not domain.grids:
-            continue
-        s = domain.settings[profile]
-        t, b = s.train, s.baseline
-        discrete = domain.action_kind == "discrete"
-        lines.append([name, "DT", f"{t.steps:,}", f"{t.batch_size} windows of K="
-                      f"{s.model.context_len} steps", f"{t.lr:g}",
-                      f"AdamW, warm-up {t.warmup_steps:,}, clip {t.grad_clip:g}"])
-        if discrete:
-            from baselines.builtin import target_update_interval
-
-            interval = target_update_interval(b)
-            cql = (f"{b.lr:g}", f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced "
-                   f"every {interval:,} steps ({b.steps // interval} syncs)")
-        else:
-            cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
-                   f"CQL, conservative weight {b.cql_alpha:g}")
-        lines.append([name, "CQL", f"{b.steps:,}", f"{b.batch_size} transitions", *cql])
-        lines.append([name, "BC, %BC", f"{b.steps:,}", f"{b.batch_size} transitions",
-                      f"{b.lr:g}", "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
+        for shown in profiles:
+            if shown in domain.settings and domain.grids:
+                lines += _budget_rows(name, domain, shown)
     caption = (
-        f"What each method is given in profile `{profile}`, from the registered settings. "
-        "Every method on a cell gets the same number of gradient steps; batches differ in "
-        "kind: DT's batch is context windows (each K transitions), the baselines' batch is "
-        "transitions, each at its authors' default size (d3rlpy's 256 for vector states, "
-        "DQN's 32 for Atari). CQL's critic learns at 3e-4 (the CQL paper and d3rlpy). "
-        "DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a tenth of the run "
-        "so it syncs at least ten times. Every method is evaluated on the same episodes with "
-        "the same reset seeds.")
-    return Table("budgets", f"Training budgets per method (profile {profile})", caption,
-                 header, lines, "make report", bool(lines))
+        f"What each method is given in profiles {' and '.join(f'`{p}`' for p in profiles)}, "
+        "from the registered settings (a task's own settings, such as Pong's, in the steps "
+        "column). Every method on a cell gets the same number of gradient steps (tested for "
+        "every domain, task and profile); batches differ in kind: DT's batch is context "
+        "windows (each K transitions), the baselines' batch is transitions, each at its "
+        "authors' default size (d3rlpy's 256 for vector states, DQN's 32 for Atari). On Atari "
+        "`paper` the steps are those of DT's 5 epochs over 1% of DQN-replay (the official "
+        "code's; Pong's batch of 512 makes them 4,882); the CQL paper trained its Atari agents "
+        "far longer, so its published numbers are not a same-budget comparison. Continuous "
+        "CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one Q-network "
+        "at the lr shown. DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a "
+        "tenth of the run so it syncs at least ten times. Every method is evaluated on the "
+        "same episodes with the same reset seeds.")
+    return Table("budgets", "Training budgets per method and profile", caption, header, lines,
+                 "make report", bool(lines))
+
+
+def _budget_rows(name: str, domain: registry.Domain, profile: str) -> list[list[str]]:
+    s = domain.settings[profile]
+    t, b = s.train, s.baseline
+    own = {task.name: domain.settings_for(task, profile) for task in domain.tasks.values()}
+    steps = f"{t.steps:,}" + "".join(f" ({n}: {o.train.steps:,})" for n, o in own.items()
+                                     if o.train.steps != t.steps)
+    windows = f"{t.batch_size} windows of K={s.model.context_len} steps" + "".join(
+        f" ({n}: {o.train.batch_size} of K={o.model.context_len})" for n, o in own.items()
+        if (o.train.batch_size, o.model.context_len) != (t.batch_size, s.model.context_len))
+    rows = [[name, profile, "DT", steps, windows, f"{t.lr:g}",
+             f"AdamW, warm-up {t.warmup_steps:,}, clip {t.grad_clip:g}"]]
+    if domain.action_kind == "discrete":
+        from baselines.builtin import target_update_interval
+
+        interval = target_update_interval(b)
+        cql = (f"{b.lr:g}", f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced "
+               f"every {interval:,} steps ({b.steps // interval} syncs)")
+    else:
+        cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
+               f"CQL, conservative weight {b.cql_alpha:g}")
+    rows.append([name, profile, "CQL", steps, f"{b.batch_size} transitions", *cql])
+    rows.append([name, profile, "BC, %BC", steps, f"{b.batch_size} transitions", f"{b.lr:g}",
+                 "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
+    return rows

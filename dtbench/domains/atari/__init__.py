@@ -144,11 +144,16 @@ PAPER = Settings(
     eval=EvalConfig(episodes=10, target_returns=(90.0,), return_scale=1.0, greedy=False,
                     during_training=4,
                     rtg_rewards="raw", sticky_actions=0.0),
-    baseline=BaselineConfig(steps=100_000, batch_size=32, lr=6.25e-5, log_every=10_000),
+    # as many gradient steps as DT's 5 epochs (every method on a cell gets the same steps),
+    # at DQN's batch of 32 transitions
+    baseline=BaselineConfig(steps=5 * DQN_REPLAY_STEPS // 128, batch_size=32, lr=6.25e-5,
+                            log_every=1_000),
 )
-# Pong: K=50 and batch 512 (paper Table 8 and run.sh).
+# Pong: K=50 and batch 512 (paper Table 8 and run.sh), so fewer steps for 5 epochs, and the
+# baselines' steps with them
 PONG = {"model.context_len": 50, "train.batch_size": 512,
         "train.steps": 5 * DQN_REPLAY_STEPS // 512,
+        "baseline.steps": 5 * DQN_REPLAY_STEPS // 512,
         "train.final_tokens": 2 * DQN_REPLAY_STEPS * 50 * 3}
 # quick: sized for a 2-core CPU on ~50k locally generated transitions per game (provisional).
 QUICK = PAPER.override({
@@ -167,7 +172,7 @@ SMOKE = PAPER.override({
     "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
     "train.checkpoint_every": 3, "train.log_every": 1,
     "eval.during_training": 0, "eval.episodes": 2, "eval.max_episode_steps": 50,
-    "baseline.steps": 4, "baseline.batch_size": 4, "baseline.log_every": 2,
+    "baseline.steps": 3, "baseline.batch_size": 4, "baseline.log_every": 1,
 })
 
 DOMAIN = Domain(

@@ -131,8 +131,8 @@ SMOKE = PAPER.override({
     "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
     "train.checkpoint_every": 3, "train.log_every": 1,
     "eval.during_training": 0, "eval.episodes": 2,
-    "baseline.steps": 4, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
-    "baseline.log_every": 2,
+    "baseline.steps": 3, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
+    "baseline.log_every": 1,
 })
 
 DOMAIN = Domain(
