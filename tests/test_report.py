@@ -43,7 +43,8 @@ def test_report_of_no_runs_says_which_target_fills_each_table(tmp_path):
     for name in TABLES:
         text = (tmp_path / f"{name}.md").read_text()
         if name == "budgets":  # made from the registered settings, never from runs
-            assert "| keydoor | CQL | 8,000 |" in text and "(10 syncs)" in text
+            assert "| keydoor | quick | CQL | 8,000 |" in text and "(10 syncs)" in text
+            assert "| atari | paper | CQL | 19,531 (pong: 4,882) |" in text
             continue
         assert "No runs stored yet: `make" in text, name
         assert (tmp_path / "tables" / f"{name}.tex").read_text().startswith("\\begin{table}")
