@@ -282,8 +282,11 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
                      errorbar="sd", marker="o", ax=ax)
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel("gradient step")
-        ax.set_ylabel(part["score_label"].iloc[0] if "score_label" in part else "score",
-                      fontsize=8)
+        label = part["score_label"].iloc[0] if "score_label" in part else "score"
+        ax.set_ylabel(label, fontsize=8)
+        if label.endswith("(%)"):  # a rate: the std band past 0 or 100 is no score at all
+            low, high = ax.get_ylim()
+            ax.set_ylim(max(low, -4), min(high, 104))
         if ax.get_legend() is not None:
             ax.get_legend().remove()  # one legend for the figure, above the panels
     algos = [a for a in ALGO_ORDER if a in set(curves["algo"])]
