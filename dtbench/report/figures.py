@@ -23,7 +23,7 @@ from dtbench import registry  # noqa: E402
 from dtbench.report.cells import tier  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
-from dtbench.report.targets import tracking  # noqa: E402
+from dtbench.report.targets import tracking, two_places  # noqa: E402
 from dtbench.runs import only_overridden  # noqa: E402
 from dtbench.runs.table import Unreadable, read_run_csv  # noqa: E402
 
@@ -96,8 +96,18 @@ def min_span(ax: plt.Axes, span: float) -> None:
         ax.set_ylim(middle - span / 2, middle + span / 2)
 
 
-def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str) -> None:
-    ax.set_title(f"{domain}/{task}\n{dataset}", fontsize=9)
+def rate_limits(ax: plt.Axes, label: str) -> None:
+    """On a rate's axis (label ending '(%)'), stop a std band or whisker at 0 and 100: past
+    them it is no score at all, and it would stretch the axis."""
+    if label.endswith("(%)"):
+        low, high = ax.get_ylim()
+        ax.set_ylim(max(low, -4), min(high, 104))
+
+
+def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str, part: pd.DataFrame) -> None:
+    """The panel's cell, and ' - pipeline check' where the runs' profile makes it one."""
+    mark = tier(domain, part["profile"].iloc[0]) if "profile" in part and len(part) else ""
+    ax.set_title(f"{domain}/{task}\n{dataset}{mark}", fontsize=9)
 
 
 def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | None:
@@ -204,11 +214,11 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         ax.plot([0, top], [0, top], linestyle="--", color="grey", linewidth=1, label="y = x")
         ax.axvline(part["data_score_max"].iloc[0], linestyle=":", color="black", linewidth=1,
                    label="best episode in data")
-        cell_title(ax, domain, task, dataset)
+        cell_title(ax, domain, task, dataset, part)
         if len(stats) > 2:
             r, slope = tracking(stats["target_score"], stats["mean"])
-            ax.text(0.97, 0.05, f"r = {r:.2f}, slope {slope:.2f}", transform=ax.transAxes,
-                    ha="right", fontsize=8)
+            ax.text(0.97, 0.05, f"r = {two_places(r)}, slope {two_places(slope)}",
+                    transform=ax.transAxes, ha="right", fontsize=8)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
     axes[0].legend(fontsize=7, loc="upper left")
@@ -284,9 +294,7 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
         ax.set_xlabel("gradient step")
         label = part["score_label"].iloc[0] if "score_label" in part else "score"
         ax.set_ylabel(label, fontsize=8)
-        if label.endswith("(%)"):  # a rate: the std band past 0 or 100 is no score at all
-            low, high = ax.get_ylim()
-            ax.set_ylim(max(low, -4), min(high, 104))
+        rate_limits(ax, label)
         if ax.get_legend() is not None:
             ax.get_legend().remove()  # one legend for the figure, above the panels
     algos = [a for a in ALGO_ORDER if a in set(curves["algo"])]
@@ -317,9 +325,10 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_xscale("log")
         ax.set_xticks(stats["context_len"], [str(int(k)) for k in stats["context_len"]])
         ax.set_xticks([], minor=True)  # the log axis' minor labels overlap over short ranges
-        cell_title(ax, domain, task, dataset)
+        cell_title(ax, domain, task, dataset, part)
         ax.set_xlabel("context length K (steps)")
         ax.set_ylabel(part["score_label"].iloc[0])
+        rate_limits(ax, part["score_label"].iloc[0])
         min_span(ax, 10.0)
     note = runs_note(rows, ("domain", "task", "dataset", "context_len"))
     fig.suptitle(f"DT against its context length K ({note}; whiskers: sample std where "
@@ -402,9 +411,10 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_xscale("log")
         ax.set_xticks([10, 25, 40, 100], ["10", "25", "40", "100"])
         min_span(ax, 10.0)
-        cell_title(ax, domain, task, dataset)
+        cell_title(ax, domain, task, dataset, part)
         ax.set_xlabel("% of data kept (top by return)")
         ax.set_ylabel(part["score_label"].iloc[0], fontsize=8)
+        rate_limits(ax, part["score_label"].iloc[0])
     axes[0].legend(fontsize=7)
     fig.suptitle(f"%BC against DT ({runs_note(rows)}; whiskers: sample std where n > 1; "
                  "points unjoined where a fraction was not run)", fontsize=9)

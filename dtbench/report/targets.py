@@ -39,6 +39,11 @@ def tracking(targets: np.ndarray, achieved: np.ndarray) -> tuple[float, float]:
     return (float(np.corrcoef(x, y)[0, 1]) if y.std() else np.nan), slope
 
 
+def two_places(x: float) -> str:
+    """`x` to two decimals, without the sign of a value that rounds to zero ('-0.00')."""
+    return f"{x:.2f}".replace("-0.00", "0.00")
+
+
 def per_target_cell(part: pd.DataFrame) -> str:
     """'0: 0.8 [0.4, 1.2]; 30: 93.8 [...]': each target score's mean achieved score over seeds
     and its interval, so a claim about the shape of the curve can name them."""
@@ -68,8 +73,7 @@ def target_table(results_root: Path, profile: str) -> Table:
         lines.append([domain, task, dataset, source_label(domain, task, dataset),
                       f"{x.min():.1f} to {x.max():.1f} ({len(x)})",
                       f"{y.min():.1f} to {y.max():.1f}",
-                      f"{part['data_score_max'].iloc[0]:.1f}", f"{r:.2f}",
-                      f"{slope:.2f}".replace("-0.00", "0.00"),
+                      f"{part['data_score_max'].iloc[0]:.1f}", two_places(r), two_places(slope),
                       str(part["seed"].nunique()) + code_mark(part), per_target_cell(part)])
     caption = (
         f"DT evaluated at evenly spaced targets from the data's worst episode return to 1.5x "
