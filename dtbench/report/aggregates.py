@@ -173,7 +173,8 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
         ax.set_xlabel(f"{label} threshold tau")
         ax.set_ylabel("fraction of runs > tau")
         ax.set_title(f"{domain}: performance profile", fontsize=9)
-        ax.legend(fontsize=7)
+        # beside the panel: inside it the legend covers the curves it names
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.suptitle(f"rliable aggregates, profile {run_profile}, every seed of every cell (bars: 95% "
                  "stratified-bootstrap interval, line: estimate)", fontsize=10)
     fig.tight_layout()
