@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +131,8 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
     algo = config.create(device=device)
     start, rows = _resume(ctx.run_dir / CHECKPOINT, algo, dataset)
     if start < cfg.steps:
-        fitter = algo.fitter(
-            dataset,
-            n_steps=cfg.steps - start,
-            n_steps_per_epoch=min(cfg.log_every, cfg.steps - start),
+        fit = functools.partial(
+            algo.fitter, dataset,
             # d3rlpy's own TensorBoard adapter: <run>/tensorboard/runs/d3rlpy
             logger_adapter=d3rlpy.logging.TensorboardAdapterFactory(
                 root_dir=str(ctx.run_dir / TENSORBOARD_DIR)),
@@ -143,10 +142,10 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
         )
         t0 = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
         eval_at = ctx.eval_steps(cfg.steps)  # each done at the first metrics row past it
+        step = start
         with contextlib.redirect_stdout(io.StringIO()):  # d3rlpy prints its config at start
-            for epoch, metrics in fitter:
-                before = rows[-1]["step"] if rows else 0
-                step = min(start + epoch * cfg.log_every, cfg.steps)
+            for size, metrics in _epochs(fit, cfg.steps - start, cfg.log_every):
+                before, step = step, step + size
                 rows.append({"step": step, "seconds": round(time.perf_counter() - t0, 3),
                              **metrics})
                 _save(ctx.run_dir / CHECKPOINT, algo, step, rows)
@@ -156,6 +155,19 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
                 if any(before < s <= step for s in eval_at):
                     ctx.evaluate_during(step, D3rlpyPolicy(algo))
     return D3rlpyPolicy(algo)
+
+
+def _epochs(fit: Callable[..., Any], steps: int, per_epoch: int
+            ) -> Iterator[tuple[int, dict[str, float]]]:
+    """(its steps, its metrics) for each epoch of `steps` gradient steps, `per_epoch` at a time.
+    d3rlpy's fitter trains whole epochs only (n_steps // n_steps_per_epoch of them), so the
+    remainder, when `per_epoch` does not divide `steps`, is fitted as one shorter epoch last:
+    the run trains exactly `steps` steps whatever the logging interval."""
+    whole, rest = divmod(steps, per_epoch)
+    for n, size in ((whole * per_epoch, per_epoch), (rest, rest)):
+        if n:
+            for _, metrics in fit(n_steps=n, n_steps_per_epoch=size):
+                yield size, metrics
 
 
 def _save(path: Path, algo: Any, step: int, rows: list[dict[str, Any]]) -> None:

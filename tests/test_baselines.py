@@ -185,6 +185,29 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
     assert set(result["timing"]) == {"sample_s", "update_s", "eval_s"}
 
 
+@pytest.mark.parametrize("steps,log_every,rows", [(5, 2, ["2", "4", "5"]), (4, 2, ["2", "4"]),
+                                                 (3, 500, ["3"])])
+def test_a_baseline_trains_every_step_whatever_its_logging_interval(keydoor_1k, tmp_path,
+                                                                      monkeypatch, steps,
+                                                                      log_every, rows):
+    """d3rlpy fits whole epochs only; a run whose steps the logging interval does not divide
+    (Atari paper: 19,531 steps, logged every 1,000) still makes every gradient step, the
+    remainder as a last shorter epoch with its own metrics row. d3rlpy's updates counted."""
+    from d3rlpy.algos.qlearning.base import QLearningAlgoBase
+
+    updates = []
+    real = QLearningAlgoBase.update
+    monkeypatch.setattr(QLearningAlgoBase, "update",
+                        lambda self, batch: updates.append(1) or real(self, batch))
+    monkeypatch.chdir(tmp_path)
+    spec = RunSpec("keydoor", "keydoor", "random-1k", "bc", seed=0, profile="smoke",
+                   overrides=(("baseline.steps", steps), ("baseline.log_every", log_every)))
+    run(spec, results_root=tmp_path / "results", progress=False)
+    assert len(updates) == steps
+    metrics = (spec.folder(tmp_path / "results") / "metrics.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in metrics[1:]] == rows
+
+
 def test_every_method_on_a_cell_gets_the_same_gradient_steps_in_every_profile():
     """DT's steps and the baselines' are one budget for every task of every domain and
     profile (a task's own overrides, such as Pong's, included)."""
