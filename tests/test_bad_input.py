@@ -367,16 +367,20 @@ def test_promote_copies_current_runs_and_keeps_what_it_replaces(here):
     (old / "result.json").write_text(json.dumps(result))
     rerun = ws / FINISHED.format(algo="dt") / "result.json"  # as if DT's run were made again
     rerun.write_text(json.dumps({**json.loads(rerun.read_text()), "finished_at": "later"}))
+    (ws / FINISHED.format(algo="cql") / "critic.csv").write_text("x\n")  # a file added later
     code, out, err = _dtbench("promote", "keydoor", "--set-aside-stale", "--results", str(ws),
                               "--reference", str(ref))
-    assert code == 0 and "promoted 1 keydoor runs" in out and "1 already there" in out, err
-    assert "the 1 they replace kept under" in out
+    assert code == 0 and "promoted 2 keydoor runs" in out and "already there" not in out, err
+    assert "the 2 they replace kept under" in out
     assert (ref / FINISHED.format(algo="dt") / "result.json").read_bytes() == rerun.read_bytes()
+    assert (ref / FINISHED.format(algo="cql") / "critic.csv").exists()
     assert "1 other keydoor runs made by other code set aside" in out
     assert not old.exists() and len(list((ref / "stale").rglob("seed7"))) == 1
     assert not old.parent.exists() or any(old.parent.iterdir())  # no empty folders left
-    assert len(list((ref / "stale").rglob("result.json"))) == 2  # the replaced DT and seed 7
+    assert len(list((ref / "stale").rglob("result.json"))) == 3  # the replaced two, seed 7
     assert sorted(set(pd.read_csv(ref / "runs.csv")["seed"])) == [0]
+    code, out, err = _dtbench("promote", "keydoor", "--results", str(ws), "--reference", str(ref))
+    assert code == 0 and "promoted 0 keydoor runs" in out and "2 already there" in out, err
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -96,6 +96,11 @@ def min_span(ax: plt.Axes, span: float) -> None:
         ax.set_ylim(middle - span / 2, middle + span / 2)
 
 
+def part_profile(rows: pd.DataFrame, domain: str) -> str:
+    """The profile of a domain's runs in `rows` (one per figure)."""
+    return str(rows.loc[rows["domain"] == domain, "profile"].iloc[0])
+
+
 def rate_limits(ax: plt.Axes, label: str) -> None:
     """On a rate's axis (label ending '(%)'), stop a std band or whisker at 0 and 100: past
     them it is no score at all, and it would stretch the axis."""
@@ -250,7 +255,8 @@ def learning_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> lis
     for ax, domain in zip(axes[0], domains, strict=True):
         part = curves[curves["domain"] == domain]
         sns.lineplot(part, x="step", y="loss", hue="run", errorbar="sd", ax=ax, linewidth=1)
-        ax.set_title(f"{domain}: DT training loss")
+        ax.set_title(f"{domain}: DT training loss{tier(domain, part_profile(dt, domain))}",
+                     fontsize=9)
         ax.set_xlabel("gradient step")
         kind = registry.get_domain(domain).action_kind
         ax.set_ylabel("action loss (" + ("MSE" if kind == "continuous" else "cross-entropy")
@@ -277,7 +283,8 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
             if r.algo == "dt":
                 curve = curve[curve["target_return"] == r.target_return]
             if len(curve) > 1:
-                frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}",
+                frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}"
+                                           + tier(r.domain, r.profile),
                                            algo=r.algo, seed=r.seed, folder=r.folder,
                                            score_label=r.score_label))
     if not frames:
@@ -328,8 +335,8 @@ def context_length(runs: pd.DataFrame, folder: Path) -> list[Path]:
         cell_title(ax, domain, task, dataset, part)
         ax.set_xlabel("context length K (steps)")
         ax.set_ylabel(part["score_label"].iloc[0])
-        rate_limits(ax, part["score_label"].iloc[0])
         min_span(ax, 10.0)
+        rate_limits(ax, part["score_label"].iloc[0])  # after min_span, which may widen it
     note = runs_note(rows, ("domain", "task", "dataset", "context_len"))
     fig.suptitle(f"DT against its context length K ({note}; whiskers: sample std where "
                  "n > 1)", fontsize=9)

@@ -14,11 +14,13 @@ budget table is derived from the registered settings, so it is always what the c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from dtbench import registry
+from dtbench.config import Settings
 from dtbench.report.cells import code_mark
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
@@ -115,7 +117,7 @@ def budget_probe_table(results_root: Path, profile: str) -> Table:
         "stops DT before it has learned what it will. Score as in each domain's table, DT at "
         "its highest target return; 'later' are the evaluations after the profile's steps "
         "(mean, range). One run per dataset: it shows a trend, not an interval.")
-    return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (quick profiles)",
+    return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (profile {profile})",
                  caption, header, lines, "make budget-probe", bool(lines))
 
 
@@ -186,26 +188,35 @@ def budget_table(results_root: Path, profile: str) -> Table:
 
 
 def _budget_rows(name: str, domain: registry.Domain, profile: str) -> list[list[str]]:
+    """DT's, CQL's and BC's row, each from its own settings: a task whose own settings differ
+    from the domain's (Pong's) is named in the cell."""
     s = domain.settings[profile]
-    t, b = s.train, s.baseline
     own = {task.name: domain.settings_for(task, profile) for task in domain.tasks.values()}
-    steps = f"{t.steps:,}" + "".join(f" ({n}: {o.train.steps:,})" for n, o in own.items()
-                                     if o.train.steps != t.steps)
-    windows = f"{t.batch_size} windows of K={s.model.context_len} steps" + "".join(
-        f" ({n}: {o.train.batch_size} of K={o.model.context_len})" for n, o in own.items()
-        if (o.train.batch_size, o.model.context_len) != (t.batch_size, s.model.context_len))
-    rows = [[name, profile, "DT", steps, windows, f"{t.lr:g}",
-             f"AdamW, warm-up {t.warmup_steps:,}, clip {t.grad_clip:g}"]]
+
+    def cell(text: Callable[[Settings], str]) -> str:
+        base = text(s)
+        return base + "".join(f" ({n}: {text(o)})" for n, o in own.items() if text(o) != base)
+
+    rows = [[name, profile, "DT", cell(lambda x: f"{x.train.steps:,}"),
+             cell(lambda x: f"{x.train.batch_size} windows of K={x.model.context_len} steps"),
+             f"{s.train.lr:g}",
+             f"AdamW, warm-up {s.train.warmup_steps:,}, clip {s.train.grad_clip:g}"]]
+    steps = cell(lambda x: f"{x.baseline.steps:,}")
+    batch = f"{s.baseline.batch_size} transitions"
+    b = s.baseline
     if domain.action_kind == "discrete":
         from baselines.builtin import target_update_interval
 
-        interval = target_update_interval(b)
+        def syncs(x: Settings) -> str:
+            interval = target_update_interval(x.baseline)
+            return f"every {interval:,} steps ({x.baseline.steps // interval} syncs)"
+
         cql = (f"{b.lr:g}", f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced "
-               f"every {interval:,} steps ({b.steps // interval} syncs)")
+               + cell(syncs))
     else:
         cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
                f"CQL, conservative weight {b.cql_alpha:g}")
-    rows.append([name, profile, "CQL", steps, f"{b.batch_size} transitions", *cql])
-    rows.append([name, profile, "BC, %BC", steps, f"{b.batch_size} transitions", f"{b.lr:g}",
+    rows.append([name, profile, "CQL", steps, batch, *cql])
+    rows.append([name, profile, "BC, %BC", steps, batch, f"{b.lr:g}",
                  "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
     return rows

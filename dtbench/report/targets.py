@@ -45,7 +45,7 @@ def two_places(x: float) -> str:
 
 
 def per_target_cell(part: pd.DataFrame) -> str:
-    """'0: 0.8 [0.4, 1.2]; 30: 93.8 [...]': each target score's mean achieved score over seeds
+    """'0.0: 0.8 [0.4, 1.3]; 30.0: 93.8 [...]': each target score's mean achieved score over seeds
     and its interval, so a claim about the shape of the curve can name them."""
     per_seed = part.groupby(["target_score", "seed"])["score_mean"].mean()
     cells = []

@@ -6,8 +6,8 @@ the large reproducible files that `results/` never holds (checkpoints, TensorBoa
 partial writes), and rewrites the target's runs.csv. It refuses, before copying anything, what
 the reference must not hold: runs made by other code than the current (their numbers are not
 HEAD's), runs on data that has changed since, and folders it cannot read as the run their
-result names. A run whose result.json the reference already holds byte for byte (the same
-run, promoted before) is left as it is. Nothing finished is deleted: a reference run that a
+result names. A run the reference already holds, every file byte for byte (the same run,
+promoted before), is left as it is. Nothing finished is deleted: a reference run that a
 promoted one replaces, and with `set_aside_stale` every reference run of those domains made by
 other code, is moved to `<target>/stale/<time>/` (kept, out of every table), as
 `--rerun-stale` does.
@@ -29,8 +29,18 @@ from dtbench.runs.table import Unreadable, read_result, result_files, write_tabl
 LEFT_BEHIND = ("checkpoint.pt", "d3rlpy_checkpoint.pt", "tensorboard", "wandb", ".lock")
 
 
+def _is_left_behind(name: str) -> bool:
+    return name in LEFT_BEHIND or ".tmp" in name or ".bad-" in name
+
+
 def _left_behind(folder: str, names: list[str]) -> list[str]:
-    return [n for n in names if n in LEFT_BEHIND or ".tmp" in n or ".bad-" in n]
+    return [n for n in names if _is_left_behind(n)]
+
+
+def _copied(folder: Path) -> dict[Path, Path]:
+    """The files promote copies from a run folder, by their path inside it."""
+    return {path.relative_to(folder): path for path in folder.rglob("*") if path.is_file()
+            and not any(_is_left_behind(part) for part in path.relative_to(folder).parts)}
 
 
 def finished_runs(results_root: Path, domain: str) -> tuple[dict[Path, RunSpec], list[str]]:
@@ -51,10 +61,15 @@ def finished_runs(results_root: Path, domain: str) -> tuple[dict[Path, RunSpec],
 
 
 def _same_run(folder: Path, out: Path) -> bool:
-    """Whether the reference folder `out` already holds this very run: result.json records
-    when the run finished, so two runs never share its bytes."""
+    """Whether the reference folder `out` already holds this very run and all of it: the same
+    files, byte for byte (result.json records when the run finished, so two runs never
+    match; a file added to the run later, such as the critic's, makes them differ)."""
+    if not out.is_dir():
+        return False
+    mine, theirs = _copied(folder), _copied(out)
     try:
-        return (out / RESULT).read_bytes() == (folder / RESULT).read_bytes()
+        return mine.keys() == theirs.keys() and all(
+            path.read_bytes() == theirs[name].read_bytes() for name, path in mine.items())
     except OSError:
         return False
 
