@@ -211,7 +211,11 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
                             *(f"{b + 1:.1f} ± 1.0 [{b:.1f}, {b + 2:.1f}] (n=3)"
                               for b in (40.0, 10.0, 20.0, 30.0))]]
     probes = {row[1]: row for row in anchors.probe_table(tmp_path, "quick").rows}
-    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)"]
+    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "2,000"]
+    curve = pd.DataFrame({"step": [1, 2, 3, 4, 5], "score_mean": [0.0, 9.5, 8.0, 10.0, 12.0]})
+    assert anchors.gain_step(curve) == 2  # level 10 (last three), 90% of the gain: 9
+    assert anchors.gain_step(curve.assign(score_mean=[5.0, 4, 3, 2, 1])) == 1  # no gain
+    assert anchors.gain_step(curve.head(1)) is None
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
     verdicts = {row[3]: row[6] for row in claims.claims_table(tmp_path, "quick").rows
                 if "anchor" in row[0]}

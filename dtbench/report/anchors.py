@@ -45,6 +45,28 @@ def anchor_runs(results_root: Path, profile: str = "quick") -> pd.DataFrame:
         else runs
 
 
+GAIN = 0.9  # share of a probe's gain (first evaluation to its level) that marks its plateau
+LEVEL_POINTS = 3  # a probe's level: the mean of its last evaluations
+
+
+def gain_step(curve: pd.DataFrame) -> int | None:
+    """The first evaluated step at which the score has `GAIN` of its rise from the first
+    evaluation to its level (the mean of the last `LEVEL_POINTS`); the first step when it
+    does not rise at all; None without two evaluations."""
+    if len(curve) < 2:
+        return None
+    scores, steps = curve["score_mean"].to_numpy(), curve["step"].to_numpy()
+    level = scores[-LEVEL_POINTS:].mean()
+    if level <= scores[0]:
+        return int(steps[0])
+    return int(steps[scores >= scores[0] + GAIN * (level - scores[0])][0])
+
+
+def gain_step_cell(curve: pd.DataFrame) -> str:
+    step = gain_step(curve)
+    return "-" if step is None else f"{step:,}"
+
+
 def is_probe(runs: pd.DataFrame) -> pd.Series:
     return runs["seed"] == PROBE_SEED
 
@@ -80,7 +102,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
     runs = anchor_runs(results_root, profile)
     probes = runs[is_probe(runs)] if not runs.empty else runs
     header = ["Cell", "Method", "Steps", "Score during training (step: score)", "Final",
-              "Best (step)"]
+              "Best (step)", "90% of its gain by (step)"]
     lines = []
     for (domain, task, dataset, algo), rows in (
             probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
@@ -92,12 +114,15 @@ def probe_table(results_root: Path, profile: str) -> Table:
                       f"{int(run['train.steps']):,}", points or "-",
                       f"{run['score_mean']:.1f}{code_mark(rows)}",
                       f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
-                      if best is not None else "-"])
+                      if best is not None else "-", gain_step_cell(curve)])
     caption = (
         f"Anchor probes, profile `{profile}`: one run per method and cell on seed {PROBE_SEED} "
         "(no table's seed), evaluated during training, to find a budget where the methods "
         "have learned what they will (`make anchor-probes`). The anchors' budget is chosen "
-        "from these curves, never from the anchor seeds. DT at its highest target return.")
+        "from these curves, never from the anchor seeds: the last column is the first "
+        f"evaluation at which a method has {GAIN:.0%} of its gain, from its first evaluation to "
+        f"the mean of its last {LEVEL_POINTS} (its level); a cell's budget covers its methods' "
+        "steps there. DT at its highest target return.")
     return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
                  caption, header, lines, "make anchor-probes", bool(lines))
 
