@@ -211,11 +211,18 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
                             *(f"{b + 1:.1f} ± 1.0 [{b:.1f}, {b + 2:.1f}] (n=3)"
                               for b in (40.0, 10.0, 20.0, 30.0))]]
     probes = {row[1]: row for row in anchors.probe_table(tmp_path, "quick").rows}
-    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "2,000"]
+    # two evaluations are too few for a level of three: no rise, no plateau step
+    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "-", "-"]
     curve = pd.DataFrame({"step": [1, 2, 3, 4, 5], "score_mean": [0.0, 9.5, 8.0, 10.0, 12.0]})
     assert anchors.gain_step(curve) == 2  # level 10 (last three), 90% of the gain: 9
     assert anchors.gain_step(curve.assign(score_mean=[5.0, 4, 3, 2, 1])) == 1  # no gain
-    assert anchors.gain_step(curve.head(1)) is None
+    assert anchors.gain_step(curve.head(3)) is None
+    assert anchors.rise_cell(curve) == "+10.0 (std 2.0)"
+    # Hopper medium-replay's BC probe: a blip at 18k is not a rise (level 1.6, std 0.4)
+    blip = pd.DataFrame({"step": range(2000, 22000, 2000), "score_mean": [
+        1.4, 1.3, 1.3, 1.3, 1.5, 1.2, 1.1, 1.4, 2.1, 1.3]})
+    assert not anchors.learns(blip) and anchors.gain_step(blip) == 2000
+    assert anchors.rise_cell(blip) == "+0.2 (std 0.4): flat"
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
     verdicts = {row[3]: row[6] for row in claims.claims_table(tmp_path, "quick").rows
                 if "anchor" in row[0]}
@@ -231,6 +238,7 @@ def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkey
     """A budget probe is a probe (seed 100, lr and dropout given) trained past the profile's
     steps with evaluations on the way: its row gives the score at the profile's budget and
     the mean and range after it; a plain probe or a longer run on a table's seed is none."""
+    import dtbench.report.curves as curves
     import dtbench.report.probes as probes
 
     steps = probes.registry.get_domain("keydoor").settings["quick"].train.steps
@@ -251,7 +259,7 @@ def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkey
     table = probes.budget_probe_table(tmp_path, "quick")
     assert len(table.rows) == 1
     assert table.rows[0][4:] == [f"{3 * steps:,} ({steps:,})",
-                                 probes.curve_points(pd.DataFrame(
+                                 curves.curve_points(pd.DataFrame(
                                      {"step": [steps, 2 * steps, 3 * steps],
                                       "score_mean": [40.0, 30.0, 50.0]})),
                                  "40.0", "40.0 (30.0 to 50.0)", "50.0"]
@@ -302,3 +310,31 @@ def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path)
     assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,
                                                                         (3e-3, 0.0): 5.0},
                                                              (3e-3, 0.0))
+
+
+def test_eval_curves_draw_readable_curves_and_skip_the_rest(tmp_path):
+    """The eval-curves figure reads each run's curve through `curves.run_curve`: DT's at its
+    headline target only; a run whose curve is missing or unreadable is left out, and with no
+    curve left there is no figure."""
+    from dtbench.report import curves, figures
+
+    rows = []
+    for algo, target in (("dt", 1.0), ("cql", None), ("bc", None)):
+        folder = f"runs/{algo}"
+        (tmp_path / folder).mkdir(parents=True)
+        rows.append({"domain": "keydoor", "task": "keydoor", "dataset": "random-1k",
+                     "variant": "dense", "algo": algo, "seed": 0, "profile": "quick",
+                     "overrides": "", "folder": folder, "target_return": target,
+                     "score_mean": 1.0, "score_label": "success rate (%)",
+                     "dataset_id": "dtbench/keydoor/random-1k-v0"})
+    pd.DataFrame({"step": [1, 2, 1, 2], "target_return": [1.0, 1.0, 0.5, 0.5],
+                  "score_mean": [10.0, 20.0, 5.0, 6.0]}).to_csv(
+        tmp_path / "runs/dt/curve.csv", index=False)
+    (tmp_path / "runs/cql/curve.csv").write_text("not,a\ncurve")  # unreadable
+    runs = pd.DataFrame(rows)
+    assert curves.run_curve(tmp_path, runs.iloc[0])["score_mean"].tolist() == [10.0, 20.0]
+    assert curves.run_curve(tmp_path, runs.iloc[1]).empty
+    assert curves.run_curve(tmp_path, runs.iloc[2]).empty  # no curve.csv at all
+    assert [p.name for p in figures.eval_curves(runs, tmp_path, tmp_path / "f")] == [
+        "eval-curves.png", "eval-curves.pdf"]
+    assert figures.eval_curves(runs.iloc[1:], tmp_path, tmp_path / "g") == []

@@ -9,14 +9,17 @@ step budget of DT and the baselines and the number of evaluations during trainin
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from dtbench.report.cells import SPREAD, code_mark, data_cell, mean_std_cell
+from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
-from dtbench.report.probes import PROBE_SEED, curve_points, run_curve
+from dtbench.report.probes import PROBE_SEED
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
@@ -47,24 +50,49 @@ def anchor_runs(results_root: Path, profile: str = "quick") -> pd.DataFrame:
 
 GAIN = 0.9  # share of a probe's gain (first evaluation to its level) that marks its plateau
 LEVEL_POINTS = 3  # a probe's level: the mean of its last evaluations
+NOISE = 2.0  # a rise counts only above this many sample stds of the level's evaluations
+
+
+def rise(curve: pd.DataFrame) -> tuple[float, float] | None:
+    """(level minus the first evaluation, the sample std of the level's evaluations); None
+    without more evaluations than the level takes."""
+    if len(curve) <= LEVEL_POINTS:
+        return None
+    last = curve["score_mean"].to_numpy()[-LEVEL_POINTS:]
+    return float(last.mean() - curve["score_mean"].iloc[0]), float(last.std(ddof=1))
+
+
+def learns(curve: pd.DataFrame) -> bool:
+    """Whether a probe rises from its first evaluation by more than its level's noise: a
+    one-evaluation blip near the end is not learning."""
+    gained = rise(curve)
+    return gained is not None and gained[0] > NOISE * gained[1]
 
 
 def gain_step(curve: pd.DataFrame) -> int | None:
     """The first evaluated step at which the score has `GAIN` of its rise from the first
     evaluation to its level (the mean of the last `LEVEL_POINTS`); the first step when it
-    does not rise at all; None without two evaluations."""
-    if len(curve) < 2:
+    does not rise beyond its noise (`learns`); None without enough evaluations."""
+    if rise(curve) is None:
         return None
     scores, steps = curve["score_mean"].to_numpy(), curve["step"].to_numpy()
-    level = scores[-LEVEL_POINTS:].mean()
-    if level <= scores[0]:
+    if not learns(curve):
         return int(steps[0])
+    level = scores[-LEVEL_POINTS:].mean()
     return int(steps[scores >= scores[0] + GAIN * (level - scores[0])][0])
 
 
 def gain_step_cell(curve: pd.DataFrame) -> str:
     step = gain_step(curve)
     return "-" if step is None else f"{step:,}"
+
+
+def rise_cell(curve: pd.DataFrame) -> str:
+    """`+12.3 (noise 1.1)`, with "flat" when the rise is within the noise."""
+    gained = rise(curve)
+    if gained is None:
+        return "-"
+    return f"{gained[0]:+.1f} (std {gained[1]:.1f}){'' if learns(curve) else ': flat'}"
 
 
 def is_probe(runs: pd.DataFrame) -> pd.Series:
@@ -102,7 +130,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
     runs = anchor_runs(results_root, profile)
     probes = runs[is_probe(runs)] if not runs.empty else runs
     header = ["Cell", "Method", "Steps", "Score during training (step: score)", "Final",
-              "Best (step)", "90% of its gain by (step)"]
+              "Best (step)", "Rise to its level", "90% of its gain by (step)"]
     lines = []
     for (domain, task, dataset, algo), rows in (
             probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
@@ -114,15 +142,18 @@ def probe_table(results_root: Path, profile: str) -> Table:
                       f"{int(run['train.steps']):,}", points or "-",
                       f"{run['score_mean']:.1f}{code_mark(rows)}",
                       f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
-                      if best is not None else "-", gain_step_cell(curve)])
+                      if best is not None else "-", rise_cell(curve), gain_step_cell(curve)])
     caption = (
         f"Anchor probes, profile `{profile}`: one run per method and cell on seed {PROBE_SEED} "
         "(no table's seed), evaluated during training, to find a budget where the methods "
         "have learned what they will (`make anchor-probes`). The anchors' budget is chosen "
-        "from these curves, never from the anchor seeds: the last column is the first "
-        f"evaluation at which a method has {GAIN:.0%} of its gain, from its first evaluation to "
-        f"the mean of its last {LEVEL_POINTS} (its level); a cell's budget covers its methods' "
-        "steps there. DT at its highest target return.")
+        "from these curves, never from the anchor seeds. A method's level is the mean of its "
+        f"last {LEVEL_POINTS} evaluations; its rise, level minus its first evaluation, counts "
+        f"only above {NOISE:g} sample stds of those {LEVEL_POINTS} (else 'flat': it learns "
+        "nothing the probe can see after its first evaluation); the last column is the first "
+        f"evaluation with {GAIN:.0%} of a rise (a flat curve's first). A cell is an anchor "
+        "where the methods rise, at a budget that covers their last column. DT at its highest "
+        "target return.")
     return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
                  caption, header, lines, "make anchor-probes", bool(lines))
 
@@ -145,19 +176,28 @@ def anchor_curves(results_root: Path, profile: str, folder: Path) -> list[Path]:
     panels = [f"{d}/{t} {ds}" for d, t, ds in CELLS if f"{d}/{t} {ds}" in set(curves["panel"])]
     fig, axes = panel_grid(len(panels), 3.6, 3.0)
     colours = {ALGO_LABELS[a]: PALETTE[a] for a in ALGOS}
+    probe = f"probe (seed {PROBE_SEED})"
+    dashes = {"anchor seeds": "", probe: (4, 2)}  # the probe dashed, whichever runs exist
     for ax, panel in zip(axes, panels, strict=False):
         part = curves[curves["panel"] == panel]
         sns.lineplot(part, x="step", y="score_mean", hue="method", palette=colours,
                      hue_order=[m for m in colours if m in set(part["method"])], style="runs",
-                     style_order=sorted(set(curves["runs"])), errorbar="sd", marker="o",
-                     markersize=4, ax=ax)
+                     dashes=dashes, errorbar="sd", marker="o", markersize=4, legend=False,
+                     ax=ax)
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel("gradient step (every method)")
         ax.set_ylabel(part["score_label"].iloc[0], fontsize=8)
-        ax.legend(fontsize=6, title=None)
+    # one legend beside the panels, where it covers no curve
+    handles = [plt.Line2D([], [], color=c, marker="o", markersize=4) for c in colours.values()]
+    handles += [plt.Line2D([], [], color="grey", linestyle="--" if dashes[k] else "-")
+                for k in dashes if k in set(curves["runs"])]
+    labels = [*colours, *(k for k in dashes if k in set(curves["runs"]))]
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
+               frameon=False)
     seeds = sorted(set(runs.loc[~is_probe(runs), "seed"]))
-    fig.suptitle(f"Anchor cells, profile {profile}, data made by dtbench: score during training; "
-                 f"probe seed {PROBE_SEED} (dashed) and anchor seeds {seeds or 'not run yet'} "
-                 "(mean, band: sample std)", fontsize=9)
+    fig.suptitle(textwrap.fill(
+        f"Anchor cells, profile {profile}, data made by dtbench: score during training; probe "
+        f"seed {PROBE_SEED} (dashed) and anchor seeds {seeds or 'not run yet'} (solid: mean, "
+        "band: sample std)", 40 * len(panels) + 30), fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "anchor-curves")

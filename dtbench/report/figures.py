@@ -21,6 +21,7 @@ import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
 from dtbench.report.cells import tier  # noqa: E402
+from dtbench.report.curves import run_curve  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.report.targets import tracking, two_places  # noqa: E402
@@ -273,20 +274,15 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
     panel per task and dataset, one line per method (mean and std over seeds)."""
     rows = headline(runs)
     frames = []
-    for r in rows.drop_duplicates(RUN_KEYS).itertuples() if not rows.empty else []:
-        path = results_root / r.folder / "curve.csv"
-        if r.variant == "dense" and path.exists():
-            try:
-                curve = read_run_csv(path)
-            except Unreadable:
-                continue  # listed by `dtbench report` as unreadable
-            if r.algo == "dt":
-                curve = curve[curve["target_return"] == r.target_return]
-            if len(curve) > 1:
-                frames.append(curve.assign(panel=f"{r.domain}/{r.task}\n{r.dataset}"
-                                           + tier(r.domain, r.profile),
-                                           algo=r.algo, seed=r.seed, folder=r.folder,
-                                           score_label=r.score_label))
+    for _, r in rows.drop_duplicates(RUN_KEYS).iterrows() if not rows.empty else []:
+        if r["variant"] != "dense":
+            continue
+        curve = run_curve(results_root, r)  # empty when missing or unreadable
+        if len(curve) > 1:
+            frames.append(curve.assign(panel=f"{r['domain']}/{r['task']}\n{r['dataset']}"
+                                       + tier(r["domain"], r["profile"]),
+                                       algo=r["algo"], seed=r["seed"], folder=r["folder"],
+                                       score_label=r["score_label"]))
     if not frames:
         return []
     curves = pd.concat(frames, ignore_index=True)

@@ -22,11 +22,11 @@ import pandas as pd
 from dtbench import registry
 from dtbench.config import Settings
 from dtbench.report.cells import code_mark
+from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
-from dtbench.runs.results import CONFIG, CURVE
-from dtbench.runs.table import Unreadable, read_run_csv
+from dtbench.runs.results import CONFIG
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
@@ -119,23 +119,6 @@ def budget_probe_table(results_root: Path, profile: str) -> Table:
         "(mean, range). One run per dataset: it shows a trend, not an interval.")
     return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (profile {profile})",
                  caption, header, lines, "make budget-probe", bool(lines))
-
-
-def run_curve(results_root: Path, run: pd.Series) -> pd.DataFrame:
-    """A run's score at each evaluation (curve.csv), DT's at the run's headline target."""
-    try:
-        curve = read_run_csv(results_root / run["folder"] / CURVE)
-    except Unreadable:
-        return pd.DataFrame({"step": [], "score_mean": []})
-    if run["algo"] == "dt":
-        curve = curve[curve["target_return"] == run["target_return"]]
-    return curve[["step", "score_mean"]].reset_index(drop=True)
-
-
-def curve_points(curve: pd.DataFrame) -> str:
-    """`1k: 20.0, 2k: 41.0`: a curve's evaluations as a table cell."""
-    return ", ".join(f"{int(s) // 1000}k: {v:.1f}"
-                     for s, v in zip(curve["step"], curve["score_mean"], strict=True))
 
 
 def setting_scores(runs: pd.DataFrame) -> dict[tuple, float]:
