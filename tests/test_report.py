@@ -217,12 +217,19 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
     assert anchors.gain_step(curve) == 2  # level 10 (last three), 90% of the gain: 9
     assert anchors.gain_step(curve.assign(score_mean=[5.0, 4, 3, 2, 1])) == 1  # no gain
     assert anchors.gain_step(curve.head(3)) is None
-    assert anchors.rise_cell(curve) == "+10.0 (std 2.0)"
-    # Hopper medium-replay's BC probe: a blip at 18k is not a rise (level 1.6, std 0.4)
+    # noise: median successive change 2.0, over 0.954: 2.1; rise 10 beyond twice that
+    assert anchors.rise_cell(curve) == "+10.0 (noise 2.1)"
+    # Hopper medium-replay's BC probe: a blip at 18k is not a rise (median change 0.2)
     blip = pd.DataFrame({"step": range(2000, 22000, 2000), "score_mean": [
         1.4, 1.3, 1.3, 1.3, 1.5, 1.2, 1.1, 1.4, 2.1, 1.3]})
     assert not anchors.learns(blip) and anchors.gain_step(blip) == 2000
-    assert anchors.rise_cell(blip) == "+0.2 (std 0.4): flat"
+    assert anchors.rise_cell(blip) == "+0.2 (noise 0.2): flat"
+    # Pong's 10%BC probe: flat at 0 until 9k, then up: a rise, not levelled off by the end
+    late = pd.DataFrame({"step": range(1000, 11000, 1000),
+                         "score_mean": [0.0] * 8 + [11.1, 8.3]})
+    assert anchors.learns(late) and anchors.still_rising(late)
+    assert anchors.gain_step_cell(late) == "9,000 (still rising at the end)"
+    assert anchors.gain_step_cell(curve) == "2"  # levelled off before its last three
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
     verdicts = {row[3]: row[6] for row in claims.claims_table(tmp_path, "quick").rows
                 if "anchor" in row[0]}

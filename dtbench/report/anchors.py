@@ -24,8 +24,10 @@ from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
-# (domain, task, dataset): Hopper medium-replay and HalfCheetah medium-expert, where the paper
-# finds DT ahead of CQL and BC respectively level, and Pong on the scripted-tracker data
+# the probed cells (domain, task, dataset): Hopper medium-replay and HalfCheetah medium-expert,
+# where the paper finds DT ahead of CQL and BC respectively level, and Pong on the
+# scripted-tracker data. Hopper medium-replay's probe is flat for every method, so it has no
+# anchor runs (the Makefile's ANCHOR_CELLS); its probe stays in the table as the reason.
 CELLS = (("mujoco", "hopper", "medium-replay"), ("mujoco", "halfcheetah", "medium-expert"),
          ("atari", "pong", "mixed"))
 KEYS = ("train.steps", "baseline.steps", "eval.during_training")
@@ -50,21 +52,25 @@ def anchor_runs(results_root: Path, profile: str = "quick") -> pd.DataFrame:
 
 GAIN = 0.9  # share of a probe's gain (first evaluation to its level) that marks its plateau
 LEVEL_POINTS = 3  # a probe's level: the mean of its last evaluations
-NOISE = 2.0  # a rise counts only above this many sample stds of the level's evaluations
+NOISE = 2.0  # a rise counts only above this many noise stds
+# a normal variable's std from the median absolute difference of successive draws
+MEDIAN_DIFF_TO_STD = 0.6745 * 2**0.5
 
 
 def rise(curve: pd.DataFrame) -> tuple[float, float] | None:
-    """(level minus the first evaluation, the sample std of the level's evaluations); None
-    without more evaluations than the level takes."""
+    """(level minus the first evaluation, the noise of one evaluation); None without more
+    evaluations than the level takes. The noise is read from the median change between
+    successive evaluations, so neither a single jump nor a rise still under way inflates it."""
     if len(curve) <= LEVEL_POINTS:
         return None
-    last = curve["score_mean"].to_numpy()[-LEVEL_POINTS:]
-    return float(last.mean() - curve["score_mean"].iloc[0]), float(last.std(ddof=1))
+    scores = curve["score_mean"].to_numpy()
+    noise = float(pd.Series(scores).diff().abs().median()) / MEDIAN_DIFF_TO_STD
+    return float(scores[-LEVEL_POINTS:].mean() - scores[0]), noise
 
 
 def learns(curve: pd.DataFrame) -> bool:
-    """Whether a probe rises from its first evaluation by more than its level's noise: a
-    one-evaluation blip near the end is not learning."""
+    """Whether a probe rises from its first evaluation by more than `NOISE` times its noise:
+    a one-evaluation blip is not learning."""
     gained = rise(curve)
     return gained is not None and gained[0] > NOISE * gained[1]
 
@@ -82,9 +88,18 @@ def gain_step(curve: pd.DataFrame) -> int | None:
     return int(steps[scores >= scores[0] + GAIN * (level - scores[0])][0])
 
 
+def still_rising(curve: pd.DataFrame) -> bool:
+    """A rise whose plateau step is among the evaluations that set its level: the probe ended
+    before the method levelled off, so its budget is too short to say where it would."""
+    step = gain_step(curve)
+    return learns(curve) and step in set(curve["step"].to_numpy()[-LEVEL_POINTS:])
+
+
 def gain_step_cell(curve: pd.DataFrame) -> str:
     step = gain_step(curve)
-    return "-" if step is None else f"{step:,}"
+    if step is None:
+        return "-"
+    return f"{step:,}" + (" (still rising at the end)" if still_rising(curve) else "")
 
 
 def rise_cell(curve: pd.DataFrame) -> str:
@@ -92,7 +107,7 @@ def rise_cell(curve: pd.DataFrame) -> str:
     gained = rise(curve)
     if gained is None:
         return "-"
-    return f"{gained[0]:+.1f} (std {gained[1]:.1f}){'' if learns(curve) else ': flat'}"
+    return f"{gained[0]:+.1f} (noise {gained[1]:.1f}){'' if learns(curve) else ': flat'}"
 
 
 def is_probe(runs: pd.DataFrame) -> pd.Series:
@@ -149,11 +164,13 @@ def probe_table(results_root: Path, profile: str) -> Table:
         "have learned what they will (`make anchor-probes`). The anchors' budget is chosen "
         "from these curves, never from the anchor seeds. A method's level is the mean of its "
         f"last {LEVEL_POINTS} evaluations; its rise, level minus its first evaluation, counts "
-        f"only above {NOISE:g} sample stds of those {LEVEL_POINTS} (else 'flat': it learns "
-        "nothing the probe can see after its first evaluation); the last column is the first "
-        f"evaluation with {GAIN:.0%} of a rise (a flat curve's first). A cell is an anchor "
-        "where the methods rise, at a budget that covers their last column. DT at its highest "
-        "target return.")
+        f"only above {NOISE:g} x its noise (the std of one evaluation, from the median change "
+        "between successive ones; else 'flat': nothing the probe can see after its first "
+        f"evaluation); the last column is the first evaluation with {GAIN:.0%} of a rise (a "
+        "flat curve's first), 'still rising' when that is among the evaluations that set the "
+        "level. A cell is an anchor where its methods have levelled off within a budget this "
+        "CPU affords for 3 seeds, at a budget that covers their last column. DT at its "
+        "highest target return.")
     return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
                  caption, header, lines, "make anchor-probes", bool(lines))
 
