@@ -163,7 +163,12 @@ def budget_table(results_root: Path, profile: str) -> Table:
         "code's; Pong's batch of 512 makes them 4,882); the CQL paper trained its Atari agents "
         "far longer, so its published numbers are not a same-budget comparison. Continuous "
         "CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one Q-network "
-        "at the lr shown. DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a "
+        "at the lr shown. BC and %BC share that lr: 1e-4 is the lr the official code trains "
+        "its own BC with on Gym; on Atari it is DQN's 6.25e-5, 16x below d3rlpy's BC default, "
+        "and Pong BC's imitation loss only falls from 1.66 to 1.61 over a 10k-step probe, so "
+        "Atari BC may be under-trained (a known unfairness, not yet rerun: "
+        "docs/implementation-details.md, Baselines). "
+        "DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a "
         "tenth of the run so it syncs at least ten times. Every method is evaluated on the "
         "same episodes with the same reset seeds.")
     return Table("budgets", "Training budgets per method and profile", caption, header, lines,
