@@ -151,6 +151,16 @@ def test_bootstrap_interval_and_separation():
     assert separated([10.0], [1.0]) == 0  # one seed: nothing to claim
 
 
+def test_cells_never_print_a_negative_zero():
+    """A score that rounds to zero prints without a sign ('-0.0' reads as a negative score)."""
+    from dtbench.report.cells import mean_std_cell
+    from dtbench.report.stats import fixed
+
+    assert fixed(-0.04) == "0.0" and fixed(-0.004, 2) == "0.00" and fixed(-0.06) == "-0.1"
+    assert mean_std_cell(pd.Series([-0.01])) == "0.0 (n=1)"
+    assert mean_std_cell(pd.Series([-0.02, 0.0, 0.01])).startswith("0.0 ± 0.0 [0.0, 0.0]")
+
+
 def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):
     import dtbench.report.claims as claims
 

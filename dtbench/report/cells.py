@@ -11,7 +11,7 @@ from dtbench import registry
 from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.scores import headline
-from dtbench.report.stats import bootstrap_interval
+from dtbench.report.stats import bootstrap_interval, fixed
 
 STALE_MARK = "†"  # a cell with runs made by other training code than the current
 STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
@@ -56,9 +56,9 @@ def mean_std_cell(scores: pd.Series) -> str:
     if scores.empty:
         return "-"
     if len(scores) == 1:
-        return f"{scores.mean():.1f} (n=1)"
+        return f"{fixed(scores.mean())} (n=1)"
     low, high = bootstrap_interval(scores.to_numpy())
-    return (f"{scores.mean():.1f} ± {scores.std(ddof=1):.1f} [{low:.1f}, {high:.1f}] "
+    return (f"{fixed(scores.mean())} ± {scores.std(ddof=1):.1f} [{fixed(low)}, {fixed(high)}] "
             f"(n={len(scores)})")
 
 

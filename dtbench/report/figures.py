@@ -24,7 +24,8 @@ from dtbench.report.cells import tier  # noqa: E402
 from dtbench.report.curves import run_curve  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
-from dtbench.report.targets import tracking, two_places  # noqa: E402
+from dtbench.report.stats import fixed  # noqa: E402
+from dtbench.report.targets import tracking  # noqa: E402
 from dtbench.runs import only_overridden  # noqa: E402
 from dtbench.runs.table import Unreadable, read_run_csv  # noqa: E402
 
@@ -223,7 +224,7 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         cell_title(ax, domain, task, dataset, part)
         if len(stats) > 2:
             r, slope = tracking(stats["target_score"], stats["mean"])
-            ax.text(0.97, 0.05, f"r = {two_places(r)}, slope {two_places(slope)}",
+            ax.text(0.97, 0.05, f"r = {fixed(r, 2)}, slope {fixed(slope, 2)}",
                     transform=ax.transAxes, ha="right", fontsize=8)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")

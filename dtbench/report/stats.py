@@ -32,3 +32,10 @@ def separated(a: Sequence[float], b: Sequence[float]) -> int:
         return 0
     (a_low, a_high), (b_low, b_high) = bootstrap_interval(a), bootstrap_interval(b)
     return 1 if a_low > b_high else -1 if a_high < b_low else 0
+
+
+def fixed(x: float, places: int = 1) -> str:
+    """`x` to `places` decimals, without the sign of a value that rounds to zero: '-0.0' would
+    read as a (tiny) negative score."""
+    text = f"{x:.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dtbench.report.cells import code_mark, source_label
 from dtbench.report.scores import with_target_scores
-from dtbench.report.stats import bootstrap_interval
+from dtbench.report.stats import bootstrap_interval, fixed
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
@@ -37,11 +37,6 @@ def tracking(targets: np.ndarray, achieved: np.ndarray) -> tuple[float, float]:
         return np.nan, np.nan
     slope = float(np.polyfit(x, y, 1)[0])
     return (float(np.corrcoef(x, y)[0, 1]) if y.std() else np.nan), slope
-
-
-def two_places(x: float) -> str:
-    """`x` to two decimals, without the sign of a value that rounds to zero ('-0.00')."""
-    return f"{x:.2f}".replace("-0.00", "0.00")
 
 
 def per_target_cell(part: pd.DataFrame) -> str:
@@ -73,7 +68,7 @@ def target_table(results_root: Path, profile: str) -> Table:
         lines.append([domain, task, dataset, source_label(domain, task, dataset),
                       f"{x.min():.1f} to {x.max():.1f} ({len(x)})",
                       f"{y.min():.1f} to {y.max():.1f}",
-                      f"{part['data_score_max'].iloc[0]:.1f}", two_places(r), two_places(slope),
+                      f"{part['data_score_max'].iloc[0]:.1f}", fixed(r, 2), fixed(slope, 2),
                       str(part["seed"].nunique()) + code_mark(part), per_target_cell(part)])
     caption = (
         f"DT evaluated at evenly spaced targets from the data's worst episode return to 1.5x "
