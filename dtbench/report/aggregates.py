@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from rliable import metrics
 
-from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, save, tier
+from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, runs_note, save, tier
 from dtbench.report.scores import headline
 
 SEED = 0  # bootstrap seed
@@ -175,8 +175,8 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
         ax.set_title(f"{domain}: performance profile", fontsize=9)
         # beside the panel: inside it the legend covers the curves it names
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    fig.suptitle(f"rliable aggregates, profile {run_profile}, every seed of every cell (bars: 95% "
-                 "stratified-bootstrap interval, line: estimate)", fontsize=10)
+    fig.suptitle(f"rliable aggregates over every seed of every cell ({runs_note(runs)}; bars: "
+                 "95% stratified-bootstrap interval, line: estimate)", fontsize=10)
     fig.tight_layout()
     return save(fig, folder, "aggregates")
 
@@ -198,7 +198,11 @@ def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> 
         ax.set_yticks(range(len(table)), [f"DT > {ALGO_LABELS[a]}" for a in table["versus"]])
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
-        ax.set_title(f"{table['domain'].iloc[0]} ({table['tasks'].iloc[0]} cell(s) x "
-                     f"{table['dt_runs'].iloc[0]} DT seed(s))", fontsize=9)
+        domain = table["domain"].iloc[0]
+        profile = str(runs.loc[runs["domain"] == domain, "profile"].iloc[0])
+        ax.set_title(f"{domain} ({table['tasks'].iloc[0]} cell(s) x "
+                     f"{table['dt_runs'].iloc[0]} DT seed(s)){tier(domain, profile)}", fontsize=9)
+    fig.suptitle("Probability that DT scores higher than each method on a random cell (rliable; "
+                 f"bars: 95% bootstrap interval; {runs_note(runs)})", fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "probability-of-improvement")

@@ -113,7 +113,8 @@ def draw_critic(results_root: Path, profile: str, folder: Path) -> list[Path]:
         return []
     run = folders[0]
     attention = pd.read_csv(run / ATTENTION)
-    title = (f"DT as a critic on Key-to-Door ({run.parts[-5]}, profile {profile}, seed "
+    title = (f"DT as a critic on Key-to-Door ({run.parts[-5]} random walks made by dtbench, "
+             f"profile {profile}, seed "
              f"{run.name.removeprefix('seed')}; return-blind DT with a trained return head)")
     return figures.critic(pd.read_csv(run / PROBES), attention_by_step(attention),
                           int(attention["key_step"].iloc[0]), phase_ends(), title, folder)

@@ -175,6 +175,7 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
         ax.set_title(dataset)
         ax.set_xlabel("")
         ax.set_ylabel(rows["score_label"].iloc[0] if ax is axes[0][0] else "")
+        rate_limits(ax, rows["score_label"].iloc[0])
     handles, labels = axes[0][-1].get_legend_handles_labels()
     labels = [ALGO_LABELS.get(label, label) for label in labels]
     if axes[0][-1].get_legend() is not None:
@@ -225,9 +226,11 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         if len(stats) > 2:
             r, slope = tracking(stats["target_score"], stats["mean"])
             ax.text(0.97, 0.05, f"r = {fixed(r, 2)}, slope {fixed(slope, 2)}",
-                    transform=ax.transAxes, ha="right", fontsize=8)
+                    transform=ax.transAxes, ha="right", fontsize=8, zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
+        rate_limits(ax, str(part["score_label"].iloc[0]))
     axes[0].legend(fontsize=7, loc="upper left")
     note = runs_note(dt, ("domain", "task", "dataset", "target_return"))
     fig.suptitle(f"DT's achieved score against its target ({note}; whiskers: sample std "
@@ -380,7 +383,11 @@ def dense_vs_delayed(runs: pd.DataFrame, folder: Path) -> list[Path]:
                          fontsize=8)
             ax.set_xlabel(part["score_label"].iloc[0], fontsize=8)
             ax.set_ylabel("")
-        axes[0].legend(title="rewards", fontsize=7, loc="lower right")
+        # beside the row: inside a panel it covers a bar
+        handles, labels = axes[0].get_legend_handles_labels()
+        axes[0].get_legend().remove()
+        axes[-1].legend(handles, labels, title="rewards", fontsize=7, loc="center left",
+                        bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.suptitle("Dense vs delayed rewards (delayed: the whole return on the last step; DT at "
                  f"its highest target; dots: seeds)\n{runs_note(rows)}", fontsize=9)
     fig.tight_layout()
