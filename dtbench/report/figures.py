@@ -225,9 +225,9 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
         cell_title(ax, domain, task, dataset, part)
         if len(stats) > 2:
             r, slope = tracking(stats["target_score"], stats["mean"])
-            ax.text(0.97, 0.05, f"r = {fixed(r, 2)}, slope {fixed(slope, 2)}",
-                    transform=ax.transAxes, ha="right", fontsize=8, zorder=6,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+            # in the title: inside the axes the text crossed the curve or the data's best line
+            ax.set_title(f"{ax.get_title()}\nr = {fixed(r, 2)}, slope {fixed(slope, 2)}",
+                         fontsize=9)
         ax.set_xlabel("target (score scale)")
         ax.set_ylabel("achieved score")
         rate_limits(ax, str(part["score_label"].iloc[0]))
