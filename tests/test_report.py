@@ -159,6 +159,10 @@ def test_cells_never_print_a_negative_zero():
     assert fixed(-0.04) == "0.0" and fixed(-0.004, 2) == "0.00" and fixed(-0.06) == "-0.1"
     assert mean_std_cell(pd.Series([-0.01])) == "0.0 (n=1)"
     assert mean_std_cell(pd.Series([-0.02, 0.0, 0.01])).startswith("0.0 ± 0.0 [0.0, 0.0]")
+    from dtbench.report.stats import mean_interval  # the claims, sweep and critic cells' text
+
+    assert mean_interval([5.0]) == "5.0"  # one seed: no interval
+    assert mean_interval([-0.001, 0.0, 0.001], 2) == "0.00 [0.00, 0.00]"
 
 
 def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):

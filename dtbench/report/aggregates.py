@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 from rliable import metrics
 
-from dtbench.report.figures import ALGO_LABELS, ALGO_ORDER, PALETTE, runs_note, save, tier
+from dtbench.report.figures import (
+    ALGO_LABELS,
+    ALGO_ORDER,
+    PALETTE,
+    part_profile,
+    runs_note,
+    save,
+    tier,
+)
 from dtbench.report.scores import headline
 
 SEED = 0  # bootstrap seed
@@ -199,9 +207,8 @@ def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> 
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
         domain = table["domain"].iloc[0]
-        profile = str(runs.loc[runs["domain"] == domain, "profile"].iloc[0])
-        ax.set_title(f"{domain} ({table['tasks'].iloc[0]} cell(s) x "
-                     f"{table['dt_runs'].iloc[0]} DT seed(s)){tier(domain, profile)}", fontsize=9)
+        ax.set_title(f"{domain} ({table['tasks'].iloc[0]} cell(s) x {table['dt_runs'].iloc[0]} "
+                     f"DT seed(s)){tier(domain, part_profile(runs, domain))}", fontsize=9)
     fig.suptitle("Probability that DT scores higher than each method on a random cell (rliable; "
                  f"bars: 95% bootstrap interval; {runs_note(runs)})", fontsize=9)
     fig.tight_layout()

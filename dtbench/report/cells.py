@@ -11,7 +11,7 @@ from dtbench import registry
 from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.scores import headline
-from dtbench.report.stats import bootstrap_interval, fixed
+from dtbench.report.stats import fixed, interval_text
 
 STALE_MARK = "†"  # a cell with runs made by other training code than the current
 STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
@@ -57,9 +57,8 @@ def mean_std_cell(scores: pd.Series) -> str:
         return "-"
     if len(scores) == 1:
         return f"{fixed(scores.mean())} (n=1)"
-    low, high = bootstrap_interval(scores.to_numpy())
-    return (f"{fixed(scores.mean())} ± {scores.std(ddof=1):.1f} [{fixed(low)}, {fixed(high)}] "
-            f"(n={len(scores)})")
+    return (f"{fixed(scores.mean())} ± {scores.std(ddof=1):.1f} "
+            f"{interval_text(scores.to_numpy())} (n={len(scores)})")
 
 
 # the caption's words for mean_std_cell's format

@@ -14,7 +14,7 @@ from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
 from dtbench.report.scores import headline
-from dtbench.report.stats import bootstrap_interval, separated
+from dtbench.report.stats import mean_interval, separated
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
@@ -23,8 +23,7 @@ VERDICT = {1: "DT higher (intervals separate)", -1: "DT lower (intervals separat
 
 
 def _interval_text(values: pd.Series) -> str:
-    low, high = bootstrap_interval(values.to_numpy())
-    return f"{values.mean():.1f} [{low:.1f}, {high:.1f}] (n={len(values)})"
+    return f"{mean_interval(values.to_numpy())} (n={len(values)})"
 
 
 def claims_table(results_root: Path, profile: str) -> Table:

@@ -14,7 +14,7 @@ from dtbench.contract import canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
 from dtbench.report.cells import STALE_MARK
-from dtbench.report.stats import bootstrap_interval
+from dtbench.report.stats import mean_interval
 from dtbench.report.table import Table, runs_of
 from dtbench.runs import only_overridden
 from dtbench.runs.code import fingerprint
@@ -62,8 +62,7 @@ def door_attention(attention: pd.DataFrame) -> tuple[float, float, list[int]]:
 
 
 def _estimate(values: pd.Series) -> str:
-    low, high = bootstrap_interval(values.to_numpy())
-    return f"{values.mean():.2f} [{low:.2f}, {high:.2f}]"
+    return mean_interval(values.to_numpy(), 2)
 
 
 def critic_table(results_root: Path, profile: str) -> Table:

@@ -39,3 +39,16 @@ def fixed(x: float, places: int = 1) -> str:
     read as a (tiny) negative score."""
     text = f"{x:.{places}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def interval_text(values: Sequence[float], places: int = 1) -> str:
+    """'[low, high]': the bootstrap interval of the mean, without a negative zero."""
+    low, high = bootstrap_interval(values)
+    return f"[{fixed(low, places)}, {fixed(high, places)}]"
+
+
+def mean_interval(values: Sequence[float], places: int = 1) -> str:
+    """'mean [low, high]' over seeds; the mean alone for one seed, which has no interval."""
+    values = np.asarray(values, dtype=float)
+    mean = fixed(values.mean(), places)
+    return f"{mean} {interval_text(values, places)}" if len(values) > 1 else mean

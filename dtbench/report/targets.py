@@ -14,7 +14,7 @@ import pandas as pd
 
 from dtbench.report.cells import code_mark, source_label
 from dtbench.report.scores import with_target_scores
-from dtbench.report.stats import bootstrap_interval, fixed
+from dtbench.report.stats import fixed, mean_interval
 from dtbench.report.table import Table
 from dtbench.runs import collect, only_overridden
 
@@ -45,10 +45,7 @@ def per_target_cell(part: pd.DataFrame) -> str:
     per_seed = part.groupby(["target_score", "seed"])["score_mean"].mean()
     cells = []
     for target, scores in per_seed.groupby(level="target_score"):
-        values = scores.to_numpy()
-        interval = (" [{:.1f}, {:.1f}]".format(*bootstrap_interval(values))
-                    if len(values) > 1 else "")
-        cells.append(f"{target:.1f}: {values.mean():.1f}{interval}")
+        cells.append(f"{target:.1f}: {mean_interval(scores.to_numpy())}")
     return "; ".join(cells)
 
 
