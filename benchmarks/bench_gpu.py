@@ -5,7 +5,7 @@
 Measures, for the paper's D4RL DT (K=20, 3 layers, 128 wide, batch 64): the training step of
 one run with each device setting on and off (`train.precision` TF32 / bf16 autocast, and
 torch.compile), 1-8 separate runs sharing the device (`--jobs`), a stacked group of S seeds
-trained as one model (`dtbench.stacked`; S = 3, 9, 27), evaluation
+trained as one model (`dtbench.training.Stacked`; S = 3, 9, 27), evaluation
 throughput of 100 Hopper episodes with environment workers and without; the Atari DT's
 training step; then projects the paper's D4RL DT grid (9 datasets x 3 seeds x 100k steps, and
 its evaluations: 10 x 2 targets x 100 episodes of up to 1000 steps per run) in device-hours from
@@ -41,8 +41,7 @@ from dtbench.config import TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.models.dt import DecisionTransformer
 from dtbench.precision import matmul_precision
-from dtbench.stacked import StackedDT, stack_batches
-from dtbench.training import make_optimizer
+from dtbench.training import Stacked, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID_RUNS, GRID_STEPS = 27, 100_000  # the paper's D4RL DT grid: 9 datasets x 3 seeds
@@ -143,10 +142,10 @@ def stacked_step_ms(cfg: Config, device: str, size: int, repeats: int) -> float:
         torch.manual_seed(i)
         models.append(DecisionTransformer(model_config(cfg), cfg.obs_shape, cfg.act_dim,
                                           cfg.discrete).to(device))
-    group = StackedDT(models, TrainConfig())
+    group = Stacked(models, TrainConfig())
 
     def step() -> None:
-        group.step(stack_batches([s.sample() for s in samplers]), mask_attention=False)
+        group.update(group.losses([s.sample() for s in samplers], mask_attention=False))
 
     return 1e3 * _median_s(step, device, 2, repeats)
 
@@ -221,7 +220,7 @@ def report(f: dict[str, Any], seconds: float) -> str:
         "## The paper's D4RL DT, one run\n",
         "| Setting | Step (ms) |", "|---|---|",
         *(f"| {name} | {ms:.2f} |" for name, ms in f["single"].items()),
-        "\n## Seeds trained together (`dtbench.stacked`)\n",
+        "\n## Seeds trained together (`dtbench.training.Stacked`)\n",
         "| Members S | Group step (ms) | Member-steps/s |", "|---|---|---|",
         *(f"| {s} | {ms:.2f} | {1e3 * s / ms:.0f} |" for s, ms in f["stacked"].items()),
         "\n## Several runs on one device (`dtbench suite --jobs N`)\n",

@@ -22,7 +22,14 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import download_datasets, make_datasets, result_lines, stale, write_table
+from dtbench.runs import (
+    download_datasets,
+    make_datasets,
+    result_lines,
+    stale,
+    triage,
+    write_table,
+)
 from dtbench.runs.compare import CellComparison, compare_cells
 from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, resolve_device, setup
 from dtbench.suite import (
@@ -104,14 +111,18 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
              for algo in algos for dataset in datasets for seed in seeds or (0,)]
 
     if not reevaluate:
-        _stale_first(specs, results_root, rerun_stale, echo)
+        plan = triage(specs, results_root, rerun_stale, echo)
+        echo(f"train: {plan.summary()}")
+        refusal = plan.refusal()
+        if refusal is not None:
+            raise refusal
 
     def show(spec: RunSpec, result: dict[str, Any]) -> None:
         echo("\n".join(result_lines(spec, result)))
 
     try:
         return launch(specs, results_root, jobs=jobs, device=device, progress=progress,
-                      reevaluate=reevaluate, eval_overrides=dict(eval_overrides),
+                      evaluate=reevaluate, eval_overrides=dict(eval_overrides),
                       on_result=show, trackers=tracked,
                       stack_seeds=_stack_seeds(stack_seeds, device))
     finally:
@@ -122,22 +133,6 @@ def _stack_seeds(asked: bool | None, device: str) -> bool:
     """Seeds of one cell train together (one vmapped model) when asked, by default on a GPU
     (where one small model leaves the device idle; on a CPU it measured no gain)."""
     return resolve_device(device).type == "cuda" if asked is None else asked
-
-
-def _stale_first(specs: Sequence[RunSpec], results_root: Path, rerun_stale: bool,
-                 echo: Echo) -> None:
-    """Finished runs whose data has changed: listed, then an error, or with `rerun_stale`
-    moved aside (kept under `<results>/stale/`) so that they run again. Finished runs made by
-    other code: counted in one line (they stay finished), or with `rerun_stale` moved aside
-    and run again."""
-    found = stale.triage(specs, results_root, rerun_stale, echo)
-    if found.changed and not rerun_stale:
-        raise DTBenchError(f"{len(found.changed)} finished run(s) were trained on other data "
-                           "than is there now (listed above); pass --rerun-stale to run them "
-                           "again")
-    if found.other_code and not rerun_stale:
-        echo(f"{len(found.other_code)} finished run(s) were made by other code than this "
-             "checkout's (kept as finished; --stale lists them, --rerun-stale runs them again)")
 
 
 def evaluate(task: str, datasets: Sequence[str], **kwargs: Any) -> list[dict[str, Any]]:

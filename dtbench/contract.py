@@ -107,8 +107,9 @@ class Algo:
     time_columns: Mapping[str, str] = field(default_factory=dict)  # metrics column holding the
     # mean seconds per step of each phase: {"sample_s": ..., "update_s": ...}
     train_group: Callable[[list[RunContext]], list[BatchPolicy]] | None = None  # trains
-    # several seeds of one cell together (DT: one vmapped model, `dtbench.stacked`), each
-    # context its own run; None: its runs train one at a time
+    # several seeds of one cell together (DT: one vmapped model, `training.Stacked`), each
+    # context its own run, and returns their policies in order; None: its runs train one at
+    # a time
     fixed_settings: Mapping[ActionKind, Mapping[str, Any]] = field(default_factory=dict)  #
     # settings it always runs with on each action kind, applied over the profile's (and stored
     # in the run's config.json), e.g. the paper's Atari BC: {"discrete": {"model.tokens": "sa"}}
@@ -129,13 +130,15 @@ class RunContext:
     make_env: Callable[[], gym.Env]  # a fresh environment of the task, for rollouts
     progress: bool = True  # show a progress bar
     targets: tuple[float | None, ...] = (None,)  # target returns it is evaluated at
-    during_training: Callable[[int, BatchPolicy], None] = lambda step, policy: None  # set by
-    # the executor: evaluates `policy` at `step` and records it in the learning curve
+    during_training: Callable[[int, Sequence[BatchPolicy]], None] = lambda step, policies: None
+    # set by the executor: evaluates the policies of the runs trained together (this one
+    # alone, or each member of its group, in order) at `step`, in one lock-step, and records
+    # each in its own run's learning curve
     tracker: Tracker = field(default_factory=NoTracker)  # set by the executor: TensorBoard
     # (and W&B) scalars of the run; training logs its metrics rows to it
-    group_during_training: Callable[[int, list[BatchPolicy]], None] | None = None  # set by
-    # the executor for a group trained together: evaluates every member at `step` in one
-    # lock-step (`evaluate_together`) and records each in its own curve
+    evaluate_only: bool = False  # set by the executor for `dtbench eval`: load the trained
+    # state from the checkpoint files and train no step; a state that is missing or cannot be
+    # read raises `errors.NotTrained` (one line) and leaves every file as it was
 
     @property
     def n_actions(self) -> int | None:
@@ -148,17 +151,6 @@ class RunContext:
         return frozenset(round(total * i / (n + 1)) for i in range(1, n + 1)) - {0, total}
 
     def evaluate_during(self, step: int, policy: BatchPolicy) -> None:
-        """Evaluate mid-training (every target); the scores go to the run's curve.csv."""
-        self.during_training(step, policy)
-
-
-def evaluate_group_during(ctxs: list[RunContext], step: int,
-                          policies: list[BatchPolicy]) -> None:
-    """Mid-training evaluation of a group's members (one policy per context): in one
-    lock-step where the executor set the group's hook, else each run on its own."""
-    hook = ctxs[0].group_during_training
-    if hook is not None:
-        hook(step, policies)
-        return
-    for ctx, policy in zip(ctxs, policies, strict=True):
-        ctx.evaluate_during(step, policy)
+        """Evaluate a run trained alone mid-training (every target); the scores go to the
+        run's curve.csv."""
+        self.during_training(step, [policy])

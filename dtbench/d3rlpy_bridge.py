@@ -34,7 +34,7 @@ from dtbench.atomic import atomic_write, set_aside
 from dtbench.config import BaselineConfig
 from dtbench.contract import RunContext
 from dtbench.data.store import TrajectoryStore
-from dtbench.errors import DTBenchError
+from dtbench.errors import DTBenchError, NotTrained
 from dtbench.tracking import TENSORBOARD_DIR
 
 with contextlib.redirect_stderr(io.StringIO()):
@@ -129,7 +129,10 @@ def train_d3rlpy(ctx: RunContext, make_config: Callable[[BaselineConfig, dict[st
     config = make_config(cfg, components(ctx))
     device = "cuda:0" if ctx.device.type == "cuda" else "cpu:0"
     algo = config.create(device=device)
-    start, rows = _resume(ctx.run_dir / CHECKPOINT, algo, dataset)
+    start, rows = _resume(ctx.run_dir / CHECKPOINT, algo, dataset, ctx.evaluate_only)
+    if ctx.evaluate_only and start < cfg.steps:
+        raise NotTrained(f"{CHECKPOINT} is at step {start} of {cfg.steps}" if start
+                         else f"no {CHECKPOINT}")
     if start < cfg.steps:
         fit = functools.partial(
             algo.fitter, dataset,
@@ -179,12 +182,13 @@ def _save(path: Path, algo: Any, step: int, rows: list[dict[str, Any]]) -> None:
         torch.save({"step": step, "rows": rows, "algo": buffer.getvalue()}, tmp)
 
 
-def _resume(path: Path, algo: Any, dataset: d3rlpy.dataset.MDPDataset
-            ) -> tuple[int, list[dict[str, Any]]]:
+def _resume(path: Path, algo: Any, dataset: d3rlpy.dataset.MDPDataset,
+            trained_only: bool = False) -> tuple[int, list[dict[str, Any]]]:
     """(steps done, metric rows) from the run's checkpoint, loading it into `algo`; (0, [])
     when there is none. Resumed training is not bit-identical to an uninterrupted run (d3rlpy's
     sampling RNG is not restored), unlike DT's. A checkpoint that cannot be read is set aside
-    and training starts from scratch."""
+    and training starts from scratch; with `trained_only` (evaluating again) it raises
+    `NotTrained` instead and stays where it is."""
     if not path.exists():
         return 0, []
     from d3rlpy.algos.utility import build_scalers_with_transition_picker
@@ -194,7 +198,10 @@ def _resume(path: Path, algo: Any, dataset: d3rlpy.dataset.MDPDataset
         if not isinstance(state, dict) or not {"step", "rows", "algo"} <= set(state):
             raise ValueError("not a dtbench d3rlpy checkpoint")
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
-        set_aside(path, str(exc) if isinstance(exc, ValueError) else type(exc).__name__)
+        why = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+        if trained_only:
+            raise NotTrained(f"{CHECKPOINT} could not be read ({why})") from None
+        set_aside(path, why)
         return 0, []
     build_scalers_with_transition_picker(algo, dataset)  # fitting them is deterministic
     algo.build_with_dataset(dataset)

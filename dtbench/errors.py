@@ -20,3 +20,8 @@ class RunLocked(DTBenchError):
 
 class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
     """SIGTERM arrived: stop as Ctrl-C does (finished runs are kept, unfinished ones resume)."""
+
+
+class NotTrained(DTBenchError):
+    """Evaluating a run again found no usable trained state (its message says why); nothing
+    was trained or written."""

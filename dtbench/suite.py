@@ -24,8 +24,7 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines, stale
-from dtbench.runs.table import Unreadable, read_result
+from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines, triage
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
 Echo = Callable[[str], None]
@@ -152,20 +151,6 @@ def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool
     return (spec.folder(results_root) / RESULT).exists()
 
 
-def _unreadable(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
-    """Finished runs whose result.json cannot be read, with a line saying so."""
-    out = {}
-    for spec in specs:
-        folder = spec.folder(results_root)
-        if (folder / RESULT).exists():
-            try:
-                read_result(folder / RESULT)
-            except Unreadable as exc:
-                out[spec] = (f"unreadable: {folder}: {exc}; move the folder aside to rerun "
-                             "the run")
-    return out
-
-
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
                       echo: Echo = print) -> None:
     """Make the local datasets the given runs need and lack, tasks side by side."""
@@ -198,39 +183,27 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
               echo: Echo = print, ray: RayOptions | None = None,
               rerun_stale: bool = False, trackers: tuple[str, ...] = ("tensorboard",),
               stack_seeds: bool = False) -> int:
-    """Run every unfinished run of `specs`; return how many were run. Finished runs whose data
-    has changed since are listed as stale and skipped, or with `rerun_stale` moved aside (to
-    `<results>/stale/`) and run again; so are, with `rerun_stale`, finished runs made by other
-    code than this checkout's (without it they count as finished, in one line).
+    """Run every unfinished run of `specs`; return how many were run. What is finished, stale
+    or to run is `runs.triage`'s plan, printed first: finished runs whose data has changed
+    since are skipped, or with `rerun_stale` moved aside (to `<results>/stale/`) and run
+    again; so are, with `rerun_stale`, finished runs made by other code than this checkout's
+    (without it they count as finished).
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
     unfinished run in flight has reached (from its metrics file); with one job and a terminal,
     the run's own progress bar shows instead. With `ray`, the runs are Ray tasks instead of
     local worker processes (`jobs` is then the cluster's business)."""
-    specs = list(dict.fromkeys(specs))
-    todo = [s for s in specs if not is_finished(s, results_root)]
-    unreadable = _unreadable(specs, results_root)
-    for line in unreadable.values():
-        echo(line)
-    found = stale.triage([s for s in specs if s not in todo], results_root, rerun_stale, echo)
-    changed, other_code = found.changed, found.other_code
-    if rerun_stale:
-        todo = [s for s in specs if s in changed or s in other_code or s in todo]
-    done = len(specs) - len(todo) - len(unreadable) - (0 if rerun_stale else len(changed))
-    echo(f"suite: {len(specs)} runs, {done} finished, {len(todo)} to run"
-         + (f", {len(unreadable)} unreadable (skipped)" if unreadable else "")
-         + (f", {len(changed)} stale (skipped; --rerun-stale runs them)"
-            if changed and not rerun_stale else "")
-         + (f"; {len(other_code)} of the finished were made by other code than this "
-            "checkout's (--stale lists them, --rerun-stale runs them again)"
-            if other_code and not rerun_stale else ""))
+    plan = triage(specs, results_root, rerun_stale, echo)
+    echo(f"suite: {plan.summary()}")
+    todo, done = plan.to_run, len(plan.finished)
     if not todo:
         return 0
     counter = {"done": done}
 
     def finished(spec: RunSpec, result: dict) -> None:
         counter["done"] += 1
-        echo(f"[{counter['done']}/{len(specs)} done, {len(specs) - counter['done']} left]")
+        echo(f"[{counter['done']}/{len(plan.specs)} done, "
+             f"{len(plan.specs) - counter['done']} left]")
         echo("\n".join(f"  {line}" for line in result_lines(spec, result)))
 
     bars = progress and jobs <= 1 and ray is None

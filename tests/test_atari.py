@@ -309,7 +309,7 @@ def test_smoke_runs_on_locally_made_pong_data(algo, isolated_minari, tmp_path):
     spec = RunSpec("atari", "pong", "mixed", algo, seed=0, profile="smoke")
     domain, task = registry.resolve("atari/pong")
     task.datasets["mixed"].make("smoke")
-    result = run(spec, results_root=tmp_path / "results", progress=False)
+    result = run([spec], results_root=tmp_path / "results", progress=False)[0]
     (target,) = result["targets"]
     assert target["episodes"] == 2 and target["length_mean"] == 50  # the smoke step cap
     assert target["target_return"] == (20.0 if algo == "dt" else None)

@@ -273,6 +273,31 @@ def test_a_damaged_checkpoint_restarts_its_run_from_scratch(here, algo, checkpoi
     np.testing.assert_array_equal(_losses(folder / "metrics.csv"), losses)  # trained afresh
 
 
+@pytest.mark.parametrize("algo, checkpoint", [("dt", "checkpoint.pt"),
+                                              ("cql", "d3rlpy_checkpoint.pt")])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
+def test_evaluating_a_run_whose_checkpoint_is_damaged_never_trains(here, algo, checkpoint,
+                                                                    damage):
+    """`dtbench eval` of a finished run whose checkpoint is damaged or gone: one line saying
+    which and how to get one back, exit code 2, and every file of the run as it was."""
+    results = here / "results"
+    folder = results / FINISHED.format(algo=algo)
+    path = folder / checkpoint
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(os.urandom(300) if damage == "garbage"
+                         else path.read_bytes()[: path.stat().st_size // 2])
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    code, _, err = _dtbench("eval", "keydoor", "-d", "random-1k", "-a", algo, "-p", "smoke",
+                            "--results", str(results))
+    _one_line_error(code, err, f"cannot evaluate keydoor/keydoor random-1k dense {algo} seed=0 "
+                               "again: ")
+    assert (f"no {checkpoint}" if damage == "missing" else f"{checkpoint} could not be read") \
+        in err and "train it afresh" in err
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
 def _losses(metrics: Path) -> np.ndarray:
     """The loss columns of a metrics.csv (timings left out)."""
     import pandas as pd

@@ -104,7 +104,7 @@ def test_builtin_baselines_train_and_evaluate_on_discrete_and_continuous(
     monkeypatch.chdir(tmp_path)  # d3rlpy would write d3rlpy_logs/ here if it logged to files
     for spec in (RunSpec("keydoor", "keydoor", "random-1k", algo, seed=0, profile="smoke"),
                  RunSpec("pendulum-test", "pendulum", "random", algo, seed=0, profile="smoke")):
-        result = run(spec, results_root=tmp_path / "results", progress=False)
+        result = run([spec], results_root=tmp_path / "results", progress=False)[0]
         folder = spec.folder(tmp_path / "results")
         assert json.loads((folder / "result.json").read_text()) == result
         assert result["targets"][0]["target_return"] is None  # evaluated once, no target
@@ -127,7 +127,7 @@ def test_percent_bc_trains_on_the_top_episodes_only(keydoor_1k, tmp_path, monkey
 
     monkeypatch.setattr("dtbench.d3rlpy_bridge.to_mdp_dataset", spy)
     spec = RunSpec("keydoor", "keydoor", "random-1k", "bc10", seed=0, profile="smoke")
-    run(spec, results_root=tmp_path, progress=False)
+    run([spec], results_root=tmp_path, progress=False)
     full = minari_io.load_store("dtbench/keydoor/random-1k-v1")
     # the top 10% of timesteps, up to the end of the episode that crosses the threshold
     assert 0.10 * full.num_steps <= seen["steps"] < 0.12 * full.num_steps
@@ -146,17 +146,17 @@ def test_a_baseline_registered_from_outside_runs_through_the_suite(
         description="implicit Q-learning (test)",
     )
     spec = RunSpec("pendulum-test", "pendulum", "random", "iql-test", seed=0, profile="smoke")
-    result = run(spec, results_root=tmp_path, progress=False)
+    result = run([spec], results_root=tmp_path, progress=False)[0]
     assert np.isfinite(result["targets"][0]["return_mean"])
     with pytest.raises(DTBenchError, match="'iql-test' supports continuous actions; domain "
                                            "'keydoor' is discrete"):
-        run(RunSpec("keydoor", "keydoor", "random-1k", "iql-test", profile="smoke"),
+        run([RunSpec("keydoor", "keydoor", "random-1k", "iql-test", profile="smoke")],
             results_root=tmp_path, progress=False)
 
 
 def test_unknown_baseline_is_a_clear_error(keydoor_1k, tmp_path):
     with pytest.raises(DTBenchError, match="unknown algorithm 'cq1'.*cql"):
-        run(RunSpec("keydoor", "keydoor", "random-1k", "cq1", profile="smoke"),
+        run([RunSpec("keydoor", "keydoor", "random-1k", "cq1", profile="smoke")],
             results_root=tmp_path, progress=False)
 
 
@@ -167,7 +167,7 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
     spec = RunSpec("keydoor", "keydoor", "random-1k", "cql", seed=0, profile="smoke")
     folder = spec.folder(tmp_path)
     # the first attempt is cut short after its first checkpointed row (step 2 of 4)
-    run(spec, {"baseline.steps": 2}, results_root=tmp_path, progress=False)
+    run([spec], eval_overrides={"baseline.steps": 2}, results_root=tmp_path, progress=False)
     first_row = (folder / "metrics.csv").read_text().splitlines()[1]
     (folder / "result.json").unlink()  # as if killed before it finished
     starts = []
@@ -178,7 +178,7 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
         return starts[-1]
 
     monkeypatch.setattr(adapter, "_resume", spy)
-    result = run(spec, results_root=tmp_path, progress=False)
+    result = run([spec], results_root=tmp_path, progress=False)[0]
     assert starts[0][0] == 2  # trained from step 2, not from scratch
     rows = (folder / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["2", "4"] and rows[1] == first_row
@@ -202,7 +202,7 @@ def test_a_baseline_trains_every_step_whatever_its_logging_interval(keydoor_1k, 
     monkeypatch.chdir(tmp_path)
     spec = RunSpec("keydoor", "keydoor", "random-1k", "bc", seed=0, profile="smoke",
                    overrides=(("baseline.steps", steps), ("baseline.log_every", log_every)))
-    run(spec, results_root=tmp_path / "results", progress=False)
+    run([spec], results_root=tmp_path / "results", progress=False)
     assert len(updates) == steps
     metrics = (spec.folder(tmp_path / "results") / "metrics.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in metrics[1:]] == rows
@@ -242,5 +242,5 @@ def test_discrete_cql_syncs_its_target_at_least_ten_times(keydoor_1k, tmp_path, 
     monkeypatch.chdir(tmp_path)
     spec = RunSpec("keydoor", "keydoor", "random-1k", "cql", seed=0, profile="smoke",
                    overrides=(("baseline.steps", steps), ("baseline.log_every", 20)))
-    run(spec, results_root=tmp_path / "results", progress=False)
+    run([spec], results_root=tmp_path / "results", progress=False)
     assert len(counted) >= syncs

@@ -70,22 +70,22 @@ def test_paper_bc_is_listed_apart_from_d3rlpys():
 
 @pytest.mark.parametrize("algo", ["bc-paper", "bc10-paper"])
 def test_a_smoke_run_trains_and_evaluates_on_hopper(algo, tmp_path, monkeypatch):
-    import dtbench.algos.bc_paper as bc_paper
+    from dtbench import training
 
     monkeypatch.setenv("DTBENCH_D4RL_DIR", str(tmp_path / "d4rl"))
     (tmp_path / "d4rl").mkdir()
     _write_d4rl(tmp_path / "d4rl" / "hopper_medium-v2.hdf5", [30, 20, 25, 28],
                 ["terminal", "timeout", "terminal", "timeout"])
     seen = {}
-    original = bc_paper.train_dt
+    original = training.train
 
-    def spy(model, sampler, cfg, run_dir, **kwargs):
-        seen.update(clip=cfg.grad_clip, steps=sampler.num_steps, windows=sampler.windows)
-        return original(model, sampler, cfg, run_dir, **kwargs)
+    def spy(learner, samplers, cfg, run_dirs, **kwargs):
+        seen.update(clip=cfg.grad_clip, steps=samplers[0].num_steps, windows=samplers[0].windows)
+        return original(learner, samplers, cfg, run_dirs, **kwargs)
 
-    monkeypatch.setattr(bc_paper, "train_dt", spy)
+    monkeypatch.setattr(training, "train", spy)
     spec = RunSpec("mujoco", "hopper", "d4rl-medium", algo, seed=0, profile="smoke")
-    result = run(spec, results_root=tmp_path / "results", progress=False)
+    result = run([spec], results_root=tmp_path / "results", progress=False)[0]
     assert seen["clip"] == float("inf") and seen["windows"] == "official"
     # all 103 steps; the top 10% by return: the best episode alone (the file's rewards grow
     # along it, so the last: 28 steps)
@@ -105,7 +105,7 @@ def test_on_discrete_actions_it_is_dt_without_return_tokens(algo, tmp_path, isol
 
     make_dataset("random-1k")
     spec = RunSpec("keydoor", "keydoor", "random-1k", algo, seed=0, profile="smoke")
-    result = run(spec, results_root=tmp_path, progress=False)
+    result = run([spec], results_root=tmp_path, progress=False)[0]
     folder = spec.folder(tmp_path)
     config = json.loads((folder / "config.json").read_text())
     assert config["settings"]["model"]["tokens"] == "sa"

@@ -52,11 +52,25 @@ def test_a_training_loop_edit_changes_dts_fingerprint_only(tmp_path):
     assert before == {a: fingerprint(a, "keydoor") for a in before}  # the copy is this code
     _edit(copy / "dtbench" / "report" / "keydoor.py", '"""Key-to-Door table', '"""The table')
     assert _fingerprints(copy) == before  # a report never moves a number
-    _edit(copy / "dtbench" / "training.py", "        optimizer.step()\n",
-          "        optimizer.step()  # edited\n")
+    loop = copy / "dtbench" / "training" / "loop.py"
+    # a comment, a docstring and the layout of a line change no number
+    _edit(loop, "        scheduler.step()\n", "        scheduler.step(  )  # a comment\n")
+    _edit(loop, '"""The one training loop', '"""The single training loop')
+    assert _fingerprints(copy) == before
+    _edit(loop, "        scheduler.step(  )  # a comment\n",
+          "        scheduler.step()\n        scheduler.step()\n")  # code: the lr moves faster
     after = _fingerprints(copy)
     assert after["dt"] != before["dt"]
     assert after["cql"] == before["cql"] and after["random"] == before["random"]
+
+
+def test_the_code_text_keeps_code_and_drops_comments_docstrings_and_layout():
+    from dtbench.runs.code import code_text
+
+    base = code_text(b'"""Module."""\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    assert code_text(b"def f(x):  # why\n    return (x +\n            1)\n") == base
+    assert code_text(b"def f(x):\n    return x + 2\n") != base
+    assert code_text(b"def f(x):\n    return 'x + 1'\n") != base  # a string that is code
 
 
 def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
@@ -80,8 +94,8 @@ def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
     assert pd.read_csv(results / "runs.csv")["code_current"].all()
 
     copy = _copy_of_the_code(tmp_path)
-    _edit(copy / "dtbench" / "training.py", "        optimizer.step()\n",
-          "        optimizer.step()  # edited\n")
+    _edit(copy / "dtbench" / "training" / "loop.py", "        scheduler.step()\n",
+          "        scheduler.step()\n        scheduler.step()\n")
     out = _in(copy, "-m", "dtbench", "report", "keydoor", "-p", "smoke", "--results",
               str(results))
     assert out.returncode == 0, out.stderr[-2000:]

@@ -119,10 +119,10 @@ def test_a_kill_during_the_metrics_trim_or_an_append_leaves_a_readable_log(keydo
     checkpoint and later log rows, inside an append (a torn last line), or inside the trim
     (the old file is still whole: the trim writes a new one and renames it)."""
     whole = tmp_path / "whole"
-    run(_dt_spec(), results_root=whole, progress=False)
+    run([_dt_spec()], results_root=whole, progress=False)
     expected = pd.read_csv(_dt_spec().folder(whole) / "metrics.csv")
     cut = tmp_path / "cut"
-    run(_dt_spec(**{"train.steps": 4}), results_root=cut, progress=False)  # checkpoint at 4
+    run([_dt_spec(**{"train.steps": 4})], results_root=cut, progress=False)  # checkpoint at 4
     source = _dt_spec(**{"train.steps": 4}).folder(cut)
     folder = _dt_spec().folder(cut)
     folder.mkdir(parents=True)
@@ -142,9 +142,9 @@ def test_a_kill_during_the_metrics_trim_or_an_append_leaves_a_readable_log(keydo
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Path, "replace", killed)
         with pytest.raises(KeyboardInterrupt):
-            run(_dt_spec(), results_root=cut, progress=False)
+            run([_dt_spec()], results_root=cut, progress=False)
     assert (folder / "metrics.csv").read_text() == damaged  # the old file, whole
-    run(_dt_spec(), results_root=cut, progress=False)
+    run([_dt_spec()], results_root=cut, progress=False)
     got = pd.read_csv(folder / "metrics.csv")
     columns = ["step", "loss", "lr", "grad_norm"]
     pd.testing.assert_frame_equal(got[columns], expected[columns])
@@ -156,7 +156,7 @@ def test_a_kill_during_the_checkpoint_copy_is_copied_again(keydoor_data, tmp_pat
     import shutil
 
     plain = RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "smoke")
-    run(plain, results_root=tmp_path, progress=False)
+    run([plain], results_root=tmp_path, progress=False)
     sweep = RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "smoke",
                     overrides=(("eval.target_sweep", 3),))
     real_copy = shutil.copy2
@@ -167,12 +167,12 @@ def test_a_kill_during_the_checkpoint_copy_is_copied_again(keydoor_data, tmp_pat
 
     monkeypatch.setattr(shutil, "copy2", killed_half_way)
     with pytest.raises(KeyboardInterrupt):
-        run(sweep, results_root=tmp_path, progress=False)
+        run([sweep], results_root=tmp_path, progress=False)
     folder = sweep.folder(tmp_path)
     assert not (folder / "checkpoint.pt").exists()
     assert not [p for p in folder.iterdir() if ".tmp" in p.name]
     monkeypatch.setattr(shutil, "copy2", real_copy)
-    run(sweep, results_root=tmp_path, progress=False)
+    run([sweep], results_root=tmp_path, progress=False)
     assert (folder / "checkpoint.pt").read_bytes() == \
         (plain.folder(tmp_path) / "checkpoint.pt").read_bytes()
     assert np.isfinite(json.loads((folder / "result.json").read_text())["targets"][0]

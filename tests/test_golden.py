@@ -33,10 +33,10 @@ def test_the_golden_grid_gives_the_committed_numbers(tmp_path, committed):
 def test_a_changed_training_step_fails_the_golden_test(tmp_path, committed, monkeypatch):
     """The golden test can fail: one line of the training loop changed (the lr schedule's
     multiplier 1% lower) moves DT's logged losses, and the differences name them."""
-    import dtbench.training
+    import dtbench.training.optim
 
-    real = dtbench.training.lr_multiplier
-    monkeypatch.setattr(dtbench.training, "lr_multiplier",
+    real = dtbench.training.optim.lr_multiplier
+    monkeypatch.setattr(dtbench.training.optim, "lr_multiplier",
                         lambda step, cfg, tokens: 0.99 * real(step, cfg, tokens))
     monkeypatch.setattr(golden, "RUNS", golden.RUNS[:1])  # Key-to-Door DT only
     moved = golden.differences({k: v for k, v in committed["runs"].items()

@@ -89,7 +89,7 @@ def test_real_data_is_picked_when_present_else_generated(d4rl_dir, isolated_mina
 def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
     _write_d4rl(d4rl_dir / "hopper_medium-v2.hdf5", [30, 20, 25], ["terminal", "timeout", None])
     spec = RunSpec("mujoco", "hopper", "d4rl-medium", algo, seed=0, profile="smoke")
-    result = run(spec, results_root=tmp_path / "results", progress=False)
+    result = run([spec], results_root=tmp_path / "results", progress=False)[0]
     targets = [t["target_return"] for t in result["targets"]]
     assert targets == ([3600.0, 1800.0] if algo == "dt" else [None])
     for t in result["targets"]:

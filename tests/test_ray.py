@@ -92,7 +92,7 @@ def test_smoke_grid_survives_a_killed_worker_and_finishes_each_run_once(cluster,
                      (folder / "metrics.csv").read_text().splitlines()[1:]]
             assert steps == sorted(set(steps)) and steps[-1] == 400
     # the same schema as the local launcher's result for the same run
-    local = run(specs[0], results_root=tmp_path / "local", progress=False)
+    local = run([specs[0]], results_root=tmp_path / "local", progress=False)[0]
     on_ray = json.loads((specs[0].folder(root) / RESULT).read_text())
     assert set(local) == set(on_ray)
     assert set(local["targets"][0]) == set(on_ray["targets"][0])

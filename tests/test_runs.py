@@ -18,7 +18,7 @@ from dtbench.launchers import launch
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
 from dtbench.runs import collect, run, write_table
-from dtbench.training import train_dt
+from dtbench.training import Single, train
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def keydoor_1k(isolated_minari):
 
 def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
     spec = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
-    result = run(spec, results_root=tmp_path, progress=False)
+    result = run([spec], results_root=tmp_path, progress=False)[0]
     folder = spec.folder(tmp_path)
     for name in ("config.json", "metrics.csv", "eval.csv", "result.json", "checkpoint.pt"):
         assert (folder / name).exists(), name
@@ -37,9 +37,9 @@ def test_smoke_run_writes_everything_and_is_not_run_twice(keydoor_1k, tmp_path):
     assert config["dataset"]["episodes"] == 1000 and config["environment"]["versions"]["torch"]
     assert result["targets"][0]["target_return"] == 1.0
     stamp = (folder / "result.json").stat().st_mtime_ns
-    assert run(spec, results_root=tmp_path, progress=False) == result
+    assert run([spec], results_root=tmp_path, progress=False)[0] == result
     assert (folder / "result.json").stat().st_mtime_ns == stamp
-    run(RunSpec("keydoor", "keydoor", "random-1k", "random", 0, "smoke"), results_root=tmp_path)
+    run([RunSpec("keydoor", "keydoor", "random-1k", "random", 0, "smoke")], results_root=tmp_path)
     table = collect(tmp_path)
     assert set(table["algo"]) == {"dt", "random"} and write_table(tmp_path).exists()
 
@@ -62,11 +62,11 @@ def test_runs_finish_what_they_can_then_raise_the_first_error(keydoor_1k, tmp_pa
 
 def test_missing_dataset_and_bad_names_are_clear_errors(tmp_path):
     with pytest.raises(DTBenchError, match="dtbench data make keydoor"):
-        run(RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "smoke"), results_root=tmp_path)
+        run([RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "smoke")], results_root=tmp_path)
     with pytest.raises(DTBenchError, match="unknown algorithm 'nope'; known: .*dt"):
-        run(RunSpec("keydoor", "keydoor", "random-1k", "nope", 0, "smoke"), results_root=tmp_path)
+        run([RunSpec("keydoor", "keydoor", "random-1k", "nope", 0, "smoke")], results_root=tmp_path)
     with pytest.raises(DTBenchError, match="unknown profile"):
-        run(RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "huge"), results_root=tmp_path)
+        run([RunSpec("keydoor", "keydoor", "random-1k", "dt", 0, "huge")], results_root=tmp_path)
     assert not list(tmp_path.glob("**/result.json"))
 
 
@@ -77,7 +77,7 @@ def _tiny(store, steps, seed=0, run_dir=None, **train_kw):
     sampler = WindowSampler(store, 5, 8, 1.0, 60, seed=seed)
     cfg = TrainConfig(steps=steps, batch_size=8, lr=1e-3, warmup_steps=2, log_every=1,
                       checkpoint_every=2, **train_kw)
-    train_dt(model, sampler, cfg, run_dir, progress=False)
+    train(Single(model, cfg), [sampler], cfg, [run_dir], progress=False)
     return model
 
 
@@ -169,7 +169,8 @@ def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k,
     from dtbench.runs import CURVE
 
     spec = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
-    result = run(spec, {"eval.during_training": 1}, results_root=tmp_path, progress=False)
+    result = run([spec], results_root=tmp_path, progress=False,
+                 eval_overrides={"eval.during_training": 1})[0]
     curve = pd.read_csv(spec.folder(tmp_path) / CURVE)
     assert curve["step"].tolist() == [2, 4]  # halfway (smoke trains 4 steps) and final
     target = result["targets"][0]
@@ -190,21 +191,21 @@ def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k,
 
 def test_a_target_sweep_reuses_the_trained_run_and_spans_the_data(keydoor_1k, tmp_path,
                                                                   monkeypatch):
-    import dtbench.algos.dt
+    from dtbench import training
 
     started_from = []  # was there a checkpoint to resume when training began?
-    original = dtbench.algos.dt.train_dt
+    original = training.train
 
-    def spy(model, sampler, cfg, run_dir, **kwargs):
-        started_from.append((run_dir / "checkpoint.pt").exists())
-        return original(model, sampler, cfg, run_dir, **kwargs)
+    def spy(learner, samplers, cfg, run_dirs, **kwargs):
+        started_from.append((run_dirs[0] / "checkpoint.pt").exists())
+        return original(learner, samplers, cfg, run_dirs, **kwargs)
 
-    monkeypatch.setattr(dtbench.algos.dt, "train_dt", spy)
+    monkeypatch.setattr(training, "train", spy)
     plain = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
-    run(plain, results_root=tmp_path, progress=False)
+    run([plain], results_root=tmp_path, progress=False)
     sweep = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",
                     overrides=(("eval.target_sweep", "3"),))
-    result = run(sweep, results_root=tmp_path, progress=False)
+    result = run([sweep], results_root=tmp_path, progress=False)[0]
     # random walks return 0 or 1: targets from the worst (0) to 1.5x the best
     assert [t["target_return"] for t in result["targets"]] == [0.0, 0.75, 1.5]
     same = [(folder / "checkpoint.pt").read_bytes() for folder in
@@ -215,6 +216,6 @@ def test_a_target_sweep_reuses_the_trained_run_and_spans_the_data(keydoor_1k, tm
     # settings that shape training (here the RTG scale) train a run of their own
     scaled = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",
                      overrides=(("eval.return_scale", "1.0"),))
-    run(scaled, results_root=tmp_path, progress=False)
+    run([scaled], results_root=tmp_path, progress=False)
     assert started_from[-1] is False
     assert (scaled.folder(tmp_path) / "checkpoint.pt").read_bytes() != same[0]

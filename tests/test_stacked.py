@@ -1,7 +1,7 @@
-"""Seeds trained together (`dtbench.stacked`): each member of a vmapped group follows its
+"""Seeds trained together (`training.Stacked`): each member of a vmapped group follows its
 separate run (losses, gradient norms, weights) to float rounding without dropout, continuous
-and discrete, left-padded windows and clipping included; its checkpoint is a separate run's,
-so a separate run resumes from it; a group killed mid-way resumes exactly."""
+and discrete, left-padded windows, clipping and the return loss included; its checkpoint is a
+separate run's, so a separate run resumes from it; a group killed mid-way resumes exactly."""
 
 import dataclasses
 import shutil
@@ -15,8 +15,7 @@ from dtbench.config import ModelConfig, TrainConfig
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
 from dtbench.models.dt import DecisionTransformer
-from dtbench.stacked import train_stacked
-from dtbench.training import CHECKPOINT, METRICS, train_dt
+from dtbench.training import CHECKPOINT, METRICS, Single, Stacked, train
 from tests.conftest import make_episodes
 
 SEEDS = (0, 1, 2)
@@ -46,13 +45,21 @@ def _metrics(folder):
     return pd.read_csv(folder / METRICS)
 
 
+def train_dt(model, sampler, cfg, folder):
+    return train(Single(model, cfg), [sampler], cfg, [folder], progress=False)[0]
+
+
+def train_stacked(models, samplers, cfg, folders):
+    return train(Stacked(models, cfg), samplers, cfg, folders, progress=False)
+
+
 @pytest.mark.parametrize("discrete", [False, True])
 def test_each_member_follows_its_separate_run(tmp_path, discrete):
     model, sampler, cfg = _setup(discrete)
     separate = []
     for seed in SEEDS:
         m = model(seed)
-        train_dt(m, sampler(seed), cfg, tmp_path / f"alone{seed}", progress=False)
+        train_dt(m, sampler(seed), cfg, tmp_path / f"alone{seed}")
         separate.append(m)
     folders = [tmp_path / f"group{seed}" for seed in SEEDS]
     members = train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg,
@@ -74,6 +81,42 @@ def test_each_member_follows_its_separate_run(tmp_path, discrete):
                       batch.mask).action_preds, rtol=1e-4, atol=1e-5)
     # the members differ from one another (their own seeds, batches and weights)
     assert not np.allclose(_metrics(folders[0])["loss"], _metrics(folders[1])["loss"])
+
+
+def test_the_return_loss_trains_each_members_return_head(tmp_path):
+    """`train.return_loss_weight` (DT as a critic) holds for stacked members as for separate
+    runs: the same losses (actions + weighted return), the same return predictions."""
+    model, sampler, cfg = _setup(False)
+    cfg = dataclasses.replace(cfg, steps=60, return_loss_weight=1.0)
+    seeds = SEEDS[:2]
+    alone = [train_dt(model(s), sampler(s), cfg, tmp_path / f"alone{s}") for s in seeds]
+    group = train_stacked([model(s) for s in seeds], [sampler(s) for s in seeds], cfg,
+                          [tmp_path / f"group{s}" for s in seeds])
+    start = model(seeds[0]).predict_return.weight
+    assert not torch.allclose(group[0].predict_return.weight, start)  # the head trained
+    batch = sampler(7).sample()
+    for seed, a, b in zip(seeds, alone, group, strict=True):
+        np.testing.assert_allclose(_metrics(tmp_path / f"group{seed}")["loss"],
+                                   _metrics(tmp_path / f"alone{seed}")["loss"],
+                                   rtol=1e-4, atol=1e-6)
+        with torch.no_grad():
+            inputs = (batch.states, batch.actions, batch.returns_to_go, batch.timesteps,
+                      batch.mask)
+            torch.testing.assert_close(b(*inputs).return_preds, a(*inputs).return_preds,
+                                       rtol=1e-4, atol=1e-5)
+
+
+def test_stacked_attention_is_batched_by_vmap_without_a_fallback(tmp_path):
+    """The stacked model runs an attention vmap has a batching rule for: no "falling back to
+    the slow path" warning on this device."""
+    import warnings
+
+    model, sampler, cfg = _setup(False)
+    cfg = dataclasses.replace(cfg, steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg,
+                      [tmp_path / f"group{s}" for s in SEEDS])
 
 
 def test_a_member_checkpoint_is_a_separate_runs_and_a_killed_group_resumes_exactly(tmp_path):
@@ -106,7 +149,7 @@ def test_a_member_checkpoint_is_a_separate_runs_and_a_killed_group_resumes_exact
     numbers = ["step", "loss", "lr", "grad_norm"]  # (the timing columns differ)
     for a, b in zip(whole, killed, strict=True):
         pd.testing.assert_frame_equal(_metrics(a)[numbers], _metrics(b)[numbers])
-    train_dt(model(1), sampler(1), cfg, member, progress=False)  # resumes at 100 -> 200
+    train_dt(model(1), sampler(1), cfg, member)  # resumes at 100 -> 200
     np.testing.assert_allclose(_metrics(member)["loss"], _metrics(whole[1])["loss"],
                                rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(_metrics(member)["grad_norm"], _metrics(whole[1])["grad_norm"],
@@ -129,13 +172,13 @@ def test_a_suite_trains_the_seeds_of_a_cell_together_with_the_numbers_of_separat
     quiet = lambda line: None  # noqa: E731
     overrides = {"train.steps": 40, "train.log_every": 1, "train.checkpoint_every": 20,
                  "eval.during_training": 1}
-    import dtbench.stacked
+    from dtbench import training
 
     groups = []
-    real = dtbench.stacked.train_stacked
-    monkeypatch.setattr(dtbench.stacked, "train_stacked",
-                        lambda models, *a, **k: groups.append(len(models)) or real(models, *a,
-                                                                                     **k))
+    real = training.train
+    monkeypatch.setattr(training, "train",
+                        lambda learner, *a, **k: groups.append(learner.size) or real(learner, *a,
+                                                                                    **k))
     import dtbench.runs.execute
 
     lock_steps = []  # members per evaluation call: all three in one lock-step
@@ -152,7 +195,7 @@ def test_a_suite_trains_the_seeds_of_a_cell_together_with_the_numbers_of_separat
     alone = api.train("mujoco/hopper", ["d4rl-medium"], seeds=[0, 1, 2], profile="smoke",
                       overrides=overrides, results_root=tmp_path / "alone",
                       stack_seeds=False, echo=quiet)
-    assert groups == [3]  # the separate runs trained alone
+    assert groups == [3, 1, 1, 1]  # the separate runs trained alone
     for a, b in zip(together, alone, strict=True):
         assert a["spec"] == b["spec"]
         for ta, tb in zip(a["targets"], b["targets"], strict=True):

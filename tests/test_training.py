@@ -13,7 +13,7 @@ from dtbench.data.sampler import WindowSampler
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.keydoor.env import random_walk_episodes
 from dtbench.models.dt import DecisionTransformer
-from dtbench.training import lr_multiplier, make_optimizer, train_dt
+from dtbench.training import Single, lr_multiplier, make_optimizer, train
 from tests.conftest import make_episodes
 
 
@@ -80,14 +80,14 @@ def test_token_schedule_equals_the_official_atari_trainer(batch, k):
 
 
 def test_the_scheduler_gives_each_optimiser_step_its_multiplier(tmp_path):
-    """Through torch's LambdaLR as train_dt builds it: the lr logged at each step."""
+    """Through torch's LambdaLR as the training loop builds it: the lr logged at each step."""
     store = TrajectoryStore.from_episodes(random_walk_episodes(30, seed=0))
     model = DecisionTransformer(ModelConfig(context_len=5, embed_dim=16, n_layer=1,
                                             dropout=0.0, max_ep_len=60), store.obs_shape, 4, True)
     sampler = WindowSampler(store, 5, 4, 1.0, 60)
     cfg = TrainConfig(steps=6, batch_size=4, lr=1e-3, schedule="cosine-tokens",
                       warmup_tokens=50, final_tokens=100, log_every=1, checkpoint_every=6)
-    train_dt(model, sampler, cfg, tmp_path, progress=False)
+    train(Single(model, cfg), [sampler], cfg, [tmp_path], progress=False)
     logged = pd.read_csv(tmp_path / "metrics.csv")["lr"].to_numpy()
     # the row after step s holds the lr set for step s + 1
     expected = [1e-3 * lr_multiplier(s, cfg, 20) for s in range(1, 7)]
@@ -109,7 +109,7 @@ def test_train_precision_is_applied_to_the_step(tmp_path):
         sampler = WindowSampler(store, 6, 16, 10.0, 100, mean, std, seed=3)
         cfg = TrainConfig(steps=30, batch_size=16, lr=1e-3, warmup_steps=0, log_every=1,
                           checkpoint_every=30, precision=precision)
-        train_dt(model, sampler, cfg, tmp_path / precision, progress=False)
+        train(Single(model, cfg), [sampler], cfg, [tmp_path / precision], progress=False)
         losses[precision] = pd.read_csv(tmp_path / precision / "metrics.csv")["loss"].to_numpy()
     assert TrainConfig().precision == "fp32"
     np.testing.assert_array_equal(losses["tf32"], losses["fp32"])

@@ -22,7 +22,7 @@ from dtbench.data.transforms import top_fraction
 from dtbench.models.mlp_bc import MLPBC
 from dtbench.policies import DTPolicy, MLPBCPolicy
 from dtbench.registry import register_algo
-from dtbench.training import CHECKPOINT, METRICS, train_dt
+from dtbench.training import CHECKPOINT, METRICS
 
 PERCENT = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
 
@@ -39,11 +39,8 @@ def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
                                 windows="official")
         model = MLPBC(s.model, store.obs_shape[0], store.action_dim).to(ctx.device)
         cfg = dataclasses.replace(s.train, grad_clip=math.inf)  # the official BC never clips
-        train_dt(model, sampler, cfg, ctx.run_dir, progress=ctx.progress,
-                 on_log=ctx.tracker.log,
-                 on_eval=lambda step: ctx.evaluate_during(step, MLPBCPolicy(model, mean, std)),
-                 eval_at=ctx.eval_steps(s.train.steps))
-        return MLPBCPolicy(model, mean, std)
+        return dt.fit([ctx], [model], [sampler], cfg,
+                      lambda _, trained: MLPBCPolicy(trained, mean, std))[0]
 
     return train
 

@@ -1,18 +1,25 @@
 """The Decision Transformer as algorithm `dt`: the model, the window sampler and the training loop
-(`dtbench.training`) wired to the run contract."""
+(`dtbench.training`) wired to the run contract; `fit` is the one way DT-trained models (the
+paper's BC too) go through the loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from dtbench.contract import Algo, RunContext, evaluate_group_during
+from torch import nn
+
+from dtbench import training
+from dtbench.config import TrainConfig
+from dtbench.contract import Algo, RunContext
 from dtbench.data.sampler import WindowSampler
 from dtbench.data.state_best import BestReturnFromStart
 from dtbench.data.transforms import rtg_rewards
+from dtbench.evaluation import BatchPolicy
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
 from dtbench.registry import register_algo
-from dtbench.training import CHECKPOINT, METRICS, train_dt
+from dtbench.runtime import seed_everything
+from dtbench.training import CHECKPOINT, METRICS, Single, Stacked
 
 
 def build_model(ctx: RunContext) -> DecisionTransformer:
@@ -44,38 +51,38 @@ def _parts(ctx: RunContext) -> tuple[DecisionTransformer, WindowSampler,
     return model, sampler, policy
 
 
-def train(ctx: RunContext) -> DTPolicy:
-    """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
-    s = ctx.settings
-    model, sampler, policy = _parts(ctx)
-    train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
-             on_log=ctx.tracker.log,
-             on_eval=lambda step: ctx.evaluate_during(step, policy(model)),
-             eval_at=ctx.eval_steps(s.train.steps))
-    return policy(model)
+def fit(ctxs: Sequence[RunContext], models: Sequence[nn.Module],
+        samplers: Sequence[WindowSampler], cfg: TrainConfig,
+        policy: Callable[[int, nn.Module], BatchPolicy]) -> list[BatchPolicy]:
+    """Train the runs' models with the training loop (one run alone, or several seeds of one
+    cell as one vmapped model) and return run i's policy, `policy(i, trained model)`, also
+    evaluated on the way at the runs' evaluation steps."""
+    learner = Single(models[0], cfg) if len(models) == 1 else Stacked(models, cfg)
+
+    def on_eval(step: int, members: list[nn.Module]) -> None:
+        ctxs[0].during_training(step, [policy(i, m) for i, m in enumerate(members)])
+
+    members = training.train(learner, samplers, cfg, [ctx.run_dir for ctx in ctxs],
+                             on_log=[ctx.tracker.log for ctx in ctxs], on_eval=on_eval,
+                             eval_at=ctxs[0].eval_steps(cfg.steps), progress=ctxs[0].progress,
+                             trained_only=ctxs[0].evaluate_only)
+    return [policy(i, m) for i, m in enumerate(members)]
 
 
-def train_group(ctxs: list[RunContext]) -> list[DTPolicy]:
-    """Seeds of one cell trained together as one vmapped model (`dtbench.stacked`); each
-    member's model is built after seeding with its own seed, as a separate run's."""
-    from dtbench.runtime import seed_everything
-    from dtbench.stacked import train_stacked
-
+def train_group(ctxs: list[RunContext]) -> list[BatchPolicy]:
+    """Seeds of one cell trained together (several: one vmapped model); each member's model
+    is built after seeding with its own seed, as a separate run's."""
     parts = []
     for ctx in ctxs:
         seed_everything(ctx.spec.seed)
         parts.append(_parts(ctx))
-    s = ctxs[0].settings
+    return fit(ctxs, [m for m, _, _ in parts], [p for _, p, _ in parts],
+               ctxs[0].settings.train, lambda i, trained: parts[i][2](trained))
 
-    def on_eval(step: int, members: list[DecisionTransformer]) -> None:
-        evaluate_group_during(ctxs, step, [policy(member) for (_, _, policy), member
-                                           in zip(parts, members, strict=True)])
 
-    members = train_stacked([m for m, _, _ in parts], [p for _, p, _ in parts], s.train,
-                            [ctx.run_dir for ctx in ctxs],
-                            on_log=[ctx.tracker.log for ctx in ctxs], on_eval=on_eval,
-                            eval_at=ctxs[0].eval_steps(s.train.steps))
-    return [policy(member) for (_, _, policy), member in zip(parts, members, strict=True)]
+def train(ctx: RunContext) -> BatchPolicy:
+    """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
+    return train_group([ctx])[0]
 
 
 ALGO = Algo(

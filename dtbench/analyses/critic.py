@@ -54,7 +54,7 @@ def run_critic(profile: str = "quick", dataset: str = "random-10k", seed: int = 
     if (folder / "result.json").exists() and not (folder / "checkpoint.pt").exists():
         raise DTBenchError(f"{folder} holds a finished critic run without its checkpoint (not "
                            "kept in git); delete the folder and run `make critic` again")
-    run(spec, results_root=results_root, progress=progress)
+    run([spec], results_root=results_root, progress=progress)
     model, store, scale = _load(spec, folder)
     episodes = outcome_episodes(per_kind, PROBE_SEED)
     mean, std = store.state_stats()

@@ -16,7 +16,7 @@ from dtbench.contract import RunSpec
 from dtbench.errors import DTBenchError, RunLocked
 from dtbench.parallel import map_in_processes
 from dtbench.registry import get_algo
-from dtbench.runs import run, run_group
+from dtbench.runs import run
 
 OnResult = Callable[[RunSpec, dict[str, Any]], None]
 
@@ -31,36 +31,34 @@ class RayOptions:
 
 
 def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
-           device: str = "auto", progress: bool = True, reevaluate: bool = False,
+           device: str = "auto", progress: bool = True, evaluate: bool = False,
            eval_overrides: Mapping[str, Any] | None = None, ray: RayOptions | None = None,
            on_result: OnResult | None = None, echo: Callable[[str], None] = print,
            trackers: tuple[str, ...] = ("tensorboard",),
            stack_seeds: bool = False) -> list[dict[str, Any]]:
     """Run every spec (each once: duplicates are dropped) and return their results in order.
 
-    Locally, one job runs them here in order (with progress bars when `progress`); more run in
+    With `stack_seeds`, the seeds of a cell whose algorithm trains seeds together go as one
+    group (`runs.run` of the group), one group at a time: a group fills the device. Locally,
+    one job runs the rest here in order (with progress bars when `progress`); more run in
     spawned worker processes. A run that another process is training (a second suite on the
     same results) is skipped and reported, then waited for once the others are done: it is
     taken over if that process dies, returned as stored if it finishes. With `ray`, each is a
     Ray task."""
     specs = list(dict.fromkeys(specs))  # a run listed twice must not train twice at once
-    if stack_seeds and not reevaluate and ray is None:
-        groups, singles = seed_groups(specs)
-        done: dict[RunSpec, dict[str, Any]] = {}
-        for group in groups:  # one at a time: a group fills the device
-            for spec, result in zip(group, run_group(group, results_root, device,
-                                                     progress and jobs <= 1, trackers),
-                                    strict=True):
-                done[spec] = result
-                if on_result is not None:
-                    on_result(spec, result)
-        done.update(zip(singles, launch(singles, results_root, jobs=jobs, device=device,
-                                        progress=progress, eval_overrides=eval_overrides,
-                                        on_result=on_result, echo=echo, trackers=trackers),
-                        strict=True))
-        return [done[spec] for spec in specs]
+    groups, singles = seed_groups(specs) if stack_seeds and not evaluate and ray is None \
+        else ([], specs)
+    options = {"eval_overrides": eval_overrides, "results_root": results_root, "device": device,
+               "progress": progress and jobs <= 1, "evaluate": evaluate,
+               "trackers": trackers}
+    done: dict[RunSpec, dict[str, Any]] = {}
+    for group in groups:
+        for spec, result in zip(group, run(group, **options), strict=True):
+            done[spec] = result
+            if on_result is not None:
+                on_result(spec, result)
     if ray is not None:
-        if reevaluate or eval_overrides:
+        if evaluate or eval_overrides:
             raise DTBenchError("the Ray launcher trains suites; re-evaluate runs locally "
                                "(dtbench eval)")
         from dtbench.launchers.ray import run_on_ray
@@ -70,9 +68,6 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
                                "wandb with the local launcher")
         return run_on_ray(specs, results_root, device, ray.address, ray.cpus_per_run,
                           ray.gpus_per_run, on_result=on_result, echo=echo)
-    options = {"eval_overrides": eval_overrides, "results_root": results_root, "device": device,
-               "progress": progress and jobs <= 1, "reevaluate": reevaluate,
-               "trackers": trackers}
     locked: list[RunSpec] = []
 
     def first_pass(spec: RunSpec, result: dict[str, Any] | str) -> None:
@@ -82,13 +77,13 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
         elif on_result is not None:
             on_result(spec, result)
 
-    results = dict(zip(specs, map_in_processes(functools.partial(_run_unless_locked, **options),
-                                               specs, jobs, first_pass), strict=True))
+    done.update(zip(singles, map_in_processes(functools.partial(_run_unless_locked, **options),
+                                              singles, jobs, first_pass), strict=True))
     if locked:  # wait for each (its lock); a finished one comes back as stored
-        later = map_in_processes(functools.partial(run, wait=True, **options), locked, jobs,
+        later = map_in_processes(functools.partial(_run_one, **options), locked, jobs,
                                  on_result)
-        results.update(zip(locked, later, strict=True))
-    return [results[spec] for spec in specs]
+        done.update(zip(locked, later, strict=True))
+    return [done[spec] for spec in specs]
 
 
 def seed_groups(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
@@ -109,8 +104,12 @@ def seed_groups(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[Run
 LOCKED = "locked"  # what `_run_unless_locked` returns for a run another process is training
 
 
+def _run_one(spec: RunSpec, **options: Any) -> dict[str, Any]:
+    return run([spec], **options)[0]
+
+
 def _run_unless_locked(spec: RunSpec, **options: Any) -> dict[str, Any] | str:
     try:
-        return run(spec, wait=False, **options)
+        return run([spec], wait=False, **options)[0]
     except RunLocked:
         return LOCKED

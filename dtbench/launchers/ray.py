@@ -60,7 +60,7 @@ def _run_task(spec: RunSpec, results_root: str, device: str, threads: int) -> di
     from dtbench.runs import run
 
     torch.set_num_threads(threads)
-    return run(spec, results_root=Path(results_root), device=device, progress=False)
+    return run([spec], results_root=Path(results_root), device=device, progress=False)[0]
 
 
 def run_on_ray(specs: Sequence[RunSpec], results_root: Path, device: str = "auto",

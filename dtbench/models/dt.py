@@ -103,7 +103,7 @@ class DecisionTransformer(nn.Module):
         `state_embeddings` (B,K,H) replaces `embed_state(states)`: the encoder sees one step at a
         time, so a rollout can encode each new state once and reuse the earlier embeddings.
         `token_mask` (B, 1, nK, nK), additive, replaces the mask GPT-2 builds from
-        `attention_mask`: vmapped training (`dtbench.stacked`) passes a ready one, because
+        `attention_mask`: vmapped training (`training.Stacked`) passes a ready one, because
         transformers' mask construction branches on the mask's values, which vmap cannot."""
         b, k = timesteps.shape
         n = self.per_step
@@ -186,20 +186,42 @@ class DecisionTransformer(nn.Module):
             self._attentions = False
             self.transformer.set_attn_implementation(previous)
 
-    def action_loss(self, out: DTOutput, actions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def action_loss(self, out: DTOutput, actions: torch.Tensor, mask: torch.Tensor,
+                    fixed_shape: bool = False) -> torch.Tensor:
         """MSE (continuous) or cross-entropy (discrete) on real action tokens only, averaged
-        over them (padding never enters the numerator or the denominator)."""
-        pred = out.action_preds[mask]
-        if self.discrete:
-            return F.cross_entropy(pred, actions[mask])
-        return F.mse_loss(pred, actions[mask])
+        over them (padding never enters the numerator or the denominator).
 
-    def return_loss(self, out: DTOutput, returns_to_go: torch.Tensor,
-                    mask: torch.Tensor) -> torch.Tensor:
+        Two reductions of one loss: the mean over the real tokens picked out by the mask (a
+        run's canonical numbers), or with `fixed_shape` a mask-weighted mean over every token,
+        whose shape does not depend on the data, so vmap can batch it (stacked seeds); the two
+        agree to float rounding."""
+        if not fixed_shape:
+            pred = out.action_preds[mask]
+            if self.discrete:
+                return F.cross_entropy(pred, actions[mask])
+            return F.mse_loss(pred, actions[mask])
+        pred = out.action_preds
+        if self.discrete:
+            per_token = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), actions.reshape(-1),
+                                        reduction="none").reshape(mask.shape)
+        else:
+            per_token = (pred - actions).pow(2).mean(-1)
+        return _weighted_mean(per_token, mask)
+
+    def return_loss(self, out: DTOutput, returns_to_go: torch.Tensor, mask: torch.Tensor,
+                    fixed_shape: bool = False) -> torch.Tensor:
         """MSE of the return head (read at a_t) against R_t, the scaled return still to come
         from step t on, on real tokens: with a return-blind model, the critic's value of
-        (history, a_t)."""
-        return F.mse_loss(out.return_preds[mask], returns_to_go[mask])
+        (history, a_t). `fixed_shape` as in `action_loss`."""
+        if not fixed_shape:
+            return F.mse_loss(out.return_preds[mask], returns_to_go[mask])
+        return _weighted_mean((out.return_preds - returns_to_go).pow(2).mean(-1), mask)
+
+
+def _weighted_mean(per_token: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of (B, K) per-token losses over the real tokens, as a weighted sum."""
+    weights = mask.float()
+    return (per_token * weights).sum() / weights.sum()
 
 
 def _last_query(block: nn.Module, hidden: torch.Tensor) -> torch.Tensor:

@@ -3,7 +3,7 @@ states, concatenated, predicting the action taken at the last of them.
 
 `n_layer` hidden layers of width `embed_dim` with ReLU and dropout, a Tanh output. It takes the
 same (B, K) windows as DT (left-padded, the real steps last) and exposes DT's training
-interface (`forward(...).action_preds`, `action_loss`), so `dtbench.training.train_dt` trains
+interface (`forward(...).action_preds`, `action_loss`), so `dtbench.training.train` trains
 it with checkpoints, resumption and metrics like DT.
 """
 
@@ -39,7 +39,9 @@ class MLPBC(nn.Module):
         flat = states[:, -self.cfg.context_len:].reshape(len(states), -1)
         return BCOutput(self.model(flat)[:, None])
 
-    def action_loss(self, out: BCOutput, actions: torch.Tensor,
-                    mask: torch.Tensor) -> torch.Tensor:
-        """MSE against each window's last action (always real: padding comes first)."""
+    def action_loss(self, out: BCOutput, actions: torch.Tensor, mask: torch.Tensor,
+                    fixed_shape: bool = False) -> torch.Tensor:
+        """MSE against each window's last action (always real: padding comes first, so the
+        mask is not needed and the shape never depends on the data: `fixed_shape` changes
+        nothing)."""
         return F.mse_loss(out.action_preds[:, 0], actions[:, -1])

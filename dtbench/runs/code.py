@@ -87,13 +87,28 @@ def _counts(module: str) -> bool:
     return not any(module == n or module.startswith(n + ".") for n in NOT_NUMBERS)
 
 
+def code_text(source: bytes) -> str:
+    """What of a module's source can change a number: its syntax tree without docstrings
+    (comments and layout are not in the tree), as text."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
 @functools.cache
 def fingerprint_of(roots: tuple[str, ...]) -> str:
-    """sha256 (first 16 hex digits) over the name and bytes of each counted module."""
+    """sha256 (first 16 hex digits) over the name and code (`code_text`) of each counted
+    module."""
     digest = hashlib.sha256()
     for name, path in sorted(closure(roots).items()):
         if _counts(name):
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(name.encode() + b"\0" + code_text(path.read_bytes()).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -1,24 +1,15 @@
-"""Stale runs: finished on data that has changed since under the same dataset name.
+"""Stale runs: finished on data that has changed since under the same dataset name, or made by
+other code than the current (what `runs.triage` does with them is said there).
 
-A run records its data's digest (`dtbench.data.identity`) in result.json. A finished run whose
-dataset now has another digest is not the result of the data there now: suites and `train`
-say so in one line and do not treat it as finished for that data; `--rerun-stale` moves the old
-folder to `<results>/stale/<time>/...` (kept, out of every table) and runs it again. Runs that
-recorded no digest (made before dtbench recorded one) and runs whose data is not on this
-machine cannot be compared and are left as they are.
-
-Runs made by other code: a run also records the fingerprint of the code that made it
-(`dtbench.runs.code`). A finished run with another fingerprint than the current code's stays
-finished (its numbers are what that code made); `dtbench suite --stale` lists such runs,
-tables mark their cells, and `--rerun-stale` sets them aside and runs them again.
+Runs that recorded no digest and runs whose data is not on this machine cannot be compared
+and are left as they are.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from dtbench import plugins, registry
@@ -107,26 +98,3 @@ def set_aside(spec: RunSpec, results_root: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     folder.replace(target)
     return target
-
-
-@dataclass(frozen=True)
-class Triage:
-    """What the stale lookups found among finished runs."""
-
-    changed: dict[RunSpec, str]  # trained on other data than is there now, each with its line
-    other_code: list[RunSpec]  # made by other code (their data unchanged)
-
-
-def triage(finished: Sequence[RunSpec], results_root: Path, rerun: bool,
-           echo: Callable[[str], None]) -> Triage:
-    """The one stale step of `suite` and `train`: print a line per data-stale run and, with
-    `rerun`, move every data- or code-stale run aside (under `<results>/stale/`) so that it
-    runs again. What the caller does with the rest (skip, refuse, count) is its own."""
-    changed = find_stale(finished, results_root)
-    for line in changed.values():
-        echo(line)
-    other_code = [s for s in find_stale_code(finished, results_root) if s not in changed]
-    if rerun:
-        for spec in [*changed, *other_code]:
-            echo(f"kept the stale run's folder as {set_aside(spec, results_root)}")
-    return Triage(changed, other_code)

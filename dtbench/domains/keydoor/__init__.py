@@ -42,10 +42,8 @@ def success_rate(task: str, returns: np.ndarray) -> np.ndarray:
 
 # The paper gives no Key-to-Door hyperparameters; `paper` uses its Gym DT settings with the
 # whole episode as context (the paper's stated choice) and target return 1 (success).
-# Return scale 0.1: returns are 0 or 1, so the return token carries 0 or 10. In a one-seed probe
-# on the 10K data (64 wide, 2 layers), scale 0.1 had started to lift success-episode action
-# predictions off uniform after 2k steps and reached 56% success at 4k, while scale 1 was still
-# at uniform at 1.5k steps (docs/implementation-details.md, Key-to-Door).
+# Return scale 0.1: returns are 0 or 1, so the return token carries 0 or 10, which a probe
+# learned from far sooner than scale 1 (docs/implementation-details.md, Key-to-Door).
 PAPER = Settings(
     model=ModelConfig(context_len=EPISODE_LEN, embed_dim=128, n_layer=3, n_head=1, dropout=0.1,
                       activation="relu", max_ep_len=EPISODE_LEN),
@@ -55,15 +53,11 @@ PAPER = Settings(
                     during_training=9),
     baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
 )
-# quick: a 1-layer, 32-wide DT, ~3x faster per step than 2 layers x 64 on this CPU, trained
-# until the success-conditioned behaviour emerges (it appears abruptly, between 2k and 6k steps
-# in the probes). Every method gets the same 8,000 gradient steps, evaluated 7 times during
-# training (learning curves) and at the end; DT's lr was chosen on probe seed 100
-# (`make probes`), not on the evaluation seeds: at dropout 0, 3e-3 scored best on both datasets
-# (10K: 96.6% against 55.2% at 1e-3 and 16.2% at 3e-4; 1K: 10.6 / 8.2 / 4.0); then dropout 0.1
-# at 3e-3 beat 0 (1K: 43.2% against 10.6; 10K: 96.8 against 96.6). A 20k-step probe at those
-# settings puts 8k on the plateau: 10K 94.6-96.8% from 6k steps on; 1K 43.2% at 8k, a mean of
-# 42.0% over its evaluations at 8k-13k steps and 42.1% over 14k-20k.
+# quick: a 1-layer, 32-wide DT (about 3x faster a step than 2 layers x 64), trained until the
+# success-conditioned behaviour has emerged. Every method gets the same 8,000 gradient steps,
+# evaluated 7 times during training (learning curves) and at the end. DT's lr and dropout were
+# chosen on probe seed 100, not on the evaluation seeds (`make probes`, results/probes.md),
+# and the budget by a 20k-step probe (`make budget-probe`, results/budget-probe.md).
 QUICK = PAPER.override({
     "train.windows": "end-anchored",
     "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.1,

@@ -113,11 +113,9 @@ PAPER = Settings(
                     during_training=9),
     baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
 )
-# quick: a 2-layer, 64-wide DT (88 ms per step on one core here; the paper's 3 x 128 takes
-# 338 ms) for 2k steps at the paper's lr and dropout; 10 evaluation episodes per target. A
-# one-seed probe with lr 1e-3 and no dropout (Key-to-Door's quick choice) ran 27% faster but
-# was erratic: hopper medium-expert 32.5 at target 3600 and 1.3 at 1800, halfcheetah medium
-# 3.6 against 10.6 at lr 1e-4 (docs/implementation-details.md, MuJoCo).
+# quick: a pipeline check. A 2-layer, 64-wide DT (about 4x faster a step than the paper's
+# 3 x 128) for 2k steps at the paper's lr and dropout; 10 evaluation episodes per target. Why
+# not Key-to-Door's lr 1e-3 without dropout: docs/implementation-details.md, MuJoCo.
 QUICK = PAPER.override({
     "train.windows": "end-anchored",
     "model.embed_dim": 64, "model.n_layer": 2,
