@@ -29,7 +29,8 @@ from dtbench.runtime import DEFAULT_RESULTS_DIR
 # what each file must hold to be read back: result.json keys, CSV columns
 RESULT_KEYS = ("spec", "dataset_id", "data_digest", "code_fingerprint", "score_label", "data",
                "targets", "train_seconds", "eval_seconds")
-TARGET_KEYS = ("target_return", "episodes", "return_mean", "score_mean")
+TARGET_KEYS = ("target_return", "episodes", "return_mean", "score_mean", "best_score_mean",
+               "best_step", "evaluations")
 CSV_COLUMNS = {"metrics.csv": ("step",), CURVE: ("step", "target_return", "score_mean"),
                EVAL: ("target_return", "seed", "return", "length")}
 
