@@ -298,10 +298,11 @@ def data_download(specs: Annotated[list[str], typer.Argument(
 def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
         help="dataset short names, e.g. medium medium-replay")],
               prefer: Annotated[list[str], typer.Option(
-                  help="route prefixes tried in order, e.g. --prefer d4rl --prefer minari")]
+                  help="data routes tried in order, e.g. --prefer d4rl --prefer minari")]
               = None) -> None:
-    """Print, for each name, the first `<prefix>-<name>` whose data is on this machine, else
-    the name itself (real data when present, locally generated data when not)."""
+    """Print, for each name, the first dataset standing for it by a preferred route whose data
+    is on this machine, else the name itself (real data when present, locally generated data
+    when not)."""
     plugins.load()
     _, task = registry.resolve(spec)
     typer.echo(" ".join(registry.pick_present(task, name, prefer or []) for name in names))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
     from dtbench.data.download import RemoteFile
     from dtbench.data.store import TrajectoryStore
+
+
+# Where a dataset's data comes from: made here by dtbench (`DatasetSpec.make`), D4RL's HDF5
+# files, a Minari dataset, or the DQN-replay logs; recorded with every run (config.json, runs.csv)
+Route = Literal["generated", "d4rl", "minari", "dqn-replay"]
+ROUTES: tuple[Route, ...] = ("generated", "d4rl", "minari", "dqn-replay")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,20 @@ class DatasetSpec:
     # are its identity; None: the Minari dataset's data files
     remote: Callable[[], list[RemoteFile]] | None = None  # where `dtbench data download`
     # fetches its files from (published data); None: not downloadable over HTTP
+    route: Route = "generated"
+    stands_for: str = ""  # the dataset this one is another route to (`d4rl-medium`: `medium`),
+    # so that tables put both in one row and a grid's `prefer` finds it; "": none
+
+    def __post_init__(self) -> None:
+        if self.route not in ROUTES:
+            raise ValueError(f"dataset {self.name!r}: route {self.route!r} is none of "
+                             f"{', '.join(ROUTES)}")
+
+    @property
+    def plain_name(self) -> str:
+        """The dataset name this one stands for in tables and grids: `medium` for every route
+        to MuJoCo's medium data."""
+        return self.stands_for or self.name
 
     def is_present(self) -> bool:
         """Whether the data can be read without making or downloading anything."""
@@ -93,7 +113,7 @@ class Grid:
     algos: tuple[str, ...] = ("dt", "cql", "bc", "bc10")  # registered algorithms
     variants: tuple[str, ...] = ("dense",)  # reward variants: dense, delayed
     seeds: tuple[int, ...] = (0,)  # training seeds
-    prefer: tuple[str, ...] = ()  # data routes tried first for each dataset name, in order
+    prefer: tuple[Route, ...] = ()  # data routes tried first for each dataset name, in order
     # (e.g. ("d4rl", "minari"): real data when it is on this machine; see `pick_present`)
     real_data: bool = False  # the grid is an experiment on published data: data generated here
     # is only a stand-in, and a suite stops when the real data is missing unless told otherwise
@@ -229,19 +249,34 @@ def get_dataset(task: Task, name: str) -> DatasetSpec:
                                "minari:mujoco/hopper/medium-v0")
         return DatasetSpec(name, dataset_id, download=True, source=f"Minari ({dataset_id})",
                            how_to_get=f"download it with `dtbench data download "
-                                      f"<task> -d {name}` or check the id")
+                                      f"<task> -d {name}` or check the id", route="minari")
     if name not in task.datasets:
         raise unknown(f"dataset of task {task.name!r}", name,
                       [*task.datasets, f"{MINARI_PREFIX}<dataset-id>"])
     return task.datasets[name]
 
 
-def pick_present(task: Task, name: str, prefixes: Sequence[str]) -> str:
-    """The first of `<prefix>-<name>` (in `prefixes` order) whose data is on this machine,
-    else `name` itself: e.g. real D4RL data when it is there, locally generated data when not."""
-    for prefix in prefixes:
-        candidate = task.datasets.get(f"{prefix}-{name}")
-        if candidate is not None and candidate.is_present():
+def routes_to(task: Task, name: str, routes: Sequence[Route]) -> list[DatasetSpec]:
+    """The task's datasets that stand for `name` by one of `routes`, in `routes` order."""
+    found = {spec.route: spec for spec in task.datasets.values() if spec.stands_for == name}
+    return [found[route] for route in routes if route in found]
+
+
+def pick_present(task: Task, name: str, routes: Sequence[Route]) -> str:
+    """The first dataset standing for `name` by one of `routes` (in that order) whose data is
+    on this machine, else `name` itself: e.g. real D4RL data when it is there, locally
+    generated data when not."""
+    bad = [route for route in routes if route not in ROUTES]
+    if bad:
+        raise unknown("data route", bad[0], list(ROUTES))
+    for candidate in routes_to(task, name, routes):
+        if candidate.is_present():
             return candidate.name
     get_dataset(task, name)  # unknown names fail here, with the known ones listed
     return name
+
+
+def find_dataset(domain_name: str, task_name: str, dataset: str) -> DatasetSpec:
+    """The dataset a run names, by domain, task and dataset name (`get_dataset`)."""
+    _, task = get_task(domain_name, task_name)
+    return get_dataset(task, dataset)

@@ -46,9 +46,9 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     """The runs of a domain's grid for `profile` (narrowed by `choice`), in a stable order.
 
     Dataset names go through the grid's preferred routes: under `paper`, MuJoCo's `medium`
-    becomes `d4rl-medium` when the D4RL file is on this machine. The grid's parts (other
-    tables' runs) follow, with the choice's names acting as filters on them; an explicit
-    ablation (`choice.overrides`) leaves them out."""
+    becomes the dataset that stands for it by route `d4rl` (`d4rl-medium`) when the D4RL file
+    is on this machine. The grid's parts (other tables' runs) follow, with the choice's names
+    acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out."""
     plugins.load()
     domain = registry.get_domain(domain_name)
     grid = domain.grid(profile)
@@ -130,8 +130,7 @@ def data_source(spec: RunSpec) -> DataSource:
     stand_in = bool(grid is not None and grid.real_data and ds.make is not None)
     missing = None
     if stand_in:
-        real = [task.datasets[f"{p}-{spec.dataset}"] for p in grid.prefer
-                if f"{p}-{spec.dataset}" in task.datasets]
+        real = registry.routes_to(task, spec.dataset, grid.prefer)
         where = " or ".join(r.source for r in real) or "the published data"
         missing = (f"missing: {spec.task_path} {spec.dataset}: {where}; "
                    f"{real[0].how_to_get if real else ds.how_to_get}")
@@ -278,12 +277,11 @@ def published_sources(domains: Sequence[str], profile: str) -> dict[str, list[st
             for task_name in grid.tasks:
                 task = domain.task(task_name)
                 for name in grid.datasets:
-                    routes = [f"{p}-{name}" for p in grid.prefer] + [name]
-                    for route in routes:
-                        ds = task.datasets.get(route)
-                        if ds is not None and (ds.remote is not None or ds.download):
+                    for ds in [*registry.routes_to(task, name, grid.prefer),
+                               registry.get_dataset(task, name)]:
+                        if ds.remote is not None or ds.download:
                             names = out.setdefault(f"{domain.name}/{task_name}", [])
-                            if route not in names:
-                                names.append(route)
+                            if ds.name not in names:
+                                names.append(ds.name)
                             break
     return out

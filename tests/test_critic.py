@@ -15,6 +15,7 @@ from dtbench.config import ModelConfig
 from dtbench.domains.keydoor import make_dataset
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv, outcome_of
 from dtbench.models.dt import DecisionTransformer
+from dtbench.report.collected import Collected
 from dtbench.report.critic import attention_by_step, critic_table
 
 
@@ -116,5 +117,5 @@ def test_critic_run_stores_probes_and_the_report_reads_them(tmp_path) -> None:
     np.testing.assert_allclose(attention_by_step(attention).sum(1), 1.0, atol=1e-4)
     assert run_critic("smoke", "random-1k", 0, results_root=tmp_path,
                       progress=False) == [f"critic: probes present in {folder}"]
-    table = critic_table(tmp_path, "smoke").markdown()
+    table = critic_table(Collected.read(tmp_path, "smoke")).markdown()
     assert table.count("| random-1k seed 0 |") == 3 and "last-layer attention" in table

@@ -26,6 +26,7 @@ from dtbench.launchers import launch
 from dtbench.models.dt import DecisionTransformer
 from dtbench.policies import DTPolicy
 from dtbench.report import figures
+from dtbench.report.collected import Collected
 from dtbench.report.graph import SHORTEST, WALK, graph_table, path_lengths
 from dtbench.suite import expand
 
@@ -164,7 +165,8 @@ def test_dt_policy_starts_each_episode_at_its_capped_target() -> None:
 def test_graph_smoke_grid_runs_and_the_report_draws_it(tmp_path) -> None:
     make_dataset("random-walk-1k")
     launch(expand("graph", "smoke"), tmp_path, progress=False)
-    lengths = path_lengths(tmp_path, "smoke")
+    collected = Collected.read(tmp_path, "smoke")
+    lengths = path_lengths(collected)
     assert set(lengths["method"]) == {WALK, SHORTEST, "DT", "BC"}
     shortest = lengths[lengths["method"] == SHORTEST]
     env, graph = ShortestPathEnv(), _networkx(ShortestPathEnv().adjacency)
@@ -176,7 +178,7 @@ def test_graph_smoke_grid_runs_and_the_report_draws_it(tmp_path) -> None:
     dt = lengths[lengths["method"] == "DT"]
     assert set(dt["episode_seed"]) == set(shortest["episode_seed"])
     assert (dt["steps"][dt["steps"] > 0] >= dt["shortest"][dt["steps"] > 0]).all()
-    table = graph_table(tmp_path, "smoke").markdown()
+    table = graph_table(collected).markdown()
     assert "| DT | " in table and "| Shortest path (BFS) | " in table
     assert figures.graph_paths(lengths, [WALK, SHORTEST, "DT"], tmp_path / "figures")
 
@@ -221,8 +223,9 @@ def test_the_stitch_table_shows_dt_with_and_without_the_cap(tmp_path) -> None:
                      overrides=(("eval.cap_at_data_best", False),)),
              RunSpec("graph", "stitch", "stitch-1k", "bc", 0, "smoke")]
     launch(specs, tmp_path, progress=False)
-    lengths = path_lengths(tmp_path, "smoke", "stitch")
+    collected = Collected.read(tmp_path, "smoke")
+    lengths = path_lengths(collected, "stitch")
     assert set(lengths["method"]) == {WALK, SHORTEST, "DT", NO_CAP, "BC"}
     assert set(lengths["shortest"]) == {4, 5}  # every episode from a held-out node
-    table = stitch_table(tmp_path, "smoke").markdown()
+    table = stitch_table(collected).markdown()
     assert f"| {NO_CAP} | " in table and "| DT | " in table and "held-out" in table

@@ -11,6 +11,7 @@ from dtbench.data import minari_io
 from dtbench.data.collect import collect_episodes
 from dtbench.domains.mujoco import REF_SCORES, normalize
 from dtbench.errors import DTBenchError
+from dtbench.report.collected import Collected
 from dtbench.report.d4rl import d4rl_table
 from dtbench.runs import load_dataset, run
 from tests.test_d4rl_io import _write_d4rl
@@ -96,7 +97,7 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
         assert t["episodes"] == 2 and 1 <= t["length_mean"] <= 1000
         low, high = REF_SCORES["hopper"]
         np.testing.assert_allclose(t["score_mean"], 100 * (t["return_mean"] - low) / (high - low))
-    table = d4rl_table(tmp_path / "results", "smoke").markdown()
+    table = d4rl_table(Collected.read(tmp_path / "results", "smoke")).markdown()
     row = next(line for line in table.splitlines() if line.startswith("| medium | hopper"))
     cells = [c.strip() for c in row.split("|")[1:-1]]
     ours = cells[4 if algo == "dt" else 6]  # DT (ours) or BC (ours): this run's headline score

@@ -1,6 +1,8 @@
 """Reports: rebuilt from stored runs identically; aggregates agree with rliable; empty tables
 say how to fill them."""
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,9 @@ from rliable import metrics
 
 from dtbench.domains.keydoor import make_dataset
 from dtbench.launchers import launch
-from dtbench.report import aggregates
+from dtbench.report import aggregates, stats
 from dtbench.report.build import TABLES, build
+from dtbench.report.collected import Collected
 from dtbench.suite import Choice, expand
 
 
@@ -32,7 +35,7 @@ def test_batched_metrics_are_rliables():
 
 def test_stratified_resampling_stays_within_each_task():
     m = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
-    samples = aggregates.resample(m, np.random.default_rng(0), reps=200)
+    samples = stats.resample(m, np.random.default_rng(0), reps=200)
     assert samples.shape == (200, 3, 2)
     assert set(np.unique(samples[..., 0])) == {1.0, 2.0, 3.0}  # task 0 draws task 0's runs
     assert set(np.unique(samples[..., 1])) == {10.0, 20.0, 30.0}
@@ -116,7 +119,7 @@ def test_the_d4rl_table_has_reacher_rows_and_an_average_over_the_nine_cells():
     assert average[6:8] == ["-", "-"]  # BC, 10%BC: none ran
     assert average[8:11] == ["74.7", "63.9", "47.7"]  # the paper's, apart
     assert _average_row(runs.iloc[2:], ALGOS)[4] == "-"  # eight cells are not an average
-    table = d4rl_table(Path("/nonexistent"), "quick").markdown()
+    table = d4rl_table(Collected.of_table(pd.DataFrame(), "quick")).markdown()
     assert table.count("| reacher | - | - | not run: no released Reacher data |") == 3
 
 
@@ -126,8 +129,8 @@ def test_bc_columns_are_the_kinds_the_profile_runs_or_that_ran():
     from dtbench.report.cells import shown_columns
     from dtbench.report.d4rl import OURS, d4rl_table
 
-    quick = d4rl_table(Path("/nonexistent"), "quick").header
-    paper = d4rl_table(Path("/nonexistent"), "paper").header
+    quick = d4rl_table(Collected.of_table(pd.DataFrame(), "quick")).header
+    paper = d4rl_table(Collected.of_table(pd.DataFrame(), "paper")).header
     assert "d3rlpy BC (ours)" in quick and not any("bc-paper" in h for h in quick)
     assert "BC [bc-paper] (ours)" in paper and not any("d3rlpy" in h for h in paper)
     assert "BC (paper)" in quick and "BC (paper)" in paper  # the paper's own BC, always
@@ -165,7 +168,7 @@ def test_cells_never_print_a_negative_zero():
     assert mean_interval([-0.001, 0.0, 0.001], 2) == "0.00 [0.00, 0.00]"
 
 
-def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):
+def test_the_claims_table_claims_only_where_intervals_separate():
     import dtbench.report.claims as claims
 
     def runs(algo, scores):
@@ -177,18 +180,14 @@ def test_the_claims_table_claims_only_where_intervals_separate(monkeypatch):
     table = pd.DataFrame(runs("dt", [90, 95, 92, 97, 94]) + runs("cql", [2, 1, 3, 2, 1])
                          + runs("bc10", [80, 99, 85, 96, 90])
                          + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}])
-    monkeypatch.setattr(claims, "collect", lambda root: table)
-    monkeypatch.setattr("dtbench.report.anchors.collect", lambda root: table)
-    monkeypatch.setattr("dtbench.report.table.collect", lambda root: table)
-    rows = claims.claims_table(None, "quick").rows
+    rows = claims.claims_table(Collected.of_table(table, "quick")).rows
     verdicts = {row[3]: row[6] for row in rows}
     assert verdicts == {"CQL": "DT higher (intervals separate)",
                         "d3rlpy 10%BC": "not resolved (intervals overlap)"}
     assert all(row[0] == "keydoor/keydoor" for row in rows)  # MuJoCo quick: pipeline check
 
 
-def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monkeypatch,
-                                                                          tmp_path):
+def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_path):
     """Anchor runs are the anchor cells' runs whose only overrides are one step budget for DT
     and the baselines and the evaluations during training: the probe seed (100) fills the
     probe table and the curves, seeds 0-2 the anchor table and the claims; a run with unequal
@@ -215,16 +214,13 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
                          "eval.during_training": 1})
     rows.append({**rows[0], "overrides": "", "train.steps": None, "baseline.steps": None,
                  "eval.during_training": None, "score_mean": 99.0})  # a plain quick run
-    table = pd.DataFrame(rows)
-    for module in (anchors, claims):
-        monkeypatch.setattr(module, "collect", lambda root: table)
-    monkeypatch.setattr("dtbench.report.table.collect", lambda root: table)
+    collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
 
-    anchor = anchors.anchor_table(tmp_path, "quick")
+    anchor = anchors.anchor_table(collected)
     assert anchor.rows == [["mujoco/hopper medium-replay", "2,000", "1.4 / 7.0",
                             *(f"{b + 1:.1f} ± 1.0 [{b:.1f}, {b + 2:.1f}] (n=3)"
                               for b in (40.0, 10.0, 20.0, 30.0))]]
-    probes = {row[1]: row for row in anchors.probe_table(tmp_path, "quick").rows}
+    probes = {row[1]: row for row in anchors.probe_table(collected).rows}
     # two evaluations are too few for a level of three: no rise, no plateau step
     assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "-", "-"]
     curve = pd.DataFrame({"step": [1, 2, 3, 4, 5], "score_mean": [0.0, 9.5, 8.0, 10.0, 12.0]})
@@ -245,17 +241,16 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(monk
     assert anchors.gain_step_cell(late) == "9,000 (still rising at the end)"
     assert anchors.gain_step_cell(curve) == "2"  # levelled off before its last three
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
-    verdicts = {row[3]: row[6] for row in claims.claims_table(tmp_path, "quick").rows
+    verdicts = {row[3]: row[6] for row in claims.claims_table(collected).rows
                 if "anchor" in row[0]}
     assert verdicts == {"CQL": "DT higher (intervals separate)",
                         "d3rlpy BC": "DT higher (intervals separate)",
                         "d3rlpy 10%BC": "DT higher (intervals separate)"}
-    assert [p.name for p in anchors.anchor_curves(tmp_path, "quick", tmp_path / "f")] == [
+    assert [p.name for p in anchors.anchor_curves(collected, tmp_path / "f")] == [
         "anchor-curves.png", "anchor-curves.pdf"]
 
 
-def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkeypatch,
-                                                                          tmp_path):
+def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(tmp_path):
     """A budget probe is a probe (seed 100, lr and dropout given) trained past the profile's
     steps with evaluations on the way: its row gives the score at the profile's budget and
     the mean and range after it; a plain probe or a longer run on a table's seed is none."""
@@ -276,8 +271,7 @@ def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkey
                      "overrides": "x", "folder": folder, "code_current": True,
                      "target_return": 1.0, "score_mean": 50.0, "train.lr": 3e-3,
                      "model.dropout": 0.1, **extra})
-    monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
-    table = probes.budget_probe_table(tmp_path, "quick")
+    table = probes.budget_probe_table(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
     assert len(table.rows) == 1
     assert table.rows[0][4:] == [f"{3 * steps:,} ({steps:,})",
                                  curves.curve_points(pd.DataFrame(
@@ -286,7 +280,7 @@ def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(monkey
                                  "40.0", "40.0 (30.0 to 50.0)", "50.0"]
 
 
-def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path):
+def test_the_probe_table_names_the_setting_its_rule_picks(tmp_path):
     """Probes (seed 100, lr and dropout both overridden: the lr at dropout 0, then dropout 0.1)
     choose the profile's settings by the best mean final score over the domain's datasets; the
     caption says whether the profile has the winner, a tie included; a run on a table's seed is
@@ -313,8 +307,7 @@ def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path)
         (tmp_path / row["folder"]).mkdir()
         (tmp_path / row["folder"] / "config.json").write_text(json.dumps(
             {"settings": {"model": {"dropout": 0.0}}}))
-    monkeypatch.setattr(probes, "collect", lambda root: pd.DataFrame(rows))
-    table = probes.probe_table(tmp_path, "quick")
+    table = probes.probe_table(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
     marked = [row[2:4] for row in table.rows if row[-1] == "yes"]
     assert marked == [["0.003", "0.1"], ["0.003", "0.1"]]  # the profile's lr 3e-3, dropout 0.1
     # seed 0 is a table's seed; 3e-2 ran on one dataset only; the lr-only probes at dropout 0
@@ -325,7 +318,8 @@ def test_the_probe_table_names_the_setting_its_rule_picks(monkeypatch, tmp_path)
     assert "keydoor: lr 0.003, dropout 0.1 (the profile's)." in table.caption
     rows[6:8] = [run("random-1k", 3e-3, 9.0, 0.1), run("random-10k", 3e-3, 90.0, 0.1)]
     assert ("keydoor: lr 0.003, dropout 0 (the profile has lr 0.003, dropout 0.1)."
-            in probes.probe_table(tmp_path, "quick").caption)
+            in probes.probe_table(Collected.of_table(pd.DataFrame(rows), "quick",
+                                                     tmp_path)).caption)
     scores = {(1e-3, 0.0): 5.0, (3e-3, 0.0): 5.0}
     assert "tied with 1 other" in probes.choice_text("graph", scores, (3e-3, 0.0))
     assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,
@@ -347,7 +341,7 @@ def test_eval_curves_draw_readable_curves_and_skip_the_rest(tmp_path):
                      "variant": "dense", "algo": algo, "seed": 0, "profile": "quick",
                      "overrides": "", "folder": folder, "target_return": target,
                      "score_mean": 1.0, "score_label": "success rate (%)",
-                     "dataset_id": "dtbench/keydoor/random-1k-v0"})
+                     "dataset_id": "dtbench/keydoor/random-1k-v0", "data_route": "generated"})
     pd.DataFrame({"step": [1, 2, 1, 2], "target_return": [1.0, 1.0, 0.5, 0.5],
                   "score_mean": [10.0, 20.0, 5.0, 6.0]}).to_csv(
         tmp_path / "runs/dt/curve.csv", index=False)
@@ -359,3 +353,82 @@ def test_eval_curves_draw_readable_curves_and_skip_the_rest(tmp_path):
     assert [p.name for p in figures.eval_curves(runs, tmp_path, tmp_path / "f")] == [
         "eval-curves.png", "eval-curves.pdf"]
     assert figures.eval_curves(runs.iloc[1:], tmp_path, tmp_path / "g") == []
+
+
+def _stored_run(root: Path, spec, score: float, route: str | None = None) -> None:
+    """A finished run folder as the report reads it: result.json, and config.json with the
+    data route recorded or, as in runs made before runs recorded it, without."""
+    folder = spec.folder(root)
+    folder.mkdir(parents=True)
+    target = {"target_return": 1.0 if spec.algo == "dt" else None, "episodes": 10,
+              "return_mean": score / 100, "score_mean": score, "best_score_mean": score,
+              "best_step": 100, "evaluations": 1}
+    (folder / "result.json").write_text(json.dumps({
+        "spec": spec.to_dict(), "dataset_id": f"test/{spec.dataset}", "data_digest": "d",
+        "code_fingerprint": "f", "score_label": "success rate (%)", "targets": [target],
+        "data": {"data_score_mean": 3.0, "data_score_max": 100.0}, "train_seconds": 1.0,
+        "eval_seconds": 1.0}))
+    dataset = {"id": f"test/{spec.dataset}"} | ({"route": route} if route else {})
+    (folder / "config.json").write_text(json.dumps({"dataset": dataset}))
+
+
+def test_a_report_reads_each_run_folder_once(tmp_path, monkeypatch):
+    """One reading of the results folder per report call, handed to every table and figure."""
+    import dtbench.runs.table as runs_table
+    from dtbench.contract import RunSpec
+
+    for algo in ("dt", "cql"):
+        for seed in (0, 1):
+            _stored_run(tmp_path, RunSpec("keydoor", "keydoor", "random-1k", algo, seed,
+                                          "quick"), 50.0 + seed, route="generated")
+    reads = Counter()
+    read_result = runs_table.read_result
+    monkeypatch.setattr(runs_table, "read_result",
+                        lambda path: reads.update([path]) or read_result(path))
+    lines = build(tmp_path, "quick")
+    assert "figure scores-keydoor: " + str(tmp_path / "figures" / "scores-keydoor.png") in lines
+    assert len(reads) == 4 and set(reads.values()) == {1}
+
+
+def test_runs_without_a_recorded_route_take_their_registered_datasets(tmp_path):
+    """runs.csv's data_route is what config.json records; a run made before runs recorded it
+    takes its registered dataset's route, looked up by name; the D4RL table puts every route
+    to `medium` in its own row of the medium rows, each saying where its data came from."""
+    from dtbench import plugins
+    from dtbench.contract import RunSpec
+    from dtbench.report.collected import stands_for
+    from dtbench.report.d4rl import d4rl_table
+    from dtbench.runs import collect
+
+    plugins.load()
+    for dataset, route in (("d4rl-medium", None), ("medium", "generated"),
+                           ("minari-medium", "minari")):
+        _stored_run(tmp_path, RunSpec("mujoco", "hopper", dataset, "bc", 0, "quick"), 10.0,
+                    route)
+    runs = collect(tmp_path)
+    assert dict(zip(runs["dataset"], runs["data_route"], strict=True)) == {
+        "d4rl-medium": "d4rl", "medium": "generated", "minari-medium": "minari"}
+    assert set(stands_for(runs)) == {"medium"}
+    rows = d4rl_table(Collected.of_table(runs, "quick")).rows
+    assert [row[2] for row in rows if row[:2] == ["medium", "hopper"]] == [
+        "D4RL v2 (HDF5)", "generated here", "Minari (mujoco/*-v0)"]
+
+
+def test_grids_pick_routes_by_their_fields_and_nothing_parses_a_dataset_name():
+    """Where data comes from is a field (`DatasetSpec.route`, `stands_for`), never read back
+    out of a dataset's name."""
+    import dtbench
+    from dtbench import plugins, registry
+    from dtbench.errors import DTBenchError
+
+    plugins.load()
+    _, hopper = registry.get_task("mujoco", "hopper")
+    assert [d.name for d in registry.routes_to(hopper, "medium", ("minari", "d4rl"))] == [
+        "minari-medium", "d4rl-medium"]
+    with pytest.raises(DTBenchError, match="unknown data route"):
+        registry.pick_present(hopper, "medium", ("d4rl-",))
+    for path in Path(dtbench.__file__).parent.rglob("*.py"):
+        text = path.read_text()
+        for parse in ('removeprefix("d4rl-', 'removeprefix("minari-', "d4rl-|minari-",
+                      '"{p}-{', '"{prefix}-{'):
+            assert parse not in text, (path, parse)

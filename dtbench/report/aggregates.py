@@ -3,10 +3,11 @@ with stratified-bootstrap 95% intervals, performance profiles, and the probabili
 improves on each baseline. One domain at a time: their score scales differ. Fixed bootstrap
 seed, so the numbers are the same every time the report is rebuilt.
 
-The metrics are rliable's own (`rliable.metrics`). The bootstrap is ours, by rliable's
-definition (resample runs with replacement within each task; percentile intervals), because
-`rliable.library` imports `arch`, and the `arch` versions rliable 1.2 allows (< 8) fail to
-import under pandas 3 (docs/implementation-details.md).
+The metrics are rliable's own (`rliable.metrics`). The bootstrap is the tables' (`stats.resample`,
+`stats.percentile_interval`: runs resampled with replacement within each task, percentile
+intervals, rliable's definition), not rliable's, because `rliable.library` imports `arch`, and
+the `arch` versions rliable 1.2 allows (< 8) fail to import under pandas 3
+(docs/implementation-details.md).
 
 A "task" here is one (task, dataset) cell of the domain's table; a run is one training seed.
 rliable needs the same runs on every task, so an algorithm enters with the seeds it has on all
@@ -32,10 +33,11 @@ from dtbench.report.figures import (
     tier,
 )
 from dtbench.report.scores import headline
+from dtbench.report.stats import percentile_interval, resample
 
 SEED = 0  # bootstrap seed
 REPS = 2_000  # bootstrap replications (rliable's default for performance profiles)
-METRICS = {"IQM": metrics.aggregate_iqm, "Mean": metrics.aggregate_mean}
+TAIL = 2.5  # percent below and above the 95% intervals
 
 
 def score_matrices(runs: pd.DataFrame, domain: str) -> dict[str, np.ndarray]:
@@ -82,16 +84,6 @@ def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 METRICS = {"IQM": (metrics.aggregate_iqm, iqm), "Mean": (metrics.aggregate_mean, mean)}
 
 
-def resample(m: np.ndarray, rng: np.random.Generator, reps: int = REPS) -> np.ndarray:
-    """[reps, runs, tasks]: each task's runs redrawn with replacement (stratified bootstrap)."""
-    rows = rng.integers(0, m.shape[0], size=(reps, *m.shape))
-    return np.take_along_axis(np.broadcast_to(m, (reps, *m.shape)), rows, axis=1)
-
-
-def percentile_interval(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.percentile(samples, 2.5, axis=0), np.percentile(samples, 97.5, axis=0)
-
-
 def aggregate(runs: pd.DataFrame, domain: str) -> pd.DataFrame:
     """One row per (metric, algo): point estimate and 95% interval, with runs and tasks."""
     scores = score_matrices(runs, domain)
@@ -100,7 +92,7 @@ def aggregate(runs: pd.DataFrame, domain: str) -> pd.DataFrame:
         for algo, matrix in scores.items():
             point = point_fn(matrix)
             low, high = percentile_interval(
-                batched(resample(matrix, np.random.default_rng(SEED))))
+                batched(resample(matrix, np.random.default_rng(SEED), REPS)), TAIL)
             rows.append({"domain": domain, "metric": name, "algo": algo,
                          "estimate": round(float(point), 2), "ci_low": round(float(low), 2),
                          "ci_high": round(float(high), 2),
@@ -120,7 +112,7 @@ def improvement(runs: pd.DataFrame, domain: str) -> pd.DataFrame:
         rng = np.random.default_rng(SEED)
         point = metrics.probability_of_improvement(scores["dt"], matrix)
         low, high = percentile_interval(probability_of_improvement(
-            resample(scores["dt"], rng), resample(matrix, rng)))
+            resample(scores["dt"], rng, REPS), resample(matrix, rng, REPS)), TAIL)
         rows.append({"domain": domain, "versus": algo, "p_dt_better": round(float(point), 3),
                      "ci_low": round(float(low), 3), "ci_high": round(float(high), 3),
                      "dt_runs": scores["dt"].shape[0], "their_runs": matrix.shape[0],
@@ -138,7 +130,8 @@ def profiles(scores: dict[str, np.ndarray], taus: np.ndarray
 
     out = {}
     for algo, m in scores.items():
-        low, high = percentile_interval(fraction_above(resample(m, np.random.default_rng(SEED))))
+        low, high = percentile_interval(
+            fraction_above(resample(m, np.random.default_rng(SEED), REPS)), TAIL)
         out[algo] = (fraction_above(m), low, high)
     return out
 

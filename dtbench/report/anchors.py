@@ -17,12 +17,13 @@ import pandas as pd
 import seaborn as sns
 
 from dtbench.report.cells import SPREAD, code_mark, data_cell, mean_std_cell
+from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
 from dtbench.report.probes import PROBE_SEED
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
-from dtbench.runs import collect, only_overridden
+from dtbench.runs import only_overridden
 
 # the probed cells (domain, task, dataset): Hopper medium-replay and HalfCheetah medium-expert,
 # where the paper finds DT ahead of CQL and BC respectively level, and Pong on the
@@ -35,16 +36,16 @@ KEYS = ("train.steps", "baseline.steps", "eval.during_training")
 ALGOS = ("dt", "cql", "bc", "bc10")
 
 
-def anchor_runs(results_root: Path, profile: str = "quick") -> pd.DataFrame:
+def anchor_runs(collected: Collected) -> pd.DataFrame:
     """Headline rows of the probe and anchor runs: the anchor cells' dense runs whose only
     overrides are an equal step budget for DT and the baselines and the evaluations during
     training."""
-    runs = collect(results_root)
+    runs = collected.runs()
     if runs.empty:
         return runs
     cell = pd.Series(list(zip(runs["domain"], runs["task"], runs["dataset"], strict=True)),
                      index=runs.index).isin(CELLS)
-    keep = (cell & (runs["profile"] == profile) & (runs["variant"] == "dense")
+    keep = (cell & (runs["variant"] == "dense")
             & runs["algo"].isin(ALGOS) & only_overridden(runs, *KEYS))
     runs = runs[keep]
     return headline(runs[runs["train.steps"] == runs["baseline.steps"]]) if not runs.empty \
@@ -115,8 +116,9 @@ def is_probe(runs: pd.DataFrame) -> pd.Series:
     return runs["seed"] == PROBE_SEED
 
 
-def anchor_table(results_root: Path, profile: str) -> Table:
-    runs = anchor_runs(results_root, profile)
+def anchor_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = anchor_runs(collected)
     anchors = runs[~is_probe(runs)] if not runs.empty else runs
     header = ["Cell", "Steps (every method)", "Data: mean / best",
               *(ALGO_LABELS[a] for a in ALGOS)]
@@ -142,8 +144,9 @@ def anchor_table(results_root: Path, profile: str) -> Table:
                  lines, "make anchors", bool(lines))
 
 
-def probe_table(results_root: Path, profile: str) -> Table:
-    runs = anchor_runs(results_root, profile)
+def probe_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = anchor_runs(collected)
     probes = runs[is_probe(runs)] if not runs.empty else runs
     header = ["Cell", "Method", "Steps", "Score during training (step: score)", "Final",
               "Best (step)", "Rise to its level", "90% of its gain by (step)"]
@@ -151,7 +154,7 @@ def probe_table(results_root: Path, profile: str) -> Table:
     for (domain, task, dataset, algo), rows in (
             probes.groupby(["domain", "task", "dataset", "algo"]) if not probes.empty else []):
         run = rows.iloc[0]
-        curve = run_curve(results_root, run)
+        curve = run_curve(collected.root, run)
         points = curve_points(curve)
         best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
         lines.append([f"{domain}/{task} {dataset}", ALGO_LABELS[algo],
@@ -176,13 +179,14 @@ def probe_table(results_root: Path, profile: str) -> Table:
                  caption, header, lines, "make anchor-probes", bool(lines))
 
 
-def anchor_curves(results_root: Path, profile: str, folder: Path) -> list[Path]:
+def anchor_curves(collected: Collected, folder: Path) -> list[Path]:
     """Score against gradient step in each anchor cell: the probe (seed 100, dashed) and the
     anchor seeds (mean, band of sample std), one panel per cell, one colour per method."""
-    runs = anchor_runs(results_root, profile)
+    profile = collected.profile
+    runs = anchor_runs(collected)
     frames = []
     for _, run in runs.iterrows() if not runs.empty else ():
-        curve = run_curve(results_root, run)
+        curve = run_curve(collected.root, run)
         if len(curve) > 1:
             kind = f"probe (seed {PROBE_SEED})" if run["seed"] == PROBE_SEED else "anchor seeds"
             frames.append(curve.assign(panel=f"{run['domain']}/{run['task']} {run['dataset']}",

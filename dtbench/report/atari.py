@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pandas as pd
 
@@ -20,9 +19,10 @@ from dtbench.report.cells import (
     stand_in_note,
     tier,
 )
+from dtbench.report.collected import Collected
 from dtbench.report.d4rl import OURS, PAPER
 from dtbench.report.paper import ATARI_TABLE1, paper_cell
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 GAMES = ("breakout", "qbert", "pong", "seaquest")
 
@@ -40,15 +40,16 @@ def atari_layout(runs: pd.DataFrame, ours: Sequence[tuple[str, str]],
     lines = []
     for game in GAMES:
         for dataset, rows in data_sources(runs, game, fallback="mixed"):
-            lines.append([game, source_label("atari", game, dataset), data_cell(rows),
+            lines.append([game, source_label("atari", game, dataset, rows), data_cell(rows),
                           *algo_cells(rows, [a for a, _ in ours]),
                           *(paper_cell(paper_table, paper, game, key)
                             for key, _ in paper_columns)])
     return header, lines
 
 
-def atari_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "atari", profile)
+def atari_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("atari")
     header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
                                  ATARI_TABLE1, "ATARI_TABLE1")
     caption = (

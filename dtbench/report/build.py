@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from dtbench.errors import DTBenchError
 from dtbench.report import aggregates, anchors, figures
 from dtbench.report.atari import atari_table
 from dtbench.report.claims import claims_table
+from dtbench.report.collected import Collected
 from dtbench.report.context import context_runs, context_table
 from dtbench.report.critic import critic_table, draw_critic
 from dtbench.report.d4rl import d4rl_table
@@ -29,10 +31,9 @@ from dtbench.report.probes import budget_probe_table, budget_table, probe_table
 from dtbench.report.table import Table
 from dtbench.report.targets import target_table
 from dtbench.report.when_dt import when_dt_table
-from dtbench.runs import collect, write_table
-from dtbench.runs.table import unreadable_runs
+from dtbench.runs import write_table
 
-TABLES: dict[str, Callable[[Path, str], Table]] = {
+TABLES: dict[str, Callable[[Collected], Table]] = {
     "keydoor": keydoor_table,
     "mujoco": d4rl_table,
     "atari": atari_table,
@@ -53,79 +54,94 @@ TABLES: dict[str, Callable[[Path, str], Table]] = {
     "claims": claims_table,
 }
 DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
-# figure -> (what it shows, the make target that fills it)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the report: what it shows, the make target that fills it, and how it is
+    drawn from the report's runs into a folder (the paths written; none without runs)."""
+
+    what: str
+    fill_with: str
+    draw: Callable[[Collected, Path], list[Path]]
+
+
+def _scores(domain: str) -> Callable[[Collected, Path], list[Path]]:
+    return lambda c, folder: figures.score_bars(c.plain(), domain, folder)
+
+
 FIGURES = {
-    "scores-keydoor": ("Key-to-Door success rate per method, paper marks", "make keydoor"),
-    "scores-graph": ("goal-reached rate per method on the graph and the stitching test",
-                     "make graph"),
-    "scores-mujoco": ("D4RL normalised score per task, dataset and method", "make mujoco"),
-    "scores-atari": ("gamer-normalised score per game and method", "make atari"),
-    "target-vs-achieved": ("DT's achieved score against its target, y = x, data's best; "
-                           "target sweeps where run (make ablation-target)", "make mujoco"),
-    "learning-curves": ("DT training loss against gradient steps", "make mujoco"),
-    "eval-curves": ("score against training step, for runs evaluated during training "
-                    "(eval.during_training > 0, as in the paper profiles)",
-                    "make mujoco PROFILE=paper"),
-    "pbc-vs-dt": ("%BC at 10/25/40/100% of the data against DT", "make pbc"),
-    "context-length": ("DT's score against its context length K", "make ablation-context"),
-    "dense-vs-delayed": ("each method on dense and delayed rewards", "make sparse"),
-    "aggregates": ("rliable IQM and mean with 95% intervals, performance profiles",
-                   "make keydoor mujoco atari"),
-    "probability-of-improvement": ("rliable P(DT > baseline) with 95% intervals",
-                                   "make keydoor mujoco atari"),
-    "graph-paths": ("steps to the goal: random walks, shortest paths and DT (Figure 6)",
-                    "make graph"),
-    "anchor-curves": ("score during training in the anchor cells: probes and anchor seeds",
-                      "make anchor-probes anchors"),
-    "critic": ("DT as a critic: predicted success through Key-to-Door episodes, attention "
-               "(Figure 5)", "make critic"),
+    "scores-keydoor": Figure("Key-to-Door success rate per method, paper marks", "make keydoor",
+                             _scores("keydoor")),
+    "scores-graph": Figure("goal-reached rate per method on the graph and the stitching test",
+                           "make graph", _scores("graph")),
+    "scores-mujoco": Figure("D4RL normalised score per task, dataset and method", "make mujoco",
+                            _scores("mujoco")),
+    "scores-atari": Figure("gamer-normalised score per game and method", "make atari",
+                           _scores("atari")),
+    "target-vs-achieved": Figure(
+        "DT's achieved score against its target, y = x, data's best; target sweeps where run "
+        "(make ablation-target)", "make mujoco",
+        lambda c, folder: figures.target_vs_achieved(c.runs(), folder)),
+    "learning-curves": Figure(
+        "DT training loss against gradient steps", "make mujoco",
+        lambda c, folder: figures.learning_curves(c.plain(), c.root, folder)),
+    "eval-curves": Figure(
+        "score against training step, for runs evaluated during training "
+        "(eval.during_training > 0, as in the paper profiles)", "make mujoco PROFILE=paper",
+        lambda c, folder: figures.eval_curves(c.plain(), c.root, folder)),
+    "pbc-vs-dt": Figure("%BC at 10/25/40/100% of the data against DT", "make pbc",
+                        lambda c, folder: figures.pbc_vs_dt(c.plain(), folder)),
+    "context-length": Figure("DT's score against its context length K", "make ablation-context",
+                             lambda c, folder: figures.context_length(context_runs(c), folder)),
+    "dense-vs-delayed": Figure("each method on dense and delayed rewards", "make sparse",
+                               lambda c, folder: figures.dense_vs_delayed(c.plain(), folder)),
+    "aggregates": Figure(
+        "rliable IQM and mean with 95% intervals, performance profiles",
+        "make keydoor mujoco atari",
+        lambda c, folder: aggregates.aggregate_figure(c.plain(), DOMAINS, folder)),
+    "probability-of-improvement": Figure(
+        "rliable P(DT > baseline) with 95% intervals", "make keydoor mujoco atari",
+        lambda c, folder: aggregates.improvement_figure(c.plain(), DOMAINS, folder)),
+    "graph-paths": Figure(
+        "steps to the goal: random walks, shortest paths and DT (Figure 6)", "make graph",
+        lambda c, folder: figures.graph_paths(path_lengths(c), [WALK, SHORTEST, "DT"], folder,
+                                              c.profile)),
+    "anchor-curves": Figure("score during training in the anchor cells: probes and anchor seeds",
+                            "make anchor-probes anchors", anchors.anchor_curves),
+    "critic": Figure("DT as a critic: predicted success through Key-to-Door episodes, attention "
+                     "(Figure 5)", "make critic", draw_critic),
 }
 
 
 def build(results_root: Path, profile: str, names: list[str] | None = None) -> list[str]:
     """Rebuild the named tables (all of them, plus figures and aggregates, when `names` is
-    empty); return one line per file written or left empty."""
+    empty) from one reading of the run folders; return one line per file written or left
+    empty."""
     unknown = [n for n in names or [] if n not in TABLES]
     if unknown:
         raise DTBenchError(f"unknown table {unknown[0]!r}; known: {', '.join(TABLES)} "
                            "(or none for everything)")
-    write_table(results_root)
-    lines, tables = unreadable_runs(results_root), []
+    collected = Collected.read(results_root, profile)
+    write_table(results_root, collected.every)
+    lines, tables = list(collected.unreadable), []
     for name in names or TABLES:
-        table = TABLES[name](results_root, profile)
+        table = TABLES[name](collected)
         tables.append(table)
         paths = table.write(results_root)
         state = "" if table.has_runs else f" (no runs yet: {table.fill_with})"
         lines.append(f"table {name}: {', '.join(map(str, paths))}{state}")
     if names:
         return lines
-    every = collect(results_root)
-    every = every[every["profile"] == profile] if not every.empty else every
-    runs = every[every["overrides"] == ""] if not every.empty else every  # no ablations
-    folder = results_root / "figures"
     written = {}
     with warnings.catch_warnings():  # matplotlib deprecations raised inside seaborn
         warnings.simplefilter("ignore")
-        for domain in DOMAINS:
-            written[f"scores-{domain}"] = figures.score_bars(runs, domain, folder)
-        written["target-vs-achieved"] = figures.target_vs_achieved(every, folder)
-        written["learning-curves"] = figures.learning_curves(runs, results_root, folder)
-        written["eval-curves"] = figures.eval_curves(runs, results_root, folder)
-        written["pbc-vs-dt"] = figures.pbc_vs_dt(runs, folder)
-        written["context-length"] = figures.context_length(
-            context_runs(results_root, profile), folder)
-        written["dense-vs-delayed"] = figures.dense_vs_delayed(runs, folder)
-        written["aggregates"] = aggregates.aggregate_figure(runs, DOMAINS, folder)
-        written["probability-of-improvement"] = aggregates.improvement_figure(runs, DOMAINS,
-                                                                              folder)
-        written["graph-paths"] = figures.graph_paths(path_lengths(results_root, profile),
-                                                     [WALK, SHORTEST, "DT"], folder, profile)
-        written["critic"] = draw_critic(results_root, profile, folder)
-        written["anchor-curves"] = anchors.anchor_curves(results_root, profile, folder)
+        for name, figure in FIGURES.items():
+            written[name] = figure.draw(collected, results_root / "figures")
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths
-                     else f"figure {name}: no runs yet ({FIGURES[name][1]})")
-    lines.append(f"aggregates: {write_aggregates(runs, results_root, profile)}")
+                     else f"figure {name}: no runs yet ({FIGURES[name].fill_with})")
+    lines.append(f"aggregates: {write_aggregates(collected.plain(), results_root, profile)}")
     lines.append(f"index: {write_index(results_root, profile, tables, written)}")
     return lines
 
@@ -184,11 +200,11 @@ def write_index(results_root: Path, profile: str, tables: list[Table],
         lines.append(f"- [{table.title}]({table.name}.md) ([LaTeX](tables/{table.name}.tex))"
                      f"{state}")
     lines += ["- [Aggregates (rliable)](aggregates.md)", "", "## Figures\n"]
-    for name, (what, target) in FIGURES.items():
-        if written.get(name):
-            lines.append(f"- [{name}](figures/{name}.png): {what}")
+    for name, figure in FIGURES.items():
+        if written[name]:
+            lines.append(f"- [{name}](figures/{name}.png): {figure.what}")
         else:
-            lines.append(f"- {name}: {what} — no runs yet: `{target}`")
+            lines.append(f"- {name}: {figure.what} — no runs yet: `{figure.fill_with}`")
     path = results_root / "README.md"
     with atomic_write(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pandas as pd
 from dtbench import registry
 from dtbench.config import Settings
 from dtbench.registry import Grid
+from dtbench.report.collected import stands_for
 from dtbench.report.scores import headline
 from dtbench.report.stats import fixed, interval_text
 
@@ -42,7 +42,7 @@ def pipeline_note(domain: str, profile: str) -> str:
 
 def code_mark(rows: pd.DataFrame) -> str:
     """' †' when any of the rows' runs was made by other code than the current, else ''."""
-    if rows.empty or "code_current" not in rows or rows["code_current"].all():
+    if rows.empty or rows["code_current"].all():
         return ""
     return f" {STALE_MARK}"
 
@@ -66,19 +66,17 @@ SPREAD = ("mean ± sample std over training seeds [95% percentile-bootstrap inte
           "mean, seeds resampled] (n)")
 
 
-def source_label(domain: str, task: str, dataset: str) -> str:
-    """Where a dataset's data comes from, for the 'Data used' column."""
-    _, t = registry.get_task(domain, task)
-    spec = registry.get_dataset(t, dataset) if dataset.startswith(registry.MINARI_PREFIX) \
-        else t.datasets.get(dataset)
-    if spec is None:
-        return "-"
-    return "generated here" if spec.source.startswith("dtbench") else spec.source
+def source_label(domain: str, task: str, dataset: str, rows: pd.DataFrame) -> str:
+    """Where a table row's data comes from, for the 'Data used' column: by the route its runs
+    recorded (`data_route`; a row without runs: its registered dataset's route)."""
+    spec = registry.find_dataset(domain, task, dataset)
+    route = rows["data_route"].iloc[0] if not rows.empty else spec.route
+    return "generated here" if route == "generated" else spec.source
 
 
 def data_cell(rows: pd.DataFrame) -> str:
     """'mean / best episode' score of the training data, as recorded by its runs."""
-    if rows.empty or "data_score_mean" not in rows or rows["data_score_mean"].isna().all():
+    if rows.empty or rows["data_score_mean"].isna().all():
         return "-"
     first = rows.dropna(subset=["data_score_mean"]).iloc[0]
     return f"{first['data_score_mean']:.1f} / {first['data_score_max']:.1f}"
@@ -90,7 +88,7 @@ def best_target_cell(rows: pd.DataFrame) -> str:
         return "not run"
     runs = headline(rows)
     cell = mean_std_cell(runs["score_mean"])
-    if "evaluations" in runs and (runs["evaluations"] > 1).any():  # evaluated during training
+    if (runs["evaluations"] > 1).any():  # evaluated during training
         best = f"{runs['best_score_mean'].mean():.1f}"
         cell = f"{cell}; best {best}"
     return cell + code_mark(rows)
@@ -176,12 +174,10 @@ def shown_columns(runs: pd.DataFrame, domain_name: str, profile: str,
 def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:
     """A caption sentence when a grid on published data (`Grid.real_data`) ran on data
     generated here for some rows (`--allow-stand-in-data`); "" otherwise."""
-    domain = registry.get_domain(domain_name)
-    grid = domain.grids.get(profile)
+    grid = registry.get_domain(domain_name).grids.get(profile)
     if runs.empty or grid is None or not grid.real_data:
         return ""
-    generated = sorted({ds for task, ds in zip(runs["task"], runs["dataset"], strict=True)
-                        if domain.task(task).datasets[ds].make is not None})
+    generated = sorted(set(runs.loc[runs["data_route"] == "generated", "dataset"]))
     if not generated:
         return ""
     return (" STAND-IN DATA: the rows whose 'Data used' is 'generated here' "
@@ -191,12 +187,13 @@ def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:
 
 def data_sources(runs: pd.DataFrame, task: str, name: str | None = None,
                  fallback: str = "-") -> list[tuple[str, pd.DataFrame]]:
-    """A table row's runs split by the dataset that produced them: (dataset, runs) for each of
-    `name` made here, from D4RL or from Minari (`d4rl-` / `minari-` prefixes), or for every
-    dataset of the task when `name` is None; one (name or fallback, no runs) when none ran."""
+    """A table row's runs split by the dataset that produced them: (dataset, runs) for each
+    dataset that stands for `name` (made here, from D4RL, from Minari: `collected.stands_for`),
+    or for every dataset of the task when `name` is None; one (name or fallback, no runs) when
+    none ran."""
     mine = runs[runs["task"] == task] if not runs.empty else runs
     if name is not None and not mine.empty:
-        mine = mine[mine["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{re.escape(name)}")]
+        mine = mine[stands_for(mine) == name]
     if mine.empty:
         return [(name or fallback, mine)]
     return [(ds, mine[mine["dataset"] == ds]) for ds in sorted(set(mine["dataset"]))]

@@ -4,19 +4,18 @@ claim ("DT > CQL") only where this table says the intervals separate."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from dtbench.report.anchors import anchor_runs, is_probe
 from dtbench.report.cells import PIPELINE_CHECKS
+from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
 from dtbench.report.scores import headline
 from dtbench.report.stats import mean_interval, separated
 from dtbench.report.table import Table
-from dtbench.runs import collect, only_overridden
+from dtbench.runs import only_overridden
 
 VERDICT = {1: "DT higher (intervals separate)", -1: "DT lower (intervals separate)",
            0: "not resolved (intervals overlap)"}
@@ -26,13 +25,13 @@ def _interval_text(values: pd.Series) -> str:
     return f"{mean_interval(values.to_numpy())} (n={len(values)})"
 
 
-def claims_table(results_root: Path, profile: str) -> Table:
-    runs = collect(results_root)
+def claims_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.runs()
     lines = []
     if not runs.empty:
-        runs = runs[(runs["profile"] == profile) & only_overridden(runs)
-                    & ~runs["domain"].isin(PIPELINE_CHECKS.get(profile, ()))]
-        anchor = anchor_runs(results_root, profile)
+        runs = runs[only_overridden(runs) & ~runs["domain"].isin(PIPELINE_CHECKS.get(profile, ()))]
+        anchor = anchor_runs(collected)
         anchor = anchor[~is_probe(anchor)] if not anchor.empty else anchor
         cells = [(key, cell) for key, cell in headline(runs).groupby(
                      ["domain", "task", "dataset", "variant"])] if not runs.empty else []
@@ -49,7 +48,7 @@ def claims_table(results_root: Path, profile: str) -> Table:
                 lines.append([f"{domain}/{task}", dataset, variant, ALGO_LABELS[algo],
                               _interval_text(dt), _interval_text(other),
                               VERDICT[separated(dt.to_numpy(), other.to_numpy())]])
-        lines += _shortest_path_lines(results_root, profile)
+        lines += _shortest_path_lines(collected)
     caption = (
         f"DT against each method on every benchmark cell of profile `{profile}` (pipeline-check "
         "domains left out) and every anchor cell (its anchor seeds; results/anchors.md): mean "
@@ -64,13 +63,13 @@ def claims_table(results_root: Path, profile: str) -> Table:
                  "make keydoor graph", bool(lines))
 
 
-def _shortest_path_lines(results_root: Path, profile: str) -> list[list[str]]:
+def _shortest_path_lines(collected: Collected) -> list[list[str]]:
     """The graph's second measure, 'on a shortest path' (%) per seed, for both graph tasks:
     DT (on the stitching test capped and without the cap) against every other learned
     method."""
     lines = []
     for task, dataset in (("graph", "random-walk-1k"), ("stitch", "stitch-1k")):
-        lengths = path_lengths(results_root, profile, task)
+        lengths = path_lengths(collected, task)
         optimal = per_seed_rates(lengths)["optimal"]
         methods = set(optimal.index.get_level_values("method"))
         for dt in [m for m in ("DT", NO_CAP) if m in methods]:

@@ -7,27 +7,26 @@ Rows for other domains appear when such runs exist for them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from dtbench import registry
 from dtbench.report.cells import SPREAD, best_target_cell, deviations, source_label
+from dtbench.report.collected import Collected
 from dtbench.report.paper import ATARI_TABLE5, paper_cell
 from dtbench.report.table import Table
-from dtbench.runs import collect, only_overridden
+from dtbench.runs import only_overridden
 
 KEY = "model.context_len"
 
 
-def context_runs(results_root: Path, profile: str) -> pd.DataFrame:
+def context_runs(collected: Collected) -> pd.DataFrame:
     """Dense DT runs at the profile's K or with only `model.context_len` overridden, with
     their K in a `context_len` column."""
-    runs = collect(results_root)
+    profile = collected.profile
+    runs = collected.runs()
     if runs.empty:
         return runs
-    runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
-                & (runs["variant"] == "dense")]
+    runs = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")]
     def profile_k(domain: str, task: str) -> int:
         d, t = registry.get_task(domain, task)
         return d.settings_for(t, profile).model.context_len
@@ -44,8 +43,9 @@ def context_runs(results_root: Path, profile: str) -> pd.DataFrame:
     return runs.assign(context_len=k).dropna(subset=["context_len"])
 
 
-def context_table(results_root: Path, profile: str) -> Table:
-    runs = context_runs(results_root, profile)
+def context_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = context_runs(collected)
     ablated = runs[runs["overrides"] != ""] if not runs.empty else runs
     header = ["Domain", "Task", "Dataset", "Data used", "K", "DT at K (ours)", "DT with K=1 (ours)",
               "DT at other K (ours)", "DT at K (paper)", "DT with K=1 (paper)"]
@@ -72,15 +72,21 @@ def context_table(results_root: Path, profile: str) -> Table:
         sweep = "; ".join(f"K={int(o)}: {best_target_cell(rows[rows['context_len'] == o])}"
                           for o in others) or "-"
         lines.append([domain, task, dataset,
-                      source_label(domain, task, dataset) if dataset != "-" else "-", str(k),
+                      source_label(domain, task, dataset, rows) if dataset != "-" else "-",
+                      str(k),
                       best_target_cell(at_k), best_target_cell(at_1), sweep,
                       paper_cell("ATARI_TABLE5", ATARI_TABLE5, task, "k") if paper else "-",
                       paper_cell("ATARI_TABLE5", ATARI_TABLE5, task, "k1") if paper else "-"])
+    atari = registry.get_domain("atari")
+    paper_k = atari.settings["paper"].model.context_len
+    own_k = [f"{name.capitalize()} {k}" for name, task in atari.tasks.items()
+             if (k := atari.settings_for(task, "paper").model.context_len) != paper_k]
     caption = (
         f"DT at the profile's context length K against K=1 (no context: each action from the "
         f"current return-to-go and state alone), profile `{profile}`, {SPREAD}, "
         "each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
-        "30 (Pong 50) under `paper`, smaller under `quick`. Paper columns: Chen et al. 2021 "
+        f"{paper_k} ({', '.join(own_k)}) under `paper`, smaller under `quick`. Paper columns: "
+        "Chen et al. 2021 "
         "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context` "
         "(CONTEXT_DOMAIN, CONTEXT_LENGTHS pick the domain and the K values). "
         + " ".join(f"{d.capitalize()}: {deviations(d, profile)}"

@@ -13,24 +13,21 @@ from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
 from dtbench.contract import canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
-from dtbench.report.cells import STALE_MARK
+from dtbench.report.cells import code_mark
+from dtbench.report.collected import Collected
 from dtbench.report.stats import mean_interval
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 from dtbench.runs import only_overridden
-from dtbench.runs.code import fingerprint
-from dtbench.runs.results import RESULT
-from dtbench.runs.table import read_result
 
 
-def critic_folders(results_root: Path, profile: str) -> list[Path]:
-    """Folders of finished critic runs that hold both probes."""
-    runs = runs_of(results_root, "keydoor", profile, ablations=True)
+def critic_runs(collected: Collected) -> list[tuple[Path, pd.DataFrame]]:
+    """(folder, rows) of each finished critic run that holds both probes."""
+    runs = collected.of("keydoor", ablations=True)
     if runs.empty:
         return []
     runs = runs[only_overridden(runs, *CRITIC)]
-    folders = [results_root / r.folder
-               for r in runs.drop_duplicates(["dataset", "seed"]).itertuples()]
-    return [f for f in folders if (f / PROBES).exists() and (f / ATTENTION).exists()]
+    found = [(collected.root / folder, rows) for folder, rows in runs.groupby("folder", sort=False)]
+    return [(f, rows) for f, rows in found if (f / PROBES).exists() and (f / ATTENTION).exists()]
 
 
 def phase_ends() -> tuple[int, int]:
@@ -65,17 +62,17 @@ def _estimate(values: pd.Series) -> str:
     return mean_interval(values.to_numpy(), 2)
 
 
-def critic_table(results_root: Path, profile: str) -> Table:
-    folders = critic_folders(results_root, profile)
+def critic_table(collected: Collected) -> Table:
+    profile = collected.profile
+    folders = critic_runs(collected)
     end1, end2 = phase_ends()
     header = ["Run", "Episode kind", "Episodes", "After step 0", f"End of key room (step {end1})",
               f"End of distractor (step {end2})", "Last step", "Actual success"]
     rows, notes = [], []
-    for folder in folders:
+    for folder, runs in folders:
         probes = pd.read_csv(folder / PROBES)
-        label = f"{folder.parts[-5]} seed {folder.name.removeprefix('seed')}"
-        made_by = read_result(folder / RESULT).get("code_fingerprint")
-        mark = "" if made_by and made_by == fingerprint("dt", "keydoor") else f" {STALE_MARK}"
+        label = f"{runs['dataset'].iloc[0]} seed {runs['seed'].iloc[0]}"
+        mark = code_mark(runs)
         for kind in OUTCOMES:
             part = probes[probes["kind"] == kind]
             last = part[part["step"] == part["length"] - 1]
@@ -105,15 +102,15 @@ def critic_table(results_root: Path, profile: str) -> Table:
                  rows, "make critic", bool(folders))
 
 
-def draw_critic(results_root: Path, profile: str, folder: Path) -> list[Path]:
+def draw_critic(collected: Collected, folder: Path) -> list[Path]:
     """The critic figure from the first critic run (by dataset, then seed)."""
-    folders = critic_folders(results_root, profile)
+    folders = critic_runs(collected)
     if not folders:
         return []
-    run = folders[0]
+    run, rows = folders[0]
     attention = pd.read_csv(run / ATTENTION)
-    title = (f"DT as a critic on Key-to-Door ({run.parts[-5]} random walks made by dtbench, "
-             f"profile {profile}, seed "
-             f"{run.name.removeprefix('seed')}; return-blind DT with a trained return head)")
+    title = (f"DT as a critic on Key-to-Door ({rows['dataset'].iloc[0]} random walks made by "
+             f"dtbench, profile {collected.profile}, seed {rows['seed'].iloc[0]}; return-blind "
+             "DT with a trained return head)")
     return figures.critic(pd.read_csv(run / PROBES), attention_by_step(attention),
                           int(attention["key_step"].iloc[0]), phase_ends(), title, folder)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pandas as pd
 
+from dtbench import registry
 from dtbench.report.cells import (
     BC_NOTE,
     SPREAD,
@@ -20,6 +20,7 @@ from dtbench.report.cells import (
     stand_in_note,
     tier,
 )
+from dtbench.report.collected import Collected, stands_for
 from dtbench.report.paper import (
     D4RL_TABLE2,
     D4RL_TABLE2_AVERAGE,
@@ -27,7 +28,7 @@ from dtbench.report.paper import (
     paper_cell,
 )
 from dtbench.report.scores import headline
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 # Our columns (algorithm, label): of the two BC kinds a table shows those its profile runs
 # (`cells.shown_columns`); the paper's columns (its key, label) are its own BC
@@ -52,7 +53,7 @@ def d4rl_layout(runs: pd.DataFrame, names: Sequence[str], ours: Sequence[tuple[s
     for name in names:
         for task in TASKS:
             for dataset, rows in data_sources(runs, task, name):
-                lines.append([name, task, source_label("mujoco", task, dataset),
+                lines.append([name, task, source_label("mujoco", task, dataset, rows),
                               data_cell(rows), *algo_cells(rows, [a for a, _ in ours]),
                               *(paper_cell(paper_table, paper, (name, task), key)
                                 for key, _ in paper_columns)])
@@ -75,13 +76,13 @@ def _with_reacher(lines: list[list[str]], ours: Sequence[tuple[str, str]]) -> li
 def _average_row(runs: pd.DataFrame, ours: Sequence[tuple[str, str]]) -> list[str]:
     """The mean over the nine Hopper/HalfCheetah/Walker cells of each method (ours: of the
     cells' means, shown only when all nine ran, each on one data source)."""
+    names = stands_for(runs) if not runs.empty else None
     means_of = []
     for algo, _ in ours:
         means = []
         for name in ROWS:
             for task in TASKS:
-                rows = runs[(runs["task"] == task) & (runs["algo"] == algo)
-                            & runs["dataset"].str.fullmatch(rf"(d4rl-|minari-)?{name}")] \
+                rows = runs[(runs["task"] == task) & (runs["algo"] == algo) & (names == name)] \
                     if not runs.empty else runs
                 if not rows.empty and rows["dataset"].nunique() == 1:  # one data source
                     means.append(headline(rows)["score_mean"].mean())
@@ -91,16 +92,26 @@ def _average_row(runs: pd.DataFrame, ours: Sequence[tuple[str, str]]) -> list[st
               for key, _ in PAPER)]
 
 
-def d4rl_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "mujoco", profile)
+def targets_text(profile: str) -> str:
+    """DT's first target return on each MuJoCo task and the paper's halfcheetah one (the
+    official code's second), from the registered settings."""
+    domain = registry.get_domain("mujoco")
+    targets = {name: domain.settings_for(task, profile).eval.target_returns
+               for name, task in domain.tasks.items()}
+    return (", ".join(f"{name} {t[0]:g}" for name, t in targets.items())
+            + f"; the paper's Table 9 lists halfcheetah {targets['halfcheetah'][1]:g}, the "
+            "code's second")
+
+
+def d4rl_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("mujoco")
     ours = shown_columns(runs, "mujoco", profile, OURS)
     header, lines = d4rl_layout(runs, ROWS, ours, PAPER, D4RL_TABLE2, "D4RL_TABLE2")
     lines = _with_reacher(lines, ours) + [_average_row(runs, ours)]
     caption = (
         f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, "
-        f"{SPREAD}; DT at its first target return, the official code's (hopper "
-        "3600, halfcheetah 12000, walker2d 5000; the paper's Table 9 lists halfcheetah 6000, "
-        "the code's second). "
+        f"{SPREAD}; DT at its first target return, the official code's ({targets_text(profile)}). "
         "'Data: mean / best episode' scores the training data's own episodes on the same "
         "scale. Paper columns carry the paper's ± (std over 3 seeds) where it printed one. "
         "Reacher rows: the paper's only (its Reacher env and data were never released). "

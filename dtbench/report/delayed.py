@@ -7,8 +7,6 @@ episode ranking uses returns, which the delay leaves unchanged.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from dtbench.report.cells import (
@@ -22,8 +20,9 @@ from dtbench.report.cells import (
     source_label,
     tier,
 )
+from dtbench.report.collected import Collected
 from dtbench.report.paper import D4RL_TABLE7
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 ROWS = ("medium-expert", "medium", "medium-replay")
 # Our columns (algo, variant, label): "agnostic" is the delayed runs where there are some,
@@ -54,8 +53,9 @@ TASKS = ("hopper", "halfcheetah", "walker2d")  # the paper's Table 7 has Hopper 
 PAPER_TASK = "hopper"
 
 
-def delayed_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "mujoco", profile, variants=("dense", "delayed"))
+def delayed_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("mujoco", variants=("dense", "delayed"))
     has_delayed = not runs.empty and (runs["variant"] == "delayed").any()
     ours = [(a, v, label) for a, v, label in OURS
             if (a, label) in shown_columns(runs, "mujoco", profile, [(a, label)])]
@@ -69,7 +69,7 @@ def delayed_table(results_root: Path, profile: str) -> Table:
             continue  # the paper's task always has its rows; others once they have runs
         for name in ROWS:
             for dataset, rows in data_sources(runs, task, name):
-                cells = [name, task, source_label("mujoco", task, dataset)]
+                cells = [name, task, source_label("mujoco", task, dataset, rows)]
                 cells += [best_target_cell(_pick(rows, algo, variant))
                           for algo, variant, _ in ours]
                 paper = D4RL_TABLE7[name] if task == PAPER_TASK else {}

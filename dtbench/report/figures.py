@@ -21,6 +21,7 @@ import seaborn as sns  # noqa: E402
 
 from dtbench import registry  # noqa: E402
 from dtbench.report.cells import tier  # noqa: E402
+from dtbench.report.collected import stands_for  # noqa: E402
 from dtbench.report.curves import run_curve  # noqa: E402
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
@@ -79,10 +80,9 @@ def runs_note(rows: pd.DataFrame, cell: tuple[str, ...] = ("domain", "task", "da
     if rows.empty:
         return ""
     profile = ", ".join(sorted(set(rows["profile"])))
-    ids = sorted(set(rows["dataset_id"].dropna()))
-    made = all(i.startswith("dtbench/") for i in ids)
-    data = ("datasets made by dtbench" if made else
-            "published datasets" if not any(i.startswith("dtbench/") for i in ids) else
+    generated = set(rows["data_route"] == "generated")
+    data = ("datasets made by dtbench" if generated == {True} else
+            "published datasets" if generated == {False} else
             "datasets made by dtbench and published ones")
     seeds = rows.groupby(list(cell))["seed"].nunique()
     n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
@@ -113,14 +113,14 @@ def rate_limits(ax: plt.Axes, label: str) -> None:
 
 def cell_title(ax: plt.Axes, domain: str, task: str, dataset: str, part: pd.DataFrame) -> None:
     """The panel's cell, and ' - pipeline check' where the runs' profile makes it one."""
-    mark = tier(domain, part["profile"].iloc[0]) if "profile" in part and len(part) else ""
+    mark = tier(domain, part["profile"].iloc[0]) if len(part) else ""
     ax.set_title(f"{domain}/{task}\n{dataset}{mark}", fontsize=9)
 
 
-def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | None:
-    """The paper's number for this cell, when it reports one (dataset names without route;
-    the paper's BC columns are its own BC, which `bc-paper` runs)."""
-    name = dataset.removeprefix("d4rl-").removeprefix("minari-")
+def _paper_score(domain: str, task: str, name: str, algo: str) -> float | None:
+    """The paper's number for this cell, when it reports one (`name`: the dataset our runs'
+    stands for, `collected.stands_for`; the paper's BC columns are its own BC, which
+    `bc-paper` runs)."""
     algo = algo.removesuffix("-paper")
     table: Mapping = {}
     if domain == "mujoco":
@@ -128,7 +128,7 @@ def _paper_score(domain: str, task: str, dataset: str, algo: str) -> float | Non
     elif domain == "atari":
         table = ATARI_TABLE1.get(task, {})
     elif domain == "keydoor":
-        table = KEYDOOR_TABLE6.get(dataset, {})
+        table = KEYDOOR_TABLE6.get(name, {})
         algo = "pbc" if algo == "bc10" else algo
     return table.get(algo)
 
@@ -143,11 +143,12 @@ def score_bars(runs: pd.DataFrame, domain: str, folder: Path) -> list[Path]:
     if rows.empty:
         return []
     algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
-    datasets = sorted(set(rows["dataset"]), key=_dataset_key)
+    plain = dict(zip(rows["dataset"], stands_for(rows), strict=True))
+    datasets = sorted(plain, key=lambda name: _dataset_key(name, plain[name]))
     tasks = sorted(set(rows["task"]))
     n_max = int(rows.groupby(["task", "dataset", "algo"])["seed"].nunique().max())
     paper = {(d, t, a): v for d in datasets for t in tasks for a in algos
-             if (v := _paper_score(domain, t, d, a)) is not None}
+             if (v := _paper_score(domain, t, plain[d], a)) is not None}
     stats = rows.groupby(["task", "dataset", "algo"])["score_mean"].agg(["mean", "std"])
     ours_top = float((stats["mean"] + stats["std"].fillna(0)).abs().max())
     marks = bool(paper) and max(abs(v) for v in paper.values()) <= 2 * max(ours_top, 5.0)
@@ -299,7 +300,7 @@ def eval_curves(runs: pd.DataFrame, results_root: Path, folder: Path) -> list[Pa
                      errorbar="sd", marker="o", ax=ax)
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel("gradient step")
-        label = part["score_label"].iloc[0] if "score_label" in part else "score"
+        label = part["score_label"].iloc[0]
         ax.set_ylabel(label, fontsize=8)
         rate_limits(ax, label)
         if ax.get_legend() is not None:
@@ -433,10 +434,10 @@ def pbc_vs_dt(runs: pd.DataFrame, folder: Path) -> list[Path]:
     return save(fig, folder, "pbc-vs-dt")
 
 
-def _dataset_key(name: str) -> tuple[int, str]:
+def _dataset_key(name: str, plain: str) -> tuple[int, str]:
+    """Panels in the paper's order of the datasets the runs' ones stand for, then by name."""
     order = ["medium-expert", "medium", "medium-replay", "random-1k", "random-10k"]
-    bare = name.removeprefix("d4rl-").removeprefix("minari-")
-    return (order.index(bare) if bare in order else len(order), name)
+    return (order.index(plain) if plain in order else len(order), name)
 
 
 def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path,

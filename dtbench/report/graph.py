@@ -9,7 +9,6 @@ nodes as the runs' evaluation episodes (the shared reset seeds), a random walk a
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,8 @@ import pandas as pd
 from dtbench import registry
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
 from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
-from dtbench.report.table import Table, runs_of
+from dtbench.report.collected import Collected
+from dtbench.report.table import Table
 from dtbench.runs.table import Unreadable, read_run_csv
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
@@ -25,11 +25,12 @@ ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
 WALK, SHORTEST = "Random walk (the data's policy)", "Shortest path (BFS)"
 
 
-def path_lengths(results_root: Path, profile: str, task: str = "graph") -> pd.DataFrame:
+def path_lengths(collected: Collected, task: str = "graph") -> pd.DataFrame:
     """One row per evaluation episode of the task: method, seed, start node, its BFS distance
     to the goal and the steps taken (-1: never arrived). On `stitch`, DT run without the cap
     is a method of its own."""
-    runs = runs_of(results_root, "graph", profile, ablations=True)
+    results_root, profile = collected.root, collected.profile
+    runs = collected.of("graph", ablations=True)
     runs = runs[runs["task"] == task] if not runs.empty else runs
     env = _env(task)
     frames = []
@@ -137,8 +138,9 @@ HEADER = ["Method", "Goal reached (%)", "On a shortest path (%)", "Steps when re
           "Episodes per seed"]
 
 
-def graph_table(results_root: Path, profile: str) -> Table:
-    lengths = path_lengths(results_root, profile)
+def graph_table(collected: Collected) -> Table:
+    profile = collected.profile
+    lengths = path_lengths(collected)
     rows = _rows(lengths, [WALK, SHORTEST, *(label for _, label in ALGOS)])
     domain, task = registry.get_task("graph", "graph")
     s = domain.settings_for(task, profile)
@@ -166,8 +168,9 @@ def graph_table(results_root: Path, profile: str) -> Table:
                  rows, "make graph", has_runs)
 
 
-def stitch_table(results_root: Path, profile: str) -> Table:
-    lengths = path_lengths(results_root, profile, "stitch")
+def stitch_table(collected: Collected) -> Table:
+    profile = collected.profile
+    lengths = path_lengths(collected, "stitch")
     labels = [label for _, label in ALGOS]
     rows = _rows(lengths, [WALK, SHORTEST, labels[0], NO_CAP, *labels[1:]])
     _, task = registry.get_task("graph", "stitch")

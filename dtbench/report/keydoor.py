@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
 from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
+from dtbench.report.collected import Collected
 from dtbench.report.paper import KEYDOOR_TABLE6
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 DATASET_LABELS = {"random-1k": "1K random trajectories", "random-10k": "10K random trajectories"}
 # (registered algorithm, column label); %BC is BC on the top 10% of timesteps by return.
@@ -38,8 +37,9 @@ def solvable_share(profile: str) -> float:
     return 100.0 * solvable / e.episodes
 
 
-def keydoor_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "keydoor", profile)
+def keydoor_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("keydoor")
     ours = [f"{label} (ours)" for _, label in OUR_ALGOS]
     header = ["Dataset", *ours, *(f"{label} (paper)" for _, label in PAPER_COLUMNS)]
     lines = []

@@ -8,13 +8,12 @@ just those runs. The paper grids run all four of the paper's own.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dtbench.report.atari import atari_layout
 from dtbench.report.cells import BC_NOTE, SPREAD, deviations, pipeline_note, shown_columns, tier
+from dtbench.report.collected import Collected
 from dtbench.report.d4rl import d4rl_layout
 from dtbench.report.paper import ATARI_TABLE4, D4RL_TABLE3
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 OURS = (("dt", "DT"), *((f"bc{x}", f"d3rlpy {x}%BC") for x in (10, 25, 40)),
         ("bc", "d3rlpy 100%BC"),
@@ -25,8 +24,9 @@ PAPER = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
 D4RL_ROWS = ("medium", "medium-replay")
 
 
-def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "mujoco", profile)
+def pbc_d4rl_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("mujoco")
     header, lines = d4rl_layout(runs, D4RL_ROWS, shown_columns(runs, "mujoco", profile, OURS),
                                 PAPER, D4RL_TABLE3, "D4RL_TABLE3")
     caption = (
@@ -42,8 +42,9 @@ def pbc_d4rl_table(results_root: Path, profile: str) -> Table:
                  "make mujoco", not runs.empty)
 
 
-def pbc_atari_table(results_root: Path, profile: str) -> Table:
-    runs = runs_of(results_root, "atari", profile)
+def pbc_atari_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.of("atari")
     header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
                                  ATARI_TABLE4, "ATARI_TABLE4")
     caption = (

@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from dtbench import registry
-from dtbench.config import Settings
+from dtbench.config import BaselineConfig, Settings
 from dtbench.report.cells import code_mark
+from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
-from dtbench.runs import collect, only_overridden
+from dtbench.runs import only_overridden
 from dtbench.runs.results import CONFIG
 
 PROBE_SEED = 100
@@ -35,18 +36,18 @@ REGULARISATION = "model.dropout"  # probed at the chosen lr
 LONGER = ("train.steps", "eval.during_training")  # what a budget probe adds to a probe
 
 
-def probe_runs(results_root: Path, profile: str) -> pd.DataFrame:
+def probe_runs(collected: Collected) -> pd.DataFrame:
     """DT runs on the probe seed with exactly `train.lr` and `model.dropout` overridden, or
     only `train.lr` (probes made before both were given: their dropout is read from the
     settings the run recorded, never from today's profile)."""
-    runs = collect(results_root)
+    runs = collected.runs()
     if runs.empty:
         return runs
-    keep = ((runs["algo"] == "dt") & (runs["profile"] == profile) & (runs["seed"] == PROBE_SEED)
+    keep = ((runs["algo"] == "dt") & (runs["seed"] == PROBE_SEED)
             & runs["domain"].isin(PROBE_DOMAINS)
             & (only_overridden(runs, KEY, REGULARISATION) | only_overridden(runs, KEY)))
     runs = runs[keep]
-    recorded = [_recorded_dropout(results_root / folder) for folder in runs["folder"]]
+    recorded = [_recorded_dropout(collected.root / folder) for folder in runs["folder"]]
     given = runs[REGULARISATION] if REGULARISATION in runs else pd.Series(float("nan"),
                                                                            index=runs.index)
     return runs.assign(**{REGULARISATION: given.fillna(pd.Series(recorded, index=runs.index))})
@@ -59,8 +60,9 @@ def _recorded_dropout(folder: Path) -> float:
         return float("nan")  # unreadable: the row shows no dropout and competes with none
 
 
-def probe_table(results_root: Path, profile: str) -> Table:
-    runs = probe_runs(results_root, profile)
+def probe_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = probe_runs(collected)
     header = ["Domain", "Dataset", "DT lr", "Dropout", "Final score", "Best during training",
               "Chosen for the profile"]
     lines = []
@@ -89,10 +91,11 @@ def probe_table(results_root: Path, profile: str) -> Table:
                  header, lines, "make probes", bool(lines))
 
 
-def budget_probe_table(results_root: Path, profile: str) -> Table:
-    runs = collect(results_root)
+def budget_probe_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = collected.runs()
     if not runs.empty:
-        runs = headline(runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
+        runs = headline(runs[(runs["algo"] == "dt")
                              & (runs["seed"] == PROBE_SEED) & runs["domain"].isin(PROBE_DOMAINS)
                              & only_overridden(runs, KEY, REGULARISATION, *LONGER)])
     header = ["Domain", "Dataset", "DT lr", "Dropout", "Steps (the profile's)",
@@ -101,7 +104,7 @@ def budget_probe_table(results_root: Path, profile: str) -> Table:
     lines = []
     for index, run in runs.iterrows() if not runs.empty else ():
         steps = registry.get_domain(run["domain"]).settings[profile].train.steps
-        curve = run_curve(results_root, run)
+        curve = run_curve(collected.root, run)
         at = curve.loc[curve["step"] == steps, "score_mean"]
         later = curve.loc[curve["step"] > steps, "score_mean"]
         lines.append([run["domain"], run["dataset"], f"{run[KEY]:g}", f"{run[REGULARISATION]:g}",
@@ -142,9 +145,10 @@ def choice_text(domain: str, scores: dict[tuple, float], ours: tuple[float, floa
             f"dropout {ours[1]:g})")
 
 
-def budget_table(results_root: Path, profile: str) -> Table:
+def budget_table(collected: Collected) -> Table:
     """Per domain and profile (the report's, and `paper` beside it): each method's gradient
     steps, batch and learning rate(s), and why they differ where they do."""
+    profile = collected.profile
     header = ["Domain", "Profile", "Method", "Gradient steps", "Batch", "Learning rate", "Notes"]
     lines = []
     profiles = list(dict.fromkeys((profile, "paper")))
@@ -152,6 +156,8 @@ def budget_table(results_root: Path, profile: str) -> Table:
         for shown in profiles:
             if shown in domain.settings and domain.grids:
                 lines += _budget_rows(name, domain, shown)
+    atari = registry.get_domain("atari")
+    pong = atari.settings_for(atari.task("pong"), "paper").train
     caption = (
         f"What each method is given in profiles {' and '.join(f'`{p}`' for p in profiles)}, "
         "from the registered settings (a task's own settings, such as Pong's, in the steps "
@@ -160,13 +166,15 @@ def budget_table(results_root: Path, profile: str) -> Table:
         "windows (each K transitions), the baselines' batch is transitions, each at its "
         "authors' default size (d3rlpy's 256 for vector states, DQN's 32 for Atari). On Atari "
         "`paper` the steps are those of DT's 5 epochs over 1% of DQN-replay (the official "
-        "code's; Pong's batch of 512 makes them 4,882); the CQL paper trained its Atari agents "
+        f"code's; Pong's batch of {pong.batch_size} makes them {pong.steps:,}); the CQL paper "
+        "trained its Atari agents "
         "far longer, so its published numbers are not a same-budget comparison. Continuous "
         "CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one Q-network "
         "at the lr shown. BC and %BC share that lr, below d3rlpy's own BC default; on Atari, "
         "where it is DQN's, BC is likely under-trained (a known unfairness, not yet rerun; the "
         "measurement and the reason: docs/implementation-details.md, Baselines). "
-        "DiscreteCQL's target interval is d3rlpy's 8,000 steps, lowered to a "
+        f"DiscreteCQL's target interval is d3rlpy's {BaselineConfig().target_update_interval:,} "
+        "steps, lowered to a "
         "tenth of the run so it syncs at least ten times. Every method is evaluated on the "
         "same episodes with the same reset seeds.")
     return Table("budgets", "Training budgets per method and profile", caption, header, lines,

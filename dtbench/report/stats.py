@@ -1,6 +1,7 @@
-"""Statistics over training seeds: sample std, a bootstrap interval of the mean, and whether
-two methods' intervals separate (the only case in which a table or the README claims one is
-better)."""
+"""Statistics over training seeds: the one bootstrap (runs resampled with replacement, within
+each task when there are several: `resample`, `percentile_interval`), the interval of the mean
+it gives the tables, and whether two methods' intervals separate (the only case in which a
+table or the README claims one is better). The rliable aggregates use the same bootstrap."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-REPS, SEED, LEVEL = 10_000, 0, 0.95  # bootstrap replications, its seed, interval level
+REPS, SEED, LEVEL = 10_000, 0, 0.95  # the tables' bootstrap replications, its seed, level
+
+
+def resample(values: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
+    """[reps, *values.shape]: the runs (axis 0) redrawn with replacement, independently in
+    each column: for runs x tasks, within each task (rliable's stratified bootstrap)."""
+    draws = rng.integers(0, values.shape[0], size=(reps, *values.shape))
+    return np.take_along_axis(np.broadcast_to(values, (reps, *values.shape)), draws, axis=1)
+
+
+def percentile_interval(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """The `tail` and 100 - `tail` percentiles of a statistic's bootstrap samples (axis 0)."""
+    return np.percentile(samples, tail, axis=0), np.percentile(samples, 100 - tail, axis=0)
 
 
 def bootstrap_interval(values: Sequence[float], reps: int = REPS, seed: int = SEED,
@@ -18,10 +31,8 @@ def bootstrap_interval(values: Sequence[float], reps: int = REPS, seed: int = SE
     x = np.asarray(values, dtype=float)
     if len(x) < 2:
         return (float(x[0]), float(x[0])) if len(x) else (np.nan, np.nan)
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, len(x), size=(reps, len(x)))].mean(axis=1)
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(means, [tail, 100 - tail])
+    means = resample(x, np.random.default_rng(seed), reps).mean(axis=1)
+    low, high = percentile_interval(means, 100 * (1 - level) / 2)
     return float(low), float(high)
 
 

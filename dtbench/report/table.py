@@ -1,8 +1,8 @@
 """A results table: caption, header and rows of display strings, written as markdown and LaTeX.
 
-Every table is rebuilt from the run folders (`dtbench.runs.collect`); our numbers and the
-paper's sit in separately labelled columns. A table with no runs yet still renders, with a
-caption naming the make target that fills it.
+Every table is rebuilt from the runs one report call reads (`report.collected`); our numbers
+and the paper's sit in separately labelled columns. A table with no runs yet still renders, with
+a caption naming the make target that fills it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pandas as pd
 
 from dtbench.atomic import atomic_write
 from dtbench.report.cells import STALE_MARK, STALE_NOTE
-from dtbench.runs import collect, only_overridden
 
 
 @dataclass
@@ -58,20 +57,6 @@ class Table:
             with atomic_write(path) as tmp:
                 tmp.write_text(text)
         return [md, tex]
-
-
-def runs_of(results_root: Path, domain: str, profile: str,
-            variants: tuple[str, ...] = ("dense",), ablations: bool = False) -> pd.DataFrame:
-    """Stored runs (one row per run and target) of a domain, profile and reward variants;
-    runs with settings overridden (ablations) only when asked for."""
-    runs = collect(results_root)
-    if runs.empty:
-        return runs
-    keep = (runs["domain"] == domain) & (runs["profile"] == profile) \
-        & runs["variant"].isin(variants)
-    if not ablations:
-        keep &= only_overridden(runs)
-    return runs[keep]
 
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

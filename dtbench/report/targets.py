@@ -7,25 +7,24 @@ at N targets from the data's worst episode return to 1.5x its best.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from dtbench.report.cells import code_mark, source_label
+from dtbench.report.collected import Collected
 from dtbench.report.scores import with_target_scores
 from dtbench.report.stats import fixed, mean_interval
 from dtbench.report.table import Table
-from dtbench.runs import collect, only_overridden
+from dtbench.runs import only_overridden
 
 
-def sweep_runs(results_root: Path, profile: str) -> pd.DataFrame:
+def sweep_runs(collected: Collected) -> pd.DataFrame:
     """Dense DT target-sweep runs, with each target on the score scale (`target_score`)."""
-    runs = collect(results_root)
+    runs = collected.runs()
     if runs.empty:
         return runs
-    runs = runs[(runs["algo"] == "dt") & (runs["profile"] == profile)
-                & (runs["variant"] == "dense") & only_overridden(runs, "eval.target_sweep")]
+    runs = runs[(runs["algo"] == "dt") & (runs["variant"] == "dense")
+                & only_overridden(runs, "eval.target_sweep")]
     return with_target_scores(runs)
 
 
@@ -49,8 +48,9 @@ def per_target_cell(part: pd.DataFrame) -> str:
     return "; ".join(cells)
 
 
-def target_table(results_root: Path, profile: str) -> Table:
-    runs = sweep_runs(results_root, profile)
+def target_table(collected: Collected) -> Table:
+    profile = collected.profile
+    runs = sweep_runs(collected)
     header = ["Domain", "Task", "Dataset", "Data used", "Targets (score)", "Achieved (score)",
               "Data: best episode", "r (target, achieved)", "Slope", "Seeds",
               "Achieved at each target (target: mean [95% interval])"]
@@ -62,7 +62,7 @@ def target_table(results_root: Path, profile: str) -> Table:
         by_target = part.groupby("target_score")["score_mean"].mean()
         x, y = by_target.index.to_numpy(), by_target.to_numpy()
         r, slope = tracking(x, y)
-        lines.append([domain, task, dataset, source_label(domain, task, dataset),
+        lines.append([domain, task, dataset, source_label(domain, task, dataset, part),
                       f"{x.min():.1f} to {x.max():.1f} ({len(x)})",
                       f"{y.min():.1f} to {y.max():.1f}",
                       f"{part['data_score_max'].iloc[0]:.1f}", fixed(r, 2), fixed(slope, 2),

@@ -8,21 +8,21 @@ our reference notes, so this table has no paper columns, only the claim in its c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from dtbench.report.cells import code_mark, pipeline_note, source_label, tier
+from dtbench.report.collected import Collected
 from dtbench.report.scores import headline
-from dtbench.report.table import Table, runs_of
+from dtbench.report.table import Table
 
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"))
 VARIANTS = ("dense", "delayed")
 DOMAINS = ("mujoco", "atari")
 
 
-def when_dt_table(results_root: Path, profile: str) -> Table:
-    frames = [runs_of(results_root, d, profile, variants=VARIANTS) for d in DOMAINS]
+def when_dt_table(collected: Collected) -> Table:
+    profile = collected.profile
+    frames = [collected.of(d, variants=VARIANTS) for d in DOMAINS]
     runs = pd.concat([f for f in frames if not f.empty], ignore_index=True) \
         if any(not f.empty for f in frames) else pd.DataFrame()
     header = ["Domain", "Task", "Dataset", "Data used", "Data: mean / best",
@@ -39,16 +39,16 @@ def when_dt_table(results_root: Path, profile: str) -> Table:
             ["domain", "task", "dataset"])["variant"].nunique()
         for (domain, task, dataset) in both[both == len(VARIANTS)].index:
             mean, best = data.loc[(domain, task, dataset)]
-            row = [domain, task, dataset, source_label(domain, task, dataset),
+            cell = runs[(runs["domain"] == domain) & (runs["task"] == task)
+                        & (runs["dataset"] == dataset)]
+            row = [domain, task, dataset, source_label(domain, task, dataset, cell),
                    f"{mean:.1f} / {best:.1f}"]
             winners = []
             for variant in VARIANTS:
                 got = {algo: means.get((domain, task, dataset, variant, algo))
                        for algo, _ in ALGOS}
                 row += ["-" if got[a] is None else f"{got[a]:.1f}" + code_mark(
-                    runs[(runs["domain"] == domain) & (runs["task"] == task)
-                         & (runs["dataset"] == dataset) & (runs["variant"] == variant)
-                         & (runs["algo"] == a)]) for a, _ in ALGOS]
+                    cell[(cell["variant"] == variant) & (cell["algo"] == a)]) for a, _ in ALGOS]
                 ran = {a: round(v, 1) for a, v in got.items() if v is not None}  # as shown
                 top = max(ran.values())
                 winners.append(" = ".join(label for a, label in ALGOS

@@ -32,9 +32,9 @@ def current_identity(spec: RunSpec) -> dict | None:
 
 
 def recorded_digest(run_dir: Path) -> str | None:
-    """The data digest a finished run recorded (None: none recorded, or unreadable)."""
+    """The data digest a finished run recorded (None: its result.json is unreadable)."""
     try:
-        return read_result(run_dir / RESULT).get("data_digest")
+        return read_result(run_dir / RESULT)["data_digest"]
     except Unreadable:
         return None
 
@@ -61,7 +61,7 @@ def find_stale(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, st
 def recorded_code(run_dir: Path) -> tuple[str | None, str | None]:
     """The code fingerprint and git commit a finished run recorded (None: not recorded)."""
     try:
-        fingerprint = read_result(run_dir / RESULT).get("code_fingerprint")
+        fingerprint = read_result(run_dir / RESULT)["code_fingerprint"]
     except Unreadable:
         return None, None
     try:

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from dtbench import plugins, registry
 from dtbench.atomic import atomic_write
 from dtbench.config import SECTIONS, value_text
 from dtbench.contract import RunSpec, overrides_label
 from dtbench.errors import DTBenchError
 from dtbench.runs.code import fingerprint
-from dtbench.runs.results import CURVE, EVAL, RESULT
+from dtbench.runs.results import CONFIG, CURVE, EVAL, RESULT
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
 # what each file must hold to be read back: result.json keys, CSV columns
-RESULT_KEYS = ("spec", "dataset_id", "score_label", "targets", "train_seconds", "eval_seconds")
-TARGET_KEYS = ("target_return", "episodes", "return_mean", "score_mean")
+RESULT_KEYS = ("spec", "dataset_id", "data_digest", "code_fingerprint", "score_label", "data",
+               "targets", "train_seconds", "eval_seconds")
+TARGET_KEYS = ("target_return", "episodes", "return_mean", "score_mean", "best_score_mean",
+               "best_step", "evaluations")
 CSV_COLUMNS = {"metrics.csv": ("step",), CURVE: ("step", "target_return", "score_mean"),
                EVAL: ("target_return", "seed", "return", "length")}
 
@@ -76,42 +80,76 @@ def result_files(results_root: Path, under: str = "") -> list[Path]:
     return sorted((results_root / "runs" / under).glob("**/" + RESULT))
 
 
+@dataclass(frozen=True)
+class Collection:
+    """Every run folder under a results folder, read once: the readable runs as a table and a
+    line for each folder with a file that cannot be read."""
+
+    table: pd.DataFrame  # one row per (finished run, target return)
+    unreadable: list[str]  # `unreadable: <folder>: <why>`, in path order
+
+
+def read_runs(results_root: Path = DEFAULT_RESULTS_DIR, check_files: bool = True) -> Collection:
+    """One walk over the run folders: each readable result.json becomes rows of the table;
+    with `check_files`, a folder whose CSV files cannot be read is listed too (its rows stay:
+    the tables read only result.json)."""
+    plugins.load()  # runs that recorded no data route look it up in the registry
+    rows, unreadable = [], []
+    for path in result_files(results_root):
+        try:
+            result = read_result(path)
+        except Unreadable as exc:
+            unreadable.append(f"unreadable: {path.parent}: {exc}")
+            continue
+        rows += _rows(result, path, results_root)
+        if check_files:
+            try:
+                for name in CSV_COLUMNS:
+                    if (path.parent / name).exists():
+                        read_run_csv(path.parent / name)
+            except Unreadable as exc:
+                unreadable.append(f"unreadable: {path.parent}: {exc}")
+    return Collection(_table(rows), unreadable)
+
+
 def unreadable_runs(results_root: Path = DEFAULT_RESULTS_DIR) -> list[str]:
     """One line per run folder with a file that cannot be read: `unreadable: <folder>: <why>`."""
-    lines = []
-    for folder in (path.parent for path in result_files(results_root)):
-        try:
-            read_result(folder / RESULT)
-            for name in CSV_COLUMNS:
-                if (folder / name).exists():
-                    read_run_csv(folder / name)
-        except Unreadable as exc:
-            lines.append(f"unreadable: {folder}: {exc}")
-    return lines
+    return read_runs(results_root).unreadable
 
 
 def collect(results_root: Path = DEFAULT_RESULTS_DIR) -> pd.DataFrame:
     """One row per (finished run, target return), from every readable run folder."""
-    rows = []
-    for path in result_files(results_root):
-        try:
-            result = read_result(path)
-        except Unreadable:
-            continue  # listed by unreadable_runs
-        spec = RunSpec.from_dict(result["spec"])
-        columns = {**spec.to_dict(), "overrides": overrides_label(spec.overrides),
-                   # where the run's own files are, so that readers never rebuild its spec
-                   "folder": path.parent.relative_to(results_root).as_posix()}
-        settings = {key: value_text(value) if isinstance(value, tuple) else value
-                    for key, value in spec.overrides}
-        for target in result["targets"]:
-            rows.append({**columns, "dataset_id": result["dataset_id"],
-                         "data_digest": result.get("data_digest", ""),  # "" before recorded
-                         "code_fingerprint": result.get("code_fingerprint") or "",
-                         "score_label": result["score_label"], **target,
-                         **result.get("data", {}),  # absent in runs stored before it was
-                         "train_seconds": result["train_seconds"],
-                         "eval_seconds": result["eval_seconds"], **settings})
+    return read_runs(results_root, check_files=False).table
+
+
+def recorded_route(folder: Path, spec: RunSpec) -> str:
+    """Where the run's data came from: the route its config.json records, or for a run made
+    before runs recorded it, the route of the dataset registered under its name."""
+    try:
+        return json.loads((folder / CONFIG).read_text())["dataset"]["route"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return registry.find_dataset(spec.domain, spec.task, spec.dataset).route
+
+
+def _rows(result: dict[str, Any], path: Path, results_root: Path) -> list[dict[str, Any]]:
+    """A readable run's rows: one per evaluated target."""
+    spec = RunSpec.from_dict(result["spec"])
+    columns = {**spec.to_dict(), "overrides": overrides_label(spec.overrides),
+               # where the run's own files are, so that readers never rebuild its spec
+               "folder": path.parent.relative_to(results_root).as_posix()}
+    settings = {key: value_text(value) if isinstance(value, tuple) else value
+                for key, value in spec.overrides}
+    recorded = {"dataset_id": result["dataset_id"],
+                "data_route": recorded_route(path.parent, spec),
+                "data_digest": result["data_digest"],
+                "code_fingerprint": result["code_fingerprint"],
+                "score_label": result["score_label"]}
+    return [{**columns, **recorded, **target, **result["data"],
+             "train_seconds": result["train_seconds"], "eval_seconds": result["eval_seconds"],
+             **settings} for target in result["targets"]]
+
+
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if not table.empty:  # made by the code there is now (its fingerprint for algo and domain)
         now = {key: fingerprint(*key) for key in set(zip(table["algo"], table["domain"],
@@ -143,9 +181,11 @@ def only_overridden(runs: pd.DataFrame, *keys: str) -> pd.Series:
     return mask
 
 
-def write_table(results_root: Path = DEFAULT_RESULTS_DIR) -> Path:
-    """Regenerate `results/runs.csv` from the run folders."""
+def write_table(results_root: Path = DEFAULT_RESULTS_DIR,
+                table: pd.DataFrame | None = None) -> Path:
+    """Regenerate `results/runs.csv` from the run folders (or from their `collect` table,
+    when the caller has read it already)."""
     path = results_root / "runs.csv"
     with atomic_write(path) as tmp:
-        collect(results_root).to_csv(tmp, index=False)
+        (collect(results_root) if table is None else table).to_csv(tmp, index=False)
     return path

@@ -92,7 +92,7 @@ def _dqn_replay_spec(game: str) -> DatasetSpec:
 
     return DatasetSpec("dqn-replay", f"dqn-replay/{game}/1", how_to_get=how, load=load,
                        present=present, source="DQN-replay 1% (run 1)", files=files,
-                       remote=remote)
+                       remote=remote, route="dqn-replay")
 
 
 def _minari_spec(game: str) -> DatasetSpec:
@@ -108,7 +108,7 @@ def _minari_spec(game: str) -> DatasetSpec:
     return DatasetSpec("minari-expert", dataset_id, load=load, download=True,
                        how_to_get=f"download it where there is network (`minari download "
                                   f"{dataset_id}`) into the Minari store",
-                       source="Minari atari/*/expert-v0 (10 PPO episodes)")
+                       source="Minari atari/*/expert-v0 (10 PPO episodes)", route="minari")
 
 
 def _local_spec(game: str) -> DatasetSpec:

@@ -1,6 +1,7 @@
 """MuJoCo domain (paper Table 2): Hopper, HalfCheetah, Walker2d with D4RL-style datasets.
 
-Three routes, each a dataset name of its own so every result says which data made it:
+Three routes (`DatasetSpec.route`), each a dataset name of its own so every result says which
+data made it:
 `<name>` (e.g. `medium`) is generated here by `generate.py` (SAC online, D4RL's recipe);
 `d4rl-<name>` reads D4RL v2 HDF5 files from `data/d4rl/` with h5py (no d4rl, no
 mujoco-py; `medium-expert` = medium + expert), and `minari-<name>` reads Minari's
@@ -80,7 +81,8 @@ def _d4rl_spec(task: str, dataset: str) -> DatasetSpec:
     return DatasetSpec(f"d4rl-{dataset}", f"d4rl/{task}/{dataset}-v2", how_to_get=how,
                        load=load, source="D4RL v2 (HDF5)",
                        present=lambda: all(f.is_file() for f in d4rl_files(task, dataset)),
-                       files=lambda: d4rl_files(task, dataset), remote=remote)
+                       files=lambda: d4rl_files(task, dataset), remote=remote, route="d4rl",
+                       stands_for=dataset)
 
 
 def _minari_spec(task: str, dataset: str) -> DatasetSpec:
@@ -88,7 +90,7 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
     how = (f"download it where there is network (`minari download {dataset_id}`) into "
            "the Minari store (MINARI_DATASETS_PATH)")
     return DatasetSpec(f"minari-{dataset}", dataset_id, how_to_get=how, download=True,
-                       source="Minari (mujoco/*-v0)")
+                       source="Minari (mujoco/*-v0)", route="minari", stands_for=dataset)
 
 
 def _local_spec(task: str, dataset: str) -> DatasetSpec:
