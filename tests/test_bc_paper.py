@@ -70,20 +70,20 @@ def test_paper_bc_is_listed_apart_from_d3rlpys():
 
 @pytest.mark.parametrize("algo", ["bc-paper", "bc10-paper"])
 def test_a_smoke_run_trains_and_evaluates_on_hopper(algo, tmp_path, monkeypatch):
-    import dtbench.algos.bc_paper as bc_paper
+    import dtbench.training
 
     monkeypatch.setenv("DTBENCH_D4RL_DIR", str(tmp_path / "d4rl"))
     (tmp_path / "d4rl").mkdir()
     _write_d4rl(tmp_path / "d4rl" / "hopper_medium-v2.hdf5", [30, 20, 25, 28],
                 ["terminal", "timeout", "terminal", "timeout"])
     seen = {}
-    original = bc_paper.train_dt
+    original = dtbench.training.train_dt
 
     def spy(model, sampler, cfg, run_dir, **kwargs):
         seen.update(clip=cfg.grad_clip, steps=sampler.num_steps, windows=sampler.windows)
         return original(model, sampler, cfg, run_dir, **kwargs)
 
-    monkeypatch.setattr(bc_paper, "train_dt", spy)
+    monkeypatch.setattr(dtbench.training, "train_dt", spy)
     spec = RunSpec("mujoco", "hopper", "d4rl-medium", algo, seed=0, profile="smoke")
     result = run(spec, results_root=tmp_path / "results", progress=False)
     assert seen["clip"] == float("inf") and seen["windows"] == "official"

@@ -190,16 +190,16 @@ def test_evaluations_during_training_make_a_curve_and_the_best_score(keydoor_1k,
 
 def test_a_target_sweep_reuses_the_trained_run_and_spans_the_data(keydoor_1k, tmp_path,
                                                                   monkeypatch):
-    import dtbench.algos.dt
+    import dtbench.training
 
     started_from = []  # was there a checkpoint to resume when training began?
-    original = dtbench.algos.dt.train_dt
+    original = dtbench.training.train_dt
 
     def spy(model, sampler, cfg, run_dir, **kwargs):
         started_from.append((run_dir / "checkpoint.pt").exists())
         return original(model, sampler, cfg, run_dir, **kwargs)
 
-    monkeypatch.setattr(dtbench.algos.dt, "train_dt", spy)
+    monkeypatch.setattr(dtbench.training, "train_dt", spy)
     plain = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke")
     run(plain, results_root=tmp_path, progress=False)
     sweep = RunSpec("keydoor", "keydoor", "random-1k", "dt", seed=0, profile="smoke",

@@ -4,18 +4,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dtbench.contract import Algo, RunContext, evaluate_group_during
-from dtbench.data.sampler import WindowSampler
-from dtbench.data.state_best import BestReturnFromStart
-from dtbench.data.transforms import rtg_rewards
-from dtbench.models.dt import DecisionTransformer
-from dtbench.policies import DTPolicy
 from dtbench.registry import register_algo
-from dtbench.training import CHECKPOINT, METRICS, train_dt
+
+if TYPE_CHECKING:
+    from dtbench.data.sampler import WindowSampler
+    from dtbench.models.dt import DecisionTransformer
+    from dtbench.policies import DTPolicy
+
+# What `dtbench.training` writes in a run's folder. Named here, not imported from there, so
+# that registering `dt` imports neither torch nor transformers (the functions below import
+# them when a run trains); tests/test_plugins.py checks that the names agree.
+CHECKPOINT, METRICS = "checkpoint.pt", "metrics.csv"
 
 
 def build_model(ctx: RunContext) -> DecisionTransformer:
+    from dtbench.models.dt import DecisionTransformer
+
     store = ctx.store
     act_dim = ctx.n_actions if store.discrete else store.action_dim
     return DecisionTransformer(ctx.settings.model, store.obs_shape, act_dim, store.discrete,
@@ -25,6 +32,11 @@ def build_model(ctx: RunContext) -> DecisionTransformer:
 def _parts(ctx: RunContext) -> tuple[DecisionTransformer, WindowSampler,
                                      Callable[[DecisionTransformer], DTPolicy]]:
     """The run's model (built now: seed first), its sampler and how to make its policy."""
+    from dtbench.data.sampler import WindowSampler
+    from dtbench.data.state_best import BestReturnFromStart
+    from dtbench.data.transforms import rtg_rewards
+    from dtbench.policies import DTPolicy
+
     s = ctx.settings
     mean, std = ctx.store.state_stats() if ctx.store.observations.dtype != "uint8" else (None, None)
     model = build_model(ctx)
@@ -46,6 +58,8 @@ def _parts(ctx: RunContext) -> tuple[DecisionTransformer, WindowSampler,
 
 def train(ctx: RunContext) -> DTPolicy:
     """Train DT on ctx.store (resuming from a checkpoint) and return its batched policy."""
+    from dtbench.training import train_dt
+
     s = ctx.settings
     model, sampler, policy = _parts(ctx)
     train_dt(model, sampler, s.train, ctx.run_dir, progress=ctx.progress,
