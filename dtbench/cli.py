@@ -263,13 +263,15 @@ def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-
 
 @app.command("list")
 def list_(settings: Annotated[bool, typer.Option(
-        "--settings", help="list every setting --set accepts, with its type")] = False) -> None:
+        "--settings", help="list every setting --set accepts, with its type, range and "
+                           "doc")] = False) -> None:
     """Domains, tasks, datasets and algorithms (with --settings: the settings)."""
     if settings:
-        from dtbench.config import setting_types
+        from dtbench.config import setting_docs, setting_types
 
+        docs = setting_docs()
         for key, kind in setting_types().items():
-            typer.echo(f"{key}: {kind}")
+            typer.echo(f"{key}: {kind} - {docs[key]}")
         return
     for domain in registry.domains().values():
         typer.echo(f"{domain.name}: {domain.description} [{domain.action_kind}, "
