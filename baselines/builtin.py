@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from baselines.registry import register_d3rlpy
 from dtbench.config import BaselineConfig
 from dtbench.contract import Algo, RunContext
-from dtbench.policies import RandomPolicy
 from dtbench.registry import register_algo
 
 if TYPE_CHECKING:
     import d3rlpy
+
+    from dtbench.policies import RandomPolicy
 
 
 def _d3rlpy():  # noqa: ANN202 - the d3rlpy module, imported (quietly) on first use
@@ -66,6 +67,8 @@ def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.Disc
 
 
 def _random(ctx: RunContext) -> RandomPolicy:
+    from dtbench.policies import RandomPolicy  # torch, when a run needs the policy
+
     return RandomPolicy(ctx.action_space, seed=ctx.spec.seed)
 
 

@@ -2,6 +2,10 @@
 
 Every user error ends as one line on stderr (a usage error adds the command's usage) and exit
 code 2; Ctrl-C exits 130; finished results are never lost.
+
+The API (with torch, transformers, d3rlpy and Ray behind it) is imported by the commands that
+use it (`_api`), after their arguments and `--set` options have been checked: `--help`,
+`list` and a usage or settings error answer without loading it (tests/test_cli.py).
 """
 
 from __future__ import annotations
@@ -10,14 +14,17 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
 
-from dtbench import api, plugins, registry
+from dtbench import registry
+from dtbench.config import parse_overrides
 from dtbench.errors import DTBenchError, Terminated
-from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, setup
+from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, setup_environment
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="dtbench: Decision Transformer beside offline-RL baselines.")
@@ -64,6 +71,34 @@ def _assignments(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _checked(items: list[str], spec: str | None = None, algos: Sequence[str] = (),
+             profile: str = "quick") -> dict[str, str]:
+    """`--set` options, checked before the API loads so that a mistake is answered at once:
+    every key and value parsed against its setting's type and, given the task, the settings
+    each algorithm would run with in range (the checks `dtbench.runs.resolve` repeats when
+    the runs start)."""
+    assignments = _assignments(items)
+    parse_overrides(assignments)
+    if spec is not None:
+        domain, task = registry.resolve(spec)
+        for name in algos:
+            algo = registry.get_algo(name)
+            registry.check_fits(domain, algo)
+            domain.settings_for(task, profile).override(
+                {**algo.fixed_settings.get(domain.action_kind, {}), **assignments})
+    return assignments
+
+
+def _api() -> ModuleType:
+    """`dtbench.api`, imported (with torch and the rest) by the commands that run something,
+    with the process set up as every entry point that trains or reads data is."""
+    from dtbench import api
+    from dtbench.runtime import setup
+
+    setup()
+    return api
+
+
 def _progress() -> bool:
     return sys.stderr.isatty()
 
@@ -76,10 +111,10 @@ def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           tracker: TrackerOpt = None, stack_seeds: StackOpt = None) -> None:
     """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
     runs of their own (ablations)."""
-    api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
-              _assignments(set or []), results, device, jobs, _progress(),
-              rerun_stale=rerun_stale, trackers=tracker or (), stack_seeds=stack_seeds,
-              echo=typer.echo)
+    overrides = _checked(set or [], spec, algo or ["dt"], profile)
+    _api().train(spec, dataset, algo or ["dt"], seed or [0], profile, variant, overrides,
+                 results, device, jobs, _progress(), rerun_stale=rerun_stale,
+                 trackers=tracker or (), stack_seeds=stack_seeds, echo=typer.echo)
 
 
 @app.command("eval")
@@ -88,9 +123,9 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
     """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
-    api.train(spec, dataset, algo or ["dt"], seed or [0], profile, variant,
-              _assignments(set or []), results, device, jobs, _progress(), reevaluate=True,
-              echo=typer.echo)
+    overrides = _checked(set or [])
+    _api().train(spec, dataset, algo or ["dt"], seed or [0], profile, variant, overrides,
+                 results, device, jobs, _progress(), reevaluate=True, echo=typer.echo)
 
 
 @app.command()
@@ -133,15 +168,18 @@ def suite(domains: Annotated[list[str], typer.Argument(
           stack_seeds: StackOpt = None) -> None:
     """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
     data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
+    if launcher not in ("local", "ray"):
+        raise DTBenchError(f"unknown launcher {launcher!r}; use local or ray")
+    overrides = _checked(set or [])
+    for name in [] if domains == ["all"] else domains:  # unknown names, before the API loads
+        registry.get_domain(name)
+    api = _api()
     from dtbench.launchers import RayOptions
     from dtbench.suite import Choice
 
-    if launcher not in ("local", "ray"):
-        raise DTBenchError(f"unknown launcher {launcher!r}; use local or ray")
     ray = RayOptions(address or None, cpus_per_run, None if gpus_per_run < 0 else gpus_per_run) \
         if launcher == "ray" else None
-    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (),
-                    _assignments(set or []))
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (), overrides)
     if stale:
         plan = api.plan(domains, profile, choice, results)
         found = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
@@ -185,6 +223,7 @@ def compare(domains: Annotated[list[str], typer.Argument(help="domains whose gri
                 help="the committed reference results")] = REFERENCE_DIR) -> None:
     """Your runs of a grid (--results, default workspace/) beside the committed reference
     (results/): per cell, reproduced or the difference."""
+    api = _api()
     from dtbench.runs.compare import comparison_lines
     from dtbench.suite import Choice
 
@@ -206,7 +245,7 @@ def promote(domains: Annotated[list[str], typer.Argument(help="domains whose run
     """Copy finished runs made by the current code from a workspace (--results) into the
     committed reference (results/), without checkpoints; stale runs are refused, replaced
     ones kept under the reference's stale/ folder."""
-    for line in api.promote(domains, results, reference, set_aside_stale):
+    for line in _api().promote(domains, results, reference, set_aside_stale):
         typer.echo(line)
 
 
@@ -218,21 +257,22 @@ def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-
            = 100, results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """DT as a critic on Key-to-Door (Figure 5): train a return-blind DT that also predicts
     returns, then record its predicted success through probe episodes and its attention."""
-    for line in api.critic(profile, dataset, seed, per_kind, results, _progress()):
+    for line in _api().critic(profile, dataset, seed, per_kind, results, _progress()):
         typer.echo(line)
 
 
 @app.command("list")
 def list_(settings: Annotated[bool, typer.Option(
-        "--settings", help="list every setting --set accepts, with its type")] = False) -> None:
+        "--settings", help="list every setting --set accepts, with its type, range and "
+                           "doc")] = False) -> None:
     """Domains, tasks, datasets and algorithms (with --settings: the settings)."""
     if settings:
-        from dtbench.config import setting_types
+        from dtbench.config import setting_docs, setting_types
 
+        docs = setting_docs()
         for key, kind in setting_types().items():
-            typer.echo(f"{key}: {kind}")
+            typer.echo(f"{key}: {kind} - {docs[key]}")
         return
-    plugins.load()
     for domain in registry.domains().values():
         typer.echo(f"{domain.name}: {domain.description} [{domain.action_kind}, "
                    f"encoder {domain.encoder}, score: {domain.score_label}]")
@@ -252,7 +292,7 @@ def report(tables: Annotated[list[str], typer.Argument(
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
     """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
     are also printed."""
-    lines = api.report(tables or [], profile, results)
+    lines = _api().report(tables or [], profile, results)
     for name in tables or []:
         typer.echo((results / f"{name}.md").read_text())
     for line in lines:
@@ -271,7 +311,7 @@ def data_make(specs: Annotated[list[str], typer.Argument(
               jobs: Annotated[int, typer.Option(
                   "--jobs", "-j", help="tasks made side by side (processes)")] = 1) -> None:
     """Generate tasks' local datasets into the Minari store (once; cached)."""
-    api.make_data(specs, dataset or (), budget, force, jobs, echo=typer.echo)
+    _api().make_data(specs, dataset or (), budget, force, jobs, echo=typer.echo)
 
 
 @data_app.command("download")
@@ -287,6 +327,7 @@ def data_download(specs: Annotated[list[str], typer.Argument(
     """Download published data: D4RL v2 HDF5 ($DTBENCH_D4RL_URL), DQN-replay checkpoints over
     HTTPS ($DTBENCH_DQN_REPLAY_URL), Minari datasets (minari's API). Resumes, verifies and
     records each file's sha256 in a manifest beside it."""
+    api = _api()
     if grid:
         lines = api.download_grid(specs, profile, _progress(), echo=lambda line: None)
     else:
@@ -303,7 +344,6 @@ def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
     """Print, for each name, the first dataset standing for it by a preferred route whose data
     is on this machine, else the name itself (real data when present, locally generated data
     when not)."""
-    plugins.load()
     _, task = registry.resolve(spec)
     typer.echo(" ".join(registry.pick_present(task, name, prefer or []) for name in names))
 
@@ -313,8 +353,10 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
     """Summary and provenance of datasets."""
     from dtbench.data import minari_io
     from dtbench.runs import load_dataset
+    from dtbench.runtime import setup
 
-    plugins.load()
+    setup()
+
     domain, task = registry.resolve(spec)
     for name in dataset:
         ds = registry.get_dataset(task, name)
@@ -322,6 +364,12 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
         typer.echo(f"{ds.minari_id}: {store.summary()} ({store.bytes_per_step:.0f} bytes of "
                    f"observations per step, states {store.obs_shape})")
         typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
+
+
+# typer's command list keeps a docstring's line breaks (a sentence would break where the source
+# wraps); each command's help is its docstring on one line, wrapped to the terminal instead
+for _info in [*app.registered_commands, *data_app.registered_commands]:
+    _info.help = " ".join((_info.callback.__doc__ or "").split())
 
 
 INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 + SIGINT)
@@ -360,7 +408,7 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    setup()
+    setup_environment()  # the rest of the set-up (torch's) comes with the API, in `_api`
     signal.signal(signal.SIGTERM, _on_signal)  # stop like Ctrl-C: workers too, results kept
     signal.signal(signal.SIGINT, _on_signal)
     try:

@@ -14,7 +14,6 @@ where `dtbench_iql.register()` calls `baselines.register_d3rlpy("iql", ...)` (or
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 
 from dtbench.errors import DTBenchError
 
@@ -34,11 +33,14 @@ _loaded = False
 
 
 def load() -> None:
-    """Register the built-ins and every installed plug-in (once per process)."""
+    """Register the built-ins and every installed plug-in (once per process; the registry
+    calls it before its first lookup)."""
     global _loaded
     if _loaded:
         return
     _loaded = True
+    from importlib import metadata  # 80 ms of e-mail parsing: not for `dtbench --help`
+
     for name in BUILTINS:
         importlib.import_module(name).register()
     for entry in metadata.entry_points(group=GROUP):

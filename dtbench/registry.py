@@ -1,9 +1,12 @@
 """The registry at the centre of dtbench: domains (environment, datasets, encoder, settings,
 score normaliser) and algorithms (DT and the baselines), each added by one registration.
 
-The registry imports no domain or algorithm: `dtbench.plugins.load()` registers the built-ins
-(each module's `register()`) and every plug-in of the `dtbench.plugins` entry-point group, and
-every entry point (the CLI, `dtbench.api`, run resolution) calls it first.
+The registry imports no domain or algorithm. Its first lookup (or registration) runs the loader
+that `dtbench/__init__.py` hands it, `dtbench.plugins.load`: the built-ins (each module's
+`register()`) and every plug-in of the `dtbench.plugins` entry-point group, once per process.
+So `from dtbench import registry; registry.resolve("mujoco/hopper")` works as it stands, as
+gymnasium's registry does, and registering imports no torch (the algorithms import it when
+they train).
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from dtbench.config import PROFILES, Settings
 from dtbench.contract import ActionKind, Algo
 from dtbench.errors import DTBenchError, unknown
 
 if TYPE_CHECKING:
     import gymnasium as gym
+    import numpy as np
 
     from dtbench.data.download import RemoteFile
     from dtbench.data.store import TrajectoryStore
@@ -178,10 +180,32 @@ class Domain:
 
 _DOMAINS: dict[str, Domain] = {}
 _ALGOS: dict[str, Algo] = {}
+# What registers the built-ins and the installed plug-ins, run before the first lookup or
+# registration. It is handed over (`set_loader`, by `dtbench/__init__.py`) rather than imported:
+# the loader imports every domain and algorithm, which sit above the registry in the layers
+# (pyproject.toml), and a hook keeps that dependency visible where it is made instead of hiding
+# it in an import by name.
+_loader: Callable[[], None] | None = None
+
+
+def set_loader(load: Callable[[], None] | None) -> None:
+    """Run `load` (idempotent: it is called before every lookup) before the registry is read
+    or added to; None: no loader (the registry holds only what is registered by hand)."""
+    global _loader
+    _loader = load
+
+
+def _load() -> None:
+    # the loader registers the built-ins through register_domain/register_algo, which come back
+    # here: it must return at once when already running (plugins.load marks itself loaded first)
+    if _loader is not None:
+        _loader()
 
 
 def register_domain(domain: Domain) -> Domain:
-    """Add (or replace) a domain; every profile must have settings."""
+    """Add (or replace) a domain; every profile must have settings. The built-ins are
+    registered first, so that a domain of the same name replaces the built-in one."""
+    _load()
     missing = [p for p in PROFILES if p not in domain.settings]
     if missing:
         raise ValueError(f"domain {domain.name!r} lacks settings for profiles {missing}")
@@ -190,16 +214,19 @@ def register_domain(domain: Domain) -> Domain:
 
 
 def register_algo(algo: Algo) -> Algo:
-    """Add (or replace) an algorithm."""
+    """Add (or replace) an algorithm (after the built-ins, as `register_domain`)."""
+    _load()
     _ALGOS[algo.name] = algo
     return algo
 
 
 def domains() -> dict[str, Domain]:
+    _load()
     return dict(_DOMAINS)
 
 
 def algos() -> dict[str, Algo]:
+    _load()
     return dict(_ALGOS)
 
 

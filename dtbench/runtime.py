@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "minari"
@@ -21,12 +23,21 @@ DEFAULT_RESULTS_DIR = PROJECT_ROOT / "workspace"
 REFERENCE_DIR = PROJECT_ROOT / "results"
 
 
-def setup() -> None:
-    """Idempotent environment set-up; call at the start of every entry point."""
+def setup_environment() -> None:
+    """The environment variables of `setup`, without importing torch: what a command that
+    trains nothing (`dtbench list`, a usage error) needs before anything else is imported."""
     # Dataset hosts are unreachable here: make any stray hub look-up fail fast, not hang.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Keep Minari datasets in the project, never in the home folder.
     os.environ.setdefault("MINARI_DATASETS_PATH", str(DEFAULT_DATA_DIR))
+
+
+def setup() -> None:
+    """Idempotent environment set-up; call at the start of every entry point that reads data,
+    trains or evaluates."""
+    setup_environment()
+    import torch
+
     # Denormal floats made d3rlpy updates 4-13x slower on a 2-core EPYC (measured when the
     # baselines were added; docs/implementation-details.md).
     torch.set_flush_denormal(True)
@@ -40,6 +51,8 @@ def minari_root() -> Path:
 def resolve_device(device: str = "auto") -> torch.device:
     """'auto' picks CUDA when present, else CPU; 'cpu', 'cuda' and 'cuda:N' are checked
     against this machine (a one-line `DTBenchError` when they cannot be used)."""
+    import torch
+
     from dtbench.errors import DTBenchError
 
     if device == "auto":
@@ -58,6 +71,9 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed python, numpy and torch; return a numpy Generator for explicit use."""
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -25,6 +26,33 @@ def _in_process(args, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         main()
     return exit_.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize("args", [
+    ("--help",), ("list",), ("list", "--settings"), ("train", "--no-such-option"),
+    ("train", "keydoor", "-d", "random-1k", "--set", "train.lrr=1"),
+    ("train", "keydoor", "-d", "random-1k", "-p", "smoke", "--set", "train.batch_size=0"),
+    ("suite", "keydoor", "--set", "model.context_len=x"),
+], ids=" ".join)
+def test_help_list_and_usage_errors_import_no_heavy_library(args):
+    """What `dtbench --help`, `list` and a usage or settings error import (not how long they
+    take): none of the libraries that only training, evaluating or reporting needs."""
+    code = textwrap.dedent(f"""
+        import sys
+        from dtbench.cli import main
+
+        sys.argv = ["dtbench", *{args!r}]
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code
+        heavy = ("torch", "transformers", "d3rlpy", "ray", "pandas", "matplotlib", "minari")
+        print("exit", code, "heavy", sorted(m for m in heavy if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last == f"exit {0 if args[0] in ('--help', 'list') else 2} heavy []", out.stderr
 
 
 def test_list_shows_domains_datasets_algorithms(isolated_minari):

@@ -83,3 +83,24 @@ def test_every_setting_is_listed_with_its_type():
     assert types["train.schedule"] == "Literal['constant', 'cosine', 'cosine-tokens']"
     assert len(types) == sum(len(getattr(Settings(), s).__dataclass_fields__)
                              for s in ("model", "train", "eval", "baseline"))
+
+
+def test_every_field_has_its_doc_and_every_number_its_range_beside_it():
+    import dataclasses
+    import typing
+
+    from dtbench.config import SECTIONS, setting_docs
+
+    docs = setting_docs()
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            key = f"{section}.{f.name}"
+            assert f.metadata["doc"] and "\n" not in docs[key], key
+            numeric = hints[f.name] in (int, float) or typing.get_args(hints[f.name])[:1] in (
+                (int,), (float,))
+            # target returns are any reals (negative ones too: Pong)
+            assert (f.metadata["range"] is not None) == (numeric and key != "eval.target_returns"
+                                                         ), key
+    assert docs["train.lr"] == "greater than 0; peak learning rate (AdamW)"
+    assert docs["train.betas"].startswith("each between 0 and 1; ")

@@ -55,7 +55,8 @@ def installed_plugin(tmp_path_factory):
 
 
 def _dtbench(*args, site, minari):
-    env = {**os.environ, "PYTHONPATH": str(site), "MINARI_DATASETS_PATH": str(minari)}
+    path = os.pathsep.join(filter(None, (str(site), os.environ.get("PYTHONPATH"))))
+    env = {**os.environ, "PYTHONPATH": path, "MINARI_DATASETS_PATH": str(minari)}
     return subprocess.run([sys.executable, "-m", "dtbench", *args], capture_output=True,
                           text=True, env=env, timeout=300)
 
@@ -90,3 +91,52 @@ def test_a_broken_plugin_is_one_line_naming_it(installed_plugin, isolated_minari
     assert out.stderr.strip().splitlines() == [
         "dtbench: error: plug-in 'bc-plugin' (dtbench_test_plugin:register) failed to load: "
         "RuntimeError: x; fix or uninstall dtbench-test-plugin"]
+
+
+# libraries that registering a domain or an algorithm must not import (the runs import them)
+HEAVY = ("torch", "transformers", "d3rlpy", "ray", "ale_py", "minari", "h5py", "cv2")
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess:
+    """`code` run by a fresh interpreter, which has called no `plugins.load()`."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_registry_registers_the_built_ins_on_its_first_lookup():
+    out = _fresh(f"""
+        import sys
+        from dtbench import registry
+
+        domain, task = registry.resolve("mujoco/hopper")
+        print(domain.name, task.env_id, registry.get_algo("dt").name,
+              registry.get_domain("keydoor").name)
+        print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["mujoco Hopper-v5 dt keydoor", "[]"]
+
+
+def test_an_unknown_name_lists_the_registered_ones_without_set_up():
+    out = _fresh("""
+        from dtbench.registry import get_algo, get_domain
+        from dtbench.errors import DTBenchError
+
+        for lookup in (get_domain, get_algo):
+            try:
+                lookup("nosuch")
+            except DTBenchError as exc:
+                print(exc)
+    """)
+    assert out.returncode == 0, out.stderr
+    domains, algos = out.stdout.splitlines()
+    assert domains == "unknown domain 'nosuch'; known: atari, graph, keydoor, mujoco"
+    assert algos.startswith("unknown algorithm 'nosuch'; known: bc, bc-paper, bc10")
+    assert "(none)" not in out.stdout
+
+
+def test_dt_names_the_files_training_writes():
+    from dtbench import training
+    from dtbench.algos import dt
+
+    assert (dt.CHECKPOINT, dt.METRICS) == (training.CHECKPOINT, training.METRICS)

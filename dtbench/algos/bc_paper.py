@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 from dtbench.algos import dt
+from dtbench.algos.dt import CHECKPOINT, METRICS
 from dtbench.contract import Algo, RunContext
-from dtbench.data.sampler import WindowSampler
-from dtbench.data.transforms import top_fraction
-from dtbench.models.mlp_bc import MLPBC
-from dtbench.policies import DTPolicy, MLPBCPolicy
 from dtbench.registry import register_algo
-from dtbench.training import CHECKPOINT, METRICS
+
+if TYPE_CHECKING:
+    from dtbench.policies import DTPolicy, MLPBCPolicy
 
 PERCENT = (10, 25, 40)  # the paper's %BC fractions (Tables 3 and 4)
 
 
 def _trainer(top: float | None):  # noqa: ANN202 - the Algo's train function
     def train(ctx: RunContext) -> MLPBCPolicy | DTPolicy:
+        # torch and the models load when a run trains, not when the algorithm is registered
+        from dtbench.data.sampler import WindowSampler
+        from dtbench.data.transforms import top_fraction
+        from dtbench.models.mlp_bc import MLPBC
+        from dtbench.policies import MLPBCPolicy
+
         store = top_fraction(ctx.store, top) if top is not None else ctx.store
         if ctx.action_kind == "discrete":  # the DT network without returns (model.tokens=sa)
             return dt.train(dataclasses.replace(ctx, store=store))

@@ -5,24 +5,29 @@ paper's BC too) go through the loop."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from torch import nn
-
-from dtbench import training
-from dtbench.config import TrainConfig
 from dtbench.contract import Algo, RunContext
-from dtbench.data.sampler import WindowSampler
-from dtbench.data.state_best import BestReturnFromStart
-from dtbench.data.transforms import rtg_rewards
-from dtbench.evaluation import BatchPolicy
-from dtbench.models.dt import DecisionTransformer
-from dtbench.policies import DTPolicy
 from dtbench.registry import register_algo
-from dtbench.runtime import seed_everything
-from dtbench.training import CHECKPOINT, METRICS, Single, Stacked
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from dtbench.config import TrainConfig
+    from dtbench.data.sampler import WindowSampler
+    from dtbench.evaluation import BatchPolicy
+    from dtbench.models.dt import DecisionTransformer
+    from dtbench.policies import DTPolicy
+
+# What `dtbench.training` writes in a run's folder. Named here, not imported from there, so
+# that registering `dt` imports neither torch nor transformers (the functions below import
+# them when a run trains); tests/test_plugins.py checks that the names agree.
+CHECKPOINT, METRICS = "checkpoint.pt", "metrics.csv"
 
 
 def build_model(ctx: RunContext) -> DecisionTransformer:
+    from dtbench.models.dt import DecisionTransformer
+
     store = ctx.store
     act_dim = ctx.n_actions if store.discrete else store.action_dim
     return DecisionTransformer(ctx.settings.model, store.obs_shape, act_dim, store.discrete,
@@ -32,6 +37,11 @@ def build_model(ctx: RunContext) -> DecisionTransformer:
 def _parts(ctx: RunContext) -> tuple[DecisionTransformer, WindowSampler,
                                      Callable[[DecisionTransformer], DTPolicy]]:
     """The run's model (built now: seed first), its sampler and how to make its policy."""
+    from dtbench.data.sampler import WindowSampler
+    from dtbench.data.state_best import BestReturnFromStart
+    from dtbench.data.transforms import rtg_rewards
+    from dtbench.policies import DTPolicy
+
     s = ctx.settings
     mean, std = ctx.store.state_stats() if ctx.store.observations.dtype != "uint8" else (None, None)
     model = build_model(ctx)
@@ -57,7 +67,10 @@ def fit(ctxs: Sequence[RunContext], models: Sequence[nn.Module],
     """Train the runs' models with the training loop (one run alone, or several seeds of one
     cell as one vmapped model) and return run i's policy, `policy(i, trained model)`, also
     evaluated on the way at the runs' evaluation steps."""
-    learner = Single(models[0], cfg) if len(models) == 1 else Stacked(models, cfg)
+    from dtbench import training
+
+    learner = (training.Single(models[0], cfg) if len(models) == 1
+               else training.Stacked(models, cfg))
 
     def on_eval(step: int, members: list[nn.Module]) -> None:
         ctxs[0].during_training(step, [policy(i, m) for i, m in enumerate(members)])
@@ -72,6 +85,8 @@ def fit(ctxs: Sequence[RunContext], models: Sequence[nn.Module],
 def train_group(ctxs: list[RunContext]) -> list[BatchPolicy]:
     """Seeds of one cell trained together (several: one vmapped model); each member's model
     is built after seeding with its own seed, as a separate run's."""
+    from dtbench.runtime import seed_everything
+
     parts = []
     for ctx in ctxs:
         seed_everything(ctx.spec.seed)

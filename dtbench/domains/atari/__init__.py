@@ -19,8 +19,7 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
-from dtbench.domains.atari.env import FRAME_STACK, GAMES, env_id, make_atari_env
-from dtbench.domains.atari.ids import local_dataset_id
+from dtbench.domains.atari.ids import FRAME_STACK, GAMES, env_id, local_dataset_id
 from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
@@ -123,6 +122,8 @@ def _local_spec(game: str) -> DatasetSpec:
 
 
 def _make_env(task: Task, settings: Settings):  # noqa: ANN202 - gymnasium.Env
+    from dtbench.domains.atari.env import make_atari_env  # ale-py, when an env is made
+
     return make_atari_env(task.name, sticky_actions=settings.eval.sticky_actions)
 
 

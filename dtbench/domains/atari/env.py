@@ -17,18 +17,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation, TimeLimit
 
+from dtbench.domains.atari.ids import FRAME_STACK, GAMES, env_id
 from dtbench.errors import DTBenchError
 
 gym.register_envs(ale_py)
 
-GAMES = {"breakout": "Breakout", "qbert": "Qbert", "pong": "Pong", "seaquest": "Seaquest"}
-FRAME_STACK = 4
 FRAME_SKIP = 4
 MAX_FRAMES = 108_000  # 30 minutes of play at 60 Hz: the official evaluation's cap
-
-
-def env_id(game: str) -> str:
-    return f"{GAMES[game]}NoFrameskip-v4"
 
 
 def make_atari_env(game: str, sticky_actions: float = 0.0, noop_max: int = 30,
