@@ -173,8 +173,8 @@ def test_a_killed_baseline_run_resumes_from_its_last_checkpoint(keydoor_1k, tmp_
     starts = []
     original = adapter._resume
 
-    def spy(path, algo, dataset):
-        starts.append(original(path, algo, dataset))
+    def spy(path, algo, dataset, *args):
+        starts.append(original(path, algo, dataset, *args))
         return starts[-1]
 
     monkeypatch.setattr(adapter, "_resume", spy)

@@ -106,9 +106,9 @@ def test_nan_loss_stops_with_one_line_and_keeps_last_good_checkpoint(tmp_path, m
     calls = {"n": 0}
     original = DecisionTransformer.action_loss
 
-    def poisoned(self, out, actions, mask):
+    def poisoned(self, out, actions, mask, **kwargs):
         calls["n"] += 1
-        loss = original(self, out, actions, mask)
+        loss = original(self, out, actions, mask, **kwargs)
         return loss * float("nan") if calls["n"] == 4 else loss
 
     monkeypatch.setattr(DecisionTransformer, "action_loss", poisoned)

@@ -106,6 +106,29 @@ def test_the_return_loss_trains_each_members_return_head(tmp_path):
                                        rtol=1e-4, atol=1e-5)
 
 
+def test_a_stacked_loss_that_is_not_finite_stops_the_group_naming_the_member(tmp_path,
+                                                                              monkeypatch):
+    """The NaN guard holds for a group as for a separate run: one line naming the member's
+    folder and its last good checkpoint."""
+    from dtbench.errors import DTBenchError
+
+    model, sampler, cfg = _setup(False)
+    cfg = dataclasses.replace(cfg, steps=10, checkpoint_every=2)
+    calls = {"n": 0}
+    original = DecisionTransformer.action_loss
+
+    def poisoned(self, out, actions, mask, **kwargs):
+        calls["n"] += 1  # once a step: the vmapped loss is traced once for all members
+        loss = original(self, out, actions, mask, **kwargs)
+        return loss * float("nan") if calls["n"] == 4 else loss
+
+    monkeypatch.setattr(DecisionTransformer, "action_loss", poisoned)
+    folders = [tmp_path / f"group{s}" for s in SEEDS]
+    with pytest.raises(DTBenchError, match=f"loss became nan at step 3; last good checkpoint "
+                                           f"is step 2 in {folders[0]}"):
+        train_stacked([model(s) for s in SEEDS], [sampler(s) for s in SEEDS], cfg, folders)
+
+
 def test_stacked_attention_is_batched_by_vmap_without_a_fallback(tmp_path):
     """The stacked model runs an attention vmap has a batching rule for: no "falling back to
     the slow path" warning on this device."""
