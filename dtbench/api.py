@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from dtbench.errors import DTBenchError
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import (
+    Plan,
     download_datasets,
     make_datasets,
     result_lines,
@@ -35,7 +35,6 @@ from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, resolve_device, 
 from dtbench.suite import (
     Choice,
     expand_all,
-    is_finished,
     make_missing_data,
     missing_real_data,
     published_sources,
@@ -111,9 +110,9 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
              for algo in algos for dataset in datasets for seed in seeds or (0,)]
 
     if not reevaluate:
-        plan = triage(specs, results_root, rerun_stale, echo)
-        echo(f"train: {plan.summary()}")
-        refusal = plan.refusal()
+        found = triage(specs, results_root, rerun_stale, echo)
+        echo(f"train: {found.summary()}")
+        refusal = found.refusal()
         if refusal is not None:
             raise refusal
 
@@ -140,19 +139,11 @@ def evaluate(task: str, datasets: Sequence[str], **kwargs: Any) -> list[dict[str
     return train(task, datasets, reevaluate=True, **kwargs)
 
 
-@dataclass(frozen=True)
-class SuitePlan:
-    """What `suite` found: the runs of the grid and which are finished."""
-
-    specs: list[RunSpec]  # every run of the (narrowed) grid, in order
-    finished: list[bool]  # whether each has its result.json
-
-
 def plan(domains: Sequence[str], profile: str = "quick", choice: Choice = Choice(),
-         results_root: Path = DEFAULT_RESULTS_DIR) -> SuitePlan:
-    """The runs a suite would run and which of them are finished (`dtbench suite --dry-run`)."""
-    specs = expand_all(domains, profile, choice)
-    return SuitePlan(specs, [is_finished(s, results_root) for s in specs])
+         results_root: Path = DEFAULT_RESULTS_DIR) -> Plan:
+    """The runs a suite would run, sorted by `runs.triage` (finished, stale, unreadable, to
+    run); nothing is moved, made or run (`dtbench suite --dry-run`)."""
+    return triage(expand_all(domains, profile, choice), results_root, echo=lambda line: None)
 
 
 def stale_runs(specs: Sequence[RunSpec], results_root: Path = DEFAULT_RESULTS_DIR,
@@ -174,8 +165,7 @@ def compare(domains: Sequence[str], profile: str = "quick", choice: Choice = Cho
     if Path(results_root).resolve() == Path(reference).resolve():
         raise DTBenchError(f"--results and --reference are both {results_root}: compare a "
                            "workspace of your own runs with the committed results/")
-    return compare_cells(plan(domains, profile, choice, results_root).specs, results_root,
-                         reference)
+    return compare_cells(expand_all(domains, profile, choice), results_root, reference)
 
 
 def promote(domains: Sequence[str], results_root: Path = DEFAULT_RESULTS_DIR,
@@ -219,10 +209,9 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
 
         check_reachable(ray.address)
     p = plan(domains, profile, choice, results_root)
-    todo = [s for s, done in zip(p.specs, p.finished, strict=True) if not done]
+    todo = p.to_run
     if rerun_stale:  # finished runs that will run again need their data too
-        finished = [s for s, done in zip(p.specs, p.finished, strict=True) if done]
-        todo += list(stale_runs(finished, results_root, code=True))
+        todo = [*todo, *p.changed, *p.other_code]
     check_real_data(todo, allow_stand_in_data, echo)
     make_missing_data(todo, budget or profile, data_jobs or jobs, echo=echo)
     if data_only:

@@ -182,31 +182,29 @@ def suite(domains: Annotated[list[str], typer.Argument(
     choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (), overrides)
     if stale:
         plan = api.plan(domains, profile, choice, results)
-        found = api.stale_runs([s for s, done in zip(plan.specs, plan.finished, strict=True)
-                                if done], results, code=True)
+        found = api.stale_runs([*plan.finished, *plan.changed], results, code=True)
         for line in found.values():
             typer.echo(line)
-        typer.echo(f"{len(found)} of {sum(plan.finished)} finished run(s) are stale"
-                   + ("; --rerun-stale runs them again (old folders kept under "
-                      f"{results}/stale/)" if found else ""))
+        typer.echo(f"{len(found)} of {len(plan.finished) + len(plan.changed)} finished run(s) "
+                   "are stale" + ("; --rerun-stale runs them again (old folders kept under "
+                                  f"{results}/stale/)" if found else ""))
         return
     if dry_run:
         from dtbench.suite import data_source
 
         plan = api.plan(domains, profile, choice, results)
-        finished = [s for s, done in zip(plan.specs, plan.finished, strict=True) if done]
-        changed = api.stale_runs(finished, results)  # on other data
-        other_code = api.stale_runs(finished, results, code=True)  # or by other code
-        for spec, done in zip(plan.specs, plan.finished, strict=True):
+        for spec in plan.specs:
             data = data_source(spec)
             state = ("stand-in" if data.stand_in else "present" if data.present
                      else "made here when run" if data.makeable else "missing")
-            run_state = ("stale: data changed" if spec in changed else "stale: code changed"
-                         if spec in other_code else "finished") if done else "to run"
+            run_state = ("unreadable" if spec in plan.unreadable
+                         else "stale: data changed" if spec in plan.changed
+                         else "stale: code changed" if spec in plan.other_code
+                         else "finished" if spec in plan.finished else "to run")
             typer.echo(f"{spec.describe()} [{spec.profile}]: {run_state}"
                        f"; data: {data.source} ({state})")
-        api.check_real_data([s for s, done in zip(plan.specs, plan.finished, strict=True)
-                             if not done], allow_stand_in_data, typer.echo)
+        typer.echo(f"plan: {plan.summary()}")
+        api.check_real_data(plan.to_run, allow_stand_in_data, typer.echo)
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,
               _progress(), status_every, ray, allow_stand_in_data, rerun_stale,

@@ -145,11 +145,6 @@ def missing_real_data(specs: Sequence[RunSpec]) -> list[str]:
                               if (line := data_source(spec).missing) is not None))
 
 
-def is_finished(spec: RunSpec, results_root: Path = DEFAULT_RESULTS_DIR) -> bool:
-    """Whether the run has its result.json (readable or not: a finished run is never redone)."""
-    return (spec.folder(results_root) / RESULT).exists()
-
-
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
                       echo: Echo = print) -> None:
     """Make the local datasets the given runs need and lack, tasks side by side."""
