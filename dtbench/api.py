@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.config import EVAL_ONLY
 from dtbench.contract import RunSpec, canonical
 from dtbench.errors import DTBenchError
@@ -92,7 +92,6 @@ def train(task: str, datasets: Sequence[str], algos: Sequence[str] = ("dt",),
     check_options(seeds, device, jobs)
     check_results_root(results_root)
     tracked = check_trackers(trackers)
-    plugins.load()
     domain, t = registry.resolve(task)
     for dataset in datasets:
         registry.get_dataset(t, dataset)
@@ -178,7 +177,6 @@ def promote(domains: Sequence[str], results_root: Path = DEFAULT_RESULTS_DIR,
     from dtbench.runs.promote import promote as promote_runs
 
     setup()
-    plugins.load()
     for name in domains:
         registry.get_domain(name)
     check_folders(results_root, reference)
@@ -245,7 +243,6 @@ def make_data(tasks: Sequence[str], datasets: Sequence[str] = (), budget: str = 
     """Generate tasks' local datasets into the Minari store (once; cached)."""
     setup()
     check_options(jobs=jobs)
-    plugins.load()
     for task in tasks:
         registry.resolve(task)  # unknown tasks fail before any work starts
     map_in_processes(_make_data_of, [(t, tuple(datasets), budget, force) for t in tasks], jobs,
@@ -257,7 +254,6 @@ def download(tasks: Sequence[str], datasets: Sequence[str] = (), progress: bool 
     """Download tasks' published datasets (D4RL, DQN-replay, Minari); see
     `runs.download_datasets`. Returns one line per file or dataset."""
     setup()
-    plugins.load()
     for task in tasks:
         registry.resolve(task)  # unknown tasks fail before any download starts
     return [line for task in tasks for line in download_datasets(task, datasets, progress, echo)]
@@ -289,7 +285,6 @@ def report(tables: Sequence[str] = (), profile: str = "quick",
 
     setup()
     check_results_root(results_root)
-    plugins.load()
     return build(results_root, profile, list(tables))
 
 

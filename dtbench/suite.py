@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.contract import RunSpec, canonical
 from dtbench.errors import unknown
 from dtbench.launchers import RayOptions, launch
@@ -49,7 +49,6 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     becomes the dataset that stands for it by route `d4rl` (`d4rl-medium`) when the D4RL file
     is on this machine. The grid's parts (other tables' runs) follow, with the choice's names
     acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out."""
-    plugins.load()
     domain = registry.get_domain(domain_name)
     grid = domain.grid(profile)
     specs = _expand_grid(domain, grid, profile, choice)
@@ -101,7 +100,6 @@ def _expand_grid(domain: registry.Domain, grid: registry.Grid, profile: str,
 
 def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) -> list[RunSpec]:
     """`expand` over several domains; "all" means every domain with a grid."""
-    plugins.load()
     names = list(domains)
     if names == ["all"]:
         names = [n for n, d in registry.domains().items() if d.grids]
@@ -122,7 +120,6 @@ class DataSource:
 def data_source(spec: RunSpec) -> DataSource:
     """The run's dataset: its source, presence, and for a grid on published data whether it is
     the real data or a stand-in made here (the real routes then say how to get them)."""
-    plugins.load()
     domain, task = registry.get_task(spec.domain, spec.task)
     grid = domain.grids.get(spec.profile)
     ds = registry.get_dataset(task, spec.dataset)
@@ -148,7 +145,6 @@ def missing_real_data(specs: Sequence[RunSpec]) -> list[str]:
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,
                       echo: Echo = print) -> None:
     """Make the local datasets the given runs need and lack, tasks side by side."""
-    plugins.load()
     wanted: dict[str, list[str]] = {}
     for spec in specs:
         _, task = registry.get_task(spec.domain, spec.task)
@@ -260,7 +256,6 @@ def published_sources(domains: Sequence[str], profile: str) -> dict[str, list[st
     """{task path: dataset names} of the published data the domains' grids under `profile`
     read: for each dataset name, the first of the grid's preferred routes that can be
     downloaded, or the dataset itself when it can."""
-    plugins.load()
     out: dict[str, list[str]] = {}
     for domain_name in (list(registry.domains()) if list(domains) == ["all"]
                         else domains):

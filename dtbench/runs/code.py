@@ -23,7 +23,7 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.errors import DTBenchError
 from dtbench.runtime import PROJECT_ROOT
 
@@ -115,7 +115,6 @@ def fingerprint_of(roots: tuple[str, ...]) -> str:
 def roots_of(algo: str, domain: str) -> tuple[str, ...]:
     """The modules a run of `algo` on `domain` starts from: the executor, the algorithm's
     train function(s) and the domain's registered functions."""
-    plugins.load()
     a, d = registry.get_algo(algo), registry.get_domain(domain)
     functions = [a.train, a.train_group, d.normalize, d.make_env]
     modules = {f.__module__ for f in functions if f is not None and hasattr(f, "__module__")}

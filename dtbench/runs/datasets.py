@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.data import minari_io
 from dtbench.data.checks import check_store
 from dtbench.data.store import TrajectoryStore
@@ -59,7 +59,6 @@ def make_datasets(path: str, names: Sequence[str] = (), budget: str = "quick",
                   force: bool = False) -> list[str]:
     """Make a task's local datasets (all makeable ones when `names` is empty) that are missing
     (all of them with `force`); return one line per dataset saying what was done."""
-    plugins.load()
     _, task = registry.resolve(path)
     wanted = [registry.get_dataset(task, n) for n in names
               or [n for n, ds in task.datasets.items() if ds.make is not None]]
@@ -83,7 +82,6 @@ def download_datasets(path: str, names: Sequence[str] = (), progress: bool = Fal
     """Download a task's published datasets (all the downloadable ones when `names` is
     empty): files over HTTP (resumed, verified, in the manifest), Minari datasets through
     minari. One line per file or dataset."""
-    plugins.load()
     _, task = registry.resolve(path)
     wanted = [registry.get_dataset(task, n) for n in names] or [
         ds for ds in task.datasets.values() if ds.remote is not None or ds.download]

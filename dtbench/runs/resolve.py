@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.config import Settings
 from dtbench.contract import Algo, RunSpec
 from dtbench.errors import unknown
@@ -56,7 +56,6 @@ def resolve(spec: RunSpec, eval_overrides: Mapping[str, Any] | None = None) -> R
 
     `eval_overrides` change how a trained run is evaluated without naming another run
     (`dtbench eval --set eval.episodes=...`)."""
-    plugins.load()
     domain, task = registry.get_task(spec.domain, spec.task)
     dataset = registry.get_dataset(task, spec.dataset)
     algo = registry.get_algo(spec.algo)

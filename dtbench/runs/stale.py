@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.contract import RunSpec
 from dtbench.data.identity import data_identity
 from dtbench.runs import code
@@ -24,7 +24,6 @@ STALE_DIR = "stale"  # under the results folder, beside runs/
 
 def current_identity(spec: RunSpec) -> dict | None:
     """The identity of the spec's dataset as it is on disk now; None when it is not here."""
-    plugins.load()
     _, task = registry.get_task(spec.domain, spec.task)
     dataset = registry.get_dataset(task, spec.dataset)
     files = dataset.data_files()
@@ -65,7 +64,7 @@ def recorded_code(run_dir: Path) -> tuple[str | None, str | None]:
     except Unreadable:
         return None, None
     try:
-        commit = json.loads((run_dir / CONFIG).read_text())["environment"].get("git_commit")
+        commit = json.loads((run_dir / CONFIG).read_text())["code"]["commit"]
     except (OSError, ValueError, KeyError, TypeError):
         commit = None
     return fingerprint, commit

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from dtbench import plugins, registry
+from dtbench import registry
 from dtbench.atomic import atomic_write
 from dtbench.config import SECTIONS, value_text
 from dtbench.contract import RunSpec, overrides_label
@@ -93,7 +93,6 @@ def read_runs(results_root: Path = DEFAULT_RESULTS_DIR, check_files: bool = True
     """One walk over the run folders: each readable result.json becomes rows of the table;
     with `check_files`, a folder whose CSV files cannot be read is listed too (its rows stay:
     the tables read only result.json)."""
-    plugins.load()  # runs that recorded no data route look it up in the registry
     rows, unreadable = [], []
     for path in result_files(results_root):
         try:
