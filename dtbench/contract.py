@@ -37,8 +37,9 @@ class RunSpec:
     seed: int = 0  # training seed (evaluation seeds come from the settings)
     profile: str = "quick"  # smoke | quick | paper
     variant: str = "dense"  # reward variant: dense or delayed (sparse)
-    overrides: Overrides = ()  # settings changed from the profile's (an ablation), as sorted
-    # (key, typed value) pairs, e.g. (("model.context_len", 1),); part of the run's identity
+    overrides: Overrides = ()
+    """Settings changed from the profile's (an ablation), as sorted (key, typed value) pairs,
+    e.g. (("model.context_len", 1),); part of the run's identity."""
 
     def __post_init__(self) -> None:
         # Text from the command line, a dict's items or stored JSON pairs all become the same
@@ -98,21 +99,25 @@ class Algo:
     train: Callable[[RunContext], BatchPolicy]  # trains (or resumes) and returns a policy
     description: str = ""  # one line for `dtbench list`
     conditions_on_return: bool = False  # evaluated at each target return (DT) or once
-    steps: Callable[[Settings], int] = lambda s: s.baseline.steps  # its training length, for
-    # progress reports
-    checkpoint_files: tuple[str, ...] = ()  # files in the run folder that hold its trained
-    # state: `dtbench eval` needs them, evaluation-only ablations start from the plain run's
-    metrics_file: str | None = None  # its per-row training log in the run folder (with a `step`
-    # column), read for progress and timings; None: it logs nothing
-    time_columns: Mapping[str, str] = field(default_factory=dict)  # metrics column holding the
-    # mean seconds per step of each phase: {"sample_s": ..., "update_s": ...}
-    train_group: Callable[[list[RunContext]], list[BatchPolicy]] | None = None  # trains
-    # several seeds of one cell together (DT: one vmapped model, `training.Stacked`), each
-    # context its own run, and returns their policies in order; None: its runs train one at
-    # a time
-    fixed_settings: Mapping[ActionKind, Mapping[str, Any]] = field(default_factory=dict)  #
-    # settings it always runs with on each action kind, applied over the profile's (and stored
-    # in the run's config.json), e.g. the paper's Atari BC: {"discrete": {"model.tokens": "sa"}}
+    steps: Callable[[Settings], int] = lambda s: s.baseline.steps
+    """Its training length, for progress reports."""
+    checkpoint_files: tuple[str, ...] = ()
+    """Files in the run folder that hold its trained state: `dtbench eval` needs them,
+    evaluation-only ablations start from the plain run's."""
+    metrics_file: str | None = None
+    """Its per-row training log in the run folder (with a `step` column), read for progress
+    and timings; None: it logs nothing."""
+    time_columns: Mapping[str, str] = field(default_factory=dict)
+    """The metrics column holding the mean seconds per step of each phase:
+    {"sample_s": ..., "update_s": ...}."""
+    train_group: Callable[[list[RunContext]], list[BatchPolicy]] | None = None
+    """Trains several seeds of one cell together (DT: one vmapped model, `training.Stacked`),
+    each context its own run, and returns their policies in order; None: its runs train one at
+    a time."""
+    fixed_settings: Mapping[ActionKind, Mapping[str, Any]] = field(default_factory=dict)
+    """Settings it always runs with on each action kind, applied over the profile's (and
+    stored in the run's config.json), e.g. the paper's Atari BC:
+    {"discrete": {"model.tokens": "sa"}}."""
 
 
 @dataclass
@@ -131,14 +136,16 @@ class RunContext:
     progress: bool = True  # show a progress bar
     targets: tuple[float | None, ...] = (None,)  # target returns it is evaluated at
     during_training: Callable[[int, Sequence[BatchPolicy]], None] = lambda step, policies: None
-    # set by the executor: evaluates the policies of the runs trained together (this one
-    # alone, or each member of its group, in order) at `step`, in one lock-step, and records
-    # each in its own run's learning curve
-    tracker: Tracker = field(default_factory=NoTracker)  # set by the executor: TensorBoard
-    # (and W&B) scalars of the run; training logs its metrics rows to it
-    evaluate_only: bool = False  # set by the executor for `dtbench eval`: load the trained
-    # state from the checkpoint files and train no step; a state that is missing or cannot be
-    # read raises `errors.NotTrained` (one line) and leaves every file as it was
+    """Set by the executor: evaluates the policies of the runs trained together (this one
+    alone, or each member of its group, in order) at `step`, in one lock-step, and records
+    each in its own run's learning curve."""
+    tracker: Tracker = field(default_factory=NoTracker)
+    """Set by the executor: TensorBoard (and W&B) scalars of the run; training logs its
+    metrics rows to it."""
+    evaluate_only: bool = False
+    """Set by the executor for `dtbench eval`: load the trained state from the checkpoint
+    files and train no step; a state that is missing, unreadable or short of the run's steps
+    raises `errors.NotTrained` (one line) and leaves every file as it was."""
 
     @property
     def n_actions(self) -> int | None:

@@ -38,24 +38,34 @@ ROUTES: tuple[Route, ...] = ("generated", "d4rl", "minari", "dqn-replay")
 class DatasetSpec:
     """One offline dataset of a task."""
 
-    name: str  # short name used on the command line, e.g. "random-1k"
-    minari_id: str  # where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v1"
-    make: Callable[[str], None] | None = None  # generates it locally, given a budget name
-    # (smoke | quick | paper; datasets without budgets ignore it); None: download only
-    how_to_get: str = ""  # one line telling the user how to obtain it when missing
-    load: Callable[[str], TrajectoryStore] | None = None  # another format (D4RL HDF5), called
-    # with how_to_get; None: read `minari_id` from the Minari store
-    download: bool = False  # fetch `minari_id` from Minari's remote when it is not local
-    source: str = "dtbench-generated"  # where the data comes from, shown in tables
-    present: Callable[[], bool] | None = None  # is it on this machine? None: a complete
-    # dataset at `minari_id` in the Minari store
-    files: Callable[[], list[Path]] | None = None  # the files it is read from, whose checksums
-    # are its identity; None: the Minari dataset's data files
-    remote: Callable[[], list[RemoteFile]] | None = None  # where `dtbench data download`
-    # fetches its files from (published data); None: not downloadable over HTTP
+    name: str
+    """Short name used on the command line, e.g. "random-1k"."""
+    minari_id: str
+    """Where it lives in the Minari store, e.g. "dtbench/keydoor/random-1k-v1"."""
+    make: Callable[[str], None] | None = None
+    """Generates it locally, given a budget name (smoke | quick | paper; datasets without budgets
+    ignore it); None: download only."""
+    how_to_get: str = ""
+    """One line telling the user how to obtain it when missing."""
+    load: Callable[[str], TrajectoryStore] | None = None
+    """Another format (D4RL HDF5), called with how_to_get; None: read `minari_id` from the Minari
+    store."""
+    download: bool = False
+    """Fetch `minari_id` from Minari's remote when it is not local."""
+    source: str = "dtbench-generated"
+    """Where the data comes from, shown in tables."""
+    present: Callable[[], bool] | None = None
+    """Is it on this machine? None: a complete dataset at `minari_id` in the Minari store."""
+    files: Callable[[], list[Path]] | None = None
+    """The files it is read from, whose checksums are its identity; None: the Minari dataset's data
+    files."""
+    remote: Callable[[], list[RemoteFile]] | None = None
+    """Where `dtbench data download` fetches its files from (published data); None: not downloadable
+    over HTTP."""
     route: Route = "generated"
-    stands_for: str = ""  # the dataset this one is another route to (`d4rl-medium`: `medium`),
-    # so that tables put both in one row and a grid's `prefer` finds it; "": none
+    stands_for: str = ""
+    """The dataset this one is another route to (`d4rl-medium`: `medium`), so that tables put both
+    in one row and a grid's `prefer` finds it; "": none."""
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
@@ -92,13 +102,18 @@ class DatasetSpec:
 class Task:
     """One environment of a domain with its datasets."""
 
-    name: str  # e.g. "hopper"
-    env_id: str  # gymnasium id
-    datasets: dict[str, DatasetSpec]  # by short name
-    env_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to gymnasium.make
-    overrides: dict[str, Any] = field(default_factory=dict)  # dotted Settings overrides
-    profile_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # more, for one
-    # profile only (e.g. Pong's K=50 and batch 512 under `paper`)
+    name: str
+    """E.g. "hopper"."""
+    env_id: str
+    """Gymnasium id."""
+    datasets: dict[str, DatasetSpec]
+    """By short name."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Passed to gymnasium.make."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted Settings overrides."""
+    profile_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """More, for one profile only (e.g. Pong's K=50 and batch 512 under `paper`)."""
 
 
 # The paper's Tables 1 and 2 columns with the paper's own BC and 10%BC (the algorithms
@@ -110,40 +125,60 @@ PAPER_ALGOS = ("dt", "cql", "bc-paper", "bc10-paper")
 class Grid:
     """The runs that make up a domain's benchmark under one profile (`dtbench suite`)."""
 
-    tasks: tuple[str, ...]  # task names of the domain
-    datasets: tuple[str, ...]  # dataset short names, run on every task
-    algos: tuple[str, ...] = ("dt", "cql", "bc", "bc10")  # registered algorithms
-    variants: tuple[str, ...] = ("dense",)  # reward variants: dense, delayed
-    seeds: tuple[int, ...] = (0,)  # training seeds
-    prefer: tuple[Route, ...] = ()  # data routes tried first for each dataset name, in order
-    # (e.g. ("d4rl", "minari"): real data when it is on this machine; see `pick_present`)
-    real_data: bool = False  # the grid is an experiment on published data: data generated here
-    # is only a stand-in, and a suite stops when the real data is missing unless told otherwise
-    overrides: tuple[tuple[str, Any], ...] = ()  # settings changed on every run of this grid
-    # (an ablation part, e.g. (("model.context_len", 1),))
-    parts: tuple[Grid, ...] = ()  # more runs of the same benchmark, each a grid of its own
-    # (e.g. Table 7's delayed Hopper runs); they share this grid's `prefer` and `real_data`
+    tasks: tuple[str, ...]
+    """Task names of the domain."""
+    datasets: tuple[str, ...]
+    """Dataset short names, run on every task."""
+    algos: tuple[str, ...] = ("dt", "cql", "bc", "bc10")
+    """Registered algorithms."""
+    variants: tuple[str, ...] = ("dense",)
+    """Reward variants: dense, delayed."""
+    seeds: tuple[int, ...] = (0,)
+    """Training seeds."""
+    prefer: tuple[Route, ...] = ()
+    """Data routes tried first for each dataset name, in order (e.g. ("d4rl", "minari"): real data
+    when it is on this machine; see `pick_present`)."""
+    real_data: bool = False
+    """The grid is an experiment on published data: data generated here is only a stand-in, and a
+    suite stops when the real data is missing unless told otherwise."""
+    overrides: tuple[tuple[str, Any], ...] = ()
+    """Settings changed on every run of this grid (an ablation part, e.g. (("model.context_len",
+    1),))."""
+    parts: tuple[Grid, ...] = ()
+    """More runs of the same benchmark, each a grid of its own (e.g. Table 7's delayed Hopper runs);
+    they share this grid's `prefer` and `real_data`."""
 
 
 @dataclass(frozen=True)
 class Domain:
     """A family of tasks that share an encoder, an action kind and settings."""
 
-    name: str  # e.g. "keydoor"
-    tasks: dict[str, Task]  # by name
-    encoder: str  # registered encoder name (see dtbench.models.encoders)
-    action_kind: ActionKind  # continuous (MSE, tanh head) or discrete (cross-entropy)
-    settings: dict[str, Settings]  # one per profile: smoke, quick, paper
-    normalize: Callable[[str, np.ndarray], np.ndarray]  # (task, raw returns) -> scores
-    score_label: str = "normalised score"  # what `normalize` returns, for tables
-    description: str = ""  # one line for `dtbench list`
-    make_env: Callable[[Task, Settings], gym.Env] | None = None  # default: gymnasium.make(
-    # task.env_id, **task.env_kwargs); given the run's settings (e.g. sticky actions)
-    frame_stack: int = 1  # > 1: datasets hold single frames, states are stacks of this many
-    grids: dict[str, Grid] = field(default_factory=dict)  # benchmark grid per profile; a
-    # profile without one uses the `quick` grid
-    paper_gave_settings: bool = True  # False: the paper gives no hyperparameters for this
-    # domain, so its `paper` profile is dtbench's choice (captions say "our paper profile")
+    name: str
+    """E.g. "keydoor"."""
+    tasks: dict[str, Task]
+    """By name."""
+    encoder: str
+    """Registered encoder name (see dtbench.models.encoders)."""
+    action_kind: ActionKind
+    """Continuous (MSE, tanh head) or discrete (cross-entropy)."""
+    settings: dict[str, Settings]
+    """One per profile: smoke, quick, paper."""
+    normalize: Callable[[str, np.ndarray], np.ndarray]
+    """(task, raw returns) -> scores."""
+    score_label: str = "normalised score"
+    """What `normalize` returns, for tables."""
+    description: str = ""
+    """One line for `dtbench list`."""
+    make_env: Callable[[Task, Settings], gym.Env] | None = None
+    """Default: gymnasium.make( task.env_id, **task.env_kwargs); given the run's settings (e.g.
+    sticky actions)."""
+    frame_stack: int = 1
+    """> 1: datasets hold single frames, states are stacks of this many."""
+    grids: dict[str, Grid] = field(default_factory=dict)
+    """Benchmark grid per profile; a profile without one uses the `quick` grid."""
+    paper_gave_settings: bool = True
+    """False: the paper gives no hyperparameters for this domain, so its `paper` profile is
+    dtbench's choice (captions say "our paper profile")."""
 
     def grid(self, profile: str) -> Grid:
         if profile not in PROFILES:

@@ -70,6 +70,8 @@ def test_the_code_text_keeps_code_and_drops_comments_docstrings_and_layout():
     base = code_text(b'"""Module."""\ndef f(x):\n    """Doc."""\n    return x + 1\n')
     assert code_text(b"def f(x):  # why\n    return (x +\n            1)\n") == base
     assert code_text(b"def f(x):\n    return x + 2\n") != base
+    field = code_text(b"class A:\n    x: int = 1  # why\n")
+    assert code_text(b'class A:\n    x: int = 1\n    """Why."""\n') == field  # attribute doc
     assert code_text(b"def f(x):\n    return 'x + 1'\n") != base  # a string that is code
 
 

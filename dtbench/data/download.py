@@ -31,10 +31,13 @@ TIMEOUT_S = 60.0  # per socket operation: a stalled server fails, a slow one doe
 class RemoteFile:
     """One file of a dataset on a data host."""
 
-    url: str  # where it is served
-    path: Path  # where dtbench reads it
-    verify: Callable[[Path], None] | None = None  # raises ValueError (or OSError) when the
-    # downloaded bytes are not a usable file of their format
+    url: str
+    """Where it is served."""
+    path: Path
+    """Where dtbench reads it."""
+    verify: Callable[[Path], None] | None = None
+    """Raises ValueError (or OSError) when the downloaded bytes are not a usable file of their
+    format."""
 
 
 def download(files: Sequence[RemoteFile], progress: bool = True,

@@ -24,19 +24,28 @@ class TrajectoryStore:
     `truncated[t]` marks an episode cut short (time limit or data collection boundary).
     """
 
-    observations: np.ndarray  # (N, *obs_shape): the observation each action was taken in
-    actions: np.ndarray  # (N, act_dim) float32 or (N,) int64
-    rewards: np.ndarray  # (N,) float32
-    terminated: np.ndarray  # (N,) bool
-    truncated: np.ndarray  # (N,) bool
-    episode_starts: np.ndarray  # (E + 1,) int64 offsets; episode e is [starts[e], starts[e+1])
-    metadata: dict[str, Any] = field(default_factory=dict)  # provenance (dataset id, ...)
-    frame_stack: int = 1  # > 1: `observations` hold one frame per step and the state at step t
-    # is the last `frame_stack` frames of its episode, zeros before the episode's start
-    # (Atari: every frame stored once, stacks gathered by index when sampled)
-    lead_frames: np.ndarray | None = None  # (E, frame_stack - 1, *frame): the frames an
-    # episode's first stacks show before its first step, where they are not zeros (DQN-replay
-    # read as the official code does: dopamine's stacks reach back past an episode's start)
+    observations: np.ndarray
+    """(N, *obs_shape): the observation each action was taken in."""
+    actions: np.ndarray
+    """(N, act_dim) float32 or (N,) int64."""
+    rewards: np.ndarray
+    """(N,) float32."""
+    terminated: np.ndarray
+    """(N,) bool."""
+    truncated: np.ndarray
+    """(N,) bool."""
+    episode_starts: np.ndarray
+    """(E + 1,) int64 offsets; episode e is [starts[e], starts[e+1])."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Provenance (dataset id, ...)."""
+    frame_stack: int = 1
+    """> 1: `observations` hold one frame per step and the state at step t is the last `frame_stack`
+    frames of its episode, zeros before the episode's start (Atari: every frame stored once, stacks
+    gathered by index when sampled)."""
+    lead_frames: np.ndarray | None = None
+    """(E, frame_stack - 1, *frame): the frames an episode's first stacks show before its first
+    step, where they are not zeros (DQN-replay read as the official code does: dopamine's stacks
+    reach back past an episode's start)."""
 
     def __post_init__(self) -> None:
         n = len(self.rewards)

@@ -28,13 +28,18 @@ from dtbench.models.encoders import make_encoder
 
 @dataclass
 class DTOutput:
-    action_preds: torch.Tensor  # (B, K, act_dim): actions (continuous) or logits (discrete)
-    return_preds: torch.Tensor  # (B, K, 1): predicted next return, read from the action token
-    state_preds: torch.Tensor | None  # (B, K, obs_dim) for vector states, else None
-    hidden: torch.Tensor  # (B, n, K, H): last hidden states of (R, s, a) tokens (n = 3) or of
-    # (s, a) tokens (n = 2, `model.tokens = sa`)
-    attentions: tuple[torch.Tensor, ...] | None = None  # per layer (B, heads, 3K, 3K), only
-    # from `with_attentions`; token 3t + j is step t's return (0), state (1) or action (2)
+    action_preds: torch.Tensor
+    """(B, K, act_dim): actions (continuous) or logits (discrete)."""
+    return_preds: torch.Tensor
+    """(B, K, 1): predicted next return, read from the action token."""
+    state_preds: torch.Tensor | None
+    """(B, K, obs_dim) for vector states, else None."""
+    hidden: torch.Tensor
+    """(B, n, K, H): last hidden states of (R, s, a) tokens (n = 3) or of (s, a) tokens (n = 2,
+    `model.tokens = sa`)."""
+    attentions: tuple[torch.Tensor, ...] | None = None
+    """Per layer (B, heads, 3K, 3K), only from `with_attentions`; token 3t + j is step t's return
+    (0), state (1) or action (2)."""
 
 
 class DecisionTransformer(nn.Module):

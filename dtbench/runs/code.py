@@ -88,17 +88,18 @@ def _counts(module: str) -> bool:
 
 
 def code_text(source: bytes) -> str:
-    """What of a module's source can change a number: its syntax tree without docstrings
-    (comments and layout are not in the tree), as text."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
+    """What of a module's source can change a number: its syntax tree (comments and layout are
+    not in it) without docstrings, the module's, a class's, a function's or an attribute's (a
+    statement that is a string and nothing else does nothing), as text."""
+    tree = _NoDocstrings().visit(ast.parse(source))
     return ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
+class _NoDocstrings(ast.NodeTransformer):
+    def visit_Expr(self, node: ast.Expr) -> ast.AST | None:  # noqa: N802 - ast's visitor name
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None  # dropped (the tree is only dumped, never compiled)
+        return node
 
 
 @functools.cache

@@ -31,16 +31,21 @@ LOCK = ".lock"  # held in a run's folder while a process trains it
 class Plan:
     """What triage found for a list of runs (each in exactly one of the lists)."""
 
-    specs: list[RunSpec]  # every run asked for, in order
-    to_run: list[RunSpec]  # unfinished (resumed where they stopped), or stale and rerun
-    finished: list[RunSpec]  # finished: returned as stored
-    changed: dict[RunSpec, str] = field(default_factory=dict)  # finished on other data than
-    # is there now, not rerun: each with its line
-    other_code: list[RunSpec] = field(default_factory=list)  # finished by other code, kept
-    # as finished (also in `finished`)
-    unreadable: dict[RunSpec, str] = field(default_factory=dict)  # result.json unreadable
-    elsewhere: list[RunSpec] = field(default_factory=list)  # to run, but another process
-    # holds their lock now (also in `to_run`: waited for after the others)
+    specs: list[RunSpec]
+    """Every run asked for, in order."""
+    to_run: list[RunSpec]
+    """Unfinished (resumed where they stopped), or stale and rerun."""
+    finished: list[RunSpec]
+    """Finished: returned as stored."""
+    changed: dict[RunSpec, str] = field(default_factory=dict)
+    """Finished on other data than is there now, not rerun: each with its line."""
+    other_code: list[RunSpec] = field(default_factory=list)
+    """Finished by other code, kept as finished (also in `finished`)."""
+    unreadable: dict[RunSpec, str] = field(default_factory=dict)
+    """Result.json unreadable."""
+    elsewhere: list[RunSpec] = field(default_factory=list)
+    """To run, but another process holds their lock now (also in `to_run`: waited for after the
+    others)."""
 
     def summary(self) -> str:
         """The plan in one line."""
