@@ -1,8 +1,7 @@
 """Stale runs: finished on data that has changed since under the same dataset name, or made by
 other code than the current (what `runs.triage` does with them is said there).
 
-Runs that recorded no digest and runs whose data is not on this machine cannot be compared
-and are left as they are.
+Runs whose data is not on this machine cannot be compared and are left as they are.
 """
 
 from __future__ import annotations
@@ -57,35 +56,32 @@ def find_stale(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, st
     return out
 
 
-def recorded_code(run_dir: Path) -> tuple[str | None, str | None]:
-    """The code fingerprint and git commit a finished run recorded (None: not recorded)."""
+def recorded_code(run_dir: Path) -> tuple[str, str | None] | None:
+    """The code fingerprint and git commit a finished run recorded (None: its result.json is
+    unreadable; the commit None where git was not there)."""
     try:
         fingerprint = read_result(run_dir / RESULT)["code_fingerprint"]
     except Unreadable:
-        return None, None
-    try:
-        commit = json.loads((run_dir / CONFIG).read_text())["code"]["commit"]
-    except (OSError, ValueError, KeyError, TypeError):
-        commit = None
+        return None
+    commit = json.loads((run_dir / CONFIG).read_text())["code"]["commit"]
     return fingerprint, commit
 
 
 def find_stale_code(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
-    """Finished runs made by other code than the current for their algorithm and domain (or
-    that recorded none), each with its one line."""
+    """Finished runs made by other code than the current for their algorithm and domain, each
+    with its one line (unreadable runs are `triage`'s, listed as such)."""
     out = {}
     for spec in specs:
         folder = spec.folder(results_root)
-        if not (folder / RESULT).exists():
+        recorded = recorded_code(folder) if (folder / RESULT).exists() else None
+        if recorded is None:
             continue
-        old, commit = recorded_code(folder)
+        old, commit = recorded
         now = code.fingerprint(spec.algo, spec.domain)
-        if old and old == now:
-            continue
-        made = f"code {old}" if old else "code that recorded no fingerprint"
-        out[spec] = (f"stale: code changed: {spec.describe()} was made by {made} (commit "
-                     f"{commit or '?'}); the current code for {spec.algo} on {spec.domain} is "
-                     f"{now} ({folder})")
+        if old != now:
+            out[spec] = (f"stale: code changed: {spec.describe()} was made by code {old} "
+                         f"(commit {commit or '?'}); the current code for {spec.algo} on "
+                         f"{spec.domain} is {now} ({folder})")
     return out
 
 
