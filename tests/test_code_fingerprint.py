@@ -147,9 +147,13 @@ def test_rerun_stale_remakes_missing_data_for_the_runs_it_reruns(tmp_path):
     assert list((results / "stale").glob("*/runs/**/result.json"))
 
 
-def test_compare_says_reproduced_or_names_the_difference(tmp_path):
-    """`dtbench compare`: the same runs trained twice are reproduced to the bit; a changed
-    number is named with both values; comparing a folder with itself is refused."""
+def test_compare_says_bit_identical_consistent_or_differs(tmp_path):
+    """`dtbench compare`: the same runs trained twice are bit-identical; other seeds are judged
+    against every reference seed of the cell by a t-test (Holm-corrected): within the
+    reference's spread they are consistent, far outside it they differ; comparing a folder
+    with itself is refused."""
+    import shutil
+
     from dtbench.runs.compare import comparison_lines
     from dtbench.suite import Choice
 
@@ -157,15 +161,31 @@ def test_compare_says_reproduced_or_names_the_difference(tmp_path):
     for name in ("mine", "reference"):
         api.suite(["keydoor"], "smoke", choice, tmp_path / name, echo=lambda line: None)
     rows = api.compare(["keydoor"], "smoke", choice, tmp_path / "mine", tmp_path / "reference")
-    assert [r.verdict for r in rows] == ["reproduced", "reproduced"]
-    (path,) = (tmp_path / "mine").glob("runs/**/random/smoke/seed0/result.json")
-    result = json.loads(path.read_text())
-    result["targets"][0]["return_mean"] += 0.5
-    path.write_text(json.dumps(result))
-    rows = api.compare(["keydoor"], "smoke", choice, tmp_path / "mine", tmp_path / "reference")
-    assert rows[0].reproduced and not rows[1].reproduced
-    assert "return_mean" in rows[1].verdict and "1 of 2 cells reproduced" in "\n".join(
-        comparison_lines(rows, tmp_path / "mine", tmp_path / "reference"))
+    assert [r.verdict for r in rows] == ["bit-identical", "bit-identical"]
+    assert all(r.identities_match for r in rows)  # the same machine and settings
+
+    def seeds(root, scores):
+        """The random cell's runs at these headline scores, one seed each."""
+        (template,) = (root / "runs").glob("**/random/smoke/seed0")
+        for seed, score in enumerate(scores):
+            folder = template.parent / f"seed{seed}"
+            if folder != template:
+                shutil.copytree(template, folder, dirs_exist_ok=True)
+            result = json.loads((folder / "result.json").read_text())
+            result["spec"]["seed"] = seed
+            result["targets"][0]["score_mean"] = score
+            (folder / "result.json").write_text(json.dumps(result))
+
+    seeds(tmp_path / "reference", [4.0, 6.0, 5.0, 3.0, 7.0])
+    cells = Choice(algos=("random",), seeds=(0, 1))
+    for scores, verdict in (([5.5, 4.0], "consistent"), ([40.0, 41.0], "differs")):
+        seeds(tmp_path / "mine", scores)
+        (row,) = api.compare(["keydoor"], "smoke", cells, tmp_path / "mine",
+                             tmp_path / "reference")
+        assert (row.verdict, row.seeds, row.reference_seeds) == (verdict, 2, 5), row
+        assert row.reference == 5.0 and "Holm p = " in row.detail
+    lines = "\n".join(comparison_lines([row], tmp_path / "mine", tmp_path / "reference"))
+    assert "1 cells: 0 bit-identical, 0 consistent, 1 differs" in lines and "t-test" in lines
     out = _in(ROOT, "-m", "dtbench", "compare", "keydoor", "-p", "smoke", "--results",
               str(tmp_path / "mine"), "--reference", str(tmp_path / "mine"))
     assert out.returncode == 2 and "both" in out.stderr and "Traceback" not in out.stderr

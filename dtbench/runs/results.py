@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dtbench import hardware
 from dtbench.atomic import atomic_write
 from dtbench.contract import RunSpec
 from dtbench.data.store import TrajectoryStore
@@ -133,7 +134,5 @@ def environment_info(device: torch.device) -> dict[str, Any]:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "device": str(device),
-        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "hardware": hardware.identity(str(device)),
     }

@@ -1,0 +1,79 @@
+"""What a CPU run's bits depend on besides the code and the data: the hardware identity each run
+records in config.json, and the one instruction set dtbench pins CPU runs to.
+
+Floating-point sums round differently in wider vector kernels. torch (ATen) dispatches to its
+AVX-512 kernels where the CPU has them, MKL picks its own code path and oneDNN its own ISA, so
+the same run gives other bits on an AVX-512 Xeon than on an AVX2 EPYC. dtbench pins all three
+to AVX2, which every x86-64 CPU of the last decade runs, before torch loads: with the same
+torch build and thread count, a CPU run then reproduces to the bit on any AVX2 machine.
+
+`DTBENCH_CPU_ISA=native` leaves the choice to the libraries (each its widest), and a variable
+the user set is left as it is; either way the run records what was in force.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+# the library variables that choose a CPU code path, at AVX2
+PINNED = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+CHOICE = "DTBENCH_CPU_ISA"  # avx2 (the default) | native
+
+
+def pin_cpu_isa() -> None:
+    """Set the PINNED variables (those the user has not set) unless `DTBENCH_CPU_ISA=native`;
+    only effective before torch is imported (dtbench/__init__.py calls it)."""
+    if os.environ.get(CHOICE, "avx2") == "native":
+        return
+    for name, value in PINNED.items():
+        os.environ.setdefault(name, value)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def identity(device: str = "cpu") -> dict[str, Any]:
+    """The hardware identity of this process's runs on `device`."""
+    import torch
+
+    config = torch.__config__.show()
+    return {
+        "cpu": cpu_model(),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "isa": "pinned" if pinned() else "chosen by the libraries",
+        **{name.lower(): os.environ.get(name) for name in PINNED},
+        "blas": "mkl" if "BLAS_INFO=mkl" in config else "other",
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "cuda_device": (torch.cuda.get_device_name(torch.device(device))
+                        if torch.device(device).type == "cuda" else None),
+    }
+
+
+def pinned() -> bool:
+    """Whether every PINNED variable is in force at its pinned value."""
+    return all(os.environ.get(name) == value for name, value in PINNED.items())
+
+
+MATCH_KEYS = ("torch_cpu_capability", "isa", "aten_cpu_capability", "mkl_cbwr",
+              "onednn_max_cpu_isa", "blas", "torch", "torch_threads", "device", "cuda_device")
+
+
+def matches(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether runs on identities `a` and `b` are expected to give the same bits: the same
+    code paths (pinned alike, the same capability torch dispatched to), BLAS, torch build,
+    threads and device; on a pinned CPU the CPU model does not matter, on a native one it
+    does."""
+    same = all(a.get(key) == b.get(key) for key in MATCH_KEYS)
+    return same and (a.get("isa") == "pinned" or a.get("cpu") == b.get("cpu"))
