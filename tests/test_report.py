@@ -77,12 +77,17 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
             "context-length.png"} <= names
     table = (tmp_path / "keydoor.md").read_text()
     # the DT (ours) cell of the 1K row: mean ± sample std of our 2 smoke seeds and the
-    # bootstrap interval of the mean (with two seeds: from the lower to the higher seed)
+    # t interval of the mean (two seeds: 12.7 standard errors either side)
     runs = pd.read_csv(tmp_path / "runs.csv")
     dt = runs[(runs["algo"] == "dt") & runs["overrides"].isna()]["score_mean"]
     row = next(line for line in table.splitlines() if line.startswith("| 1K")).split(" | ")
-    assert row[1] == (f"{dt.mean():.1f} ± {dt.std(ddof=1):.1f} [{dt.min():.1f}, "
-                      f"{dt.max():.1f}] (n=2)") and row[6] == "71.8"
+    from dtbench.report.stats import fixed
+
+    half = 12.706 * dt.std(ddof=1) / np.sqrt(2)
+    spread = (f"[all 2 at {dt.iloc[0]:.1f}]" if dt.nunique() == 1 else
+              f"[{fixed(dt.mean() - half)}, {fixed(dt.mean() + half)}]")
+    assert row[1] == f"{dt.mean():.1f} ± {dt.std(ddof=1):.1f} {spread} (n=2)", row[1]
+    assert row[6] == "71.8"
     context = (tmp_path / "context.md").read_text()  # the K=1 ablation beside K=30
     row = next(line for line in context.splitlines() if line.startswith("| keydoor"))
     assert row.count("(n=2)") == 2 and "| 30 |" in row
@@ -139,19 +144,25 @@ def test_bc_columns_are_the_kinds_the_profile_runs_or_that_ran():
         "dt", "cql", "bc", "bc10", "bc-paper", "bc10-paper"]
 
 
-def test_bootstrap_interval_and_separation():
-    """The tables' interval: a percentile bootstrap of the mean over seeds (seeded, so tables
-    regenerate identically); claims need intervals that do not overlap."""
-    from dtbench.report.stats import bootstrap_interval, separated
+def test_t_interval_welch_and_holm_hold_at_few_seeds():
+    """The tables' interval is Student's t interval of the mean; a claim is Welch's t-test
+    with its interval of the difference, Holm-corrected over a family: a difference that one
+    test alone would claim is not claimed among many."""
+    from scipy import stats
 
-    assert bootstrap_interval([5.0]) == (5.0, 5.0)
-    low, high = bootstrap_interval([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert 1.0 < low < 3.0 < high < 5.0
-    assert bootstrap_interval([1.0, 2.0, 3.0, 4.0, 5.0]) == (low, high)  # seeded
-    assert separated([10, 11, 12, 11, 10], [1, 2, 1, 2, 3]) == 1
-    assert separated([1, 2, 1, 2, 3], [10, 11, 12, 11, 10]) == -1
-    assert separated([1, 5, 9], [2, 6, 8]) == 0
-    assert separated([10.0], [1.0]) == 0  # one seed: nothing to claim
+    from dtbench.report.stats import holm, t_interval, welch
+
+    assert t_interval([5.0]) == (5.0, 5.0)
+    low, high = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])  # 3 +- t(0.975, 4) sqrt(2.5 / 5)
+    assert np.isclose(high - 3.0, 2.7764 * np.sqrt(0.5), atol=1e-3) and np.isclose(low, 6 - high)
+    a, b = [10.0, 11, 12, 11, 10], [8.0, 9, 10, 9, 9.5]
+    d = welch(a, b)
+    assert np.isclose(d.p, stats.ttest_ind(a, b, equal_var=False).pvalue)
+    assert d.low < d.diff < d.high and d.low > 0 and d.p < 0.05  # resolved alone
+    assert holm([d.p] * 10)[0] > 0.05  # not among ten such claims
+    assert holm([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06]
+    assert welch([1.0], [2.0, 3.0]).p is None  # one seed: nothing to test
+    assert welch([96.8] * 5, [96.8] * 5).why_untested == "no spread on either side"
 
 
 def test_cells_never_print_a_negative_zero():
@@ -168,8 +179,9 @@ def test_cells_never_print_a_negative_zero():
     assert mean_interval([-0.001, 0.0, 0.001], 2) == "0.00 [0.00, 0.00]"
 
 
-def test_the_claims_table_claims_only_where_intervals_separate():
+def test_the_claims_table_claims_only_what_welch_and_holm_resolve():
     import dtbench.report.claims as claims
+    from dtbench.report.keydoor import solvable_share
 
     def runs(algo, scores):
         return [{"domain": "keydoor", "task": "keydoor", "dataset": "random-10k",
@@ -177,14 +189,20 @@ def test_the_claims_table_claims_only_where_intervals_separate():
                  "overrides": "", "target_return": 1.0 if algo == "dt" else None,
                  "score_mean": score} for seed, score in enumerate(scores)]
 
+    ceiling = solvable_share("quick")
     table = pd.DataFrame(runs("dt", [90, 95, 92, 97, 94]) + runs("cql", [2, 1, 3, 2, 1])
                          + runs("bc10", [80, 99, 85, 96, 90])
+                         + [{**row, "dataset": "random-1k"} for row in
+                            runs("dt", [ceiling] * 5) + runs("bc", [ceiling] * 5)]
                          + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}])
     rows = claims.claims_table(Collected.of_table(table, "quick")).rows
-    verdicts = {row[3]: row[6] for row in rows}
-    assert verdicts == {"CQL": "DT higher (intervals separate)",
-                        "d3rlpy 10%BC": "not resolved (intervals overlap)"}
+    verdicts = {(row[1], row[3]): row[9] for row in rows}
+    assert verdicts == {("random-10k", "CQL"): "DT higher",
+                        ("random-10k", "d3rlpy 10%BC"): "not resolved",
+                        ("random-1k", "d3rlpy BC"): "both at the ceiling"}
     assert all(row[0] == "keydoor/keydoor" for row in rows)  # MuJoCo quick: pipeline check
+    cql = next(row for row in rows if row[3] == "CQL")
+    assert cql[6].startswith("91.8 [") and float(cql[8]) < 0.05  # the difference, Holm p
 
 
 def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_path):
@@ -218,8 +236,8 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_
 
     anchor = anchors.anchor_table(collected)
     assert anchor.rows == [["mujoco/hopper medium-replay", "2,000", "1.4 / 7.0",
-                            *(f"{b + 1:.1f} ± 1.0 [{b:.1f}, {b + 2:.1f}] (n=3)"
-                              for b in (40.0, 10.0, 20.0, 30.0))]]
+                            *(f"{b + 1:.1f} ± 1.0 [{b - 1.5:.1f}, {b + 3.5:.1f}] (n=3)"
+                              for b in (40.0, 10.0, 20.0, 30.0))]]  # t(2): 4.30 x 1 / sqrt(3)
     probes = {row[1]: row for row in anchors.probe_table(collected).rows}
     # two evaluations are too few for a level of three: no rise, no plateau step
     assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "-", "-"]
@@ -241,11 +259,10 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_
     assert anchors.gain_step_cell(late) == "9,000 (still rising at the end)"
     assert anchors.gain_step_cell(curve) == "2"  # levelled off before its last three
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
-    verdicts = {row[3]: row[6] for row in claims.claims_table(collected).rows
+    verdicts = {row[3]: row[9] for row in claims.claims_table(collected).rows
                 if "anchor" in row[0]}
-    assert verdicts == {"CQL": "DT higher (intervals separate)",
-                        "d3rlpy BC": "DT higher (intervals separate)",
-                        "d3rlpy 10%BC": "DT higher (intervals separate)"}
+    assert verdicts == {"CQL": "DT higher", "d3rlpy BC": "DT higher",
+                        "d3rlpy 10%BC": "DT higher"}
     assert [p.name for p in anchors.anchor_curves(collected, tmp_path / "f")] == [
         "anchor-curves.png", "anchor-curves.pdf"]
 

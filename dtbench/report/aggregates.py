@@ -3,7 +3,7 @@ with stratified-bootstrap 95% intervals, performance profiles, and the probabili
 improves on each baseline. One domain at a time: their score scales differ. Fixed bootstrap
 seed, so the numbers are the same every time the report is rebuilt.
 
-The metrics are rliable's own (`rliable.metrics`). The bootstrap is the tables' (`stats.resample`,
+The metrics are rliable's own (`rliable.metrics`). The bootstrap is dtbench's one (`stats.resample`,
 `stats.percentile_interval`: runs resampled with replacement within each task, percentile
 intervals, rliable's definition), not rliable's, because `rliable.library` imports `arch`, and
 the `arch` versions rliable 1.2 allows (< 8) fail to import under pandas 3

@@ -11,7 +11,7 @@ from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.collected import stands_for
 from dtbench.report.scores import headline
-from dtbench.report.stats import fixed, interval_text
+from dtbench.report.stats import INTERVAL, fixed, interval_text
 
 STALE_MARK = "†"  # a cell with runs made by other training code than the current
 STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
@@ -48,7 +48,7 @@ def code_mark(rows: pd.DataFrame) -> str:
 
 
 def mean_std_cell(scores: pd.Series) -> str:
-    """'mean ± sample std [95% bootstrap interval of the mean] (n=seeds)' over per-seed
+    """'mean ± sample std [95% t interval of the mean] (n=seeds)' over per-seed
     scores; one seed has no spread to show ('mean (n=1)'); 'not run' when empty."""
     if scores.empty:
         return "not run"
@@ -62,8 +62,7 @@ def mean_std_cell(scores: pd.Series) -> str:
 
 
 # the caption's words for mean_std_cell's format
-SPREAD = ("mean ± sample std over training seeds [95% percentile-bootstrap interval of the "
-          "mean, seeds resampled] (n)")
+SPREAD = f"mean ± sample std over training seeds [{INTERVAL}] (n)"
 
 
 def source_label(domain: str, task: str, dataset: str, rows: pd.DataFrame) -> str:

@@ -1,10 +1,12 @@
 """Which differences the data carries: DT against each other method on every benchmark cell,
-with both 95% bootstrap intervals and whether they separate. The README and captions make a
-claim ("DT > CQL") only where this table says the intervals separate."""
+each difference tested by Welch's t-test and Holm-corrected over the whole table. The README and
+captions make a claim ("DT > CQL") only where this table resolves it."""
 
 from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass
+
+import numpy as np
 
 from dtbench.report.anchors import anchor_runs, is_probe
 from dtbench.report.cells import PIPELINE_CHECKS
@@ -12,23 +14,33 @@ from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
+from dtbench.report.keydoor import solvable_share
 from dtbench.report.scores import headline
-from dtbench.report.stats import mean_interval, separated
+from dtbench.report.stats import INTERVAL, LEVEL, fixed, holm, mean_interval, welch
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
-VERDICT = {1: "DT higher (intervals separate)", -1: "DT lower (intervals separate)",
-           0: "not resolved (intervals overlap)"}
+CLAIM_LEVEL = 1 - LEVEL  # family-wise, over every claim of the table (Holm)
 
 
-def _interval_text(values: pd.Series) -> str:
-    return f"{mean_interval(values.to_numpy())} (n={len(values)})"
+@dataclass(frozen=True)
+class Claim:
+    """DT against one method on one cell: both sides' per-seed scores, and the cell's ceiling
+    (the best score possible; None where there is none)."""
+
+    cell: str
+    dataset: str
+    variant: str
+    versus: str
+    dt: np.ndarray
+    other: np.ndarray
+    ceiling: float | None = None
 
 
 def claims_table(collected: Collected) -> Table:
     profile = collected.profile
     runs = collected.runs()
-    lines = []
+    claims: list[Claim] = []
     if not runs.empty:
         runs = runs[only_overridden(runs) & ~runs["domain"].isin(PIPELINE_CHECKS.get(profile, ()))]
         anchor = anchor_runs(collected)
@@ -45,29 +57,70 @@ def claims_table(collected: Collected) -> Table:
                 continue
             for algo in [a for a in ALGO_LABELS if a != "dt" and a in set(cell["algo"])]:
                 other = cell[cell["algo"] == algo]["score_mean"]
-                lines.append([f"{domain}/{task}", dataset, variant, ALGO_LABELS[algo],
-                              _interval_text(dt), _interval_text(other),
-                              VERDICT[separated(dt.to_numpy(), other.to_numpy())]])
-        lines += _shortest_path_lines(collected)
+                claims.append(Claim(f"{domain}/{task}", dataset, variant, ALGO_LABELS[algo],
+                                    dt.to_numpy(), other.to_numpy(), _ceiling(domain, profile)))
+        claims += _shortest_path_claims(collected)
+    lines = _lines(claims)
     caption = (
-        f"DT against each method on every benchmark cell of profile `{profile}` (pipeline-check "
-        "domains left out) and every anchor cell (its anchor seeds; results/anchors.md): mean "
-        "score over training seeds with its 95% percentile-bootstrap interval (seeds "
-        "resampled) and n. A difference is claimed only where the two intervals do not "
-        "overlap; with fewer than two seeds a side has no interval and nothing is claimed. The "
-        "graph's rows 'on a shortest path' compare the share of episodes that arrive in the "
-        "BFS distance; on the stitching test that asks whether a method composes a shortest "
-        "path it never saw, for DT capped at the data's best return and without the cap.")
+        f"DT against each method on every benchmark cell of profile `{profile}` "
+        "(pipeline-check domains left out) and every anchor cell (its anchor seeds; "
+        "results/anchors.md), on the score every table reads: each run's final evaluation at "
+        "its headline target (DT's highest target return), fixed before any result. Each side: "
+        f"mean with its {INTERVAL}, and n. The difference DT minus the other method is tested "
+        "by Welch's two-sided t-test, with its 95% Welch interval; the p-values are "
+        f"Holm-corrected over all {len(claims)} comparisons of this table, and a difference is "
+        f"claimed only where the corrected p is below {CLAIM_LEVEL:.2f}. A side with one seed, "
+        "or two sides whose seeds do not vary at all, has nothing to test ('at the ceiling' "
+        "where every seed of both scores the best possible). The graph's rows 'on a shortest "
+        "path' compare the share of episodes that arrive in the BFS distance; each seed's "
+        "share is over its evaluation episodes, which start from few distinct nodes (the "
+        "seeds, not the episodes, are the sample), on the stitching test for DT capped at the "
+        "data's best return and without the cap.")
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
-                 ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other", "Verdict"], lines,
+                 ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other",
+                  "DT - other [95% interval]", "Welch p", "Holm p", "Verdict"], lines,
                  "make keydoor graph", bool(lines))
 
 
-def _shortest_path_lines(collected: Collected) -> list[list[str]]:
+def _ceiling(domain: str, profile: str) -> float | None:
+    """The best score a method can reach on the domain's cells (None: no ceiling)."""
+    if domain == "keydoor":
+        return solvable_share(profile)
+    return 100.0 if domain == "graph" else None
+
+
+def _side(values: np.ndarray) -> str:
+    return f"{mean_interval(values)} (n={len(values)})"
+
+
+def _lines(claims: list[Claim]) -> list[list[str]]:
+    """One row per claim: both sides, the Welch difference, raw and Holm p, the verdict."""
+    tests = [welch(c.dt, c.other) for c in claims]
+    adjusted = holm([t.p for t in tests])
+    lines = []
+    for c, t, p_holm in zip(claims, tests, adjusted, strict=True):
+        if p_holm is None:
+            at_ceiling = (c.ceiling is not None
+                          and np.allclose(np.concatenate([c.dt, c.other]), c.ceiling))
+            verdict = "both at the ceiling" if at_ceiling else f"not tested ({t.why_untested})"
+            interval = fixed(t.diff) if np.isnan(t.low) else \
+                f"{fixed(t.diff)} [{fixed(t.low)}, {fixed(t.high)}]"
+            p_texts = ["-", "-"]
+        else:
+            verdict = ("not resolved" if p_holm >= CLAIM_LEVEL
+                       else "DT higher" if t.diff > 0 else "DT lower")
+            interval = f"{fixed(t.diff)} [{fixed(t.low)}, {fixed(t.high)}]"
+            p_texts = [f"{t.p:.2g}", f"{p_holm:.2g}"]
+        lines.append([c.cell, c.dataset, c.variant, c.versus, _side(c.dt), _side(c.other),
+                      interval, *p_texts, verdict])
+    return lines
+
+
+def _shortest_path_claims(collected: Collected) -> list[Claim]:
     """The graph's second measure, 'on a shortest path' (%) per seed, for both graph tasks:
     DT (on the stitching test capped and without the cap) against every other learned
     method."""
-    lines = []
+    claims = []
     for task, dataset in (("graph", "random-walk-1k"), ("stitch", "stitch-1k")):
         lengths = path_lengths(collected, task)
         optimal = per_seed_rates(lengths)["optimal"]
@@ -77,8 +130,7 @@ def _shortest_path_lines(collected: Collected) -> list[list[str]]:
                      ", DT capped at the data's best" if dt == "DT" else ", DT without the cap")
             for other in [label for algo, label in GRAPH_ALGOS
                           if algo != "dt" and label in methods]:
-                a, b = optimal.loc[dt], optimal.loc[other]
-                lines.append([f"graph/{task}: on a shortest path{which}", dataset, "dense",
-                              other, _interval_text(a), _interval_text(b),
-                              VERDICT[separated(a.to_numpy(), b.to_numpy())]])
-    return lines
+                claims.append(Claim(f"graph/{task}: on a shortest path{which}", dataset,
+                                    "dense", other, optimal.loc[dt].to_numpy(),
+                                    optimal.loc[other].to_numpy(), 100.0))
+    return claims

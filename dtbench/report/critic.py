@@ -92,9 +92,9 @@ def critic_table(collected: Collected) -> Table:
         "the random walks to predict actions and, with its return head, the return still to "
         f"come after each action (`make critic`: overrides {overrides}, profile `{profile}`). "
         "Cells: its mean predicted probability of success after the given step, on fresh "
-        "random-walk episodes (not in the data) of each outcome kind, with a 95% "
-        "percentile-bootstrap interval over those episodes (one trained critic: the interval "
-        "is over episodes, not training seeds). "
+        "random-walk episodes (not in the data) of each outcome kind, with a 95% t "
+        "interval of the mean over those episodes (one trained critic: the interval is over "
+        "episodes, not training seeds). "
         "A critic that assigns credit raises its estimate when the key is taken and resolves it "
         "at the door; the paper shows this as a figure (Figure 5), with no numbers to compare. "
         + ("; ".join(notes) + "." if notes else ""))

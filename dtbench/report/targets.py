@@ -13,7 +13,7 @@ import pandas as pd
 from dtbench.report.cells import code_mark, source_label
 from dtbench.report.collected import Collected
 from dtbench.report.scores import with_target_scores
-from dtbench.report.stats import fixed, mean_interval
+from dtbench.report.stats import INTERVAL, fixed, mean_interval
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
@@ -76,8 +76,8 @@ def target_table(collected: Collected) -> Table:
         "it ignores the target, however high r is). The paper "
         "(Figure 4) reports the two as highly correlated on Pong, HalfCheetah and Walker, and "
         "DT prompted above the data's best on Seaquest. The last column gives each target's "
-        "mean over seeds with its 95% percentile-bootstrap interval (seeds resampled; none "
-        "for one seed). Fill with `make ablation-target`."
+        f"mean over seeds with its {INTERVAL} (none for one seed). Fill with "
+        "`make ablation-target`."
     )
     return Table("target-sweep", "Target return sweep (paper Figure 4)", caption, header,
                  lines, "make ablation-target", not runs.empty)
