@@ -46,7 +46,7 @@ def target_update_interval(cfg: BaselineConfig) -> int:
 
 def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteCQLConfig:
     return _d3rlpy().algos.DiscreteCQLConfig(
-        batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.lr,
+        batch_size=cfg.batch_size, gamma=cfg.gamma, learning_rate=cfg.discrete_cql_lr,
         alpha=cfg.discrete_cql_alpha, target_update_interval=target_update_interval(cfg),
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )
@@ -54,14 +54,14 @@ def discrete_cql(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.Dis
 
 def bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.BCConfig:
     return _d3rlpy().algos.BCConfig(
-        batch_size=cfg.batch_size, learning_rate=cfg.lr,
+        batch_size=cfg.batch_size, learning_rate=cfg.bc_lr,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )
 
 
 def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.DiscreteBCConfig:
     return _d3rlpy().algos.DiscreteBCConfig(
-        batch_size=cfg.batch_size, learning_rate=cfg.lr,
+        batch_size=cfg.batch_size, learning_rate=cfg.bc_lr,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"],
     )
 

@@ -164,8 +164,10 @@ class BaselineConfig:
     hidden_units: tuple[int, ...] = setting((256, 256), "MLP encoder widths for vector "
                                                         "observations", POSITIVE)
     gamma: float = setting(0.99, "discount (CQL)", FRACTION)
-    lr: float = setting(1e-4, "BC's learning rate and discrete CQL's Q-network learning rate",
-                        ABOVE_ZERO)
+    bc_lr: float = setting(1e-4, "BC's and %BC's learning rate (d3rlpy's own default: 1e-3)",
+                           ABOVE_ZERO)
+    discrete_cql_lr: float = setting(1e-4, "discrete CQL's Q-network learning rate (d3rlpy's "
+                                           "default: DQN's 6.25e-5)", ABOVE_ZERO)
     critic_lr: float = setting(3e-4, "continuous CQL critic learning rate (CQL paper, d3rlpy "
                                      "default)", ABOVE_ZERO)
     actor_lr: float = setting(1e-4, "continuous CQL actor learning rate (d3rlpy default)",
@@ -225,6 +227,11 @@ SECTIONS = {"model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
             "baseline": BaselineConfig}
 
 
+# settings that were split or renamed, with what to set instead
+RENAMED = {"baseline.lr": "set baseline.bc_lr (BC, %BC) or baseline.discrete_cql_lr "
+                          "(DiscreteCQL) instead"}
+
+
 def parse_overrides(assignments: Mapping[str, Any]) -> dict[str, Any]:
     """Dotted overrides with every value parsed into its field's type, sorted by key: the form
     in which a run stores them. A bad key or value is a one-line `DTBenchError`."""
@@ -236,6 +243,8 @@ def field_type(key: str) -> Any:  # noqa: ANN401 - a typing annotation
     section, _, name = key.partition(".")
     cls = SECTIONS.get(section)
     hints = typing.get_type_hints(cls) if cls is not None else {}
+    if key in RENAMED:
+        raise DTBenchError(f"setting {key} was split: {RENAMED[key]}")
     if name not in hints:
         raise DTBenchError(f"unknown setting {key!r}; use section.field with section in "
                            f"{'/'.join(SECTIONS)} (fields: `dtbench list --settings`)")

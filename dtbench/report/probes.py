@@ -205,12 +205,12 @@ def _budget_rows(name: str, domain: registry.Domain, profile: str) -> list[list[
             interval = target_update_interval(x.baseline)
             return f"every {interval:,} steps ({x.baseline.steps // interval} syncs)"
 
-        cql = (f"{b.lr:g}", f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced "
-               + cell(syncs))
+        cql = (f"{b.discrete_cql_lr:g}",
+               f"DiscreteCQL, alpha {b.discrete_cql_alpha:g}, target synced " + cell(syncs))
     else:
         cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
                f"CQL, conservative weight {b.cql_alpha:g}")
     rows.append([name, profile, "CQL", steps, batch, *cql])
-    rows.append([name, profile, "BC, %BC", steps, batch, f"{b.lr:g}",
+    rows.append([name, profile, "BC, %BC", steps, batch, f"{b.bc_lr:g}",
                  "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
     return rows
