@@ -90,17 +90,11 @@ atari: ## Atari: DT, CQL, BC and 10%BC on Pong and Breakout (paper: 4 games), th
 atari-table: ## rebuild RESULTS/atari.md (the paper's Atari table) from stored runs
 	$(DTBENCH) report atari --profile $(PROFILE) --results $(RESULTS)
 
-# DT probes on seed 100: the lr at dropout 0, then dropout 0.1 at the lr that won (each
-# domain's profile lr); both settings given on every probe, so a probe is the same run
-# whatever the profile's dropout
-PROBE_LRS ?= 3e-4 1e-3 3e-3 1e-2
-PROBE_CELLS = keydoor "graph -t graph"
-probes: ## DT lr probes at dropout 0, then dropout 0.1 at the chosen lr, on seed 100 (no table's seed) for Key-to-Door and the graph, then the probe table
-	for cell in $(PROBE_CELLS); do for lr in $(PROBE_LRS); do \
-	  $(call SUITE,$$cell) -a dt --seed 100 --set train.lr=$$lr --set model.dropout=0 \
-	  || exit 1; done; done
-	$(call SUITE,keydoor) -a dt --seed 100 --set train.lr=3e-3 --set model.dropout=0.1
-	$(call SUITE,graph) -t graph -a dt --seed 100 --set train.lr=1e-3 --set model.dropout=0.1
+# Tuning: every method's key settings chosen by the same number of probes, on probe seeds no
+# table uses (each domain's registry.Tuning: candidates, datasets, seeds, the rule)
+TUNED_DOMAINS ?= keydoor graph
+probes: ## tune every method of TUNED_DOMAINS (the same number of probes each, on seeds 100 and 101), then the probe table
+	$(DTBENCH) tune $(TUNED_DOMAINS) -p $(PROFILE) --jobs $(JOBS) --results $(RESULTS)
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 BUDGET_PROBE_STEPS ?= 20000

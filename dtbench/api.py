@@ -35,6 +35,7 @@ from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, resolve_device, 
 from dtbench.suite import (
     Choice,
     expand_all,
+    expand_tuning,
     make_missing_data,
     missing_real_data,
     published_sources,
@@ -218,6 +219,23 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
         return run_suite(p.specs, jobs, results_root, device, progress, status_every,
                          echo=echo, ray=ray, rerun_stale=rerun_stale, trackers=tracked,
                          stack_seeds=_stack_seeds(stack_seeds, device))
+    finally:
+        echo(f"table: {write_table(results_root)}")
+
+
+def tune(domains: Sequence[str], profile: str = "quick",
+         results_root: Path = DEFAULT_RESULTS_DIR, jobs: int = 1, device: str = "auto",
+         progress: bool = False, echo: Echo = print) -> int:
+    """Run the probes that choose each method's key settings for `profile` (each domain's
+    `registry.Tuning`): make their missing data, run every unfinished probe, rewrite runs.csv.
+    `dtbench report probes` shows them and what the rule picks. Returns how many ran."""
+    setup()
+    check_options(device=device, jobs=jobs)
+    check_results_root(results_root)
+    specs = [spec for domain in domains for spec in expand_tuning(domain, profile)]
+    make_missing_data(specs, profile, jobs, echo=echo)
+    try:
+        return run_suite(specs, jobs, results_root, device, progress, echo=echo)
     finally:
         echo(f"table: {write_table(results_root)}")
 

@@ -212,6 +212,16 @@ def suite(domains: Annotated[list[str], typer.Argument(
 
 
 @app.command()
+def tune(domains: Annotated[list[str], typer.Argument(help="domains whose methods to tune")],
+         profile: ProfileOpt = "quick", jobs: JobsOpt = 1,
+         results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+    """Run the probes that choose each method's key settings: the same number per method, on
+    probe seeds no table uses (then `dtbench report probes`)."""
+    api = _api()
+    api.tune(domains, profile, results, jobs, device, _progress(), echo=typer.echo)
+
+
+@app.command()
 def compare(domains: Annotated[list[str], typer.Argument(help="domains whose grid to compare")],
             profile: ProfileOpt = "quick",
             task: TasksOpt = None, dataset: DatasetsOpt = None,

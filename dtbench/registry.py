@@ -150,6 +150,31 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """How a profile's key settings of each method are chosen (`dtbench tune`): every method
+    gets the same number of probe runs over its own key settings, on the same probe datasets
+    and seeds (seeds no table uses), and the rule, fixed before any probe ran, reads each
+    probe's final evaluation at its headline target: the candidate with the best mean over the
+    probe seeds and datasets wins, a tie going to the one listed first (the authors' default)."""
+
+    task: str
+    """The task the probes run on."""
+    datasets: tuple[str, ...]
+    """Its probe datasets."""
+    candidates: dict[str, tuple[dict[str, Any], ...]]
+    """Per algorithm, the settings its probes try (each a full assignment of its key settings,
+    `--set` keys), the authors' default first; the same number for every algorithm."""
+    seeds: tuple[int, ...] = (100, 101)
+    """Probe seeds: none a benchmark table uses."""
+
+    def __post_init__(self) -> None:
+        counts = {algo: len(c) for algo, c in self.candidates.items()}
+        if len(set(counts.values())) > 1:
+            raise DTBenchError(f"tuning gives the methods unequal numbers of probes ({counts}); "
+                               "give every method the same number of candidates")
+
+
+@dataclass(frozen=True)
 class Domain:
     """A family of tasks that share an encoder, an action kind and settings."""
 
@@ -176,6 +201,8 @@ class Domain:
     """> 1: datasets hold single frames, states are stacks of this many."""
     grids: dict[str, Grid] = field(default_factory=dict)
     """Benchmark grid per profile; a profile without one uses the `quick` grid."""
+    tuning: dict[str, Tuning] = field(default_factory=dict)
+    """How each method's key settings are chosen, per profile (`dtbench tune`)."""
     paper_gave_settings: bool = True
     """False: the paper gives no hyperparameters for this domain, so its `paper` profile is
     dtbench's choice (captions say "our paper profile")."""

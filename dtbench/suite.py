@@ -21,7 +21,7 @@ from typing import Any
 
 from dtbench import registry
 from dtbench.contract import RunSpec, canonical
-from dtbench.errors import unknown
+from dtbench.errors import DTBenchError, unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines, triage
@@ -96,6 +96,23 @@ def _expand_grid(domain: registry.Domain, grid: registry.Grid, profile: str,
                       for variant in variants for algo in algos
                       for seed in choice.seeds or grid.seeds]
     return specs
+
+
+def expand_tuning(domain_name: str, profile: str) -> list[RunSpec]:
+    """The probe runs of a domain's tuning under `profile` (`registry.Tuning`): every
+    candidate of every method on every probe dataset and seed, each candidate's settings
+    given in full as the run's overrides."""
+    domain = registry.get_domain(domain_name)
+    tuning = domain.tuning.get(profile)
+    if tuning is None:
+        tuned = [f"{name} ({', '.join(d.tuning)})" for name, d in registry.domains().items()
+                 if d.tuning]
+        raise DTBenchError(f"domain {domain_name!r} registers no tuning for profile {profile}; "
+                           f"tuned: {'; '.join(tuned) or 'none'}")
+    return [RunSpec(domain.name, tuning.task, dataset, algo, seed, profile, "dense",
+                    canonical(candidate))
+            for algo, candidates in tuning.candidates.items() for candidate in candidates
+            for dataset in tuning.datasets for seed in tuning.seeds]
 
 
 def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) -> list[RunSpec]:

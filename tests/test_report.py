@@ -297,51 +297,46 @@ def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(tmp_pa
                                  "40.0", "40.0 (30.0 to 50.0)", "50.0"]
 
 
-def test_the_probe_table_names_the_setting_its_rule_picks(tmp_path):
-    """Probes (seed 100, lr and dropout both overridden: the lr at dropout 0, then dropout 0.1)
-    choose the profile's settings by the best mean final score over the domain's datasets; the
-    caption says whether the profile has the winner, a tie included; a run on a table's seed is
-    no probe; an older probe with only the lr overridden shows the dropout it recorded, not
-    today's profile's; a probe by other code is marked."""
-    import json
-
+def test_the_probe_table_shows_every_methods_probes_and_the_rules_pick(tmp_path):
+    """Tuning probes (`registry.Tuning`): per method and candidate, the final score per probe
+    dataset and the mean over probe seeds and datasets; the rule picks the best mean, a tie
+    going to the candidate listed first (the authors' default); a candidate without every
+    probe competes with none; runs on a table's seed or with other overrides are no probes;
+    every method shows its probes."""
     import dtbench.report.probes as probes
+    from dtbench import registry
+    from dtbench.contract import canonical, overrides_label
+    from dtbench.domains.tuning import DISCRETE
 
-    def run(dataset, lr, score, dropout=0.0, seed=100, current=True):
+    tuning = registry.get_domain("keydoor").tuning["quick"]
+
+    def run(algo, candidate, dataset, seed, score):
         return {"domain": "keydoor", "task": "keydoor", "dataset": dataset, "variant": "dense",
-                "algo": "dt", "seed": seed, "profile": "quick", "overrides": "x",
-                "folder": f"{dataset}-{lr}-{dropout}-{seed}", "code_current": current,
-                "target_return": 1.0, "score_mean": score, "best_score_mean": score,
-                "train.lr": lr, "model.dropout": dropout}
+                "algo": algo, "seed": seed, "profile": "quick",
+                "overrides": overrides_label(canonical(candidate)), "folder": "x",
+                "code_current": True, "target_return": 1.0 if algo == "dt" else None,
+                "score_mean": score}
 
-    rows = [run("random-1k", 1e-3, 8.0), run("random-10k", 1e-3, 55.0),
-            run("random-1k", 3e-3, 10.0), run("random-10k", 3e-3, 96.0),
-            run("random-1k", 1e-2, 4.0), run("random-10k", 1e-2, 97.0, current=False),
-            run("random-1k", 3e-3, 40.0, dropout=0.1), run("random-10k", 3e-3, 97.0, 0.1),
-            run("random-1k", 3e-2, 99.0), run("random-1k", 3e-3, 99.0, seed=0),
-            run("random-1k", 3e-4, 1.0, dropout=None), run("random-10k", 3e-4, 2.0, None)]
-    for row in rows[-2:]:  # made when the profile's dropout was 0, recorded in its config
-        (tmp_path / row["folder"]).mkdir()
-        (tmp_path / row["folder"] / "config.json").write_text(json.dumps(
-            {"settings": {"model": {"dropout": 0.0}}}))
+    # DT: every candidate probed; scores by candidate index: 1 and 2 tie at the top
+    dt_scores = (10.0, 50.0, 50.0, 20.0)
+    rows = [run("dt", c, d, seed, dt_scores[i]) for i, c in enumerate(DISCRETE["dt"])
+            for d in tuning.datasets for seed in tuning.seeds]
+    # BC: the last candidate scores best but lacks a seed on one dataset: it competes with none
+    bc = DISCRETE["bc"]
+    rows += [run("bc", c, d, seed, 5.0 + i) for i, c in enumerate(bc[:3])
+             for d in tuning.datasets for seed in tuning.seeds]
+    rows += [run("bc", bc[3], d, seed, 99.0) for d in tuning.datasets for seed in tuning.seeds
+             if (d, seed) != (tuning.datasets[0], tuning.seeds[0])]
+    rows.append(run("dt", DISCRETE["dt"][0], tuning.datasets[0], 0, 99.0))  # a table's seed
     table = probes.probe_table(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
-    marked = [row[2:4] for row in table.rows if row[-1] == "yes"]
-    assert marked == [["0.003", "0.1"], ["0.003", "0.1"]]  # the profile's lr 3e-3, dropout 0.1
-    # seed 0 is a table's seed; 3e-2 ran on one dataset only; the lr-only probes at dropout 0
-    assert len(table.rows) == 11
-    assert [row[2:5] for row in table.rows if row[2] == "0.0003"] == [
-        ["0.0003", "0", "2.0"], ["0.0003", "0", "1.0"]]
-    assert [row[4] for row in table.rows if row[2] == "0.01"] == ["97.0 †", "4.0"]
-    assert "keydoor: lr 0.003, dropout 0.1 (the profile's)." in table.caption
-    rows[6:8] = [run("random-1k", 3e-3, 9.0, 0.1), run("random-10k", 3e-3, 90.0, 0.1)]
-    assert ("keydoor: lr 0.003, dropout 0 (the profile has lr 0.003, dropout 0.1)."
-            in probes.probe_table(Collected.of_table(pd.DataFrame(rows), "quick",
-                                                     tmp_path)).caption)
-    scores = {(1e-3, 0.0): 5.0, (3e-3, 0.0): 5.0}
-    assert "tied with 1 other" in probes.choice_text("graph", scores, (3e-3, 0.0))
-    assert "(the profile has lr 0.003" in probes.choice_text("graph", {(1e-3, 0.0): 9.0,
-                                                                        (3e-3, 0.0): 5.0},
-                                                             (3e-3, 0.0))
+    dt = [row for row in table.rows if row[1] == "dt"]
+    assert [row[6] for row in dt] == ["", "yes", "", ""]  # the tie goes to the first listed
+    assert dt[0][4] == "10.0" and dt[0][5] == str(len(tuning.datasets) * len(tuning.seeds))
+    bc_rows = [row for row in table.rows if row[1] == "bc"]
+    assert [row[6] for row in bc_rows] == ["", "", "yes", ""] and bc_rows[3][4] == "-"
+    assert "bc_lr 0.001" in bc_rows[0][2]  # d3rlpy's default listed first
+    assert "Probes per method: 15, 16." in table.caption
+
 
 
 def test_eval_curves_draw_readable_curves_and_skip_the_rest(tmp_path):

@@ -84,3 +84,30 @@ def test_a_killed_sweep_resumes_without_repeating_or_losing_runs(isolated_minari
         assert result["targets"] and "timing" in result
     assert f"{len(paths)} finished, 0 to run" in _suite(results, isolated_minari).communicate(
         timeout=120)[0]
+
+
+def test_tuning_gives_every_method_the_same_probes_on_seeds_no_table_uses():
+    """`dtbench tune`: every candidate of every method on every probe dataset and seed; the same
+    number of probes per method; no probe seed is a benchmark seed; unequal candidates are
+    refused; a domain without tuning is one line naming those with it."""
+    from collections import Counter
+
+    import pytest
+
+    from dtbench import registry
+    from dtbench.errors import DTBenchError
+    from dtbench.registry import Tuning
+    from dtbench.suite import expand, expand_tuning
+
+    for domain in ("keydoor", "graph"):
+        specs = expand_tuning(domain, "quick")
+        per_algo = Counter(spec.algo for spec in specs)
+        assert set(per_algo) == {"dt", "cql", "bc", "bc10"} and len(set(per_algo.values())) == 1
+        assert {s.seed for s in specs}.isdisjoint({s.seed for s in expand(domain, "quick")})
+        assert all(s.overrides for s in specs)  # every probe gives its settings in full
+    assert len(expand_tuning("keydoor", "quick")) == 4 * 4 * 2 * 2
+    with pytest.raises(DTBenchError, match="unequal numbers of probes"):
+        Tuning("keydoor", ("random-1k",), {"dt": ({"train.lr": 1e-3},), "bc": ()})
+    with pytest.raises(DTBenchError, match="registers no tuning for profile quick; tuned: "):
+        expand_tuning("atari", "quick")
+    assert registry.get_domain("keydoor").tuning["quick"].seeds == (100, 101)

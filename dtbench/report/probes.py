@@ -1,94 +1,122 @@
-"""Probe runs and the budget table: how the quick profiles' DT learning rate and dropout were
-chosen, whether their step budget holds DT back, and what every method on a cell is given.
+"""Probe runs and the budget table: how each method's key settings were chosen (the domains'
+`registry.Tuning`, run by `dtbench tune`), whether DT's step budget holds it back, and what
+every method on a cell is given.
 
-Probes are DT runs on a seed no table uses (`PROBE_SEED`) with exactly `train.lr` and
-`model.dropout` overridden (`make probes`): the lr first at dropout 0, then dropout 0.1 at the
-chosen lr. Both are given on every probe so that a probe means the same run whatever the
-profile's own dropout is. The profile takes the setting with the best mean final score over
-the domain's probe datasets, so the evaluation seeds never choose a hyperparameter. A budget
-probe (`make budget-probe`) trains the chosen setting on the probe seed for longer than the
-profile, evaluated along the way, to show whether the profile's steps stop DT early. The
-budget table is derived from the registered settings, so it is always what the code runs.
+A tuning probe is a run on a probe seed no table uses with exactly one candidate's settings
+overridden, all of them given so that a probe means the same run whatever the profile holds.
+A budget probe (`make budget-probe`) trains DT's chosen setting on the probe seed for longer
+than the profile, evaluated along the way, to show whether the profile's steps stop DT early.
+The budget table is derived from the registered settings, so it is always what the code runs.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 
 from dtbench import registry
 from dtbench.config import BaselineConfig, Settings
+from dtbench.contract import canonical, overrides_label
 from dtbench.report.cells import code_mark
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
-from dtbench.runs.results import CONFIG
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
 KEY = "train.lr"
-REGULARISATION = "model.dropout"  # probed at the chosen lr
+REGULARISATION = "model.dropout"  # DT's key settings, beside the lr, in a budget probe
 LONGER = ("train.steps", "eval.during_training")  # what a budget probe adds to a probe
 
 
-def probe_runs(collected: Collected) -> pd.DataFrame:
-    """DT runs on the probe seed with exactly `train.lr` and `model.dropout` overridden, or
-    only `train.lr` (probes made before both were given: their dropout is read from the
-    settings the run recorded, never from today's profile)."""
-    runs = collected.runs()
-    if runs.empty:
-        return runs
-    keep = ((runs["algo"] == "dt") & (runs["seed"] == PROBE_SEED)
-            & runs["domain"].isin(PROBE_DOMAINS)
-            & (only_overridden(runs, KEY, REGULARISATION) | only_overridden(runs, KEY)))
-    runs = runs[keep]
-    recorded = [_recorded_dropout(collected.root / folder) for folder in runs["folder"]]
-    given = runs[REGULARISATION] if REGULARISATION in runs else pd.Series(float("nan"),
-                                                                           index=runs.index)
-    return runs.assign(**{REGULARISATION: given.fillna(pd.Series(recorded, index=runs.index))})
-
-
-def _recorded_dropout(folder: Path) -> float:
-    try:
-        return float(json.loads((folder / CONFIG).read_text())["settings"]["model"]["dropout"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return float("nan")  # unreadable: the row shows no dropout and competes with none
-
-
 def probe_table(collected: Collected) -> Table:
+    """Each domain's tuning probes (`dtbench tune`): per method and candidate setting, its
+    final score per probe dataset (mean over the probe seeds) and overall, the candidate the
+    rule picks and whether the profile has it."""
     profile = collected.profile
-    runs = probe_runs(collected)
-    header = ["Domain", "Dataset", "DT lr", "Dropout", "Final score", "Best during training",
-              "Chosen for the profile"]
-    lines = []
-    for (domain, dataset, lr, dropout), rows in (
-            runs.groupby(["domain", "dataset", KEY, REGULARISATION], dropna=False)
-            if not runs.empty else []):
-        chosen = registry.get_domain(domain).settings[profile]
-        top = rows.loc[rows["target_return"].fillna(0).idxmax()]
-        mark = lr == chosen.train.lr and dropout == chosen.model.dropout
-        lines.append([domain, dataset, f"{lr:g}", f"{dropout:g}",
-                      f"{top['score_mean']:.1f}{code_mark(rows)}",
-                      f"{top['best_score_mean']:.1f}", "yes" if mark else ""])
-    verdicts = []
-    for domain, rows in runs.groupby("domain") if not runs.empty else []:
-        s = registry.get_domain(domain).settings[profile]
-        verdicts.append(choice_text(domain, setting_scores(rows), (s.train.lr, s.model.dropout)))
+    runs = collected.runs()
+    header = ["Domain", "Method", "Setting", "Final score per dataset (mean over seeds)",
+              "Mean", "Probes", "The rule's pick", "The profile's"]
+    lines, counts = [], {}
+    for name, domain in registry.domains().items():
+        tuning = domain.tuning.get(profile)
+        if tuning is None or runs.empty:
+            continue
+        settings = domain.settings_for(domain.task(tuning.task), profile).to_dict()
+        for algo, candidates in tuning.candidates.items():
+            rows = [(candidate, _probes(runs, name, tuning, algo, candidate))
+                    for candidate in candidates]
+            if not any(len(r) for _, r in rows):
+                continue
+            means = [_mean_final(r, tuning.datasets) for _, r in rows]
+            pick = _pick(means)
+            counts[(name, algo)] = sum(len(r) for _, r in rows)
+            for i, (candidate, probes) in enumerate(rows):
+                per = headline(probes).groupby("dataset")["score_mean"].mean() \
+                    if len(probes) else pd.Series(dtype=float)
+                lines.append([
+                    name, algo, _setting_text(candidate),
+                    ", ".join(f"{d}: {per[d]:.1f}" for d in tuning.datasets if d in per) or "-",
+                    "-" if means[i] is None else f"{means[i]:.1f}{code_mark(probes)}",
+                    str(len(headline(probes)) if len(probes) else 0),
+                    "yes" if i == pick else "",
+                    "yes" if _has(settings, candidate) else ""])
+    per_method = sorted(set(counts.values()))
     caption = (
-        f"DT learning-rate and dropout probes, profile `{profile}`: one run per setting on seed "
-        f"{PROBE_SEED}, a seed no table uses, so the settings of the benchmark runs are chosen "
-        "without their evaluation seeds (`make probes`): the lr first at dropout 0, then "
-        "dropout 0.1 at the chosen lr. Score as in each domain's table; 'best' "
-        "is the best of the evaluations during training. The profile takes the setting with the "
-        "best mean final score over the domain's probe datasets (marked)"
-        + (f"; by that rule {'; '.join(verdicts)}." if verdicts else "."))
-    return Table("probes", "DT learning-rate and dropout probes (quick profiles)", caption,
-                 header, lines, "make probes", bool(lines))
+        f"Tuning probes, profile `{profile}` (`dtbench tune`): every method gets the same "
+        "number of probe runs over its own key settings (DT: lr and dropout; CQL: its "
+        "learning rate and conservative weight; BC and %BC: lr), on the same probe datasets "
+        "and on probe seeds no table uses, the authors' default listed first. The rule, fixed "
+        "before any probe ran, reads each probe's final evaluation at its headline target (DT's "
+        "highest target return): the setting with the best mean over the probe seeds and "
+        "datasets is picked, a tie going to the one listed first; a setting not probed on every "
+        "dataset and seed competes with none. "
+        + (f"Probes per method: {', '.join(map(str, per_method))}." if per_method else ""))
+    return Table("probes", f"Tuning probes: each method's key settings (profile {profile})",
+                 caption, header, lines, "make probes", bool(lines))
+
+
+def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,
+            candidate: dict) -> pd.DataFrame:
+    """The runs of one candidate: its overrides exactly, on the probe task, datasets and seeds."""
+    label = overrides_label(canonical(candidate))
+    keep = ((runs["domain"] == domain) & (runs["task"] == tuning.task)
+            & (runs["algo"] == algo) & runs["dataset"].isin(tuning.datasets)
+            & runs["seed"].isin(tuning.seeds) & (runs["variant"] == "dense")
+            & (runs["overrides"] == label))
+    return runs[keep]
+
+
+def _mean_final(probes: pd.DataFrame, datasets: tuple[str, ...]) -> float | None:
+    """The rule's score of a candidate: mean final headline score over its probes, when it was
+    probed on every dataset with every seed the others have (else None: it does not compete)."""
+    if probes.empty:
+        return None
+    top = headline(probes)
+    if set(top["dataset"]) != set(datasets):
+        return None
+    seeds = top.groupby("dataset")["seed"].nunique()
+    return float(top["score_mean"].mean()) if seeds.nunique() == 1 else None
+
+
+def _pick(means: list[float | None]) -> int | None:
+    """The candidate the rule picks: the best mean, the first listed on a tie."""
+    scored = [(m, -i) for i, m in enumerate(means) if m is not None]
+    return -max(scored)[1] if scored else None
+
+
+def _setting_text(candidate: dict) -> str:
+    return ", ".join(f"{key.partition('.')[2]} {value:g}" for key, value in
+                     sorted(candidate.items()))
+
+
+def _has(settings: dict, candidate: dict) -> bool:
+    """Whether the profile's settings hold the candidate's values."""
+    return all(settings[key.partition(".")[0]][key.partition(".")[2]] == value
+               for key, value in canonical(candidate))
 
 
 def budget_probe_table(collected: Collected) -> Table:
@@ -122,27 +150,6 @@ def budget_probe_table(collected: Collected) -> Table:
         "(mean, range). One run per dataset: it shows a trend, not an interval.")
     return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (profile {profile})",
                  caption, header, lines, "make budget-probe", bool(lines))
-
-
-def setting_scores(runs: pd.DataFrame) -> dict[tuple, float]:
-    """Mean final score over the datasets per probed (lr, dropout); a setting not probed on
-    every dataset of the domain does not compete."""
-    top = headline(runs)
-    per = top.groupby([KEY, REGULARISATION])
-    full = per["dataset"].nunique() == top["dataset"].nunique()
-    return {key: float(v) for key, v in per["score_mean"].mean()[full].items()}
-
-
-def choice_text(domain: str, scores: dict[tuple, float], ours: tuple[float, float]) -> str:
-    """What the rule picks for a domain, and whether the profile has it (ties named)."""
-    best = max(scores.values())
-    winners = [k for k, v in scores.items() if v == best]
-    if ours in winners:
-        tie = f", tied with {len(winners) - 1} other setting(s)" if len(winners) > 1 else ""
-        return f"{domain}: lr {ours[0]:g}, dropout {ours[1]:g} (the profile's{tie})"
-    lr, dropout = winners[0]
-    return (f"{domain}: lr {lr:g}, dropout {dropout:g} (the profile has lr {ours[0]:g}, "
-            f"dropout {ours[1]:g})")
 
 
 def budget_table(collected: Collected) -> Table:

@@ -31,7 +31,8 @@ from dtbench.domains.graph.env import (
     random_walk_episodes,
     stitching_episodes,
 )
-from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
+from dtbench.domains.tuning import DISCRETE
+from dtbench.registry import DatasetSpec, Domain, Grid, Task, Tuning, register_domain
 
 ENV = ShortestPathEnv()
 DATASET_SEEDS = {"random-walk-1k": (1_000, 3_000_000)}
@@ -136,6 +137,7 @@ DOMAIN = Domain(
     paper_gave_settings=False,
     normalize=reached_rate,
     score_label="goal reached (%)",
+    tuning={"quick": Tuning("graph", ("random-walk-1k",), DISCRETE)},
     grids={
         "smoke": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "bc"), seeds=(0,)),
         "quick": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),

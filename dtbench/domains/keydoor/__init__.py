@@ -11,7 +11,8 @@ import numpy as np
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
 from dtbench.domains.keydoor.env import ENV_ID, KeyToDoorEnv, random_walk_episodes
-from dtbench.registry import DatasetSpec, Domain, Grid, Task, register_domain
+from dtbench.domains.tuning import DISCRETE
+from dtbench.registry import DatasetSpec, Domain, Grid, Task, Tuning, register_domain
 
 EPISODE_LEN = KeyToDoorEnv().max_episode_length  # 30 with the default rooms (5 + 20 + 5)
 DATASET_SEEDS = {"random-1k": (1_000, 1_000_000), "random-10k": (10_000, 2_000_000)}
@@ -93,6 +94,7 @@ DOMAIN = Domain(
     paper_gave_settings=False,
     normalize=success_rate,
     score_label="success rate (%)",
+    tuning={"quick": Tuning("keydoor", tuple(DATASET_SEEDS), DISCRETE)},
     grids={
         "smoke": Grid(("keydoor",), ("random-1k",), ("dt", "bc", "random"), seeds=(0, 1)),
         "quick": Grid(("keydoor",), tuple(DATASET_SEEDS), ("dt", "cql", "bc", "bc10", "random"),
