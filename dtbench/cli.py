@@ -230,7 +230,7 @@ def compare(domains: Annotated[list[str], typer.Argument(help="domains whose gri
             reference: Annotated[Path, typer.Option(
                 help="the committed reference results")] = REFERENCE_DIR) -> None:
     """Your runs of a grid (--results, default workspace/) beside the committed reference
-    (results/): per cell, reproduced or the difference."""
+    (results/): per cell, bit-identical, consistent or differs (a t-test, Holm-corrected)."""
     api = _api()
     from dtbench.runs.compare import comparison_lines
     from dtbench.suite import Choice

@@ -47,10 +47,11 @@ def identity(device: str = "cpu") -> dict[str, Any]:
     import torch
 
     config = torch.__config__.show()
+    capability = torch.backends.cpu.get_cpu_capability()
     return {
         "cpu": cpu_model(),
-        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "isa": "pinned" if pinned() else "chosen by the libraries",
+        "torch_cpu_capability": capability,
+        "isa": "pinned" if pinned() and capability == "AVX2" else "chosen by the libraries",
         **{name.lower(): os.environ.get(name) for name in PINNED},
         "blas": "mkl" if "BLAS_INFO=mkl" in config else "other",
         "torch": torch.__version__,
@@ -62,7 +63,8 @@ def identity(device: str = "cpu") -> dict[str, Any]:
 
 
 def pinned() -> bool:
-    """Whether every PINNED variable is in force at its pinned value."""
+    """Whether every PINNED variable is in force at its pinned value (torch reads its own when
+    it first dispatches an operation: `identity` checks what it chose)."""
     return all(os.environ.get(name) == value for name, value in PINNED.items())
 
 

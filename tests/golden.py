@@ -61,10 +61,13 @@ def write_hopper_d4rl(path: Path) -> Path:
 
 
 def machine() -> dict[str, Any]:
-    """What exact equality depends on: the CPU kind, torch's threads and build."""
-    from benchmarks.bench import cpu_name
+    """What exact equality depends on: the hardware identity (`dtbench.hardware`: the code
+    paths, BLAS, torch build and threads), and the CPU model too until bit-identity across CPU
+    models is checked (docs/implementation-details.md, Reproducing)."""
+    from dtbench import hardware
 
-    return {"cpu": cpu_name(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    identity = hardware.identity()
+    return {key: identity[key] for key in ("cpu", *hardware.MATCH_KEYS) if key != "device"}
 
 
 def compute(work: Path) -> dict[str, Any]:
