@@ -51,7 +51,7 @@ def probe_table(collected: Collected) -> Table:
                     for candidate in candidates]
             if not any(len(r) for _, r in rows):
                 continue
-            means = [_mean_final(r, tuning.datasets) for _, r in rows]
+            means = [_mean_final(r, tuning) for _, r in rows]
             pick = _pick(means)
             counts[(name, algo)] = sum(len(r) for _, r in rows)
             for i, (candidate, probes) in enumerate(rows):
@@ -90,16 +90,15 @@ def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,
     return runs[keep]
 
 
-def _mean_final(probes: pd.DataFrame, datasets: tuple[str, ...]) -> float | None:
+def _mean_final(probes: pd.DataFrame, tuning: registry.Tuning) -> float | None:
     """The rule's score of a candidate: mean final headline score over its probes, when it was
-    probed on every dataset with every seed the others have (else None: it does not compete)."""
+    probed on every probe dataset with every probe seed (else None: it does not compete)."""
     if probes.empty:
         return None
     top = headline(probes)
-    if set(top["dataset"]) != set(datasets):
-        return None
-    seeds = top.groupby("dataset")["seed"].nunique()
-    return float(top["score_mean"].mean()) if seeds.nunique() == 1 else None
+    done = set(zip(top["dataset"], top["seed"], strict=True))
+    every = {(d, seed) for d in tuning.datasets for seed in tuning.seeds}
+    return float(top["score_mean"].mean()) if done == every else None
 
 
 def _pick(means: list[float | None]) -> int | None:
