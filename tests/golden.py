@@ -24,7 +24,6 @@ from typing import Any
 import h5py
 import numpy as np
 import pandas as pd
-import torch
 
 GOLDEN = Path(__file__).with_name("golden.json")
 # (task, dataset, algo, variant); each run: seed 0, profile smoke, OVERRIDES
