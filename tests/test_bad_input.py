@@ -298,6 +298,21 @@ def test_evaluating_a_run_whose_checkpoint_is_damaged_never_trains(here, algo, c
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.parametrize("algo, checkpoint", [("dt", "checkpoint.pt"),
+                                              ("cql", "d3rlpy_checkpoint.pt")])
+def test_evaluating_a_finished_run_again_trains_nothing(here, algo, checkpoint):
+    """`dtbench eval` of a finished run with its checkpoint: evaluated again (here on 3
+    episodes), its trained state and training log untouched."""
+    folder = here / "results" / FINISHED.format(algo=algo)
+    kept = {name: (folder / name).read_bytes() for name in (checkpoint, "metrics.csv")}
+    code, out, err = _dtbench("eval", "keydoor", "-d", "random-1k", "-a", algo, "-p", "smoke",
+                              "--set", "eval.episodes=3", "--results", str(here / "results"))
+    assert code == 0, err
+    assert {name: (folder / name).read_bytes() for name in kept} == kept
+    result = json.loads((folder / "result.json").read_text())
+    assert [t["episodes"] for t in result["targets"]] == [3] * len(result["targets"])
+
+
 def _losses(metrics: Path) -> np.ndarray:
     """The loss columns of a metrics.csv (timings left out)."""
     import pandas as pd
