@@ -116,7 +116,8 @@ def test_with_the_files_in_place_the_paper_grid_is_the_full_grid_on_them(env, tm
 
 
 def test_a_paper_table_on_stand_in_data_says_so():
-    runs = pd.DataFrame({"task": ["hopper", "hopper"], "dataset": ["medium", "d4rl-medium"]})
+    runs = pd.DataFrame({"task": ["hopper", "hopper"], "dataset": ["medium", "d4rl-medium"],
+                         "data_route": ["generated", "d4rl"]})
     note = stand_in_note(runs, "mujoco", "paper")
     assert note.startswith(" STAND-IN DATA:") and "(medium)" in note
     assert stand_in_note(runs[runs["dataset"] == "d4rl-medium"], "mujoco", "paper") == ""

@@ -17,7 +17,7 @@ def bc_config(cfg, parts):
     import d3rlpy
 
     return d3rlpy.algos.DiscreteBCConfig(
-        batch_size=cfg.batch_size, learning_rate=cfg.lr,
+        batch_size=cfg.batch_size, learning_rate=cfg.bc_lr,
         encoder_factory=parts["encoder_factory"], observation_scaler=parts["observation_scaler"])
 
 

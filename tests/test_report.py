@@ -99,10 +99,12 @@ def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_
     achieved = sweeps.mean()  # per target, over the 2 seeds
     assert (f"| keydoor | keydoor | random-1k | generated here | 0.0 to 100.0 (3) | "
             f"{achieved.min():.1f} to {achieved.max():.1f} |") in swept
-    # each target's mean over the 2 seeds; with two seeds the interval runs from one to the other
-    per_target = "; ".join(
-        f"{100 * min(t / 1.0, 1.0):.1f}: {v.mean():.1f} [{v.min():.1f}, {v.max():.1f}]"
-        for t, v in sweeps)
+    # each target's mean over the 2 seeds with its t interval (the text stats.mean_interval
+    # writes, tested on its own)
+    from dtbench.report.stats import mean_interval
+
+    per_target = "; ".join(f"{100 * min(t / 1.0, 1.0):.1f}: {mean_interval(v.to_numpy())}"
+                           for t, v in sweeps)
     assert swept.rstrip().endswith(f"| {per_target} |"), swept
     summary = (tmp_path / "aggregates.md").read_text()
     assert "| keydoor  | IQM      | dt" in summary and "| keydoor  | bc" in summary
