@@ -57,7 +57,8 @@ def claims_table(collected: Collected) -> Table:
                 continue
             for algo in [a for a in ALGO_LABELS if a != "dt" and a in set(cell["algo"])]:
                 other = cell[cell["algo"] == algo]["score_mean"]
-                claims.append(Claim(f"{domain}/{task}", dataset, variant, ALGO_LABELS[algo],
+                versus = "Uniform random actions" if algo == "random" else ALGO_LABELS[algo]
+                claims.append(Claim(f"{domain}/{task}", dataset, variant, versus,
                                     dt.to_numpy(), other.to_numpy(), _ceiling(domain, profile)))
         claims += _shortest_path_claims(collected)
     lines = _lines(claims)
@@ -72,10 +73,11 @@ def claims_table(collected: Collected) -> Table:
         f"claimed only where the corrected p is below {CLAIM_LEVEL:.2f}. A side with one seed, "
         "or two sides whose seeds do not vary at all, has nothing to test ('at the ceiling' "
         "where every seed of both scores the best possible). The graph's rows 'on a shortest "
-        "path' compare the share of episodes that arrive in the BFS distance; each seed's "
-        "share is over its evaluation episodes, which start from few distinct nodes (the "
-        "seeds, not the episodes, are the sample), on the stitching test for DT capped at the "
-        "data's best return and without the cap.")
+        "path' compare the share of episodes that arrive in the BFS distance (on the stitching "
+        "test for DT capped at the data's best return and without the cap). 'Uniform random "
+        "actions' is the random policy, not the data's random walk, whose own score is in each "
+        "domain's table. A graph seed's score is over evaluation episodes that start from few "
+        "distinct nodes: the seeds, not the episodes, are the sample.")
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
                  ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other",
                   "DT - other [95% interval]", "Welch p", "Holm p", "Verdict"], lines,
