@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # name: (algorithm, batch, hidden width, torch threads)
@@ -28,12 +29,30 @@ CONFIGS = {
 ENV = "Hopper-v5"
 
 
+def random_dataset(n: int, obs_dim: int, act_dim: int) -> Any:  # noqa: ANN401 - d3rlpy's
+    """A d3rlpy MDPDataset of `n` random transitions (seed 0) in episodes of 1,000 steps: what an
+    update costs does not depend on the data's values."""
+    import contextlib
+    import io
+
+    import numpy as np
+
+    with contextlib.redirect_stderr(io.StringIO()):  # `import d3rlpy` warns about old gym
+        import d3rlpy
+
+    rng = np.random.default_rng(0)
+    return d3rlpy.dataset.MDPDataset(
+        rng.normal(size=(n, obs_dim)).astype(np.float32),
+        rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
+        rng.normal(size=n).astype(np.float32), np.zeros(n, np.float32),
+        timeouts=(np.arange(n) % 1000 == 999).astype(np.float32))
+
+
 def update_ms(algo: str, batch: int, width: int, threads: int, updates: int) -> float:
     """Median ms of one update on a random Hopper-sized dataset."""
     import contextlib
     import io
 
-    import numpy as np
     import torch
 
     with contextlib.redirect_stderr(io.StringIO()):
@@ -42,12 +61,7 @@ def update_ms(algo: str, batch: int, width: int, threads: int, updates: int) -> 
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     d3rlpy.seed(0)
-    rng = np.random.default_rng(0)
-    n = 10_000
-    dataset = d3rlpy.dataset.MDPDataset(
-        rng.normal(size=(n, 11)).astype(np.float32), rng.uniform(-1, 1, (n, 3)).astype(np.float32),
-        rng.normal(size=n).astype(np.float32), np.zeros(n, np.float32),
-        timeouts=(np.arange(n) % 1000 == 999).astype(np.float32))
+    dataset = random_dataset(10_000, 11, 3)  # Hopper's sizes
     encoder = d3rlpy.models.VectorEncoderFactory(hidden_units=[width, width])
     make = d3rlpy.algos.SACConfig if algo == "sac" else d3rlpy.algos.TD3Config
     agent = make(batch_size=batch, actor_encoder_factory=encoder,

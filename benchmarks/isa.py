@@ -77,20 +77,16 @@ def sac_update(steps: int, timed: int) -> dict:
     import contextlib
     import io
 
-    import numpy as np
     import torch
 
     with contextlib.redirect_stderr(io.StringIO()):
         import d3rlpy
 
+    from benchmarks.generation import random_dataset
+
     d3rlpy.seed(0)
     torch.set_flush_denormal(True)
-    rng = np.random.default_rng(0)
-    n = 5_000
-    dataset = d3rlpy.dataset.MDPDataset(
-        rng.normal(size=(n, 17)).astype(np.float32), rng.uniform(-1, 1, (n, 6)).astype(np.float32),
-        rng.normal(size=n).astype(np.float32), np.zeros(n, np.float32),
-        timeouts=(np.arange(n) % 1000 == 999).astype(np.float32))
+    dataset = random_dataset(5_000, 17, 6)  # HalfCheetah's sizes
     sac = d3rlpy.algos.SACConfig(batch_size=256).create(device="cpu:0")
     sac.build_with_dataset(dataset)
     times = []
