@@ -192,6 +192,9 @@ class Domain:
     """(task, raw returns) -> scores."""
     score_label: str = "normalised score"
     """What `normalize` returns, for tables."""
+    score_range: tuple[float, float] | None = None
+    """The bounds every score lies in (a rate: 0 to 100), to which the tables clip the t
+    interval of a mean; None: unbounded (D4RL and gamer-normalised scores)."""
     description: str = ""
     """One line for `dtbench list`."""
     make_env: Callable[[Task, Settings], gym.Env] | None = None

@@ -167,6 +167,22 @@ def test_t_interval_welch_and_holm_hold_at_few_seeds():
     assert welch([96.8] * 5, [96.8] * 5).why_untested == "no spread on either side"
 
 
+def test_a_rates_interval_stays_inside_0_to_100():
+    """Seeds near the top of a rate give a t interval past 100, which the mean cannot reach:
+    the cells of a bounded domain clip it, and an unbounded domain's (D4RL) do not."""
+    from dtbench.report.cells import mean_std_cell, score_range
+    from dtbench.report.stats import t_interval
+
+    near_top = [100.0, 100.0, 90.0, 100.0, 100.0]
+    assert t_interval(near_top)[1] > 100  # unclipped
+    assert t_interval(near_top, bounds=(0.0, 100.0))[1] == 100.0
+    assert score_range("keydoor") == score_range("graph") == (0.0, 100.0)
+    assert score_range("mujoco") is None
+    assert mean_std_cell(pd.Series(near_top), score_range("keydoor")).endswith(", 100.0] (n=5)")
+    assert not mean_std_cell(pd.Series(near_top), score_range("mujoco")).endswith(
+        ", 100.0] (n=5)")
+
+
 def test_cells_never_print_a_negative_zero():
     """A score that rounds to zero prints without a sign ('-0.0' reads as a negative score)."""
     from dtbench.report.cells import mean_std_cell

@@ -11,7 +11,7 @@ from dtbench.config import Settings
 from dtbench.registry import Grid
 from dtbench.report.collected import stands_for
 from dtbench.report.scores import headline
-from dtbench.report.stats import INTERVAL, fixed, interval_text
+from dtbench.report.stats import INTERVAL, Bounds, fixed, interval_text
 
 STALE_MARK = "†"  # a cell with runs made by other training code than the current
 STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
@@ -47,9 +47,14 @@ def code_mark(rows: pd.DataFrame) -> str:
     return f" {STALE_MARK}"
 
 
-def mean_std_cell(scores: pd.Series) -> str:
-    """'mean ± sample std [95% t interval of the mean] (n=seeds)' over per-seed
-    scores; one seed has no spread to show ('mean (n=1)'); 'not run' when empty."""
+def score_range(domain: str) -> Bounds:
+    """The bounds of the domain's scores (None: unbounded), for clipping intervals."""
+    return registry.get_domain(domain).score_range
+
+
+def mean_std_cell(scores: pd.Series, bounds: Bounds = None) -> str:
+    """'mean ± sample std [95% t interval of the mean, clipped to `bounds`] (n=seeds)' over
+    per-seed scores; one seed has no spread to show ('mean (n=1)'); 'not run' when empty."""
     if scores.empty:
         return "not run"
     scores = scores.dropna()  # e.g. steps when reached, for a seed that never arrived
@@ -58,7 +63,7 @@ def mean_std_cell(scores: pd.Series) -> str:
     if len(scores) == 1:
         return f"{fixed(scores.mean())} (n=1)"
     return (f"{fixed(scores.mean())} ± {scores.std(ddof=1):.1f} "
-            f"{interval_text(scores.to_numpy())} (n={len(scores)})")
+            f"{interval_text(scores.to_numpy(), bounds=bounds)} (n={len(scores)})")
 
 
 # the caption's words for mean_std_cell's format
@@ -86,7 +91,7 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     if rows.empty:
         return "not run"
     runs = headline(rows)
-    cell = mean_std_cell(runs["score_mean"])
+    cell = mean_std_cell(runs["score_mean"], score_range(rows["domain"].iloc[0]))
     if (runs["evaluations"] > 1).any():  # evaluated during training
         best = f"{runs['best_score_mean'].mean():.1f}"
         cell = f"{cell}; best {best}"

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from dtbench.report.anchors import anchor_runs, is_probe
-from dtbench.report.cells import PIPELINE_CHECKS
+from dtbench.report.cells import PIPELINE_CHECKS, score_range
 from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
 from dtbench.report.keydoor import solvable_share
 from dtbench.report.scores import headline
-from dtbench.report.stats import INTERVAL, LEVEL, fixed, holm, mean_interval, welch
+from dtbench.report.stats import INTERVAL, LEVEL, Bounds, fixed, holm, mean_interval, welch
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
@@ -35,6 +35,7 @@ class Claim:
     dt: np.ndarray
     other: np.ndarray
     ceiling: float | None = None
+    bounds: Bounds = None
 
 
 def claims_table(collected: Collected) -> Table:
@@ -59,7 +60,8 @@ def claims_table(collected: Collected) -> Table:
                 other = cell[cell["algo"] == algo]["score_mean"]
                 versus = "Uniform random actions" if algo == "random" else ALGO_LABELS[algo]
                 claims.append(Claim(f"{domain}/{task}", dataset, variant, versus,
-                                    dt.to_numpy(), other.to_numpy(), _ceiling(domain, profile)))
+                                    dt.to_numpy(), other.to_numpy(), _ceiling(domain, profile),
+                                    score_range(domain)))
         claims += _shortest_path_claims(collected)
     lines = _lines(claims)
     caption = (
@@ -91,8 +93,8 @@ def _ceiling(domain: str, profile: str) -> float | None:
     return 100.0 if domain == "graph" else None
 
 
-def _side(values: np.ndarray) -> str:
-    return f"{mean_interval(values)} (n={len(values)})"
+def _side(values: np.ndarray, bounds: Bounds) -> str:
+    return f"{mean_interval(values, bounds=bounds)} (n={len(values)})"
 
 
 def _lines(claims: list[Claim]) -> list[list[str]]:
@@ -113,8 +115,8 @@ def _lines(claims: list[Claim]) -> list[list[str]]:
                        else "DT higher" if t.diff > 0 else "DT lower")
             interval = f"{fixed(t.diff)} [{fixed(t.low)}, {fixed(t.high)}]"
             p_texts = [f"{t.p:.2g}", f"{p_holm:.2g}"]
-        lines.append([c.cell, c.dataset, c.variant, c.versus, _side(c.dt), _side(c.other),
-                      interval, *p_texts, verdict])
+        lines.append([c.cell, c.dataset, c.variant, c.versus, _side(c.dt, c.bounds),
+                      _side(c.other, c.bounds), interval, *p_texts, verdict])
     return lines
 
 
@@ -134,5 +136,5 @@ def _shortest_path_claims(collected: Collected) -> list[Claim]:
                           if algo != "dt" and label in methods]:
                 claims.append(Claim(f"graph/{task}: on a shortest path{which}", dataset,
                                     "dense", other, optimal.loc[dt].to_numpy(),
-                                    optimal.loc[other].to_numpy(), 100.0))
+                                    optimal.loc[other].to_numpy(), 100.0, (0.0, 100.0)))
     return claims

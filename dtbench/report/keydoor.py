@@ -6,7 +6,7 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
-from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
+from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell, score_range
 from dtbench.report.collected import Collected
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.report.table import Table
@@ -51,7 +51,7 @@ def keydoor_table(collected: Collected) -> Table:
                 else runs
             episodes.update(rows["episodes"].tolist() if not rows.empty else [])
             scores = rows["score_mean"] if not rows.empty else pd.Series(dtype=float)
-            cells.append(mean_std_cell(scores) + code_mark(rows))
+            cells.append(mean_std_cell(scores, score_range("keydoor")) + code_mark(rows))
         cells += [f"{KEYDOOR_TABLE6[dataset][key]:.1f}" for key, _ in PAPER_COLUMNS]
         lines.append(cells)
     env = KeyToDoorEnv()

@@ -34,14 +34,22 @@ def percentile_interval(samples: np.ndarray, tail: float) -> tuple[np.ndarray, n
     return np.percentile(samples, tail, axis=0), np.percentile(samples, 100 - tail, axis=0)
 
 
-def t_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
-    """Student's t interval of the mean over seeds; one value (or none) has no interval: the
-    point (nan)."""
+Bounds = tuple[float, float] | None
+
+
+def t_interval(values: Sequence[float], level: float = LEVEL,
+               bounds: Bounds = None) -> tuple[float, float]:
+    """Student's t interval of the mean over seeds, clipped to the score's `bounds` (a rate's
+    interval would otherwise reach past 100 when seeds sit near it: the mean cannot); one
+    value (or none) has no interval: the point (nan)."""
     x = np.asarray(values, dtype=float)
     if len(x) < 2:
         return (float(x[0]), float(x[0])) if len(x) else (np.nan, np.nan)
     half = stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
+    low, high = x.mean() - half, x.mean() + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -90,22 +98,22 @@ def fixed(x: float, places: int = 1) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def interval_text(values: Sequence[float], places: int = 1) -> str:
-    """'[low, high]': the t interval of the mean, without a negative zero; 'all n at x' where
-    every seed scores the same."""
+def interval_text(values: Sequence[float], places: int = 1, bounds: Bounds = None) -> str:
+    """'[low, high]': the t interval of the mean (clipped to `bounds`), without a negative
+    zero; 'all n at x' where every seed scores the same."""
     x = np.asarray(values, dtype=float)
     if len(x) > 1 and np.all(x == x[0]):
         return f"[all {len(x)} at {fixed(x[0], places)}]"
-    low, high = t_interval(x)
+    low, high = t_interval(x, bounds=bounds)
     return f"[{fixed(low, places)}, {fixed(high, places)}]"
 
 
-def mean_interval(values: Sequence[float], places: int = 1) -> str:
+def mean_interval(values: Sequence[float], places: int = 1, bounds: Bounds = None) -> str:
     """'mean [low, high]' over seeds; the mean alone for one seed, which has no interval."""
     values = np.asarray(values, dtype=float)
     mean = fixed(values.mean(), places)
-    return f"{mean} {interval_text(values, places)}" if len(values) > 1 else mean
+    return f"{mean} {interval_text(values, places, bounds)}" if len(values) > 1 else mean
 
 
-INTERVAL = ("95% t interval of the mean over seeds (Student's t, n - 1 degrees of freedom; "
-            "'all n at x' where every seed scores the same)")
+INTERVAL = ("95% t interval of the mean over seeds (Student's t, n - 1 degrees of freedom, "
+            "clipped to 0-100 for rates; 'all n at x' where every seed scores the same)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dtbench.report.cells import code_mark, source_label
+from dtbench.report.cells import code_mark, score_range, source_label
 from dtbench.report.collected import Collected
 from dtbench.report.scores import with_target_scores
 from dtbench.report.stats import INTERVAL, fixed, mean_interval
@@ -42,9 +42,10 @@ def per_target_cell(part: pd.DataFrame) -> str:
     """'0.0: 0.8 [0.4, 1.3]; 30.0: 93.8 [...]': each target score's mean achieved score over seeds
     and its interval, so a claim about the shape of the curve can name them."""
     per_seed = part.groupby(["target_score", "seed"])["score_mean"].mean()
+    bounds = score_range(part["domain"].iloc[0])
     cells = []
     for target, scores in per_seed.groupby(level="target_score"):
-        cells.append(f"{target:.1f}: {mean_interval(scores.to_numpy())}")
+        cells.append(f"{target:.1f}: {mean_interval(scores.to_numpy(), bounds=bounds)}")
     return "; ".join(cells)
 
 

@@ -137,6 +137,7 @@ DOMAIN = Domain(
     paper_gave_settings=False,
     normalize=reached_rate,
     score_label="goal reached (%)",
+    score_range=(0.0, 100.0),
     tuning={"quick": Tuning("graph", ("random-walk-1k",), DISCRETE)},
     grids={
         "smoke": Grid(("graph",), tuple(DATASET_SEEDS), ("dt", "bc"), seeds=(0,)),

@@ -94,6 +94,7 @@ DOMAIN = Domain(
     paper_gave_settings=False,
     normalize=success_rate,
     score_label="success rate (%)",
+    score_range=(0.0, 100.0),
     tuning={"quick": Tuning("keydoor", tuple(DATASET_SEEDS), DISCRETE)},
     grids={
         "smoke": Grid(("keydoor",), ("random-1k",), ("dt", "bc", "random"), seeds=(0, 1)),
