@@ -42,7 +42,11 @@ def test_stratified_resampling_stays_within_each_task():
 
 
 def test_report_of_no_runs_says_which_target_fills_each_table(tmp_path):
+    old = tmp_path / "figures" / "scores-mujoco.png"  # drawn from runs since set aside
+    old.parent.mkdir()
+    old.write_bytes(b"old drawing")
     lines = build(tmp_path, "quick")
+    assert not old.exists()
     for name in TABLES:
         text = (tmp_path / f"{name}.md").read_text()
         if name == "budgets":  # made from the registered settings, never from runs

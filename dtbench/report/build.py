@@ -138,6 +138,9 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         warnings.simplefilter("ignore")
         for name, figure in FIGURES.items():
             written[name] = figure.draw(collected, results_root / "figures")
+            if not written[name]:  # an old drawing of runs no longer stored would mislead
+                for old in (results_root / "figures").glob(f"{name}.*"):
+                    old.unlink()
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths
                      else f"figure {name}: no runs yet ({FIGURES[name].fill_with})")
