@@ -94,7 +94,7 @@ atari-table: ## rebuild RESULTS/atari.md (the paper's Atari table) from stored r
 # table uses (each domain's registry.Tuning: candidates, datasets, seeds, the rule)
 TUNED_DOMAINS ?= keydoor graph
 probes: ## tune every method of TUNED_DOMAINS (the same number of probes each, on seeds 100 and 101), then the probe table
-	$(DTBENCH) tune $(TUNED_DOMAINS) -p $(PROFILE) --jobs $(JOBS) --results $(RESULTS)
+	$(DTBENCH) tune $(TUNED_DOMAINS) -p $(PROFILE) --jobs $(JOBS) --results $(RESULTS) $(EXTRA)
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 BUDGET_PROBE_STEPS ?= 20000

@@ -214,11 +214,13 @@ def suite(domains: Annotated[list[str], typer.Argument(
 @app.command()
 def tune(domains: Annotated[list[str], typer.Argument(help="domains whose methods to tune")],
          profile: ProfileOpt = "quick", jobs: JobsOpt = 1,
-         results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto") -> None:
+         results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
+         rerun_stale: RerunStaleOpt = False) -> None:
     """Run the probes that choose each method's key settings: the same number per method, on
     probe seeds no table uses (then `dtbench report probes`)."""
     api = _api()
-    api.tune(domains, profile, results, jobs, device, _progress(), echo=typer.echo)
+    api.tune(domains, profile, results, jobs, device, _progress(), rerun_stale=rerun_stale,
+             echo=typer.echo)
 
 
 @app.command()

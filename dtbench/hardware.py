@@ -42,6 +42,22 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def widest_isa() -> str:
+    """The widest x86 vector extension the CPU offers (AVX512, AVX2, older), from
+    /proc/cpuinfo: the CPU model name alone does not tell an AVX-512 EPYC from an AVX2 one,
+    and bit-identity across the two is what the pin promises."""
+    cpuinfo = Path("/proc/cpuinfo")
+    flags: set[str] = set()
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    if not flags:
+        return "unknown"
+    return "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "older"
+
+
 def identity(device: str = "cpu") -> dict[str, Any]:
     """The hardware identity of this process's runs on `device`."""
     import torch
@@ -50,6 +66,7 @@ def identity(device: str = "cpu") -> dict[str, Any]:
     capability = torch.backends.cpu.get_cpu_capability()
     return {
         "cpu": cpu_model(),
+        "cpu_widest_isa": widest_isa(),
         "torch_cpu_capability": capability,
         "isa": "pinned" if pinned() and capability == "AVX2" else "chosen by the libraries",
         **{name.lower(): os.environ.get(name) for name in PINNED},

@@ -1,0 +1,41 @@
+"""The hardware identity a run records and the AVX2 pin dtbench sets before torch loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from dtbench import hardware
+
+CAPABILITY = ("import dtbench, json, os, torch; print(json.dumps({'capability': "
+              "torch.backends.cpu.get_cpu_capability(), 'aten': os.environ.get("
+              "'ATEN_CPU_CAPABILITY'), 'isa': dtbench.hardware.identity()['isa']}))")
+
+
+def _fresh_interpreter(**env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in hardware.PINNED
+             and k != hardware.CHOICE}
+    out = subprocess.run([sys.executable, "-c", CAPABILITY], env={**clean, **env},
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_importing_dtbench_pins_torch_to_avx2_unless_native_is_asked_for():
+    pinned = _fresh_interpreter()
+    assert pinned == {"capability": "AVX2", "aten": "avx2", "isa": "pinned"}
+    native = _fresh_interpreter(DTBENCH_CPU_ISA="native")
+    assert native["aten"] is None and native["isa"] == "chosen by the libraries"
+    assert _fresh_interpreter(ATEN_CPU_CAPABILITY="default")["capability"] == "DEFAULT"
+
+
+def test_identities_match_on_code_paths_and_threads_not_on_the_cpu_model_when_pinned():
+    mine = hardware.identity()
+    assert mine["cpu"] and mine["cpu_widest_isa"] in ("AVX512", "AVX2", "older", "unknown")
+    other_cpu = {**mine, "cpu": "Intel Xeon", "cpu_widest_isa": "AVX512"}
+    assert hardware.matches(mine, other_cpu)  # pinned: the model does not matter
+    assert not hardware.matches(mine, {**mine, "torch_threads": mine["torch_threads"] + 1})
+    native = {**mine, "isa": "chosen by the libraries"}
+    assert not hardware.matches(native, {**native, "cpu": "Intel Xeon"})
+    assert hardware.matches(native, dict(native))
