@@ -75,7 +75,7 @@ def _random(ctx: RunContext) -> RandomPolicy:
 def register() -> None:
     """Register the built-in baselines (called by `dtbench.plugins.load`)."""
     register_algo(Algo(name="random", action_kinds=("continuous", "discrete"), train=_random,
-                       description="uniform random policy (no training)"))
+                       description="uniform random policy (no training)", reads=("eval",)))
     register_d3rlpy("cql", continuous=cql, discrete=discrete_cql,
                     description="conservative Q-learning (d3rlpy CQL / DiscreteCQL)")
     register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,

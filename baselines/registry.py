@@ -51,4 +51,5 @@ def register_d3rlpy(
 
     return register_algo(Algo(name=name, action_kinds=kinds, train=train,
                               description=description, checkpoint_files=(CHECKPOINT,),
-                              metrics_file=METRICS, time_columns=TIME_COLUMNS))
+                              metrics_file=METRICS, time_columns=TIME_COLUMNS,
+                              reads=("baseline", "eval")))

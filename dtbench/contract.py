@@ -118,6 +118,10 @@ class Algo:
     """Settings it always runs with on each action kind, applied over the profile's (and
     stored in the run's config.json), e.g. the paper's Atari BC:
     {"discrete": {"model.tokens": "sa"}}."""
+    reads: tuple[str, ...] = ("model", "train", "eval", "baseline")
+    """The sections of the settings its numbers depend on: a finished run is stale when one of
+    them, resolved now, differs from what the run recorded (`runs.stale`), so that adopting
+    DT's tuned lr leaves a CQL run current. A plug-in is assumed to read every section."""
 
 
 @dataclass

@@ -106,7 +106,7 @@ def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
     cells = row.split(" | ")
     assert "†" in cells[1]  # DT (ours)
     assert "†" not in cells[5]  # Random (ours)
-    assert "other training code than the current" in table
+    assert "other training code or settings than the current" in table
     runs = pd.read_csv(results / "runs.csv")
     assert dict(zip(runs["algo"], runs["code_current"], strict=True)) == {"dt": False,
                                                                            "random": True}
@@ -115,6 +115,42 @@ def test_runs_made_by_other_code_are_marked_and_listed(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     stale = [line for line in out.stdout.splitlines() if line.startswith("stale: code")]
     assert len(stale) == 1 and " dt seed=0" in stale[0]
+
+
+def test_a_profile_value_is_compared_by_value_so_the_probes_that_chose_it_stay_current(
+        tmp_path):
+    """Adopting a tuned lr in a domain's profiles module changes no fingerprint; it makes stale
+    the runs whose resolved settings it changes (DT at the profile's lr), not a probe that set
+    the lr itself, nor a baseline (whose settings are its own section)."""
+    results = tmp_path / "results"
+    from dtbench.runs import make_datasets
+
+    make_datasets("keydoor", ["random-1k"], budget="smoke")
+    quiet = {"profile": "smoke", "results_root": results, "echo": lambda line: None}
+    api.train("keydoor", ["random-1k"], algos=["dt", "random"], stack_seeds=False, **quiet)
+    api.train("keydoor", ["random-1k"], algos=["dt"], overrides={"train.lr": 2e-3},
+              stack_seeds=False, **quiet)
+    copy = _copy_of_the_code(tmp_path)
+    before = _fingerprints(copy)
+    _edit(copy / "dtbench" / "domains" / "keydoor" / "profiles.py",
+          '"train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3,',
+          '"train.steps": 4, "train.batch_size": 4, "train.lr": 2e-3,')
+    assert _fingerprints(copy) == before
+    out = _in(copy, "-m", "dtbench", "suite", "keydoor", "-p", "smoke", "-d", "random-1k",
+              "-a", "dt", "-a", "random", "-s", "0", "--results", str(results), "--stale")
+    assert out.returncode == 0, out.stderr[-2000:]
+    stale = [line for line in out.stdout.splitlines() if line.startswith("stale:")]
+    assert len(stale) == 1 and "settings changed" in stale[0] and "train.lr" in stale[0]
+    assert " dt seed=0" in stale[0] and "@" not in stale[0].split("(")[0]
+    out = _in(copy, "-m", "dtbench", "report", "keydoor", "-p", "smoke", "--results",
+              str(results))
+    assert out.returncode == 0, out.stderr[-2000:]
+    import pandas as pd
+
+    runs = pd.read_csv(results / "runs.csv")
+    current = {(a, o if isinstance(o, str) else ""): c for a, o, c in
+               zip(runs["algo"], runs["overrides"], runs["code_current"], strict=True)}
+    assert current == {("dt", ""): False, ("dt", "train.lr=0.002"): True, ("random", ""): True}
 
 
 def test_rerun_stale_remakes_missing_data_for_the_runs_it_reruns(tmp_path):

@@ -56,7 +56,8 @@ def _algo(name: str, top: float | None, description: str) -> Algo:
                 description=description, steps=lambda s: s.train.steps,
                 checkpoint_files=(CHECKPOINT,), metrics_file=METRICS,
                 time_columns={"sample_s": "sample_s", "update_s": "update_s"},
-                fixed_settings={"discrete": {"model.tokens": "sa"}})
+                fixed_settings={"discrete": {"model.tokens": "sa"}},
+                reads=("model", "train", "eval"))
 
 
 def register() -> None:

@@ -111,6 +111,7 @@ ALGO = Algo(
     checkpoint_files=(CHECKPOINT,),
     metrics_file=METRICS,
     time_columns={"sample_s": "sample_s", "update_s": "update_s"},
+    reads=("model", "train", "eval"),
 )
 
 

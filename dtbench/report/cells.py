@@ -13,11 +13,11 @@ from dtbench.report.collected import stands_for
 from dtbench.report.scores import headline
 from dtbench.report.stats import INTERVAL, Bounds, fixed, interval_text
 
-STALE_MARK = "†"  # a cell with runs made by other training code than the current
-STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code than the "
-              "current (their code fingerprint differs from this checkout's for their algorithm "
-              "and domain; `dtbench suite <domain> --stale` lists them, `--rerun-stale` reruns "
-              "them).")
+STALE_MARK = "†"  # a cell with runs made by other code or settings than the current
+STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code or settings "
+              "than the current (their code fingerprint differs from this checkout's for their "
+              "algorithm and domain, or their profile now resolves to other values; `dtbench "
+              "suite <domain> --stale` lists them, `--rerun-stale` reruns them).")
 
 
 # domains whose runs at a profile test the pipeline, not the paper's claims: at `quick` nothing

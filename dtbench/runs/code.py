@@ -5,8 +5,11 @@ A run's numbers come from its algorithm's module, its domain's module and the ex
 module those import, found by reading their import statements (function-level imports
 included). The fingerprint is a digest of those files' bytes, minus the modules that cannot
 move a number (`NOT_NUMBERS`: reports, the CLI and API, launchers, trackers, downloads, file
-bookkeeping). So editing the training loop changes DT's fingerprint and the d3rlpy baselines'
-only where they share the code (the executor's), and editing a report changes none.
+bookkeeping), and minus a domain's `profiles` module, its settings values, which runs are
+compared with by value (`runs.stale.find_stale_settings`). So editing the training loop
+changes DT's fingerprint and the d3rlpy baselines' only where they share the code (the
+executor's), editing a report changes none, and adopting a tuned lr in a profile changes none
+(it makes stale the runs whose resolved settings it changes).
 
 Each run records its fingerprint, git commit and whether the tree was dirty (config.json
 `code`, result.json `code_fingerprint`); `dtbench report` marks table cells whose runs have
@@ -83,7 +86,14 @@ def closure(roots: tuple[str, ...]) -> dict[str, Path]:
     return seen
 
 
+# a domain's `profiles` module holds settings values only; runs are compared with it by the
+# values they resolve to (`runs.stale.find_stale_settings`), not by its text
+SETTINGS_MODULE = "profiles"
+
+
 def _counts(module: str) -> bool:
+    if module.rpartition(".")[2] == SETTINGS_MODULE:
+        return False
     return not any(module == n or module.startswith(n + ".") for n in NOT_NUMBERS)
 
 

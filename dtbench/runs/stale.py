@@ -67,9 +67,23 @@ def recorded_code(run_dir: Path) -> tuple[str, str | None] | None:
     return fingerprint, commit
 
 
+def moved_settings(spec: RunSpec, recorded: dict) -> list[str]:
+    """The settings (`section.key`) in the sections the spec's algorithm reads (`Algo.reads`)
+    whose value resolved now differs from the one the run recorded in config.json."""
+    from dtbench.runs.resolve import resolve  # settings and the registry, not torch
+
+    r = resolve(spec)
+    now = json.loads(json.dumps(r.settings.to_dict()))  # as config.json holds them
+    return [f"{section}.{key}" for section in r.algo.reads
+            for key in sorted(set(now.get(section, {})) | set(recorded.get(section, {})))
+            if now.get(section, {}).get(key) != recorded.get(section, {}).get(key)]
+
+
 def find_stale_code(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:
-    """Finished runs made by other code than the current for their algorithm and domain, each
-    with its one line (unreadable runs are `triage`'s, listed as such)."""
+    """Finished runs made by other code than the current for their algorithm and domain, or
+    with other settings than their profile resolves to now (a domain's `profiles` module is
+    compared by value, `runs.code`), each with its one line (unreadable runs are `triage`'s,
+    listed as such)."""
     out = {}
     for spec in specs:
         folder = spec.folder(results_root)
@@ -82,6 +96,10 @@ def find_stale_code(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpe
             out[spec] = (f"stale: code changed: {spec.describe()} was made by code {old} "
                          f"(commit {commit or '?'}); the current code for {spec.algo} on "
                          f"{spec.domain} is {now} ({folder})")
+        elif moved := moved_settings(spec, json.loads((folder / CONFIG).read_text())["settings"]):
+            out[spec] = (f"stale: settings changed: {spec.describe()} was made with other "
+                         f"{', '.join(moved[:3])}{' ...' if len(moved) > 3 else ''} than its "
+                         f"profile gives now ({folder})")
     return out
 
 

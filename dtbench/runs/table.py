@@ -130,6 +130,18 @@ def recorded_route(folder: Path, spec: RunSpec) -> str:
         return registry.find_dataset(spec.domain, spec.task, spec.dataset).route
 
 
+def _settings_moved(spec: RunSpec, folder: Path) -> bool:
+    """Whether the settings the run's algorithm reads resolve now to other values than its
+    config.json records (False where it records none, or the spec no longer resolves)."""
+    from dtbench.runs.stale import moved_settings  # stale reads results through this module
+
+    try:
+        recorded = json.loads((folder / CONFIG).read_text())["settings"]
+        return bool(moved_settings(spec, recorded))
+    except (OSError, ValueError, KeyError, TypeError, DTBenchError):
+        return False
+
+
 def _rows(result: dict[str, Any], path: Path, results_root: Path) -> list[dict[str, Any]]:
     """A readable run's rows: one per evaluated target."""
     spec = RunSpec.from_dict(result["spec"])
@@ -142,6 +154,7 @@ def _rows(result: dict[str, Any], path: Path, results_root: Path) -> list[dict[s
                 "data_route": recorded_route(path.parent, spec),
                 "data_digest": result["data_digest"],
                 "code_fingerprint": result["code_fingerprint"],
+                "settings_moved": _settings_moved(spec, path.parent),
                 "score_label": result["score_label"]}
     return [{**columns, **recorded, **target, **result["data"],
              "train_seconds": result["train_seconds"], "eval_seconds": result["eval_seconds"],
@@ -152,11 +165,11 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if not table.empty:  # made by the code there is now (its fingerprint for algo and domain)
         now = {key: fingerprint(*key) for key in set(zip(table["algo"], table["domain"],
-                                                         strict=True))}
-        table.insert(table.columns.get_loc("code_fingerprint") + 1, "code_current",
-                     [bool(f) and f == now[(a, d)] for f, a, d in
-                      zip(table["code_fingerprint"], table["algo"], table["domain"],
-                          strict=True)])
+                                                         strict=True))}  # and settings
+        current = [bool(f) and f == now[(a, d)] and not moved for f, a, d, moved in
+                   zip(table["code_fingerprint"], table["algo"], table["domain"],
+                       table.pop("settings_moved"), strict=True)]
+        table.insert(table.columns.get_loc("code_fingerprint") + 1, "code_current", current)
     overridden = sorted(override_columns(table))  # after the fixed columns, in key order
     table = table[[c for c in table.columns if c not in overridden] + overridden]
     for column in overridden:  # whole numbers stay whole beside the runs that lack them

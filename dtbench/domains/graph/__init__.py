@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data import minari_io
 from dtbench.domains.graph.env import (
     ENV_ID,
@@ -31,6 +30,7 @@ from dtbench.domains.graph.env import (
     random_walk_episodes,
     stitching_episodes,
 )
+from dtbench.domains.graph.profiles import PAPER, QUICK, SMOKE
 from dtbench.domains.tuning import DISCRETE
 from dtbench.registry import DatasetSpec, Domain, Grid, Task, Tuning, register_domain
 
@@ -76,37 +76,6 @@ def reached_rate(task: str, returns: np.ndarray) -> np.ndarray:
     return 100.0 * (np.asarray(returns) > -ENV.max_steps)
 
 
-# The paper gives no settings for this toy; `paper` uses its Gym DT settings with the whole
-# episode as context. Returns lie in [-10, 0], so the return scale is 1.
-PAPER = Settings(
-    model=ModelConfig(context_len=ENV.max_steps, embed_dim=128, n_layer=3, n_head=1,
-                      dropout=0.1, activation="relu", max_ep_len=ENV.max_steps),
-    train=TrainConfig(steps=10_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
-                      warmup_steps=1_000, grad_clip=0.25, checkpoint_every=1_000),
-    eval=EvalConfig(episodes=200, target_returns=(0.0,), return_scale=1.0, greedy=True,
-                    cap_at_data_best=True, during_training=9),
-    baseline=BaselineConfig(steps=10_000, batch_size=256, log_every=1_000),
-)
-# quick: seconds on a CPU; a 1-layer, 32-wide DT is enough for a 20-node graph. Every method
-# gets the same 3,000 gradient steps, evaluated 5 times during training and at the end. DT's lr
-# was chosen on probe seed 100 (`make probes`, results/probes.md).
-QUICK = PAPER.override({
-    "train.windows": "end-anchored",
-    "model.embed_dim": 32, "model.n_layer": 1, "model.dropout": 0.0,
-    "train.steps": 3_000, "train.lr": 1e-3, "train.warmup_steps": 100,
-    "train.checkpoint_every": 500, "train.log_every": 100,
-    "eval.during_training": 5,
-    "baseline.steps": 3_000, "baseline.log_every": 500,
-})
-SMOKE = PAPER.override({
-    "train.windows": "end-anchored",
-    "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
-    "train.steps": 4, "train.batch_size": 4, "train.lr": 1e-3, "train.warmup_steps": 1,
-    "train.checkpoint_every": 2, "train.log_every": 1,
-    "eval.during_training": 0, "eval.episodes": 8,
-    "baseline.steps": 4, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
-    "baseline.log_every": 2,
-})
 
 FIVE = (0, 1, 2, 3, 4)
 # the stitching test: every method from the held-out nodes, and DT again without the cap
