@@ -6,6 +6,7 @@ rates, discount, CQL weight, MLP widths), so each profile can scale them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from baselines.registry import register_d3rlpy
@@ -66,6 +67,16 @@ def discrete_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.Disc
     )
 
 
+def percent_bc(cfg: BaselineConfig, parts: dict[str, Any]) -> d3rlpy.algos.BCConfig:
+    """%BC: BC's config at %BC's own lr (tuned apart from BC's: less data, other optimum)."""
+    return bc(replace(cfg, bc_lr=cfg.pbc_lr), parts)
+
+
+def discrete_percent_bc(cfg: BaselineConfig,
+                        parts: dict[str, Any]) -> d3rlpy.algos.DiscreteBCConfig:
+    return discrete_bc(replace(cfg, bc_lr=cfg.pbc_lr), parts)
+
+
 def _random(ctx: RunContext) -> RandomPolicy:
     from dtbench.policies import RandomPolicy  # torch, when a run needs the policy
 
@@ -81,6 +92,7 @@ def register() -> None:
     register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,
                     description="behaviour cloning on all data (d3rlpy BC / DiscreteBC)")
     for pct in PERCENT_BC:
-        register_d3rlpy(f"bc{pct}", continuous=bc, discrete=discrete_bc, top=pct / 100,
+        register_d3rlpy(f"bc{pct}", continuous=percent_bc, discrete=discrete_percent_bc,
+                        top=pct / 100,
                         description=f"%BC: behaviour cloning on the top {pct}% of timesteps by "
                                     "episode return")

@@ -164,8 +164,9 @@ class BaselineConfig:
     hidden_units: tuple[int, ...] = setting((256, 256), "MLP encoder widths for vector "
                                                         "observations", POSITIVE)
     gamma: float = setting(0.99, "discount (CQL)", FRACTION)
-    bc_lr: float = setting(1e-4, "BC's and %BC's learning rate (d3rlpy's own default: 1e-3)",
-                           ABOVE_ZERO)
+    bc_lr: float = setting(1e-4, "BC's learning rate (d3rlpy's own default: 1e-3)", ABOVE_ZERO)
+    pbc_lr: float = setting(1e-4, "%BC's learning rate (BC on the top fraction of the data, "
+                                  "tuned apart from BC's; d3rlpy's default: 1e-3)", ABOVE_ZERO)
     discrete_cql_lr: float = setting(1e-4, "discrete CQL's Q-network learning rate (d3rlpy's "
                                            "default: DQN's 6.25e-5)", ABOVE_ZERO)
     critic_lr: float = setting(3e-4, "continuous CQL critic learning rate (CQL paper, d3rlpy "
@@ -228,8 +229,8 @@ SECTIONS = {"model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
 
 
 # settings that were split or renamed, with what to set instead
-RENAMED = {"baseline.lr": "set baseline.bc_lr (BC, %BC) or baseline.discrete_cql_lr "
-                          "(DiscreteCQL) instead"}
+RENAMED = {"baseline.lr": "set baseline.bc_lr (BC), baseline.pbc_lr (%BC) or "
+                          "baseline.discrete_cql_lr (DiscreteCQL) instead"}
 
 
 def parse_overrides(assignments: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,8 +51,9 @@ def test_python_values_are_accepted_and_normalised(key, value):
     ("eval.target_returns", "a,b", "setting eval.target_returns=a,b: expected a number"),
     ("train.nope", "1", "unknown setting 'train.nope'"),
     ("nope", "1", "unknown setting 'nope'"),
-    ("baseline.lr", "1e-3", "setting baseline.lr was split: set baseline.bc_lr (BC, %BC) or "
-                            "baseline.discrete_cql_lr (DiscreteCQL) instead"),
+    ("baseline.lr", "1e-3", "setting baseline.lr was split: set baseline.bc_lr (BC), "
+                            "baseline.pbc_lr (%BC) or baseline.discrete_cql_lr (DiscreteCQL) "
+                            "instead"),
 ])
 def test_bad_values_are_one_clear_error(key, value, message):
     with pytest.raises(DTBenchError) as error:
@@ -108,12 +109,14 @@ def test_every_field_has_its_doc_and_every_number_its_range_beside_it():
     assert docs["train.betas"].startswith("each between 0 and 1; ")
 
 
-def test_bc_and_discrete_cql_learn_at_their_own_rates():
-    """BC's (and %BC's) learning rate is its own setting, apart from DiscreteCQL's."""
-    from baselines.builtin import bc, discrete_bc, discrete_cql
+def test_bc_percent_bc_and_discrete_cql_learn_at_their_own_rates():
+    """BC's, %BC's and DiscreteCQL's learning rates are three settings, tuned apart."""
+    from baselines.builtin import bc, discrete_bc, discrete_cql, discrete_percent_bc, percent_bc
     from dtbench.config import BaselineConfig
 
-    cfg = BaselineConfig(bc_lr=1e-3, discrete_cql_lr=6.25e-5)
+    cfg = BaselineConfig(bc_lr=1e-3, pbc_lr=3e-3, discrete_cql_lr=6.25e-5)
     parts = {"encoder_factory": None, "observation_scaler": None}
     assert bc(cfg, parts).learning_rate == discrete_bc(cfg, parts).learning_rate == 1e-3
+    assert percent_bc(cfg, parts).learning_rate == 3e-3
+    assert discrete_percent_bc(cfg, parts).learning_rate == 3e-3
     assert discrete_cql(cfg, parts).learning_rate == 6.25e-5

@@ -176,9 +176,10 @@ def budget_table(collected: Collected) -> Table:
         "trained its Atari agents "
         "far longer, so its published numbers are not a same-budget comparison. Continuous "
         "CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one Q-network "
-        "at the lr shown. BC and %BC learn at their own lr (`baseline.bc_lr`), still at "
-        "DiscreteCQL's value, below d3rlpy's own BC default; on Atari, where it is DQN's, BC "
-        "is likely under-trained (docs/implementation-details.md, Baselines). "
+        "at the lr shown. BC and %BC learn at their own lrs (`baseline.bc_lr`, "
+        "`baseline.pbc_lr`), chosen by the tuning probes where a domain has them "
+        "(results/probes.md); on Atari they are DQN's, below d3rlpy's own BC default, so BC "
+        "is likely under-trained there (docs/implementation-details.md, Baselines). "
         f"DiscreteCQL's target interval is d3rlpy's {BaselineConfig().target_update_interval:,} "
         "steps, lowered to a "
         "tenth of the run so it syncs at least ten times. Every method is evaluated on the "
@@ -217,6 +218,7 @@ def _budget_rows(name: str, domain: registry.Domain, profile: str) -> list[list[
         cql = (f"critic {b.critic_lr:g}, actor {b.actor_lr:g}",
                f"CQL, conservative weight {b.cql_alpha:g}")
     rows.append([name, profile, "CQL", steps, batch, *cql])
-    rows.append([name, profile, "BC, %BC", steps, batch, f"{b.bc_lr:g}",
-                 "d3rlpy (Discrete)BC; %BC on the top X% of timesteps"])
+    rows.append([name, profile, "BC", steps, batch, f"{b.bc_lr:g}", "d3rlpy (Discrete)BC"])
+    rows.append([name, profile, "%BC", steps, batch, f"{b.pbc_lr:g}",
+                 "d3rlpy (Discrete)BC on the top X% of timesteps"])
     return rows

@@ -148,7 +148,7 @@ PAPER = Settings(
     # as many gradient steps as DT's 5 epochs (every method on a cell gets the same steps),
     # at DQN's batch of 32 transitions
     baseline=BaselineConfig(steps=5 * DQN_REPLAY_STEPS // 128, batch_size=32, bc_lr=6.25e-5,
-                            discrete_cql_lr=6.25e-5, log_every=1_000),
+                            pbc_lr=6.25e-5, discrete_cql_lr=6.25e-5, log_every=1_000),
 )
 # Pong: K=50 and batch 512 (paper Table 8 and run.sh), so fewer steps for 5 epochs, and the
 # baselines' steps with them
