@@ -98,9 +98,10 @@ probes: ## tune every method of TUNED_DOMAINS (the same number of probes each, o
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 BUDGET_PROBE_STEPS ?= 20000
-budget-probe: ## Key-to-Door DT at the chosen lr and dropout for BUDGET_PROBE_STEPS on seed 100 (19 evaluations): does the profile's 8k-step budget stop it early?
-	$(call SUITE,keydoor) -a dt --seed 100 --set train.lr=3e-3 --set model.dropout=0.1 \
-	  --set train.steps=$(BUDGET_PROBE_STEPS) --set eval.during_training=19
+budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings for BUDGET_PROBE_STEPS each on seed 100 (19 evaluations): does the 8k-step budget stop a method early?
+	$(call SUITE,keydoor) -a dt -a cql -a bc -a bc10 --seed 100 \
+	  --set train.steps=$(BUDGET_PROBE_STEPS) --set baseline.steps=$(BUDGET_PROBE_STEPS) \
+	  --set eval.during_training=19
 	$(DTBENCH) report budget-probe --profile $(PROFILE) --results $(RESULTS)
 
 # anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU.

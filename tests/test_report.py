@@ -290,29 +290,30 @@ def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_
 
 
 def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(tmp_path):
-    """A budget probe is a probe (seed 100, lr and dropout given) trained past the profile's
-    steps with evaluations on the way: its row gives the score at the profile's budget and
-    the mean and range after it; a plain probe or a longer run on a table's seed is none."""
+    """A budget probe is a run on seed 100 given only a longer budget (the same steps for
+    every method) with evaluations on the way: its row gives the score at the profile's
+    budget and the mean and range after it; a plain or tuning probe, or a longer run on a
+    table's seed, is none."""
     import dtbench.report.curves as curves
     import dtbench.report.probes as probes
 
     steps = probes.registry.get_domain("keydoor").settings["quick"].train.steps
+    longer = {"train.steps": 3 * steps, "baseline.steps": 3 * steps, "eval.during_training": 2}
     rows = []
-    for seed, extra in ((100, {"train.steps": 3 * steps, "eval.during_training": 2}),
-                        (100, {}), (0, {"train.steps": 3 * steps, "eval.during_training": 2})):
-        folder = f"seed{seed}-{len(extra)}"
+    for algo, seed, extra in (("dt", 100, longer), ("cql", 100, longer), ("dt", 100, {}),
+                              ("dt", 0, longer), ("bc", 100, {**longer, "baseline.bc_lr": 1e-3})):
+        folder = f"{algo}-seed{seed}-{len(extra)}"
         (tmp_path / folder).mkdir()
         pd.DataFrame({"step": [steps, 2 * steps, 3 * steps], "target_return": [1.0] * 3,
                       "score_mean": [40.0, 30.0, 50.0]}).to_csv(tmp_path / folder / "curve.csv",
                                                                  index=False)
         rows.append({"domain": "keydoor", "task": "keydoor", "dataset": "random-1k",
-                     "variant": "dense", "algo": "dt", "seed": seed, "profile": "quick",
+                     "variant": "dense", "algo": algo, "seed": seed, "profile": "quick",
                      "overrides": "x", "folder": folder, "code_current": True,
-                     "target_return": 1.0, "score_mean": 50.0, "train.lr": 3e-3,
-                     "model.dropout": 0.1, **extra})
+                     "target_return": 1.0, "score_mean": 50.0, **extra})
     table = probes.budget_probe_table(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
-    assert len(table.rows) == 1
-    assert table.rows[0][4:] == [f"{3 * steps:,} ({steps:,})",
+    assert [row[2] for row in table.rows] == ["DT", "CQL"]  # in the runs' order
+    assert table.rows[0][3:] == [f"{3 * steps:,} ({steps:,})",
                                  curves.curve_points(pd.DataFrame(
                                      {"step": [steps, 2 * steps, 3 * steps],
                                       "score_mean": [40.0, 30.0, 50.0]})),

@@ -4,8 +4,9 @@ every method on a cell is given.
 
 A tuning probe is a run on a probe seed no table uses with exactly one candidate's settings
 overridden, all of them given so that a probe means the same run whatever the profile holds.
-A budget probe (`make budget-probe`) trains DT's chosen setting on the probe seed for longer
-than the profile, evaluated along the way, to show whether the profile's steps stop DT early.
+A budget probe (`make budget-probe`) trains every method at the profile's (tuned) settings on
+the probe seed for longer than the profile, evaluated along the way, to show whether the
+profile's steps stop a method early.
 The budget table is derived from the registered settings, so it is always what the code runs.
 """
 
@@ -21,15 +22,15 @@ from dtbench.contract import canonical, overrides_label
 from dtbench.report.cells import code_mark
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
+from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
-KEY = "train.lr"
-REGULARISATION = "model.dropout"  # DT's key settings, beside the lr, in a budget probe
-LONGER = ("train.steps", "eval.during_training")  # what a budget probe adds to a probe
+# what a budget probe sets (the same longer budget for every method), and nothing else
+LONGER = ("train.steps", "baseline.steps", "eval.during_training")
 
 
 def probe_table(collected: Collected) -> Table:
@@ -122,10 +123,10 @@ def budget_probe_table(collected: Collected) -> Table:
     profile = collected.profile
     runs = collected.runs()
     if not runs.empty:
-        runs = headline(runs[(runs["algo"] == "dt")
-                             & (runs["seed"] == PROBE_SEED) & runs["domain"].isin(PROBE_DOMAINS)
-                             & only_overridden(runs, KEY, REGULARISATION, *LONGER)])
-    header = ["Domain", "Dataset", "DT lr", "Dropout", "Steps (the profile's)",
+        runs = headline(runs[(runs["seed"] == PROBE_SEED) & runs["domain"].isin(PROBE_DOMAINS)
+                             & only_overridden(runs, *LONGER)])
+        runs = runs[runs[list(LONGER)].notna().all(axis=1)]  # a plain probe is none
+    header = ["Domain", "Dataset", "Method", "Steps (the profile's)",
               "Score during training (step: score)", "At the profile's steps",
               "Mean of the later evaluations", "Final"]
     lines = []
@@ -134,20 +135,21 @@ def budget_probe_table(collected: Collected) -> Table:
         curve = run_curve(collected.root, run)
         at = curve.loc[curve["step"] == steps, "score_mean"]
         later = curve.loc[curve["step"] > steps, "score_mean"]
-        lines.append([run["domain"], run["dataset"], f"{run[KEY]:g}", f"{run[REGULARISATION]:g}",
+        lines.append([run["domain"], run["dataset"], ALGO_LABELS.get(run["algo"], run["algo"]),
                       f"{int(run['train.steps']):,} ({steps:,})", curve_points(curve) or "-",
                       f"{at.iloc[0]:.1f}" if len(at) else "-",
                       f"{later.mean():.1f} ({later.min():.1f} to {later.max():.1f})"
                       if len(later) else "-",
                       f"{run['score_mean']:.1f}{code_mark(runs.loc[[index]])}"])
     caption = (
-        f"Budget probes, profile `{profile}`: DT at the profile's chosen lr and dropout on the "
-        f"probe seed {PROBE_SEED} (no table's seed), trained for longer than the profile's step "
-        "budget and evaluated along the way (`make budget-probe`), to show whether that budget "
-        "stops DT before it has learned what it will. Score as in each domain's table, DT at "
-        "its highest target return; 'later' are the evaluations after the profile's steps "
-        "(mean, range). One run per dataset: it shows a trend, not an interval.")
-    return Table("budget-probe", f"DT budget probes on seed {PROBE_SEED} (profile {profile})",
+        f"Budget probes, profile `{profile}`: every method at the profile's (tuned) settings on "
+        f"the probe seed {PROBE_SEED} (no table's seed), all given the same longer step budget "
+        "and evaluated along the way (`make budget-probe`), to show whether the profile's "
+        "budget stops a method before it has learned what it will. Score as in each domain's "
+        "table, DT at its highest target return; 'later' are the evaluations after the "
+        "profile's steps (mean, range). One run per method and dataset: a trend, not an "
+        "interval.")
+    return Table("budget-probe", f"Budget probes on seed {PROBE_SEED} (profile {profile})",
                  caption, header, lines, "make budget-probe", bool(lines))
 
 
