@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 
 from dtbench.report import aggregates, figures, style
@@ -281,3 +282,33 @@ def test_the_graph_scores_carry_the_stitching_rate_and_the_random_walk(tmp_path,
                                          and "goal reached" in t))]
     assert [to_hex(line.get_color()) for line in reached.lines] == [style.WALK, style.SHORTEST]
     assert [line.get_ydata()[0] for line in reached.lines] == [50.0, 50.0]
+
+
+def test_sweeps_and_curves_keep_their_intervals_inside_0_to_100(tmp_path, drawn):
+    """Seeds at 100, 100, 90, 100, 100 in a target sweep and in a curve: the whisker and the
+    band stop at 100, and both rate axes hold 0-100."""
+    top = [100.0, 100.0, 90.0, 100.0, 100.0]
+    rows = []
+    for seed, score in enumerate(top):
+        for target in (0.0, 0.75, 1.0):
+            rows.append(run("keydoor", "keydoor", "random-10k", "dt", seed,
+                            score * target, target_return=target,
+                            overrides="eval.target_sweep=3", **{"eval.target_sweep": 3}))
+        folder = tmp_path / rows[-1]["folder"]
+        folder.mkdir(parents=True)
+        pd.DataFrame({"step": [100, 200], "target_return": [1.0, 1.0],
+                      "score_mean": [score, score]}).to_csv(folder / "curve.csv", index=False)
+    runs = pd.DataFrame(rows)
+    figures.target_vs_achieved(runs, tmp_path)
+    figures.eval_curves(runs, tmp_path, tmp_path)
+    sweep = drawn["target-vs-achieved"].axes[0]
+    ends = whisker_ends(sweep)
+    assert max(ends) == 100.0 and min(ends) >= 0.0
+    for low, high in (sweep.get_xlim(), sweep.get_ylim()):
+        assert low <= 0 and high >= 100
+    curves = drawn["eval-curves"].axes[0]
+    band = [y for c in curves.collections if isinstance(c, PolyCollection)
+            for path in c.get_paths() for y in path.vertices[:, 1]]
+    assert band and max(band) == 100.0 and min(band) > 80
+    low, high = curves.get_ylim()
+    assert low <= 0 and high >= 100

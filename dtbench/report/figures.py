@@ -755,7 +755,11 @@ def critic(probes: pd.DataFrame, attention: np.ndarray, key_step: int,
     left.set_ylabel("predicted probability of success")
     left.legend(title="episode kind (band: ± 1 standard error\nof the mean over episodes)",
                 title_fontsize=7, fontsize=8)
-    left.set_title("predicted success through an episode: mean over episodes", fontsize=10)
+    episodes = probes.groupby("kind")["episode"].nunique() if "episode" in probes else None
+    n = "" if episodes is None else (f" ({episodes.min()} per kind)" if episodes.min() ==
+                                     episodes.max() else f" ({episodes.min()}-{episodes.max()}"
+                                     " per kind)")
+    left.set_title(f"predicted success through an episode: mean over episodes{n}", fontsize=10)
     image = right.imshow(attention, cmap="viridis", origin="upper", aspect="auto")
     bar = fig.colorbar(image, ax=right, fraction=0.046)
     bar.set_label("attention weight (each row sums to 1)", fontsize=8)
