@@ -16,6 +16,7 @@ of the domain's cells, and only cells every algorithm has are used.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -23,15 +24,9 @@ import numpy as np
 import pandas as pd
 from rliable import metrics
 
-from dtbench.report.figures import (
-    ALGO_LABELS,
-    ALGO_ORDER,
-    PALETTE,
-    part_profile,
-    runs_note,
-    save,
-    tier,
-)
+from dtbench.report import style
+from dtbench.report.cells import score_range, tier
+from dtbench.report.figures import mark_pipeline_check, ordered, rate_axis, runs_note, save
 from dtbench.report.scores import headline
 from dtbench.report.stats import percentile_interval, resample
 
@@ -47,7 +42,7 @@ def score_matrices(runs: pd.DataFrame, domain: str) -> dict[str, np.ndarray]:
         return {}
     rows = rows[(rows["domain"] == domain) & (rows["variant"] == "dense")]
     rows = rows.assign(cell=rows["task"] + "/" + rows["dataset"])
-    algos = [a for a in ALGO_ORDER if a in set(rows["algo"])]
+    algos = ordered(rows["algo"])
     common = set.intersection(*(set(rows[rows["algo"] == a]["cell"]) for a in algos)) \
         if algos else set()
     cells = sorted(common)
@@ -136,12 +131,47 @@ def profiles(scores: dict[str, np.ndarray], taus: np.ndarray
     return out
 
 
+def headline_domains(runs: pd.DataFrame, domains: list[str]) -> tuple[list[str], list[str]]:
+    """(the domains a headline figure draws, the pipeline checks it leaves out): a domain
+    whose runs at this profile are a pipeline check (`cells.PIPELINE_CHECKS`) would put a
+    "DT better" of methods that learn nothing beside real results. Where every domain with
+    runs is one (the smoke profile), they are drawn, each panel marked, and none left out."""
+    with_runs = [d for d in domains if score_matrices(runs, d)]
+    if not with_runs:
+        return [], []
+    profile = str(runs["profile"].iloc[0])
+    results = [d for d in with_runs if not tier(d, profile)]
+    return (results, [d for d in with_runs if d not in results]) if results else (with_runs, [])
+
+
+def left_out_note(runs: pd.DataFrame, drawn: list[str], left_out: list[str]) -> str:
+    """The title's sentence on the pipeline checks: which were left out, or that every
+    domain drawn is one."""
+    profile = str(runs["profile"].iloc[0])
+    if left_out:
+        return (f"; left out: {', '.join(left_out)}, pipeline checks at profile {profile} "
+                "(nothing learns at that budget; their tables show them)")
+    if any(tier(d, profile) for d in drawn):
+        return f"; PIPELINE CHECKS at profile {profile}: no claim about the methods"
+    return ""
+
+
+def _interval_bars(ax: plt.Axes, table: pd.DataFrame, colour_of: str, estimate: str) -> None:
+    """One bar per row from its interval's low to high end in the method's colour, the
+    estimate as a black line across it."""
+    for i, r in table.iterrows():
+        ax.barh(i, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6,
+                color=style.method(r[colour_of]).colour, alpha=0.75)
+        ax.vlines(r[estimate], i - 0.3, i + 0.3, color=style.INK, linewidth=1.5)
+
+
 def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> list[Path]:
-    """Per domain: IQM and mean with intervals (left), performance profiles (right)."""
-    run_profile = str(runs["profile"].iloc[0]) if not runs.empty else ""
-    domains = [d for d in domains if len(score_matrices(runs, d)) > 0]
+    """Per domain: IQM and mean with intervals (left), performance profiles (right); the
+    pipeline-check domains left out (`headline_domains`)."""
+    domains, left_out = headline_domains(runs, domains)
     if not domains:
         return []
+    run_profile = str(runs["profile"].iloc[0])
     fig, axes = plt.subplots(len(domains), 3, figsize=(12, 2.6 * len(domains)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 1.4]})
     for row, domain in zip(axes, domains, strict=True):
@@ -149,60 +179,75 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
         label = runs[runs["domain"] == domain]["score_label"].iloc[0]
         for ax, metric in zip(row[:2], METRICS, strict=True):
             part = table[table["metric"] == metric].reset_index(drop=True)
-            for i, r in part.iterrows():
-                ax.barh(i, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6,
-                        color=PALETTE[r["algo"]], alpha=0.75)
-                ax.vlines(r["estimate"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
-            ax.set_yticks(range(len(part)), [ALGO_LABELS[a] for a in part["algo"]])
+            _interval_bars(ax, part, "algo", "estimate")
+            ax.set_yticks(range(len(part)), [style.method(a).label for a in part["algo"]])
             ax.invert_yaxis()
             low = float(min(part["ci_low"].min(), part["estimate"].min()))
             high = float(max(part["ci_high"].max(), part["estimate"].max()))
             pad = 0.08 * (high - low) if high > low else 1.0
             ax.set_xlim(low - pad, high + pad)  # every estimate inside the axes
+            rate_axis(ax, score_range(domain), [low, high], axis="x")  # a rate: all of 0-100
             seeds = sorted({part["runs_per_task"].min(), part["runs_per_task"].max()})
             cells = int(part["tasks"].iloc[0])
             n = f"{cells} cell{'s' * (cells != 1)} x {'-'.join(map(str, seeds))} seed(s)"
             ax.set_title(f"{domain}: {metric} ({n}){tier(domain, run_profile)}", fontsize=9)
             ax.set_xlabel(label)
-        scores = score_matrices(runs, domain)
-        top = max(float(m.max()) for m in scores.values())
-        taus = np.linspace(0, max(top, 1.0) * 1.05, 60)
-        ax = row[2]
-        for algo, (profile, low, high) in profiles(scores, taus).items():
-            ax.plot(taus, profile, color=PALETTE[algo], label=ALGO_LABELS[algo])
-            ax.fill_between(taus, low, high, color=PALETTE[algo], alpha=0.2)
-        ax.set_xlabel(f"{label} threshold tau")
-        ax.set_ylabel("fraction of runs > tau")
-        ax.set_title(f"{domain}: performance profile", fontsize=9)
-        # beside the panel: inside it the legend covers the curves it names
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    fig.suptitle(f"rliable aggregates over every seed of every cell ({runs_note(runs)}; bars: "
-                 "95% stratified-bootstrap interval, line: estimate)", fontsize=10)
+        _profile_panel(row[2], score_matrices(runs, domain), label, domain)
+        if tier(domain, run_profile):
+            for ax in row:
+                mark_pipeline_check(ax)
+    drawn = runs[runs["domain"].isin(domains)]
+    fig.suptitle(textwrap.fill(
+        f"rliable aggregates over every seed of every cell ({runs_note(drawn)}; "
+        "bars and bands: 95% stratified-bootstrap interval, line: estimate"
+        f"{left_out_note(runs, domains, left_out)})", 140), fontsize=10)
     fig.tight_layout()
     return save(fig, folder, "aggregates")
 
 
+def _profile_panel(ax: plt.Axes, scores: dict[str, np.ndarray], label: str, domain: str) -> None:
+    """Performance profiles of one domain with their bootstrap bands, legend beside."""
+    top = max(float(m.max()) for m in scores.values())
+    taus = np.linspace(0, max(top, 1.0) * 1.05, 60)
+    for algo, (profile, low, high) in profiles(scores, taus).items():
+        look = style.method(algo)
+        ax.plot(taus, profile, color=look.colour, label=look.label)
+        ax.fill_between(taus, low, high, color=look.colour, alpha=0.2)
+    ax.set_xlabel(f"{label} threshold tau")
+    ax.set_ylabel("fraction of runs > tau")
+    ax.set_title(f"{domain}: performance profile", fontsize=9)
+    # beside the panel: inside it the legend covers the curves it names
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+
+
 def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> list[Path]:
-    """P(DT > baseline) with intervals, one panel per domain; 0.5 marks no difference."""
+    """P(DT > baseline) with intervals, one panel per domain; 0.5 marks no difference; the
+    pipeline-check domains left out (`headline_domains`)."""
+    domains, left_out = headline_domains(runs, domains)
     tables = [t for t in (improvement(runs, d) for d in domains) if not t.empty]
     if not tables:
         return []
-    fig, axes = plt.subplots(1, len(tables), figsize=(3.8 * len(tables), 2.6), squeeze=False)
+    run_profile = str(runs["profile"].iloc[0])
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.8 * len(tables) + 0.6, 2.8),
+                             squeeze=False)
     for ax, table in zip(axes[0], tables, strict=True):
         table = table.reset_index(drop=True)
-        for i, r in table.iterrows():
-            ax.barh(i, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6,
-                    color=PALETTE[r["versus"]], alpha=0.75)
-            ax.vlines(r["p_dt_better"], i - 0.3, i + 0.3, color="black", linewidth=1.5)
-        ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
+        _interval_bars(ax, table, "versus", "p_dt_better")
+        ax.axvline(0.5, color=style.IDENTITY, linestyle="--", linewidth=1)
         ax.set_xlim(-0.03, 1.03)
-        ax.set_yticks(range(len(table)), [f"DT > {ALGO_LABELS[a]}" for a in table["versus"]])
+        ax.set_yticks(range(len(table)),
+                      [f"DT > {style.method(a).label}" for a in table["versus"]])
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
         domain = table["domain"].iloc[0]
         ax.set_title(f"{domain} ({table['tasks'].iloc[0]} cell(s) x {table['dt_runs'].iloc[0]} "
-                     f"DT seed(s)){tier(domain, part_profile(runs, domain))}", fontsize=9)
-    fig.suptitle("Probability that DT scores higher than each method on a random cell (rliable; "
-                 f"bars: 95% bootstrap interval; {runs_note(runs)})", fontsize=9)
+                     f"DT seed(s)){tier(domain, run_profile)}", fontsize=9)
+        if tier(domain, run_profile):
+            mark_pipeline_check(ax)
+    drawn = runs[runs["domain"].isin([t["domain"].iloc[0] for t in tables])]
+    fig.suptitle(textwrap.fill(
+        "Probability that a DT run scores higher than a run of each method on a random cell "
+        f"(rliable; bars: 95% stratified-bootstrap interval, line: estimate; {runs_note(drawn)}"
+        f"{left_out_note(runs, domains, left_out)})", 110), fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "probability-of-improvement")

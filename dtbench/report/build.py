@@ -73,8 +73,11 @@ def _scores(domain: str) -> Callable[[Collected, Path], list[Path]]:
 FIGURES = {
     "scores-keydoor": Figure("Key-to-Door success rate per method, paper marks", "make keydoor",
                              _scores("keydoor")),
-    "scores-graph": Figure("goal-reached rate per method on the graph and the stitching test",
-                           "make graph", _scores("graph")),
+    "scores-graph": Figure(
+        "goal reached and on a shortest path (%) per method on the graph and the stitching "
+        "test, the data's random walk and the shortest path as lines", "make graph",
+        lambda c, folder: figures.graph_scores({t: path_lengths(c, t) for t in figures.GRAPH_TASKS},
+                                               folder, c.profile)),
     "scores-mujoco": Figure("D4RL normalised score per task, dataset and method", "make mujoco",
                             _scores("mujoco")),
     "scores-atari": Figure("gamer-normalised score per game and method", "make atari",
@@ -97,11 +100,13 @@ FIGURES = {
     "dense-vs-delayed": Figure("each method on dense and delayed rewards", "make sparse",
                                lambda c, folder: figures.dense_vs_delayed(c.plain(), folder)),
     "aggregates": Figure(
-        "rliable IQM and mean with 95% intervals, performance profiles",
+        "rliable IQM and mean with 95% intervals, performance profiles (benchmark domains; "
+        "pipeline checks left out)",
         "make keydoor mujoco atari",
         lambda c, folder: aggregates.aggregate_figure(c.plain(), DOMAINS, folder)),
     "probability-of-improvement": Figure(
-        "rliable P(DT > baseline) with 95% intervals", "make keydoor mujoco atari",
+        "rliable P(DT > baseline) with 95% intervals (benchmark domains; pipeline checks left "
+        "out)", "make keydoor mujoco atari",
         lambda c, folder: aggregates.improvement_figure(c.plain(), DOMAINS, folder)),
     "graph-paths": Figure(
         "steps to the goal: random walks, shortest paths and DT (Figure 6)", "make graph",
