@@ -155,11 +155,12 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
 
 
 def write_aggregates(runs: pd.DataFrame, results_root: Path, profile: str) -> Path:
-    """aggregates.csv (tidy) and aggregates.md (readable) for every domain with runs."""
-    frames = [aggregates.aggregate(runs, d) for d in DOMAINS
-              if aggregates.score_matrices(runs, d)]
-    improve = [aggregates.improvement(runs, d) for d in DOMAINS
-               if aggregates.score_matrices(runs, d)]
+    """aggregates.csv (tidy) and aggregates.md (readable) for every domain with runs that is
+    not a pipeline check at this profile (as the headline figures: `headline_domains`)."""
+    drawn, left_out = aggregates.headline_domains(runs, list(DOMAINS)) if not runs.empty \
+        else ([], [])
+    frames = [aggregates.aggregate(runs, d) for d in drawn]
+    improve = [aggregates.improvement(runs, d) for d in drawn]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     better = pd.concat([f for f in improve if not f.empty], ignore_index=True) \
         if any(not f.empty for f in improve) else pd.DataFrame()
@@ -172,8 +173,10 @@ def write_aggregates(runs: pd.DataFrame, results_root: Path, profile: str) -> Pa
         f"intervals ({aggregates.REPS} replications, seed {aggregates.SEED}), and the "
         "probability that a DT run beats a baseline run on the same cell, averaged over "
         "cells. With one seed per cell, the bootstrap has nothing to resample within a cell, "
-        "so the interval collapses to the point: read those as single runs. Regenerate with "
-        "`make report`.\n",
+        "so the interval collapses to the point: read those as single runs. "
+        + (f"Left out: {', '.join(left_out)} (pipeline checks at this profile: nothing learns "
+           "there at its budget). " if left_out else "")
+        + "Regenerate with `make report`.\n",
     ]
     if table.empty:
         text.append("No runs stored yet: `make keydoor`, `make mujoco`, `make atari` fill it.\n")

@@ -129,11 +129,14 @@ def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
         cell = _computed_cell if method in (WALK, SHORTEST) else mean_std_cell
         episodes = lengths[lengths["method"] == method]
         mark = code_mark(episodes) if method not in (WALK, SHORTEST) else ""
-        rows.append([method, *(cell(part[c]) + mark for c in ("reached", "optimal", "steps")),
+        rates = [cell(part[c], RATE) if cell is mean_std_cell else cell(part[c])
+                 for c in ("reached", "optimal")]
+        rows.append([method, *(text + mark for text in (*rates, cell(part["steps"]))),
                      str(int(episodes.groupby("seed").size().iloc[0]))])
     return rows
 
 
+RATE = (0.0, 100.0)  # the two rates' bounds, to which their intervals are clipped
 HEADER = ["Method", "Goal reached (%)", "On a shortest path (%)", "Steps when reached",
           "Episodes per seed"]
 

@@ -125,7 +125,8 @@ def budget_probe_table(collected: Collected) -> Table:
     if not runs.empty:
         runs = headline(runs[(runs["seed"] == PROBE_SEED) & runs["domain"].isin(PROBE_DOMAINS)
                              & only_overridden(runs, *LONGER)])
-        runs = runs[runs[list(LONGER)].notna().all(axis=1)]  # a plain probe is none
+        longer = runs.reindex(columns=list(LONGER))  # a column no run overrides is missing
+        runs = runs[longer.notna().all(axis=1)]  # a plain probe is none
     header = ["Domain", "Dataset", "Method", "Steps (the profile's)",
               "Score during training (step: score)", "At the profile's steps",
               "Mean of the later evaluations", "Final"]
