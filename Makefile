@@ -176,7 +176,7 @@ promote: ## copy the finished, current runs of PROMOTE (domains) from RESULTS (w
 	$(DTBENCH) promote $(PROMOTE) --results $(RESULTS) --reference results
 	$(DTBENCH) report --profile $(PROFILE) --results results
 
-report: ## rebuild every table, figure and aggregate in RESULTS (default workspace/) from its stored runs
+report: ## rebuild every table, figure and aggregate in RESULTS (default workspace/) from its stored runs; RESULTS=results also rewrites README.md's headline
 	$(DTBENCH) report --profile $(PROFILE) --results $(RESULTS)
 
 bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluation -> results/bench.md (~10 min)

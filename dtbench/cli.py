@@ -11,6 +11,7 @@ use it (`_api`), after their arguments and `--set` options have been checked: `-
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,38 +27,60 @@ from dtbench.config import parse_overrides
 from dtbench.errors import DTBenchError, Terminated
 from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, setup_environment
 
+# Plain click help (rich_markup_mode=None): rich's boxed tables squeeze the help column at 80
+# columns and cut words with '…'; click wraps whole words. Every help text is written as whole
+# sentences (tests/test_cli.py reads each at 80 columns).
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="dtbench: Decision Transformer beside offline-RL baselines.")
-data_app = typer.Typer(no_args_is_help=True, help="Make or inspect datasets.")
+                  rich_markup_mode=None,
+                  help="Decision Transformer beside offline-RL baselines: train, evaluate, "
+                       "compare and report.")
+data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Make, download or inspect datasets.")
 app.add_typer(data_app, name="data")
 
-TaskArg = Annotated[str, typer.Argument(help="domain or domain/task, e.g. keydoor, mujoco/hopper")]
-DatasetOpt = Annotated[list[str], typer.Option("--dataset", "-d",
-                                               help="dataset short name (repeatable)")]
-AlgoOpt = Annotated[list[str], typer.Option("--algo", "-a",
-                                            help="registered algorithm (repeatable)")]
-SeedOpt = Annotated[list[int], typer.Option("--seed", "-s", help="seed (repeatable)")]
-ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | quick | paper")]
-VariantOpt = Annotated[str, typer.Option("--variant", help="reward variant: dense | delayed")]
-SetOpt = Annotated[list[str], typer.Option("--set", help="override, e.g. train.steps=100")]
+TaskArg = Annotated[str, typer.Argument(
+    metavar="TASK", help="A domain or domain/task, e.g. keydoor or mujoco/hopper.")]
+DatasetOpt = Annotated[list[str], typer.Option(
+    "--dataset", "-d", metavar="NAME", help="A dataset's short name (repeatable).")]
+AlgoOpt = Annotated[list[str], typer.Option(
+    "--algo", "-a", metavar="ALGO", help="A registered algorithm (repeatable; default dt).")]
+SeedOpt = Annotated[list[int], typer.Option(
+    "--seed", "-s", metavar="SEED", help="A training seed (repeatable; default 0).")]
+ProfileOpt = Annotated[str, typer.Option(
+    "--profile", "-p", metavar="PROFILE", help="The settings profile: smoke, quick or paper.")]
+VariantOpt = Annotated[str, typer.Option(
+    "--variant", metavar="VARIANT", help="The reward variant: dense or delayed.")]
+SetOpt = Annotated[list[str], typer.Option(
+    "--set", metavar="KEY=VALUE", help="A setting changed, e.g. train.steps=100 (repeatable). "
+    "Runs with changed settings are runs of their own, in their own folders (ablations).")]
 ResultsOpt = Annotated[Path, typer.Option(
-    "--results", help="results folder (default workspace/; the committed reference: results/)")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
-# a grid narrowed (suite, compare)
-TasksOpt = Annotated[list[str], typer.Option("--task", "-t", help="only these tasks (repeatable)")]
-DatasetsOpt = Annotated[list[str], typer.Option("--dataset", "-d",
-                                                help="only these datasets (repeatable)")]
+    "--results", metavar="FOLDER", show_default="workspace/",
+    help="The results folder. The committed reference is results/.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", metavar="DEVICE", help="Where to train: auto, cpu or cuda.")]
+# a grid narrowed (suite, compare): a given list replaces the grid's
+TasksOpt = Annotated[list[str], typer.Option(
+    "--task", "-t", metavar="TASK", help="Only these tasks (repeatable).")]
+DatasetsOpt = Annotated[list[str], typer.Option(
+    "--dataset", "-d", metavar="NAME", help="Only these datasets (repeatable).")]
+AlgosOpt = Annotated[list[str], typer.Option(
+    "--algo", "-a", metavar="ALGO", help="These algorithms instead of the grid's (repeatable).")]
+SeedsOpt = Annotated[list[int], typer.Option(
+    "--seed", "-s", metavar="SEED", help="These seeds instead of the grid's (repeatable).")]
 VariantsOpt = Annotated[list[str], typer.Option(
-    "--variant", help="reward variants, dense | delayed (repeatable)")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="runs side by side (processes)")]
+    "--variant", metavar="VARIANT", help="Only these reward variants, dense or delayed "
+                                         "(repeatable).")]
+JobsOpt = Annotated[int, typer.Option(
+    "--jobs", "-j", metavar="N", help="How many runs train side by side, one process each.")]
 StackOpt = Annotated[bool | None, typer.Option(
-    "--stack-seeds/--no-stack-seeds", help="train the seeds of a cell together as one model "
-                                           "(default: on a GPU)")]
+    "--stack-seeds/--no-stack-seeds", show_default=False,
+    help="Train the seeds of a cell together as one model (default: on a GPU).")]
 TrackerOpt = Annotated[list[str], typer.Option(
-    "--tracker", help="also log to: wandb (TensorBoard files are always written)")]
+    "--tracker", metavar="NAME", help="Also log to this tracker: wandb. TensorBoard files are "
+                                      "always written.")]
 RerunStaleOpt = Annotated[bool, typer.Option(
-    "--rerun-stale", help="run again finished runs whose data has changed since or that other "
-                          "code made (the old folder is kept under <results>/stale/)")]
+    "--rerun-stale", help="Run again the finished runs whose data has changed since or that "
+                          "other code made. The old folders are kept under <results>/stale/.")]
 
 
 def _assignments(items: list[str]) -> dict[str, str]:
@@ -109,8 +132,8 @@ def train(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1, rerun_stale: RerunStaleOpt = False,
           tracker: TrackerOpt = None, stack_seeds: StackOpt = None) -> None:
-    """Train and evaluate runs (skipped when finished; resumed when interrupted); --set names
-    runs of their own (ablations)."""
+    """Train and evaluate runs. Finished runs are skipped and interrupted ones resume. Runs
+    with --set options are runs of their own (ablations), in their own folders."""
     overrides = _checked(set or [], spec, algo or ["dt"], profile)
     _api().train(spec, dataset, algo or ["dt"], seed or [0], profile, variant, overrides,
                  results, device, jobs, _progress(), rerun_stale=rerun_stale,
@@ -122,7 +145,8 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
           profile: ProfileOpt = "quick", variant: VariantOpt = "dense", set: SetOpt = None,
           results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
           jobs: JobsOpt = 1) -> None:
-    """Evaluate trained runs again from their checkpoints (e.g. with other --set eval.*)."""
+    """Evaluate trained runs again from their checkpoints. Options --set eval.* change how
+    they are evaluated."""
     overrides = _checked(set or [])
     _api().train(spec, dataset, algo or ["dt"], seed or [0], profile, variant, overrides,
                  results, device, jobs, _progress(), reevaluate=True, echo=typer.echo)
@@ -130,44 +154,50 @@ def eval_(spec: TaskArg, dataset: DatasetOpt, algo: AlgoOpt = None, seed: SeedOp
 
 @app.command()
 def suite(domains: Annotated[list[str], typer.Argument(
-        help="domain(s) whose benchmark grid to run, or all")],
+        metavar="DOMAIN", help="The domains whose benchmark grids to run, or all.")],
           profile: ProfileOpt = "quick",
           task: TasksOpt = None, dataset: DatasetsOpt = None,
-          algo: AlgoOpt = None, seed: SeedOpt = None, variant: VariantsOpt = None,
+          algo: AlgosOpt = None, seed: SeedsOpt = None, variant: VariantsOpt = None,
           set: Annotated[list[str], typer.Option(
-              "--set", help="an ablation: runs with this setting changed, in their own "
-                            "folders, e.g. model.context_len=1")] = None,
+              "--set", metavar="KEY=VALUE", help="An ablation: the grid's runs with this "
+              "setting changed, in their own folders, e.g. model.context_len=1.")] = None,
           jobs: JobsOpt = 1, results: ResultsOpt = DEFAULT_RESULTS_DIR,
           device: DeviceOpt = "auto",
           budget: Annotated[str, typer.Option(
-              help="generation budget for missing local data (default: the profile)")] = "",
+              metavar="PROFILE", show_default="the profile",
+              help="The generation budget for missing local data.")] = "",
           data_jobs: Annotated[int, typer.Option(
-              help="tasks whose data is made side by side (default: --jobs)")] = 0,
+              metavar="N", show_default="--jobs",
+              help="How many tasks' data is made side by side.")] = 0,
           data_only: Annotated[bool, typer.Option(
-              "--data-only", help="only make the missing local data")] = False,
+              "--data-only", help="Only make the missing local data.")] = False,
           dry_run: Annotated[bool, typer.Option(
-              "--dry-run", help="list the runs and whether each is finished")] = False,
+              "--dry-run", help="List the runs and whether each is finished, and stop.")] = False,
           stale: Annotated[bool, typer.Option(
-              "--stale", help="list the grid's finished runs made by other code than this "
-                              "checkout's or on other data, and stop")] = False,
+              "--stale", help="List the grid's finished runs made by other code than this "
+                              "checkout's or on other data, and stop.")] = False,
           status_every: Annotated[float, typer.Option(
-              help="seconds between progress lines of runs in flight")] = 60.0,
+              metavar="SECONDS", help="Seconds between progress lines of runs in flight.")]
+          = 60.0,
           launcher: Annotated[str, typer.Option(
-              help="local (worker processes) | ray (tasks on a Ray cluster)")] = "local",
+              metavar="NAME", help="Where runs execute: local (worker processes) or ray (tasks "
+                                   "on a Ray cluster).")] = "local",
           address: Annotated[str, typer.Option(
-              help="Ray cluster: auto | HOST:PORT | ray://HOST:PORT (default: start one "
-                   "here)")] = "",
-          cpus_per_run: Annotated[float, typer.Option(help="Ray: CPUs per run")] = 1.0,
+              metavar="ADDRESS", show_default="start one here",
+              help="The Ray cluster: auto, HOST:PORT or ray://HOST:PORT.")] = "",
+          cpus_per_run: Annotated[float, typer.Option(
+              metavar="N", help="Ray: the CPUs each run reserves.")] = 1.0,
           gpus_per_run: Annotated[float, typer.Option(
-              help="Ray: GPU share per run, e.g. 0.25 (default: 1 when the cluster has "
-                   "GPUs)")] = -1.0,
+              metavar="SHARE", show_default="1 when the cluster has GPUs",
+              help="Ray: the GPU share each run reserves, e.g. 0.25.")] = -1.0,
           allow_stand_in_data: Annotated[bool, typer.Option(
-              "--allow-stand-in-data", help="run a grid on published data (paper MuJoCo, "
-              "Atari) on data generated here when the real data is missing")] = False,
+              "--allow-stand-in-data", help="Run a grid on published data (paper MuJoCo, "
+              "Atari) on data generated here when the published data is missing.")] = False,
           rerun_stale: RerunStaleOpt = False, tracker: TrackerOpt = None,
           stack_seeds: StackOpt = None) -> None:
-    """Run a domain's benchmark grid: finished runs are skipped, interrupted ones resume, local
-    data that is missing is made first; locally or on a Ray cluster (--launcher ray)."""
+    """Run domains' benchmark grids. Finished runs are skipped, interrupted ones resume, and
+    local data that is missing is made first. Runs execute in local worker processes or, with
+    --launcher ray, on a Ray cluster."""
     if launcher not in ("local", "ray"):
         raise DTBenchError(f"unknown launcher {launcher!r}; use local or ray")
     overrides = _checked(set or [])
@@ -212,27 +242,32 @@ def suite(domains: Annotated[list[str], typer.Argument(
 
 
 @app.command()
-def tune(domains: Annotated[list[str], typer.Argument(help="domains whose methods to tune")],
+def tune(domains: Annotated[list[str], typer.Argument(
+        metavar="DOMAIN", help="The domains whose methods to tune.")],
          profile: ProfileOpt = "quick", jobs: JobsOpt = 1,
          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
          rerun_stale: RerunStaleOpt = False) -> None:
-    """Run the probes that choose each method's key settings: the same number per method, on
-    probe seeds no table uses (then `dtbench report probes`)."""
+    """Run the probes that choose each method's key settings. Every method gets the same
+    number of probes, on probe seeds no table uses; `dtbench report probes` then shows
+    them."""
     api = _api()
     api.tune(domains, profile, results, jobs, device, _progress(), rerun_stale=rerun_stale,
              echo=typer.echo)
 
 
 @app.command()
-def compare(domains: Annotated[list[str], typer.Argument(help="domains whose grid to compare")],
+def compare(domains: Annotated[list[str], typer.Argument(
+        metavar="DOMAIN", help="The domains whose grids to compare.")],
             profile: ProfileOpt = "quick",
             task: TasksOpt = None, dataset: DatasetsOpt = None,
-            algo: AlgoOpt = None, seed: SeedOpt = None, variant: VariantsOpt = None,
+            algo: AlgosOpt = None, seed: SeedsOpt = None, variant: VariantsOpt = None,
             results: ResultsOpt = DEFAULT_RESULTS_DIR,
             reference: Annotated[Path, typer.Option(
-                help="the committed reference results")] = REFERENCE_DIR) -> None:
-    """Your runs of a grid (--results, default workspace/) beside the committed reference
-    (results/): per cell, bit-identical, consistent or differs (a t-test, Holm-corrected)."""
+                metavar="FOLDER", show_default="results/",
+                help="The committed reference results.")] = REFERENCE_DIR) -> None:
+    """Compare your runs of a grid with the committed reference. Each cell of your runs
+    (--results) is bit-identical to the reference's, consistent with it or differs from it,
+    by a t-test Holm-corrected over the cells."""
     api = _api()
     from dtbench.runs.compare import comparison_lines
     from dtbench.suite import Choice
@@ -244,38 +279,45 @@ def compare(domains: Annotated[list[str], typer.Argument(help="domains whose gri
 
 
 @app.command()
-def promote(domains: Annotated[list[str], typer.Argument(help="domains whose runs to promote")],
+def promote(domains: Annotated[list[str], typer.Argument(
+        metavar="DOMAIN", help="The domains whose runs to promote.")],
             results: ResultsOpt = DEFAULT_RESULTS_DIR,
             reference: Annotated[Path, typer.Option(
-                help="the committed reference results")] = REFERENCE_DIR,
+                metavar="FOLDER", show_default="results/",
+                help="The committed reference results.")] = REFERENCE_DIR,
             set_aside_stale: Annotated[bool, typer.Option(
-                "--set-aside-stale", help="also move the reference's runs of these domains "
-                "made by other code under its stale/ folder (kept, out of the tables)")] = False
+                "--set-aside-stale", help="Also move the reference's runs of these domains "
+                "made by other code under its stale/ folder, kept out of the tables.")] = False
             ) -> None:
-    """Copy finished runs made by the current code from a workspace (--results) into the
-    committed reference (results/), without checkpoints; stale runs are refused, replaced
-    ones kept under the reference's stale/ folder."""
+    """Copy finished runs from a workspace into the committed reference. Only runs made by
+    the current code are copied (--results into results/), without checkpoints; stale runs
+    are refused, and replaced runs are kept under the reference's stale/ folder."""
     for line in _api().promote(domains, results, reference, set_aside_stale):
         typer.echo(line)
 
 
 @app.command()
-def critic(dataset: Annotated[str, typer.Option("--dataset", "-d", help="Key-to-Door dataset")]
-           = "random-10k", seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+def critic(dataset: Annotated[str, typer.Option(
+        "--dataset", "-d", metavar="NAME", help="The Key-to-Door dataset.")] = "random-10k",
+           seed: Annotated[int, typer.Option(
+               "--seed", "-s", metavar="SEED", help="The training seed.")] = 0,
            profile: ProfileOpt = "quick",
-           per_kind: Annotated[int, typer.Option(help="probe episodes of each outcome kind")]
-           = 100, results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
-    """DT as a critic on Key-to-Door (Figure 5): train a return-blind DT that also predicts
-    returns, then record its predicted success through probe episodes and its attention."""
+           per_kind: Annotated[int, typer.Option(
+               metavar="N", help="Probe episodes of each outcome kind.")] = 100,
+           results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
+    """Train DT as a critic on Key-to-Door (paper Figure 5). The critic is a return-blind DT
+    that also predicts returns; its predicted success through probe episodes and its
+    attention are recorded."""
     for line in _api().critic(profile, dataset, seed, per_kind, results, _progress()):
         typer.echo(line)
 
 
 @app.command("list")
 def list_(settings: Annotated[bool, typer.Option(
-        "--settings", help="list every setting --set accepts, with its type, range and "
-                           "doc")] = False) -> None:
-    """Domains, tasks, datasets and algorithms (with --settings: the settings)."""
+        "--settings", help="List every setting --set accepts, with its type, range and "
+                           "doc.")] = False) -> None:
+    """List domains, tasks, datasets and algorithms. With --settings, list the settings
+    instead."""
     if settings:
         from dtbench.config import setting_docs, setting_types
 
@@ -296,12 +338,12 @@ def list_(settings: Annotated[bool, typer.Option(
 
 @app.command()
 def report(tables: Annotated[list[str], typer.Argument(
-        help="tables to rebuild (keydoor, mujoco, atari, pbc-d4rl, pbc-atari, delayed, "
-             "when-dt, context, target-sweep, graph, critic); none: every table, figure and "
-             "aggregate")] = None,
+        metavar="TABLE", show_default=False,
+        help="Tables to rebuild, e.g. keydoor or claims; without any, every table, figure and "
+             "aggregate, and the index.")] = None,
            profile: ProfileOpt = "quick", results: ResultsOpt = DEFAULT_RESULTS_DIR) -> None:
-    """Rebuild tables, figures and aggregates from the stored runs (no training); named tables
-    are also printed."""
+    """Rebuild tables, figures and aggregates from the stored runs, without training. Named
+    tables are also printed. A report of results/ also rewrites README.md's headline."""
     lines = _api().report(tables or [], profile, results)
     for name in tables or []:
         typer.echo((results / f"{name}.md").read_text())
@@ -311,32 +353,37 @@ def report(tables: Annotated[list[str], typer.Argument(
 
 @data_app.command("make")
 def data_make(specs: Annotated[list[str], typer.Argument(
-        help="task(s), e.g. keydoor, mujoco/hopper mujoco/walker2d")],
+        metavar="TASK", help="Tasks, e.g. keydoor or mujoco/hopper mujoco/walker2d.")],
               dataset: Annotated[list[str], typer.Option(
-                  "--dataset", "-d", help="dataset(s) to make; default all")] = None,
-              force: Annotated[bool, typer.Option(help="rebuild even if present")] = False,
+                  "--dataset", "-d", metavar="NAME",
+                  help="A dataset to make (repeatable; default all).")] = None,
+              force: Annotated[bool, typer.Option(
+                  help="Make it again even if it is present.")] = False,
               budget: Annotated[str, typer.Option(
-                  help="generation budget where data is generated by training "
-                       "(MuJoCo): smoke | quick | paper")] = "quick",
+                  metavar="PROFILE", help="The generation budget where data is made by "
+                  "training (MuJoCo's SAC): smoke, quick or paper.")] = "quick",
               jobs: Annotated[int, typer.Option(
-                  "--jobs", "-j", help="tasks made side by side (processes)")] = 1) -> None:
-    """Generate tasks' local datasets into the Minari store (once; cached)."""
+                  "--jobs", "-j", metavar="N",
+                  help="How many tasks' data is made side by side.")] = 1) -> None:
+    """Make tasks' local datasets in the Minari store. A dataset is made once and then
+    cached."""
     _api().make_data(specs, dataset or (), budget, force, jobs, echo=typer.echo)
 
 
 @data_app.command("download")
 def data_download(specs: Annotated[list[str], typer.Argument(
-        help="task(s), e.g. mujoco/hopper; with --grid, domain(s) or all")],
+        metavar="TASK", help="Tasks, e.g. mujoco/hopper; with --grid, domains or all.")],
                   dataset: Annotated[list[str], typer.Option(
-                      "--dataset", "-d", help="dataset(s) to download; default every "
-                                              "published one of the task")] = None,
+                      "--dataset", "-d", metavar="NAME", help="A dataset to download "
+                      "(repeatable; default every published one of the task).")] = None,
                   grid: Annotated[bool, typer.Option(
-                      "--grid", help="the published data the domains' grid under --profile "
-                                     "reads")] = False,
+                      "--grid", help="Download the published data the domains' grids read "
+                                     "under --profile.")] = False,
                   profile: ProfileOpt = "paper") -> None:
-    """Download published data: D4RL v2 HDF5 ($DTBENCH_D4RL_URL), DQN-replay checkpoints over
-    HTTPS ($DTBENCH_DQN_REPLAY_URL), Minari datasets (minari's API). Resumes, verifies and
-    records each file's sha256 in a manifest beside it."""
+    """Download published data, resumed and verified. It reads D4RL v2 HDF5 files
+    ($DTBENCH_D4RL_URL), DQN-replay checkpoints over HTTPS ($DTBENCH_DQN_REPLAY_URL) and
+    Minari datasets (minari's API), and records each file's sha256 in a manifest beside
+    it."""
     api = _api()
     if grid:
         lines = api.download_grid(specs, profile, _progress(), echo=lambda line: None)
@@ -347,20 +394,20 @@ def data_download(specs: Annotated[list[str], typer.Argument(
 
 @data_app.command("pick")
 def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
-        help="dataset short names, e.g. medium medium-replay")],
+        metavar="NAME", help="Dataset short names, e.g. medium medium-replay.")],
               prefer: Annotated[list[str], typer.Option(
-                  help="data routes tried in order, e.g. --prefer d4rl --prefer minari")]
-              = None) -> None:
-    """Print, for each name, the first dataset standing for it by a preferred route whose data
-    is on this machine, else the name itself (real data when present, locally generated data
-    when not)."""
+                  metavar="ROUTE", help="A data route to try, in the order given, e.g. "
+                  "--prefer d4rl --prefer minari (repeatable).")] = None) -> None:
+    """Print the dataset each name would use on this machine. That is the first dataset
+    standing for the name by a preferred route whose data is present, else the name itself
+    (locally generated data)."""
     _, task = registry.resolve(spec)
     typer.echo(" ".join(registry.pick_present(task, name, prefer or []) for name in names))
 
 
 @data_app.command("info")
 def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
-    """Summary and provenance of datasets."""
+    """Show datasets' summaries and provenance."""
     from dtbench.data import minari_io
     from dtbench.runs import load_dataset
     from dtbench.runtime import setup
@@ -376,10 +423,16 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
         typer.echo(f"provenance: {minari_io.provenance(ds.minari_id)}")
 
 
-# typer's command list keeps a docstring's line breaks (a sentence would break where the source
-# wraps); each command's help is its docstring on one line, wrapped to the terminal instead
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=\.)\s+(?=[A-Z`$-])", text, maxsplit=1)[0]
+
+
+# A docstring's line breaks are the source's, not the terminal's: each command's help is its
+# docstring on one line, wrapped to the terminal, and the command list shows its first
+# sentence whole (click would cut it at 45 characters with '...')
 for _info in [*app.registered_commands, *data_app.registered_commands]:
     _info.help = " ".join((_info.callback.__doc__ or "").split())
+    _info.short_help = _first_sentence(_info.help)
 
 
 INTERRUPTED = 130  # what typer returns for Ctrl-C outside standalone mode (128 + SIGINT)

@@ -139,3 +139,43 @@ def test_make_data_then_smoke_train_and_report(isolated_minari, tmp_path):
     # the DT cell of the 1K row holds this run's score, n=1
     row = next(line for line in out.stdout.splitlines() if line.startswith("| 1K"))
     assert out.returncode == 0 and f"{score:.1f} (n=1)" in row
+
+
+HELP = [(), ("data",), *COMMANDS, ("tune",), ("compare",), ("promote",), ("data", "download")]
+
+
+def _help_texts(command: tuple[str, ...]) -> list[str]:
+    """Every help text `dtbench *command --help` shows: the command's, and its subcommands'
+    short ones (a group) or its parameters' (a command)."""
+    import typer
+
+    from dtbench.cli import app
+
+    node = typer.main.get_command(app)
+    for name in command:
+        node = node.commands[name]
+    texts = [node.help]
+    if hasattr(node, "commands"):
+        texts += [sub.get_short_help_str(limit=1000) for sub in node.commands.values()]
+    else:
+        texts += [param.help for param in node.params if getattr(param, "help", None)]
+    return texts
+
+
+@pytest.mark.parametrize("command", HELP, ids=lambda c: " ".join(c) or "dtbench")
+def test_help_texts_are_whole_sentences_wrapped_at_80_columns(command, capsys, monkeypatch):
+    """Each help text is written as whole sentences (a capital first, a full stop last) and
+    shows whole at 80 columns: wrapped between words, never cut ('...', '…'), and a command
+    list shows each command's first sentence."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(sys, "argv", ["dtbench", *command, "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    assert "…" not in out and "..." not in out.replace("]...", "]").replace("}...", "}")
+    shown = " ".join(out.split())
+    for text in _help_texts(command):
+        assert text[0].isupper() and text.endswith("."), text
+        assert " ".join(text.split()) in shown, text

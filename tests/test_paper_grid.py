@@ -119,6 +119,6 @@ def test_a_paper_table_on_stand_in_data_says_so():
     runs = pd.DataFrame({"task": ["hopper", "hopper"], "dataset": ["medium", "d4rl-medium"],
                          "data_route": ["generated", "d4rl"]})
     note = stand_in_note(runs, "mujoco", "paper")
-    assert note.startswith(" STAND-IN DATA:") and "(medium)" in note
+    assert note.startswith("STAND-IN DATA:") and "(medium)" in note
     assert stand_in_note(runs[runs["dataset"] == "d4rl-medium"], "mujoco", "paper") == ""
     assert stand_in_note(runs, "mujoco", "quick") == ""  # quick is about generated data

@@ -16,7 +16,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from dtbench.report.cells import SPREAD, code_mark, data_cell, mean_std_cell
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    cells_phrase,
+    code_mark,
+    data_cell,
+    mean_std_cell,
+    settings_notes,
+)
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
@@ -132,16 +139,19 @@ def anchor_table(collected: Collected) -> Table:
             cells.append(mean_std_cell(mine["score_mean"]) + code_mark(mine))
         lines.append(cells)
     caption = (
-        f"Anchor cells, profile `{profile}` with an equal budget: one cell per large domain "
-        "where the methods learn on this CPU, at the step budget chosen from the probes "
-        "(table anchor-probes); every method gets the same gradient steps (DT's batch is "
-        "context windows, the baselines' transitions: results/budgets.md), the same "
-        f"evaluation episodes and reset seeds. Ours: {SPREAD}; scores on each domain's scale "
-        "(D4RL-normalised for MuJoCo, gamer-normalised for Atari), DT at its highest target "
-        "return (the paper's first), on data generated here (SAC snapshots and the scripted "
-        "tracker; their own scores in the Data column). Claims: results/claims.md. `make anchors`.")
-    return Table("anchors", f"Anchor cells (profile {profile}, 3 seeds)", caption, header,
-                 lines, "make anchors", bool(lines))
+        f"Each method's score in the anchor cells, profile `{profile}` with one step budget "
+        "for every method chosen from the anchor probes, on data generated here (SAC snapshots "
+        f"and the scripted tracker; their own scores in the Data column): "
+        f"{cells_phrase(anchors)}. "
+        "Scores on each domain's scale (D4RL-normalised for MuJoCo, gamer-normalised for "
+        "Atari), DT at its highest target return; claims about them are in results/claims.md.")
+    notes = ["Every method gets the same gradient steps, the Steps column's in place of the "
+             "profile's below (DT's batch is context windows, the baselines' transitions: "
+             "results/budgets.md), the same evaluation episodes and reset seeds.",
+             INTERVAL_NOTE, "Fill with `make anchors`."]
+    domains = sorted({d for d, _, _ in CELLS})
+    return Table("anchors", f"Anchor cells (profile {profile})", caption, header,
+                 lines, "make anchors", bool(lines), settings_notes(domains, profile), notes)
 
 
 def probe_table(collected: Collected) -> Table:
@@ -163,20 +173,26 @@ def probe_table(collected: Collected) -> Table:
                       f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
                       if best is not None else "-", rise_cell(curve), gain_step_cell(curve)])
     caption = (
-        f"Anchor probes, profile `{profile}`: one run per method and cell on seed {PROBE_SEED} "
-        "(no table's seed), evaluated during training, to find a budget where the methods "
-        "have learned what they will (`make anchor-probes`). The anchors' budget is chosen "
-        "from these curves, never from the anchor seeds. A method's level is the mean of its "
-        f"last {LEVEL_POINTS} evaluations; its rise, level minus its first evaluation, counts "
-        f"only above {NOISE:g} x its noise (the std of one evaluation, from the median change "
-        "between successive ones; else 'flat': nothing the probe can see after its first "
-        f"evaluation); the last column is the first evaluation with {GAIN:.0%} of a rise (a "
-        "flat curve's first), 'still rising' when that is among the evaluations that set the "
-        "level. A cell is an anchor where its methods have levelled off within a budget this "
-        "CPU affords for 3 seeds, at a budget that covers their last column. DT at its "
-        "highest target return.")
+        f"Learning curves of each method in the candidate anchor cells, profile `{profile}`: "
+        f"one run per method and cell on seed {PROBE_SEED} (no table's seed), on data generated "
+        "here, evaluated during training (`make anchor-probes`), to find a budget where the "
+        "methods have learned what they will. "
+        f"A method's level is the mean of its last {LEVEL_POINTS} evaluations; its rise, level "
+        f"minus its first evaluation, counts only above {NOISE:g} x its noise (else 'flat'); "
+        f"the last column is the first evaluation with {GAIN:.0%} of a rise. "
+        "One run per cell and method: a trend, not an interval.")
+    notes = [
+        "A method's noise is the std of one evaluation, read from the median change between "
+        "successive ones; a flat curve's last column is its first evaluation, and 'still "
+        "rising' marks a plateau step among the evaluations that set the level.",
+        "A cell is an anchor where its methods have levelled off within a budget this CPU "
+        "affords for 3 seeds, at a budget that covers their last column; the anchors' budget "
+        "is chosen from these curves, never from the anchor seeds. DT at its highest target "
+        "return.", "Fill with `make anchor-probes`."]
+    domains = sorted({d for d, _, _ in CELLS})
     return Table("anchor-probes", f"Anchor probes: learning curves on seed {PROBE_SEED}",
-                 caption, header, lines, "make anchor-probes", bool(lines))
+                 caption, header, lines, "make anchor-probes", bool(lines),
+                 settings_notes(domains, profile), notes)
 
 
 def anchor_curves(collected: Collected, folder: Path) -> list[Path]:

@@ -8,12 +8,14 @@ import pandas as pd
 
 from dtbench.report.cells import (
     BC_NOTE,
-    SPREAD,
+    INTERVAL_NOTE,
     algo_cells,
+    cells_phrase,
     data_cell,
+    data_phrase,
     data_sources,
-    deviations,
     pipeline_note,
+    settings_note,
     shown_columns,
     source_label,
     stand_in_note,
@@ -21,7 +23,7 @@ from dtbench.report.cells import (
 )
 from dtbench.report.collected import Collected
 from dtbench.report.d4rl import OURS, PAPER
-from dtbench.report.paper import ATARI_TABLE1, paper_cell
+from dtbench.report.paper import ATARI_TABLE1, QBERT_NOTE, paper_cell
 from dtbench.report.table import Table
 
 GAMES = ("breakout", "qbert", "pong", "seaquest")
@@ -53,17 +55,24 @@ def atari_table(collected: Collected) -> Table:
     header, lines = atari_layout(runs, shown_columns(runs, "atari", profile, OURS), PAPER,
                                  ATARI_TABLE1, "ATARI_TABLE1")
     caption = (
-        f"Gamer-normalised score (100 = professional gamer, 0 = random; the paper's constants), "
-        f"profile `{profile}`, {SPREAD}, from raw (unclipped) game scores; DT at "
-        "the paper's target return (Table 8). 'Data used' says which data produced our numbers: "
-        "'generated here' is dtbench's scripted-and-random play on this machine (`dtbench data "
-        "make atari/<game>`), not the DQN-replay data, so it is not the paper's data. "
-        "'Data: mean / best episode' scores the training data's own episodes. Paper columns: "
-        "Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC), with the paper's ± (std "
-        "over 3 seeds) where it printed one. Regenerate with "
-        f"`make atari`. {BC_NOTE}{deviations('atari', profile)}"
-        f"{stand_in_note(runs, 'atari', profile)}"
-    )
+        pipeline_note("atari", profile)
+        + "Gamer-normalised score (100 = professional gamer, 0 = random; from raw, unclipped "
+        f"game scores) of each method trained on {atari_data(runs)}, profile `{profile}`, "
+        f"{cells_phrase(runs)}. "
+        "The paper's columns are Chen et al. 2021 Table 1 (1% DQN-replay) and Table 4 (10%BC), "
+        "with the paper's ± (std over its 3 seeds) where it printed one.")
+    notes = [
+        "'Data used' says which data produced our numbers; 'Data: mean / best episode' scores "
+        "the training data's own episodes.",
+        "DT is evaluated at the paper's target return (Table 8).",
+        QBERT_NOTE, BC_NOTE, INTERVAL_NOTE, stand_in_note(runs, "atari", profile),
+        "Regenerate with `make atari`."]
     return Table("atari", "Atari (paper Tables 1 and 4)" + tier("atari", profile),
-                 pipeline_note("atari", profile) + caption, header, lines, "make atari",
-                 not runs.empty)
+                 caption, header, lines, "make atari", not runs.empty,
+                 settings_note("atari", profile), notes)
+
+
+def atari_data(runs: pd.DataFrame) -> str:
+    """The opening's words for the data of Atari runs, by the routes they recorded."""
+    return data_phrase(runs, "data generated here by scripted and random play (not "
+                             "DQN-replay)", "the published DQN-replay or Minari data")

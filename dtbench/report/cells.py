@@ -24,10 +24,6 @@ STALE_NOTE = (f"{STALE_MARK}: the cell includes runs made by other training code
 # there trains long enough to learn (benchmark results: Key-to-Door and the graph)
 PIPELINE_CHECKS = {"quick": ("mujoco", "atari"), "smoke": ("keydoor", "graph", "mujoco",
                                                            "atari")}
-PIPELINE_NOTE = ("PIPELINE CHECK: at this profile's budget the methods do not learn this "
-                 "domain (the scores sit near the data's or a random policy's); the table shows "
-                 "that every part runs end to end, and no claim about the methods is drawn from "
-                 "it. ")
 
 
 def tier(domain: str, profile: str) -> str:
@@ -36,8 +32,23 @@ def tier(domain: str, profile: str) -> str:
 
 
 def pipeline_note(domain: str, profile: str) -> str:
-    """The caption's first sentence for a pipeline-check table, else ''."""
-    return PIPELINE_NOTE if tier(domain, profile) else ""
+    """The opening sentence of a pipeline-check table, else ''."""
+    if not tier(domain, profile):
+        return ""
+    return (f"Pipeline check: at profile `{profile}` the methods do not learn this domain (their "
+            "scores sit near the data's or a random policy's), so the table shows that every "
+            "part runs end to end and carries no claim about the methods. ")
+
+
+def pipeline_rows_note(domains: Sequence[str], profile: str) -> str:
+    """A footnote for a table over several domains naming those whose rows are pipeline
+    checks at this profile, else ''."""
+    checks = [d for d in domains if tier(d, profile)]
+    if not checks:
+        return ""
+    return (f"Rows of {', '.join(checks)} are pipeline checks at profile `{profile}`: the methods "
+            "do not learn there at this budget, and no claim about them is drawn from those "
+            "rows.")
 
 
 def code_mark(rows: pd.DataFrame) -> str:
@@ -66,8 +77,55 @@ def mean_std_cell(scores: pd.Series, bounds: Bounds = None) -> str:
             f"{interval_text(scores.to_numpy(), bounds=bounds)} (n={len(scores)})")
 
 
-# the caption's words for mean_std_cell's format
-SPREAD = f"mean ± sample std over training seeds [{INTERVAL}] (n)"
+# the caption's words for mean_std_cell's format; INTERVAL_NOTE, a footnote, says the rest
+SPREAD = "mean ± sample std [95% t interval of the mean] (n)"
+INTERVAL_NOTE = f"Intervals: {INTERVAL}; one seed has none."
+
+
+def seeds_phrase(runs: pd.DataFrame) -> str:
+    """How many training seeds a table's cells have: 'one training seed per cell', '5 training
+    seeds per cell', '1 to 5 ...'; '' without runs. A cell is one method on one dataset, reward
+    variant and set of overrides."""
+    if runs.empty:
+        return ""
+    keys = [k for k in ("domain", "task", "dataset", "variant", "algo", "overrides")
+            if k in runs.columns]
+    counts = runs.groupby(keys, dropna=False)["seed"].nunique()
+    low, high = int(counts.min()), int(counts.max())
+    if high == 1:
+        return "one training seed per cell"
+    return f"{low if low == high else f'{low} to {high}'} training seeds per cell"
+
+
+def cells_phrase(runs: pd.DataFrame) -> str:
+    """What a table's cells of ours are, with how many training seeds, for its opening."""
+    seeds = seeds_phrase(runs)
+    if not seeds:
+        return "no runs yet"
+    if seeds.startswith("one "):
+        return f"{seeds}, so each cell is one run's score (n=1), with no interval"
+    return f"{seeds}, each cell their {SPREAD}"
+
+
+def data_phrase(runs: pd.DataFrame, generated: str, published: str) -> str:
+    """Which data a table's runs trained on, by the routes they recorded: `generated` when all
+    of it was made here, `published` when none was, else both, named row by row in the 'Data
+    used' column."""
+    if runs.empty:
+        return "the data the runs will record (none yet)"
+    if "data_route" not in runs.columns:  # runs given without their routes (tests)
+        return "the data each domain's table names"
+    routes = set(runs["data_route"])
+    if routes == {"generated"}:
+        return generated
+    if "generated" not in routes:
+        return published
+    return f"{published} or {generated}, as the 'Data used' column says"
+
+
+def data_words(runs: pd.DataFrame) -> str:
+    """`data_phrase` for a table over several domains."""
+    return data_phrase(runs, "data generated here", "published data")
 
 
 def source_label(domain: str, task: str, dataset: str, rows: pd.DataFrame) -> str:
@@ -98,47 +156,57 @@ def best_target_cell(rows: pd.DataFrame) -> str:
     return cell + code_mark(rows)
 
 
-def budget_sentence(domain_name: str, profile: str) -> str:
-    """What each method is given, for a caption: gradient steps and batches (their kinds
-    differ: DT's are context windows, the baselines' transitions)."""
+def budget_phrase(domain_name: str, profile: str) -> str:
+    """What each method is given: gradient steps and batches (their kinds differ: DT's are
+    context windows, the baselines' transitions)."""
     s = registry.get_domain(domain_name).settings[profile]
     t, b = s.train, s.baseline
     steps = (f"every method {t.steps:,} gradient steps" if t.steps == b.steps else
              f"DT {t.steps:,} and the baselines {b.steps:,} gradient steps")
-    return (f"Budget: {steps}, DT's batch {t.batch_size} windows of K={s.model.context_len} "
-            f"steps, the baselines' {b.batch_size} transitions (results/budgets.md). ")
+    return (f"{steps}, DT's batch {t.batch_size} windows of K={s.model.context_len} steps, the "
+            f"baselines' {b.batch_size} transitions (results/budgets.md)")
 
 
 # settings that change how often things are logged or saved, not what is measured
 _BOOKKEEPING = {"train.log_every", "train.checkpoint_every", "baseline.log_every"}
 
 
-def deviations(domain_name: str, profile: str) -> str:
-    """Caption sentences: evaluation episodes, and where `profile`'s settings depart from the
-    domain's `paper` ones (task-level overrides such as target returns are shared by both)."""
+def settings_note(domain_name: str, profile: str) -> str:
+    """A table's Settings footnote for one domain: evaluation episodes, each method's budget,
+    and every setting where `profile` departs from the domain's `paper` profile (task-level
+    overrides such as Pong's K included; target returns are shared by both)."""
     domain = registry.get_domain(domain_name)
-    episodes = (f"{domain.settings[profile].eval.episodes} evaluation episodes per run and "
-                "target, with the same reset seeds for every method. "
-                + budget_sentence(domain_name, profile))
+    s = domain.settings[profile]
+    head = (f"Settings, {domain_name} (profile `{profile}`): {s.eval.episodes} evaluation "
+            "episodes per run and target with the same reset seeds for every method; "
+            f"{budget_phrase(domain_name, profile)}")
     # the paper gave no settings for some domains: their `paper` profile is ours
     whose = "paper" if domain.paper_gave_settings else "our paper profile"
     if profile == "paper":
-        return episodes + ("Settings: the paper profile." if domain.paper_gave_settings else
-                           "Settings: our paper profile (the paper gives none for this task).")
-    diffs = _diffs(domain.settings[profile], domain.settings["paper"], whose)
+        return head + ("; the paper's settings." if domain.paper_gave_settings else
+                       "; our paper profile (the paper gives no settings for this task).")
+    diffs = _diffs(s, domain.settings["paper"], whose)
     for task in domain.tasks.values():  # per-task paper settings (e.g. Pong's K and batch)
-        keys = {**task.profile_overrides.get("paper", {}), **task.profile_overrides.get(profile,
-                                                                                        {})}
+        keys = {**task.profile_overrides.get("paper", {}),
+                **task.profile_overrides.get(profile, {})}
         if keys:
             mine, theirs = domain.settings_for(task, profile), domain.settings_for(task, "paper")
             more = [d for d in _diffs(mine, theirs, whose) if d.split(" ")[0] in keys]
             if more:
                 diffs.append(f"on {task.name}: {', '.join(more)}")
+    reference = ("the paper's settings" if domain.paper_gave_settings else
+                 "our paper profile (the paper gives no settings for this task)")
     if not diffs:
-        return episodes + f"Settings: profile `{profile}` equals the paper profile."
-    reference = "the paper's" if domain.paper_gave_settings else "our paper profile's"
-    return episodes + (f"Profile `{profile}` departs from {reference} settings in: "
-                       f"{'; '.join(diffs)}.")
+        return head + f"; equal to {reference}."
+    return head + f"; departs from {reference} in: {'; '.join(diffs)}."
+
+
+def settings_notes(domains: Sequence[str], profile: str) -> str:
+    """Settings footnotes for a table over several domains, one paragraph each (a table
+    whose domains come from its rows, before it has any, says so)."""
+    if not domains:
+        return "Settings: those of each row's domain, listed here once the table has rows."
+    return "\n".join(settings_note(d, profile) for d in domains)
 
 
 def _diffs(ours_settings: Settings, paper_settings: Settings, whose: str) -> list[str]:
@@ -153,7 +221,7 @@ def _diffs(ours_settings: Settings, paper_settings: Settings, whose: str) -> lis
 BC_NOTE = ("Whose BC each of our columns is: 'd3rlpy BC' is d3rlpy's (s -> a) BC (`bc`, "
            "`bc10`, ...); '[bc-paper]' columns are the paper's own BC as dtbench runs it "
            "(`bc-paper`, `bc10-paper`, ...: the K-state MLP on Gym, DT without returns on "
-           "Atari); the paper's BC columns are its own BC. ")
+           "Atari); the paper's BC columns are its own BC.")
 
 
 def bc_kind(algo: str) -> str:
@@ -184,7 +252,7 @@ def stand_in_note(runs: pd.DataFrame, domain_name: str, profile: str) -> str:
     generated = sorted(set(runs.loc[runs["data_route"] == "generated", "dataset"]))
     if not generated:
         return ""
-    return (" STAND-IN DATA: the rows whose 'Data used' is 'generated here' "
+    return ("STAND-IN DATA: the rows whose 'Data used' is 'generated here' "
             f"({', '.join(generated)}) ran the `{profile}` grid on data generated by dtbench "
             "(--allow-stand-in-data), not the paper's data; they are not the paper's experiment.")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dtbench.report.anchors import anchor_runs, is_probe
-from dtbench.report.cells import PIPELINE_CHECKS, score_range
+from dtbench.report.cells import PIPELINE_CHECKS, data_words, score_range, settings_notes
 from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
@@ -64,26 +64,31 @@ def claims_table(collected: Collected) -> Table:
                                     score_range(domain)))
         claims += _shortest_path_claims(collected)
     lines = _lines(claims)
+    domains = sorted({c.cell.split("/")[0] for c in claims})
     caption = (
-        f"DT against each method on every benchmark cell of profile `{profile}` "
-        "(pipeline-check domains left out) and every anchor cell (its anchor seeds; "
-        "results/anchors.md), on the score every table reads: each run's final evaluation at "
-        "its headline target (DT's highest target return), fixed before any result. Each side: "
-        f"mean with its {INTERVAL}, and n. The difference DT minus the other method is tested "
-        "by Welch's two-sided t-test, with its 95% Welch interval; the p-values are "
-        f"Holm-corrected over all {len(claims)} comparisons of this table, and a difference is "
-        f"claimed only where the corrected p is below {CLAIM_LEVEL:.2f}. A side with one seed, "
-        "or two sides whose seeds do not vary at all, has nothing to test ('at the ceiling' "
-        "where every seed of both scores the best possible). The graph's rows 'on a shortest "
-        "path' compare the share of episodes that arrive in the BFS distance (on the stitching "
-        "test for DT capped at the data's best return and without the cap). 'Uniform random "
-        "actions' is the random policy, not the data's random walk, whose own score is in each "
-        "domain's table. A graph seed's score is over evaluation episodes that start from few "
-        "distinct nodes: the seeds, not the episodes, are the sample.")
+        f"DT against each other method on every benchmark cell of profile `{profile}` "
+        "(pipeline-check domains left out) and every anchor cell, on "
+        f"{data_words(runs)}, on the score every table "
+        "reads (each run's final evaluation at its headline target, fixed before any result), "
+        "with each side's mean, its 95% t interval over training seeds and n. "
+        "The difference DT minus the other is tested by Welch's two-sided t-test with its 95% "
+        f"Welch interval, the p-values Holm-corrected over all {len(claims)} comparisons of the "
+        f"table, and a difference is claimed only where the corrected p is below "
+        f"{CLAIM_LEVEL:.2f}.")
+    notes = [
+        "A side with one seed, or two sides whose seeds do not vary at all, has nothing to test "
+        "('both at the ceiling' where every seed of both scores the best possible).",
+        "The graph's rows 'on a shortest path' compare the share of episodes that arrive in "
+        "the BFS distance (on the stitching test for DT capped at the data's best return and "
+        "without the cap). A graph seed's score is over evaluation episodes that start from "
+        "few distinct nodes: the seeds, not the episodes, are the sample.",
+        "'Uniform random actions' is the random policy, not the data's random walk, whose own "
+        "score is in each domain's table.",
+        f"Intervals: {INTERVAL}."]
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
                  ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other",
                   "DT - other [95% interval]", "Welch p", "Holm p", "Verdict"], lines,
-                 "make keydoor graph", bool(lines))
+                 "make keydoor graph", bool(lines), settings_notes(domains, profile), notes)
 
 
 def _ceiling(domain: str, profile: str) -> float | None:

@@ -10,9 +10,17 @@ from __future__ import annotations
 import pandas as pd
 
 from dtbench import registry
-from dtbench.report.cells import SPREAD, best_target_cell, deviations, source_label
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    best_target_cell,
+    cells_phrase,
+    data_words,
+    pipeline_rows_note,
+    settings_notes,
+    source_label,
+)
 from dtbench.report.collected import Collected
-from dtbench.report.paper import ATARI_TABLE5, paper_cell
+from dtbench.report.paper import ATARI_TABLE5, QBERT_NOTE, paper_cell
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
@@ -81,17 +89,17 @@ def context_table(collected: Collected) -> Table:
     paper_k = atari.settings["paper"].model.context_len
     own_k = [f"{name.capitalize()} {k}" for name, task in atari.tasks.items()
              if (k := atari.settings_for(task, "paper").model.context_len) != paper_k]
-    caption = (
-        f"DT at the profile's context length K against K=1 (no context: each action from the "
-        f"current return-to-go and state alone), profile `{profile}`, {SPREAD}, "
-        "each domain's score (Atari: gamer-normalised). K is the profile's: the paper's "
-        f"{paper_k} ({', '.join(own_k)}) under `paper`, smaller under `quick`. Paper columns: "
-        "Chen et al. 2021 "
-        "Table 5, at K=30/50 on 1% DQN-replay. Fill with `make ablation-context` "
-        "(CONTEXT_DOMAIN, CONTEXT_LENGTHS pick the domain and the K values). "
-        + " ".join(f"{d.capitalize()}: {deviations(d, profile)}"
-                   for d in sorted({key[0] for key in keys}))
-    )
+    domains = sorted({key[0] for key in keys})
     has_runs = not ablated.empty
+    caption = (
+        "DT at the profile's context length K (column K) beside DT with K=1, each action from "
+        "the current return-to-go and state alone, and at other K where run, on "
+        f"{data_words(runs)} and each domain's score "
+        f"scale, profile `{profile}`: {cells_phrase(runs)}. "
+        f"The paper's columns are Chen et al. 2021 Table 5 (Atari on 1% DQN-replay, K={paper_k}, "
+        f"{', '.join(own_k)}), with the paper's ±.")
+    notes = [pipeline_rows_note(domains, profile), QBERT_NOTE, INTERVAL_NOTE,
+             "Fill with `make ablation-context` (CONTEXT_DOMAIN and CONTEXT_LENGTHS pick the "
+             "domain and the K values)."]
     return Table("context", "Context length (paper Table 5)", caption, header, lines,
-                 "make ablation-context", has_runs)
+                 "make ablation-context", has_runs, settings_notes(domains, profile), notes)

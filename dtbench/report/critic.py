@@ -13,7 +13,7 @@ from dtbench.analyses.critic import ATTENTION, CRITIC, PROBES
 from dtbench.contract import canonical, overrides_label
 from dtbench.domains.keydoor.env import OUTCOMES, KeyToDoorEnv
 from dtbench.report import figures
-from dtbench.report.cells import code_mark
+from dtbench.report.cells import code_mark, settings_note
 from dtbench.report.collected import Collected
 from dtbench.report.stats import mean_interval
 from dtbench.report.table import Table
@@ -89,17 +89,19 @@ def critic_table(collected: Collected) -> Table:
     overrides = overrides_label(canonical(CRITIC))
     caption = (
         "DT as a critic on Key-to-Door: a return-blind DT (return tokens carry 0) trained on "
-        "the random walks to predict actions and, with its return head, the return still to "
-        f"come after each action (`make critic`: overrides {overrides}, profile `{profile}`). "
-        "Cells: its mean predicted probability of success after the given step, on fresh "
-        "random-walk episodes (not in the data) of each outcome kind, with a 95% t "
-        "interval of the mean over those episodes (one trained critic: the interval is over "
-        "episodes, not training seeds). "
-        "A critic that assigns credit raises its estimate when the key is taken and resolves it "
-        "at the door; the paper shows this as a figure (Figure 5), with no numbers to compare. "
-        + ("; ".join(notes) + "." if notes else ""))
+        "dtbench's random walks to predict actions and, with its return head, the return still "
+        f"to come, profile `{profile}`, one trained critic per run (`make critic`). "
+        "Each cell is its mean predicted probability of success after the given step, over "
+        "fresh random-walk episodes (not in the data) of one outcome kind, with a 95% t "
+        "interval over those episodes, not over training seeds. "
+        "The paper shows this as a figure (Figure 5), with no numbers to compare.")
+    notes = [
+        "A critic that assigns credit raises its estimate when the key is taken and resolves "
+        "it at the door.",
+        *(note + "." for note in notes),
+        f"The critic runs are DT with the overrides {overrides}; regenerate with `make critic`."]
     return Table("critic", "DT as a critic on Key-to-Door (paper Figure 5)", caption, header,
-                 rows, "make critic", bool(folders))
+                 rows, "make critic", bool(folders), settings_note("keydoor", profile), notes)
 
 
 def draw_critic(collected: Collected, folder: Path) -> list[Path]:

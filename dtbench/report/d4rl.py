@@ -9,12 +9,14 @@ import pandas as pd
 from dtbench import registry
 from dtbench.report.cells import (
     BC_NOTE,
-    SPREAD,
+    INTERVAL_NOTE,
     algo_cells,
+    cells_phrase,
     data_cell,
+    data_phrase,
     data_sources,
-    deviations,
     pipeline_note,
+    settings_note,
     shown_columns,
     source_label,
     stand_in_note,
@@ -110,20 +112,27 @@ def d4rl_table(collected: Collected) -> Table:
     header, lines = d4rl_layout(runs, ROWS, ours, PAPER, D4RL_TABLE2, "D4RL_TABLE2")
     lines = _with_reacher(lines, ours) + [_average_row(runs, ours)]
     caption = (
-        f"D4RL normalised score (100 = D4RL expert, 0 = random), profile `{profile}`, "
-        f"{SPREAD}; DT at its first target return, the official code's ({targets_text(profile)}). "
-        "'Data: mean / best episode' scores the training data's own episodes on the same "
-        "scale. Paper columns carry the paper's ± (std over 3 seeds) where it printed one. "
-        "Reacher rows: the paper's only (its Reacher env and data were never released). "
-        "Average: over the nine Hopper/HalfCheetah/Walker cells (ours only when all nine ran; "
-        "the paper's CQL/BC columns may be D4RL-v0 literature numbers). "
-        "'Data used' says which data produced our numbers: 'generated here' datasets come "
-        "from dtbench's SAC run on this machine (`dtbench data make mujoco/<task>`), not "
-        "D4RL's, so they are not the paper's data. Paper columns: Chen et al. 2021 Tables 2 "
-        "and 3 on D4RL v2 (the baseline columns may be D4RL-v0 literature numbers). "
-        f"{BC_NOTE}Regenerate with `make mujoco`. {deviations('mujoco', profile)}"
-        f"{stand_in_note(runs, 'mujoco', profile)}"
-    )
+        pipeline_note("mujoco", profile)
+        + "D4RL normalised score (100 = D4RL expert, 0 = random) of each method trained on "
+        f"{mujoco_data(runs)}, profile `{profile}`, {cells_phrase(runs)}. "
+        "The paper's columns are Chen et al. 2021 Tables 2 and 3 on D4RL v2, with the paper's ± "
+        "(std over its 3 seeds) where it printed one.")
+    notes = [
+        "'Data used' says which data produced our numbers; 'Data: mean / best episode' scores "
+        "the training data's own episodes on the same scale.",
+        f"DT is evaluated at its first target return, the official code's "
+        f"({targets_text(profile)}).",
+        "Reacher rows are the paper's only (its Reacher env and data were never released). "
+        "Average: over the nine Hopper/HalfCheetah/Walker cells (ours only when all nine ran).",
+        "The paper's CQL and BC columns may be D4RL-v0 literature numbers.",
+        BC_NOTE, INTERVAL_NOTE, stand_in_note(runs, "mujoco", profile),
+        "Regenerate with `make mujoco`."]
     return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)" + tier("mujoco", profile),
-                 pipeline_note("mujoco", profile) + caption, header, lines,
-                 "make mujoco", not runs.empty)
+                 caption, header, lines, "make mujoco", not runs.empty,
+                 settings_note("mujoco", profile), notes)
+
+
+def mujoco_data(runs: pd.DataFrame) -> str:
+    """The opening's words for the data of MuJoCo runs, by the routes they recorded."""
+    return data_phrase(runs, "data generated here by short SAC runs (not D4RL's)",
+                       "the published D4RL or Minari data")

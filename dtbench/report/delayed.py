@@ -11,17 +11,19 @@ import pandas as pd
 
 from dtbench.report.cells import (
     BC_NOTE,
-    SPREAD,
+    INTERVAL_NOTE,
     best_target_cell,
+    cells_phrase,
     data_sources,
-    deviations,
     pipeline_note,
+    settings_note,
     shown_columns,
     source_label,
     tier,
 )
 from dtbench.report.collected import Collected
-from dtbench.report.paper import D4RL_TABLE7
+from dtbench.report.d4rl import mujoco_data
+from dtbench.report.paper import D4RL_TABLE7, paper_cell
 from dtbench.report.table import Table
 
 ROWS = ("medium-expert", "medium", "medium-replay")
@@ -72,20 +74,22 @@ def delayed_table(collected: Collected) -> Table:
                 cells = [name, task, source_label("mujoco", task, dataset, rows)]
                 cells += [best_target_cell(_pick(rows, algo, variant))
                           for algo, variant, _ in ours]
-                paper = D4RL_TABLE7[name] if task == PAPER_TASK else {}
-                cells += [f"{paper[key]:.1f}" if key in paper else "-" for _, key in PAPER]
+                cells += [paper_cell("D4RL_TABLE7", D4RL_TABLE7, name, key)
+                          if task == PAPER_TASK else "-" for _, key in PAPER]
                 lines.append(cells)
     caption = (
-        "MuJoCo with delayed rewards (the whole return on the last step), "
-        f"profile `{profile}`, D4RL normalised score, {SPREAD}; scores always "
-        "count the original rewards. 'Original' columns are the same runs on dense rewards; "
+        pipeline_note("mujoco", profile)
+        + "D4RL normalised score of each method with delayed rewards (the whole return on an "
+        f"episode's last step) beside the same methods on dense rewards, on {mujoco_data(runs)}, "
+        f"profile `{profile}`, {cells_phrase(runs)}. "
+        "The paper's columns are Chen et al. 2021 Table 7 (Hopper only), with the paper's ± "
+        "where it printed one.")
+    notes = [
+        "Scores always count the original rewards. 'Original' columns are the dense runs; "
         "'Agnostic' columns are the delayed runs where there are some, else the dense ones "
-        "(BC never reads a reward; the delay leaves the returns that rank %BC's data as they "
-        "were). "
-        "Paper columns: Chen et al. 2021 Table 7, Hopper only ('-': not given in the paper). "
-        f"Fill with `make sparse SPARSE_DOMAINS=mujoco`. {BC_NOTE}"
-        f"{deviations('mujoco', profile)}"
-    )
+        "(BC never reads a reward, and the delay leaves the returns that rank %BC's data as "
+        "they were). '-' in a paper column: not given in the paper.",
+        BC_NOTE, INTERVAL_NOTE, "Fill with `make sparse SPARSE_DOMAINS=mujoco`."]
     return Table("delayed", "Delayed rewards (paper Table 7)" + tier("mujoco", profile),
-                 pipeline_note("mujoco", profile) + caption, header, lines,
-                 "make sparse SPARSE_DOMAINS=mujoco", has_delayed)
+                 caption, header, lines, "make sparse SPARSE_DOMAINS=mujoco", has_delayed,
+                 settings_note("mujoco", profile), notes)

@@ -15,7 +15,13 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.graph.env import ShortestPathEnv, random_walk_step, steps_to_goal
-from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    cells_phrase,
+    code_mark,
+    mean_std_cell,
+    settings_note,
+)
 from dtbench.report.collected import Collected
 from dtbench.report.table import Table
 from dtbench.runs.table import Unreadable, read_run_csv
@@ -23,6 +29,7 @@ from dtbench.runs.table import Unreadable, read_run_csv
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
          ("random", "Uniform random actions"))
 WALK, SHORTEST = "Random walk (the data's policy)", "Shortest path (BFS)"
+RATE = (0.0, 100.0)  # the bounds of a share of episodes (%)
 
 
 def path_lengths(collected: Collected, task: str = "graph") -> pd.DataFrame:
@@ -126,17 +133,18 @@ def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
         if method not in per_seed.index.get_level_values("method"):
             continue
         part = per_seed.loc[method]
-        cell = _computed_cell if method in (WALK, SHORTEST) else mean_std_cell
         episodes = lengths[lengths["method"] == method]
-        mark = code_mark(episodes) if method not in (WALK, SHORTEST) else ""
-        rates = [cell(part[c], RATE) if cell is mean_std_cell else cell(part[c])
-                 for c in ("reached", "optimal")]
-        rows.append([method, *(text + mark for text in (*rates, cell(part["steps"]))),
-                     str(int(episodes.groupby("seed").size().iloc[0]))])
+        if method in (WALK, SHORTEST):
+            cells = [_computed_cell(part[c]) for c in ("reached", "optimal", "steps")]
+        else:  # the two rates' intervals clipped to 0-100, as the footnote says
+            mark = code_mark(episodes)
+            cells = [mean_std_cell(part["reached"], RATE) + mark,
+                     mean_std_cell(part["optimal"], RATE) + mark,
+                     mean_std_cell(part["steps"]) + mark]
+        rows.append([method, *cells, str(int(episodes.groupby("seed").size().iloc[0]))])
     return rows
 
 
-RATE = (0.0, 100.0)  # the two rates' bounds, to which their intervals are clipped
 HEADER = ["Method", "Goal reached (%)", "On a shortest path (%)", "Steps when reached",
           "Episodes per seed"]
 
@@ -149,26 +157,32 @@ def graph_table(collected: Collected) -> Table:
     s = domain.settings_for(task, profile)
     env = ShortestPathEnv()
     unreachable = int((env.distances < 0).sum())
+    runs = _learned(collected, "graph")
     caption = (
-        f"Shortest path on dtbench's random directed graph ({env.n_nodes} nodes, "
-        f"{int(env.adjacency.sum())} edges, goal node {env.goal}; {unreachable} node(s) cannot "
-        f"reach it), episodes of at most {env.max_steps} steps from the same start nodes for "
-        "every row (the evaluation reset seeds). 'On a shortest path': the episode arrived in "
-        "exactly the BFS distance; 'steps when reached' averages the episodes that arrived. "
-        "Random walk and shortest path are computed, not trained. Learned rows: profile "
-        f"`{profile}`, {SPREAD}, trained on "
-        f"`{task.datasets['random-walk-1k'].minari_id}` (1,000 random walks, `make graph`). "
+        "How often each method reaches the goal of dtbench's random directed graph, how often "
+        "on a shortest path, and in how many steps, trained on "
+        f"`{task.datasets['random-walk-1k'].minari_id}` (1,000 random walks made here), "
+        f"profile `{profile}`: {cells_phrase(runs)}. "
+        "The random walk and shortest-path rows are computed from the same start nodes, not "
+        "trained; the paper (Figure 6) shows this histogram qualitatively, with no numbers to "
+        "compare.")
+    notes = [
+        f"The graph: {env.n_nodes} nodes, {int(env.adjacency.sum())} edges, goal node "
+        f"{env.goal} ({unreachable} node(s) cannot reach it); episodes of at most "
+        f"{env.max_steps} steps from the evaluation reset seeds' start nodes, the same for "
+        "every row.",
+        "'On a shortest path': the episode arrived in exactly the BFS distance; 'steps when "
+        "reached' averages the episodes that arrived.",
         f"DT: the whole episode as context, target return {s.eval.target_returns[0]:g} capped "
         "per episode at the best return of the data's episodes from the same start node "
-        "(`eval.cap_at_data_best`). CQL, BC, %BC: d3rlpy. "
+        "(`eval.cap_at_data_best`). CQL, BC and %BC: d3rlpy.",
         "Every start node that can reach the goal has an optimal walk in this data, and the "
         "cap holds DT to the best return the data shows from its start: this table tests "
-        "retrieving the best walk seen, not stitching (the stitching table does). The paper "
-        "(Figure 6) shows this histogram qualitatively, with no numbers to compare. "
-        + deviations("graph", profile))
+        "retrieving the best walk seen, not stitching (the stitching table does).",
+        INTERVAL_NOTE, "Regenerate with `make graph`."]
     has_runs = any(m in set(lengths["method"]) for _, m in ALGOS)
     return Table("graph", "Shortest path on a graph (paper Figures 2 and 6)", caption, HEADER,
-                 rows, "make graph", has_runs)
+                 rows, "make graph", has_runs, settings_note("graph", profile), notes)
 
 
 def stitch_table(collected: Collected) -> Table:
@@ -179,21 +193,38 @@ def stitch_table(collected: Collected) -> Table:
     _, task = registry.get_task("graph", "stitch")
     env = _env("stitch")
     starts = ", ".join(f"{n} ({int(env.distances[n])} steps)" for n in env.start_nodes)
+    runs = _learned(collected, "stitch")
     caption = (
-        f"Stitching on the graph: every episode starts at a held-out node ({starts} from the "
-        f"goal {env.goal}); the training data `{task.datasets['stitch-1k'].minari_id}` (1,000 "
-        "random walks, `make graph`) holds walks from these nodes but no optimal one: a walk "
-        "that passes one of them and then reaches the goal in its shortest distance was left "
-        "out, so the data shows only sub-paths of the optimal paths, reached from other starts. "
-        "'On a shortest path' for a learned row is the share of episodes in which it composed "
-        "a shortest path it never saw. 'DT' is capped per episode at the best return the data "
-        "shows from the start node (below the optimal return here); 'DT without the cap' is "
-        "the same trained runs conditioned on the highest return (0). Profile "
-        f"`{profile}`, {SPREAD}. "
-        + deviations("graph", profile))
+        "Stitching on the graph: how often each method reaches the goal, and on a shortest "
+        "path, from held-out start nodes whose optimal paths the training data "
+        f"`{task.datasets['stitch-1k'].minari_id}` (1,000 random walks made here) shows only "
+        f"in pieces, profile `{profile}`: {cells_phrase(runs)}. "
+        "'On a shortest path' for a learned row is the share of episodes in which it composed a "
+        "shortest path it never saw.")
+    notes = [
+        f"Start nodes: {starts} from the goal {env.goal}. The data holds walks from these "
+        "nodes but no optimal one: a walk that passes one of them and then reaches the goal in "
+        "its shortest distance was left out, so the optimal paths appear only as sub-paths "
+        "reached from other starts.",
+        "'DT' is capped per episode at the best return the data shows from the start node "
+        "(below the optimal return here); 'DT without the cap' is the same trained runs "
+        "conditioned on the highest return (0).",
+        INTERVAL_NOTE, "Regenerate with `make graph`."]
     has_runs = any(m in set(lengths["method"]) for m in (*labels, NO_CAP))
     return Table("graph-stitch", "Stitching on the graph (held-out start nodes)", caption,
-                 HEADER, rows, "make graph", has_runs)
+                 HEADER, rows, "make graph", has_runs, settings_note("graph", profile), notes)
+
+
+def _learned(collected: Collected, task: str) -> pd.DataFrame:
+    """The task's runs that a table's learned rows show (plain runs and DT without the cap),
+    for the opening's seed count."""
+    runs = collected.of("graph", ablations=True)
+    if runs.empty:
+        return runs
+    runs = runs[runs["task"] == task]
+    shown = [(_method(a, o) is not None) for a, o in zip(runs["algo"], runs["overrides"],
+                                                         strict=True)]
+    return runs[shown]
 
 
 def _computed_cell(values: pd.Series) -> str:

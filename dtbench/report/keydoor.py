@@ -6,7 +6,14 @@ import pandas as pd
 
 from dtbench import registry
 from dtbench.domains.keydoor.env import KeyToDoorEnv
-from dtbench.report.cells import SPREAD, code_mark, deviations, mean_std_cell, score_range
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    cells_phrase,
+    code_mark,
+    mean_std_cell,
+    score_range,
+    settings_note,
+)
 from dtbench.report.collected import Collected
 from dtbench.report.paper import KEYDOOR_TABLE6
 from dtbench.report.table import Table
@@ -59,28 +66,31 @@ def keydoor_table(collected: Collected) -> Table:
     s = domain.settings_for(task, profile)
     ids = [spec.minari_id for spec in task.datasets.values()]
     caption = (
-        f"Key-to-Door success rate (%). Ours: profile `{profile}`, {SPREAD}, "
-        f"each seed evaluated on {', '.join(map(str, sorted(episodes))) or '?'} "
-        "episodes with the same reset seeds for every method; DT conditioned on target return "
+        "Key-to-Door success rate (%) of each method trained on dtbench's own random-walk "
+        f"datasets (1K and 10K episodes, made here), profile `{profile}`: "
+        f"{cells_phrase(runs)}, each seed evaluated on "
+        f"{', '.join(map(str, sorted(episodes))) or 'the same'} episodes. "
+        "The paper's columns are Chen et al. 2021 Table 6, on the paper's own Key-to-Door, "
+        "which was never released: not the same environment.")
+    notes = [
+        f"Data: {env.room_size}x{env.room_size} rooms, phases "
+        f"{'/'.join(map(str, env.phase_lengths))} steps; "
+        f"{', '.join(f'`{i}`' for i in ids)}, made by `make keydoor-data`.",
+        f"Ceiling: {solvable_share(profile):.1f}% of the evaluation episodes can succeed at all "
+        "(the key and the door within reach in their phases); a score there succeeds in every "
+        "one that can.",
+        "DT is conditioned on target return "
         f"{', '.join(f'{t:g}' for t in s.eval.target_returns)} (return scale "
         f"{s.eval.return_scale:g}) with the whole episode ({s.model.context_len} steps) as "
-        "context, greedy actions. "
-        f"CQL (DiscreteCQL), BC and %BC from d3rlpy {_d3rlpy_version()}: MLP "
-        f"{list(s.baseline.hidden_units)}, greedy; "
-        "%BC is BC on the top 10% of timesteps by episode return (with ~3% successful "
-        "episodes, that is every success plus the first failures in dataset order). "
-        f"Data: dtbench's own Key-to-Door ({env.room_size}x{env.room_size} rooms, phases "
-        f"{'/'.join(map(str, env.phase_lengths))} steps) random-walk datasets "
-        f"{', '.join(f'`{i}`' for i in ids)} made by `make keydoor-data`. "
-        "Paper columns: Chen et al. 2021, Table 6, on the paper's own (unreleased) Key-to-Door; "
-        "not the same environment. Regenerate with `make keydoor`. "
-        f"Ceiling: {solvable_share(profile):.1f}% of the evaluation episodes can succeed at "
-        "all (the key and the door within reach in their phases); a score there succeeds in "
-        "every one that can. "
-        + deviations("keydoor", profile)
-    )
+        "context, greedy actions.",
+        f"CQL (DiscreteCQL), BC and %BC are d3rlpy {_d3rlpy_version()}'s, MLP "
+        f"{list(s.baseline.hidden_units)}, greedy; %BC is BC on the top 10% of timesteps by "
+        "episode return (with few successful episodes, every success plus the first failures "
+        "in dataset order).",
+        INTERVAL_NOTE,
+        "Regenerate with `make keydoor`."]
     return Table("keydoor", "Key-to-Door (paper Table 6)", caption, header, lines,
-                 "make keydoor", not runs.empty)
+                 "make keydoor", not runs.empty, settings_note("keydoor", profile), notes)
 
 
 def _d3rlpy_version() -> str:

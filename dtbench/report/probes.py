@@ -19,7 +19,7 @@ import pandas as pd
 from dtbench import registry
 from dtbench.config import BaselineConfig, Settings
 from dtbench.contract import canonical, overrides_label
-from dtbench.report.cells import code_mark
+from dtbench.report.cells import code_mark, settings_notes
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS
@@ -66,18 +66,22 @@ def probe_table(collected: Collected) -> Table:
                     "yes" if i == pick else "",
                     "yes" if _has(settings, candidate) else ""])
     per_method = sorted(set(counts.values()))
+    domains = [name for name, domain in registry.domains().items() if profile in domain.tuning]
     caption = (
-        f"Tuning probes, profile `{profile}` (`dtbench tune`): every method gets the same "
-        "number of probe runs over its own key settings (DT: lr and dropout; CQL: its "
-        "learning rate and conservative weight; BC and %BC: lr), on the same probe datasets "
-        "and on probe seeds no table uses, the authors' default listed first. The rule, fixed "
-        "before any probe ran, reads each probe's final evaluation at its headline target (DT's "
-        "highest target return): the setting with the best mean over the probe seeds and "
-        "datasets is picked, a tie going to the one listed first; a setting not probed on every "
-        "dataset and seed competes with none. "
-        + (f"Probes per method: {', '.join(map(str, per_method))}." if per_method else ""))
+        f"How each method's key settings were chosen for profile `{profile}` (`dtbench tune`): "
+        "every method gets the same number of probe runs over its own key settings, on the "
+        "same probe datasets made here and on probe seeds no table uses, and each cell is a "
+        "candidate's final score per dataset, the mean over those seeds (no interval). "
+        "The rule, fixed before any probe ran, picks the candidate with the best mean final "
+        "evaluation at the headline target over the probe seeds and datasets, a tie going to "
+        "the one listed first (the authors' default).")
+    notes = [
+        "Key settings: DT's lr and dropout; CQL's learning rate and conservative weight; BC's "
+        "and %BC's lr. A setting not probed on every dataset and seed competes with none.",
+        f"Probes per method: {', '.join(map(str, per_method))}." if per_method else ""]
     return Table("probes", f"Tuning probes: each method's key settings (profile {profile})",
-                 caption, header, lines, "make probes", bool(lines))
+                 caption, header, lines, "make probes", bool(lines),
+                 settings_notes(domains, profile), notes)
 
 
 def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,
@@ -143,15 +147,17 @@ def budget_probe_table(collected: Collected) -> Table:
                       if len(later) else "-",
                       f"{run['score_mean']:.1f}{code_mark(runs.loc[[index]])}"])
     caption = (
-        f"Budget probes, profile `{profile}`: every method at the profile's (tuned) settings on "
-        f"the probe seed {PROBE_SEED} (no table's seed), all given the same longer step budget "
-        "and evaluated along the way (`make budget-probe`), to show whether the profile's "
-        "budget stops a method before it has learned what it will. Score as in each domain's "
-        "table, DT at its highest target return; 'later' are the evaluations after the "
-        "profile's steps (mean, range). One run per method and dataset: a trend, not an "
-        "interval.")
+        f"Whether profile `{profile}`'s step budget stops a method before it has learned what "
+        f"it will: every method at the profile's (tuned) settings on the probe seed "
+        f"{PROBE_SEED} (no table's seed), on data made here, all given the same longer step "
+        "budget and evaluated along the way (`make budget-probe`). "
+        "Scores as in each domain's table, DT at its highest target return; 'later' are the "
+        "evaluations after the profile's steps (mean, range). "
+        "One run per method and dataset: it shows a trend, not an interval.")
+    domains = sorted(set(runs["domain"])) if not runs.empty else list(PROBE_DOMAINS)
     return Table("budget-probe", f"Budget probes on seed {PROBE_SEED} (profile {profile})",
-                 caption, header, lines, "make budget-probe", bool(lines))
+                 caption, header, lines, "make budget-probe", bool(lines),
+                 settings_notes(domains, profile))
 
 
 def budget_table(collected: Collected) -> Table:
@@ -169,26 +175,29 @@ def budget_table(collected: Collected) -> Table:
     pong = atari.settings_for(atari.task("pong"), "paper").train
     caption = (
         f"What each method is given in profiles {' and '.join(f'`{p}`' for p in profiles)}, "
-        "from the registered settings (a task's own settings, such as Pong's, in the steps "
-        "column). Every method on a cell gets the same number of gradient steps (tested for "
+        "read from the registered settings (a task's own settings, such as Pong's, in the "
+        "cells). Every method on a cell gets the same number of gradient steps (tested for "
         "every domain, task and profile); batches differ in kind: DT's batch is context "
         "windows (each K transitions), the baselines' batch is transitions, each at its "
-        "authors' default size (d3rlpy's 256 for vector states, DQN's 32 for Atari). On Atari "
-        "`paper` the steps are those of DT's 5 epochs over 1% of DQN-replay (the official "
-        f"code's; Pong's batch of {pong.batch_size} makes them {pong.steps:,}); the CQL paper "
-        "trained its Atari agents "
-        "far longer, so its published numbers are not a same-budget comparison. Continuous "
-        "CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one Q-network "
-        "at the lr shown. BC and %BC learn at their own lrs (`baseline.bc_lr`, "
+        "authors' default size.")
+    notes = [
+        "On Atari `paper` the steps are those of DT's 5 epochs over 1% of DQN-replay (the "
+        f"official code's; Pong's batch of {pong.batch_size} makes them {pong.steps:,}); the "
+        "CQL paper trained its Atari agents far longer, so its published numbers are not a "
+        "same-budget comparison.",
+        "Continuous CQL's critic learns at 3e-4 (the CQL paper and d3rlpy), DiscreteCQL's one "
+        "Q-network at the lr shown. BC and %BC learn at their own lrs (`baseline.bc_lr`, "
         "`baseline.pbc_lr`), chosen by the tuning probes where a domain has them "
         "(results/probes.md); on Atari they are DQN's, below d3rlpy's own BC default, so BC "
-        "is likely under-trained there (docs/implementation-details.md, Baselines). "
-        f"DiscreteCQL's target interval is d3rlpy's {BaselineConfig().target_update_interval:,} "
-        "steps, lowered to a "
-        "tenth of the run so it syncs at least ten times. Every method is evaluated on the "
-        "same episodes with the same reset seeds.")
+        "is likely under-trained there (docs/implementation-details.md, Baselines).",
+        "DiscreteCQL's target interval is d3rlpy's "
+        f"{BaselineConfig().target_update_interval:,} steps, lowered to a tenth of the run so "
+        "it syncs at least ten times. Every method is evaluated on the same episodes with the "
+        "same reset seeds."]
+    settings = ("Settings: this table is the registered settings themselves; each domain's "
+                "other tables list where a profile departs from the paper's.")
     return Table("budgets", "Training budgets per method and profile", caption, header, lines,
-                 "make report", bool(lines))
+                 "make report", bool(lines), settings, notes)
 
 
 def _budget_rows(name: str, domain: registry.Domain, profile: str) -> list[list[str]]:

@@ -10,10 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dtbench.report.cells import code_mark, score_range, source_label
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    code_mark,
+    data_words,
+    pipeline_rows_note,
+    score_range,
+    seeds_phrase,
+    settings_notes,
+    source_label,
+)
 from dtbench.report.collected import Collected
 from dtbench.report.scores import with_target_scores
-from dtbench.report.stats import INTERVAL, fixed, mean_interval
+from dtbench.report.stats import fixed, mean_interval
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
@@ -68,17 +77,22 @@ def target_table(collected: Collected) -> Table:
                       f"{y.min():.1f} to {y.max():.1f}",
                       f"{part['data_score_max'].iloc[0]:.1f}", fixed(r, 2), fixed(slope, 2),
                       str(part["seed"].nunique()) + code_mark(part), per_target_cell(part)])
+    domains = sorted(set(runs["domain"])) if not runs.empty else []
     caption = (
-        f"DT evaluated at evenly spaced targets from the data's worst episode return to 1.5x "
-        f"its best (one trained model per seed), profile `{profile}`: the range of targets and "
-        "of mean achieved scores (over seeds) on the domain's score scale, the data's best "
-        "episode, the Pearson correlation of target and achieved score and the least-squares "
-        "slope of achieved on target (1: the score follows the target one for one; near 0: "
-        "it ignores the target, however high r is). The paper "
-        "(Figure 4) reports the two as highly correlated on Pong, HalfCheetah and Walker, and "
-        "DT prompted above the data's best on Seaquest. The last column gives each target's "
-        f"mean over seeds with its {INTERVAL} (none for one seed). Fill with "
-        "`make ablation-target`."
-    )
+        "How closely DT's achieved score follows the target return it is conditioned on: each "
+        "trained DT (one per seed) evaluated at evenly spaced targets from its data's worst "
+        f"episode return to 1.5x its best, on {data_words(runs)}, "
+        f"profile `{profile}`, {seeds_phrase(runs) or 'no runs yet'}. "
+        "Per task and dataset: the targets' and the mean achieved scores' range on the "
+        "domain's score scale, the Pearson r of target and achieved score, and the "
+        "least-squares slope of achieved on target (1: the score follows the target one for "
+        "one; near 0: it ignores the target, however high r is). "
+        "The last column gives each target's mean over seeds with its 95% t interval.")
+    notes = [
+        "The paper (Figure 4) reports target and achieved returns as highly correlated on "
+        "Pong, HalfCheetah and Walker, and DT prompted above the data's best on Seaquest; it "
+        "gives no numbers to compare.",
+        pipeline_rows_note(domains, profile), INTERVAL_NOTE, "Fill with `make ablation-target`."]
     return Table("target-sweep", "Target return sweep (paper Figure 4)", caption, header,
-                 lines, "make ablation-target", not runs.empty)
+                 lines, "make ablation-target", not runs.empty,
+                 settings_notes(domains, profile), notes)

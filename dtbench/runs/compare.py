@@ -191,6 +191,6 @@ def comparison_lines(rows: Sequence[CellComparison], yours: Path, reference: Pat
               for v in ("bit-identical", "consistent", "differs")}
     lines += ["", f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
               + f". Not bit-identical cells are judged by a {TEST}; bit-identity is expected "
-              "only where the hardware identities match (README, 'Reproducing the committed "
+              "only where the hardware identities match (docs/usage.md, 'Reproducing the committed "
               "results')."]
     return lines
