@@ -154,7 +154,8 @@ def headline(root: Path, link: str = "") -> str:
             "|" + "---|" * (len(COLUMNS) + 1),
             *("| " + " | ".join(row) + " |" for row in rows), ""]
     if any("†" in cell for row in rows for cell in row):
-        text += ["†: the cell includes runs made by other training code or settings than the current.", ""]
+        text += ["†: the cell includes runs made by other training code or settings than the "
+                 "current.", ""]
     text += [f"What [the claims table]({link}claims.md) resolves (Welch's t-test per cell over "
              "seeds, Holm-corrected over the whole table):", "", *claim_lines(root)]
     checks = pipeline_checks(root, link)
