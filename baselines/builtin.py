@@ -83,16 +83,25 @@ def _random(ctx: RunContext) -> RandomPolicy:
     return RandomPolicy(ctx.action_space, seed=ctx.spec.seed)
 
 
+# the BaselineConfig fields each built-in reads (beside the evaluation's): a tuned value of one
+# method (BC's lr) leaves the others' runs current (`Algo.reads`)
+SHARED = ("baseline.steps", "baseline.batch_size", "baseline.hidden_units", "baseline.log_every",
+          "eval")
+CQL_READS = (*SHARED, "baseline.gamma", "baseline.critic_lr", "baseline.actor_lr",
+             "baseline.cql_alpha", "baseline.discrete_cql_lr", "baseline.discrete_cql_alpha",
+             "baseline.target_update_interval")
+
+
 def register() -> None:
     """Register the built-in baselines (called by `dtbench.plugins.load`)."""
     register_algo(Algo(name="random", action_kinds=("continuous", "discrete"), train=_random,
                        description="uniform random policy (no training)", reads=("eval",)))
-    register_d3rlpy("cql", continuous=cql, discrete=discrete_cql,
+    register_d3rlpy("cql", continuous=cql, discrete=discrete_cql, reads=CQL_READS,
                     description="conservative Q-learning (d3rlpy CQL / DiscreteCQL)")
-    register_d3rlpy("bc", continuous=bc, discrete=discrete_bc,
+    register_d3rlpy("bc", continuous=bc, discrete=discrete_bc, reads=(*SHARED, "baseline.bc_lr"),
                     description="behaviour cloning on all data (d3rlpy BC / DiscreteBC)")
     for pct in PERCENT_BC:
         register_d3rlpy(f"bc{pct}", continuous=percent_bc, discrete=discrete_percent_bc,
-                        top=pct / 100,
+                        top=pct / 100, reads=(*SHARED, "baseline.pbc_lr"),
                         description=f"%BC: behaviour cloning on the top {pct}% of timesteps by "
                                     "episode return")

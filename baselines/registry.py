@@ -29,12 +29,15 @@ def register_d3rlpy(
     discrete: ConfigFactory | None = None,
     top: float | None = None,
     description: str = "",
+    reads: tuple[str, ...] = ("baseline", "eval"),
 ) -> Algo:
     """Register a d3rlpy algorithm under `name`.
 
     `continuous` / `discrete` build the d3rlpy config for each action kind from
     (BaselineConfig, {"encoder_factory", "observation_scaler"}); the kinds given are the kinds
     supported. `top` trains on the top fraction of timesteps by episode return (the paper's %BC).
+    `reads`: the settings its numbers depend on (`Algo.reads`); by default all of
+    `BaselineConfig` and the evaluation's.
     """
     factories = {"continuous": continuous, "discrete": discrete}
     kinds = tuple(kind for kind, factory in factories.items() if factory is not None)
@@ -52,4 +55,4 @@ def register_d3rlpy(
     return register_algo(Algo(name=name, action_kinds=kinds, train=train,
                               description=description, checkpoint_files=(CHECKPOINT,),
                               metrics_file=METRICS, time_columns=TIME_COLUMNS,
-                              reads=("baseline", "eval")))
+                              reads=reads))

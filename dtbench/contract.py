@@ -119,9 +119,10 @@ class Algo:
     stored in the run's config.json), e.g. the paper's Atari BC:
     {"discrete": {"model.tokens": "sa"}}."""
     reads: tuple[str, ...] = ("model", "train", "eval", "baseline")
-    """The sections of the settings its numbers depend on: a finished run is stale when one of
-    them, resolved now, differs from what the run recorded (`runs.stale`), so that adopting
-    DT's tuned lr leaves a CQL run current. A plug-in is assumed to read every section."""
+    """The settings its numbers depend on, as sections ("eval") or single settings
+    ("baseline.bc_lr"): a finished run is stale when one of them, resolved now, differs from
+    what the run recorded (`runs.stale`), so that adopting DT's tuned lr, or BC's, leaves a CQL
+    run current. A plug-in is assumed to read every section."""
 
 
 @dataclass

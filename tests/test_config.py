@@ -120,3 +120,38 @@ def test_bc_percent_bc_and_discrete_cql_learn_at_their_own_rates():
     assert percent_bc(cfg, parts).learning_rate == 3e-3
     assert discrete_percent_bc(cfg, parts).learning_rate == 3e-3
     assert discrete_cql(cfg, parts).learning_rate == 6.25e-5
+
+
+def test_each_baseline_reads_every_setting_its_d3rlpy_config_depends_on():
+    """`Algo.reads` names the settings a run is compared on: changing a BaselineConfig field
+    that a built-in baseline does not list must leave its d3rlpy config as it was (else a run
+    made with another value would pass as current)."""
+    import dataclasses
+
+    from baselines.builtin import (
+        CQL_READS,
+        SHARED,
+        bc,
+        cql,
+        discrete_bc,
+        discrete_cql,
+        discrete_percent_bc,
+        percent_bc,
+    )
+    from dtbench.config import BaselineConfig
+
+    parts = {"encoder_factory": None, "observation_scaler": None}
+    reads = {"cql": CQL_READS, "bc": (*SHARED, "baseline.bc_lr"),
+             "bc10": (*SHARED, "baseline.pbc_lr")}
+    factories = {"cql": (cql, discrete_cql), "bc": (bc, discrete_bc),
+                 "bc10": (percent_bc, discrete_percent_bc)}
+    base = BaselineConfig()
+    for algo, made in factories.items():
+        for f in dataclasses.fields(BaselineConfig):
+            if f"baseline.{f.name}" in reads[algo]:
+                continue
+            value = getattr(base, f.name)
+            other = dataclasses.replace(base, **{f.name: (value * 2 if not isinstance(
+                value, tuple) else (*value, 8))})
+            for factory in made:
+                assert factory(other, parts) == factory(base, parts), (algo, f.name)

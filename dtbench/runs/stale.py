@@ -68,14 +68,17 @@ def recorded_code(run_dir: Path) -> tuple[str, str | None] | None:
 
 
 def moved_settings(spec: RunSpec, recorded: dict) -> list[str]:
-    """The settings (`section.key`) in the sections the spec's algorithm reads (`Algo.reads`)
-    whose value resolved now differs from the one the run recorded in config.json."""
+    """The settings (`section.key`) the spec's algorithm reads (`Algo.reads`: sections or
+    single settings) whose value resolved now differs from the one the run recorded in
+    config.json."""
     from dtbench.runs.resolve import resolve  # settings and the registry, not torch
 
     r = resolve(spec)
     now = json.loads(json.dumps(r.settings.to_dict()))  # as config.json holds them
-    return [f"{section}.{key}" for section in r.algo.reads
-            for key in sorted(set(now.get(section, {})) | set(recorded.get(section, {})))
+    read = [(section, key) for section, _, key in (name.partition(".") for name in r.algo.reads)]
+    return [f"{section}.{key}" for section, only in read
+            for key in ([only] if only else
+                        sorted(set(now.get(section, {})) | set(recorded.get(section, {}))))
             if now.get(section, {}).get(key) != recorded.get(section, {}).get(key)]
 
 
