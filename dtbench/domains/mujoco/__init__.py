@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.mujoco.ids import local_dataset_id
+from dtbench.domains.mujoco.profiles import PAPER, QUICK, SMOKE
 from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
@@ -105,35 +105,6 @@ def _local_spec(task: str, dataset: str) -> DatasetSpec:
                        source="dtbench-generated (SAC, D4RL recipe)")
 
 
-# Paper settings: Table 9 and the official Gym code (kzl/decision-transformer, gym/experiment.py).
-PAPER = Settings(
-    model=ModelConfig(context_len=20, embed_dim=128, n_layer=3, n_head=1, dropout=0.1,
-                      activation="relu", max_ep_len=1000),
-    train=TrainConfig(steps=100_000, batch_size=64, lr=1e-4, weight_decay=1e-4,
-                      warmup_steps=10_000, grad_clip=0.25, checkpoint_every=5_000),
-    eval=EvalConfig(episodes=100, target_returns=(3600.0,), return_scale=1000.0,
-                    during_training=9),
-    baseline=BaselineConfig(steps=100_000, batch_size=256, log_every=10_000),
-)
-# quick: a pipeline check. A 2-layer, 64-wide DT (about 4x faster a step than the paper's
-# 3 x 128) for 2k steps at the paper's lr and dropout; 10 evaluation episodes per target. Why
-# not Key-to-Door's lr 1e-3 without dropout: docs/implementation-details.md, MuJoCo.
-QUICK = PAPER.override({
-    "train.windows": "end-anchored",
-    "model.embed_dim": 64, "model.n_layer": 2,
-    "train.steps": 2_000, "train.warmup_steps": 200, "train.checkpoint_every": 500,
-    "eval.during_training": 0, "eval.episodes": 10,
-    "baseline.steps": 2_000, "baseline.log_every": 500,
-})
-SMOKE = PAPER.override({
-    "train.windows": "end-anchored",
-    "model.embed_dim": 16, "model.n_layer": 1, "model.dropout": 0.0,
-    "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
-    "train.checkpoint_every": 3, "train.log_every": 1,
-    "eval.during_training": 0, "eval.episodes": 2,
-    "baseline.steps": 3, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
-    "baseline.log_every": 1,
-})
 
 DOMAIN = Domain(
     name="mujoco",
