@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from dtbench.report.anchors import anchor_runs, is_probe
 from dtbench.report.cells import PIPELINE_CHECKS, data_words, score_range, settings_notes
 from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
-from dtbench.report.graph import NO_CAP, path_lengths, per_seed_rates
+from dtbench.report.graph import NO_CAP, SHORTEST, path_lengths, per_seed_rates
 from dtbench.report.keydoor import solvable_share
 from dtbench.report.scores import headline
 from dtbench.report.stats import INTERVAL, LEVEL, Bounds, fixed, holm, mean_interval, welch
@@ -56,11 +57,12 @@ def claims_table(collected: Collected) -> Table:
             dt = cell[cell["algo"] == "dt"]["score_mean"]
             if dt.empty:
                 continue
+            ceiling = _ceiling(collected, domain, task)
             for algo in [a for a in ALGO_LABELS if a != "dt" and a in set(cell["algo"])]:
                 other = cell[cell["algo"] == algo]["score_mean"]
                 versus = "Uniform random actions" if algo == "random" else ALGO_LABELS[algo]
                 claims.append(Claim(f"{domain}/{task}", dataset, variant, versus,
-                                    dt.to_numpy(), other.to_numpy(), _ceiling(domain, profile),
+                                    dt.to_numpy(), other.to_numpy(), ceiling,
                                     score_range(domain)))
         claims += _shortest_path_claims(collected)
     lines = _lines(claims)
@@ -91,11 +93,23 @@ def claims_table(collected: Collected) -> Table:
                  "make keydoor graph", bool(lines), settings_notes(domains, profile), notes)
 
 
-def _ceiling(domain: str, profile: str) -> float | None:
-    """The best score a method can reach on the domain's cells (None: no ceiling)."""
+def _ceiling(collected: Collected, domain: str, task: str) -> float | None:
+    """The best score a method can reach on a cell (None: no ceiling): on Key-to-Door the
+    evaluation episodes that can succeed at all, on the graph the starts that can reach the
+    goal (the shortest path's rate, which is also its rate on a shortest path)."""
     if domain == "keydoor":
-        return solvable_share(profile)
-    return 100.0 if domain == "graph" else None
+        return solvable_share(collected.profile)
+    if domain == "graph":
+        return _bfs_rate(path_lengths(collected, task.partition(" ")[0]))
+    return None
+
+
+def _bfs_rate(lengths: pd.DataFrame) -> float | None:
+    """The shortest path's (BFS's) goal-reached rate over the evaluation's starts."""
+    rates = per_seed_rates(lengths)
+    if SHORTEST not in rates.index.get_level_values("method"):
+        return None
+    return float(rates.loc[SHORTEST]["reached"].mean())
 
 
 def _side(values: np.ndarray, bounds: Bounds) -> str:
@@ -108,17 +122,20 @@ def _lines(claims: list[Claim]) -> list[list[str]]:
     adjusted = holm([t.p for t in tests])
     lines = []
     for c, t, p_holm in zip(claims, tests, adjusted, strict=True):
-        if p_holm is None:
+        if p_holm is None:  # nothing to test: the difference alone, no zero-width interval
             at_ceiling = (c.ceiling is not None
                           and np.allclose(np.concatenate([c.dt, c.other]), c.ceiling))
             verdict = "both at the ceiling" if at_ceiling else f"not tested ({t.why_untested})"
-            interval = fixed(t.diff) if np.isnan(t.low) else \
-                f"{fixed(t.diff)} [{fixed(t.low)}, {fixed(t.high)}]"
+            interval = fixed(t.diff)
             p_texts = ["-", "-"]
         else:
             verdict = ("not resolved" if p_holm >= CLAIM_LEVEL
                        else "DT higher" if t.diff > 0 else "DT lower")
-            interval = f"{fixed(t.diff)} [{fixed(t.low)}, {fixed(t.high)}]"
+            low, high = t.low, t.high
+            if c.bounds is not None:  # two bounded scores differ by at most their range
+                span = c.bounds[1] - c.bounds[0]
+                low, high = max(low, -span), min(high, span)
+            interval = f"{fixed(t.diff)} [{fixed(low)}, {fixed(high)}]"
             p_texts = [f"{t.p:.2g}", f"{p_holm:.2g}"]
         lines.append([c.cell, c.dataset, c.variant, c.versus, _side(c.dt, c.bounds),
                       _side(c.other, c.bounds), interval, *p_texts, verdict])
@@ -132,6 +149,8 @@ def _shortest_path_claims(collected: Collected) -> list[Claim]:
     claims = []
     for task, dataset in (("graph", "random-walk-1k"), ("stitch", "stitch-1k")):
         lengths = path_lengths(collected, task)
+        if lengths.empty:
+            continue
         optimal = per_seed_rates(lengths)["optimal"]
         methods = set(optimal.index.get_level_values("method"))
         for dt in [m for m in ("DT", NO_CAP) if m in methods]:
@@ -141,5 +160,6 @@ def _shortest_path_claims(collected: Collected) -> list[Claim]:
                           if algo != "dt" and label in methods]:
                 claims.append(Claim(f"graph/{task}: on a shortest path{which}", dataset,
                                     "dense", other, optimal.loc[dt].to_numpy(),
-                                    optimal.loc[other].to_numpy(), 100.0, (0.0, 100.0)))
+                                    optimal.loc[other].to_numpy(), _bfs_rate(lengths),
+                                    (0.0, 100.0)))
     return claims

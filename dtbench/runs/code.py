@@ -35,7 +35,7 @@ EXECUTOR = "dtbench.runs.execute"
 NOT_NUMBERS = ("dtbench.report", "dtbench.cli", "dtbench.__main__", "dtbench.api",
                "dtbench.suite", "dtbench.launchers", "dtbench.tracking", "dtbench.parallel",
                "dtbench.data.download", "dtbench.runs.table", "dtbench.runs.stale",
-               "dtbench.runs.code", "dtbench.plugins")
+               "dtbench.runs.code", "dtbench.runs.settings_drift", "dtbench.plugins")
 
 
 def _file(module: str) -> Path | None:

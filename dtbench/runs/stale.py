@@ -16,6 +16,7 @@ from dtbench.contract import RunSpec
 from dtbench.data.identity import data_identity
 from dtbench.runs import code
 from dtbench.runs.results import CONFIG, RESULT
+from dtbench.runs.settings_drift import moved_settings
 from dtbench.runs.table import Unreadable, read_result
 
 STALE_DIR = "stale"  # under the results folder, beside runs/
@@ -65,21 +66,6 @@ def recorded_code(run_dir: Path) -> tuple[str, str | None] | None:
         return None
     commit = json.loads((run_dir / CONFIG).read_text())["code"]["commit"]
     return fingerprint, commit
-
-
-def moved_settings(spec: RunSpec, recorded: dict) -> list[str]:
-    """The settings (`section.key`) the spec's algorithm reads (`Algo.reads`: sections or
-    single settings) whose value resolved now differs from the one the run recorded in
-    config.json."""
-    from dtbench.runs.resolve import resolve  # settings and the registry, not torch
-
-    r = resolve(spec)
-    now = json.loads(json.dumps(r.settings.to_dict()))  # as config.json holds them
-    read = [(section, key) for section, _, key in (name.partition(".") for name in r.algo.reads)]
-    return [f"{section}.{key}" for section, only in read
-            for key in ([only] if only else
-                        sorted(set(now.get(section, {})) | set(recorded.get(section, {}))))
-            if now.get(section, {}).get(key) != recorded.get(section, {}).get(key)]
 
 
 def find_stale_code(specs: Sequence[RunSpec], results_root: Path) -> dict[RunSpec, str]:

@@ -24,6 +24,7 @@ from dtbench.contract import RunSpec, overrides_label
 from dtbench.errors import DTBenchError
 from dtbench.runs.code import fingerprint
 from dtbench.runs.results import CONFIG, CURVE, EVAL, RESULT
+from dtbench.runs.settings_drift import moved_settings
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
 # what each file must hold to be read back: result.json keys, CSV columns
@@ -133,8 +134,6 @@ def recorded_route(folder: Path, spec: RunSpec) -> str:
 def _settings_moved(spec: RunSpec, folder: Path) -> bool:
     """Whether the settings the run's algorithm reads resolve now to other values than its
     config.json records (False where it records none, or the spec no longer resolves)."""
-    from dtbench.runs.stale import moved_settings  # stale reads results through this module
-
     try:
         recorded = json.loads((folder / CONFIG).read_text())["settings"]
         return bool(moved_settings(spec, recorded))
