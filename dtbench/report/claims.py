@@ -161,5 +161,5 @@ def _shortest_path_claims(collected: Collected) -> list[Claim]:
                 claims.append(Claim(f"graph/{task}: on a shortest path{which}", dataset,
                                     "dense", other, optimal.loc[dt].to_numpy(),
                                     optimal.loc[other].to_numpy(), _bfs_rate(lengths),
-                                    (0.0, 100.0)))
+                                    score_range("graph")))
     return claims

@@ -20,6 +20,7 @@ from dtbench.report.cells import (
     cells_phrase,
     code_mark,
     mean_std_cell,
+    score_range,
     settings_note,
 )
 from dtbench.report.collected import Collected
@@ -29,7 +30,6 @@ from dtbench.runs.table import Unreadable, read_run_csv
 ALGOS = (("dt", "DT"), ("cql", "CQL"), ("bc", "BC"), ("bc10", "%BC (10%)"),
          ("random", "Uniform random actions"))
 WALK, SHORTEST = "Random walk (the data's policy)", "Shortest path (BFS)"
-RATE = (0.0, 100.0)  # the bounds of a share of episodes (%)
 
 
 def path_lengths(collected: Collected, task: str = "graph") -> pd.DataFrame:
@@ -138,8 +138,9 @@ def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
             cells = [_computed_cell(part[c]) for c in ("reached", "optimal", "steps")]
         else:  # the two rates' intervals clipped to 0-100, as the footnote says
             mark = code_mark(episodes)
-            cells = [mean_std_cell(part["reached"], RATE) + mark,
-                     mean_std_cell(part["optimal"], RATE) + mark,
+            rate = score_range("graph")  # both are shares of episodes
+            cells = [mean_std_cell(part["reached"], rate) + mark,
+                     mean_std_cell(part["optimal"], rate) + mark,
                      mean_std_cell(part["steps"]) + mark]
         rows.append([method, *cells, str(int(episodes.groupby("seed").size().iloc[0]))])
     return rows
