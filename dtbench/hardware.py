@@ -3,9 +3,12 @@ records in config.json, and the one instruction set dtbench pins CPU runs to.
 
 Floating-point sums round differently in wider vector kernels. torch (ATen) dispatches to its
 AVX-512 kernels where the CPU has them, MKL picks its own code path and oneDNN its own ISA, so
-the same run gives other bits on an AVX-512 Xeon than on an AVX2 EPYC. dtbench pins all three
+the same run gives other bits on an AVX-512 machine than on an AVX2 one. dtbench pins all three
 to AVX2, which every x86-64 CPU of the last decade runs, before torch loads: with the same
-torch build and thread count, a CPU run then reproduces to the bit on any AVX2 machine.
+torch build and thread count, a CPU run then reproduces to the bit across the CPUs of one
+vendor, AVX-512 or not (measured on AMD EPYCs). Across vendors it does not (an Intel Xeon moved
+d3rlpy's losses and MuJoCo returns by a float32 rounding), so `runs.compare` asks for the same
+vendor as well (docs/implementation-details.md, Reproducing).
 
 `DTBENCH_CPU_ISA=native` leaves the choice to the libraries (each its widest), and a variable
 the user set is left as it is; either way the run records what was in force.
@@ -90,9 +93,8 @@ MATCH_KEYS = ("torch_cpu_capability", "isa", "aten_cpu_capability", "mkl_cbwr",
 
 
 def matches(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether runs on identities `a` and `b` are expected to give the same bits: the same
-    code paths (pinned alike, the same capability torch dispatched to), BLAS, torch build,
-    threads and device; on a pinned CPU the CPU model does not matter, on a native one it
-    does."""
+    """Whether runs on identities `a` and `b` chose the same code paths: pinned alike (or, not
+    pinned, on the same CPU model), the same capability torch dispatched to, BLAS, torch
+    build, threads and device. Same bits need the same CPU vendor too (`runs.compare`)."""
     same = all(a.get(key) == b.get(key) for key in MATCH_KEYS)
     return same and (a.get("isa") == "pinned" or a.get("cpu") == b.get("cpu"))

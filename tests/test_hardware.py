@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from dtbench import hardware
+from dtbench.runs import compare
 
 CAPABILITY = ("import dtbench, json, os, torch; print(json.dumps({'capability': "
               "torch.backends.cpu.get_cpu_capability(), 'aten': os.environ.get("
@@ -33,9 +34,21 @@ def test_importing_dtbench_pins_torch_to_avx2_unless_native_is_asked_for():
 def test_identities_match_on_code_paths_and_threads_not_on_the_cpu_model_when_pinned():
     mine = hardware.identity()
     assert mine["cpu"] and mine["cpu_widest_isa"] in ("AVX512", "AVX2", "older", "unknown")
-    other_cpu = {**mine, "cpu": "Intel Xeon", "cpu_widest_isa": "AVX512"}
+    other_cpu = {**mine, "cpu": mine["cpu"] + " v2", "cpu_widest_isa": "AVX512"}
     assert hardware.matches(mine, other_cpu)  # pinned: the model does not matter
     assert not hardware.matches(mine, {**mine, "torch_threads": mine["torch_threads"] + 1})
     native = {**mine, "isa": "chosen by the libraries"}
     assert not hardware.matches(native, {**native, "cpu": "Intel Xeon"})
     assert hardware.matches(native, dict(native))
+
+
+def test_the_same_bits_are_expected_only_on_cpus_of_one_vendor():
+    """Pinned alike, an AVX-512 EPYC and an AVX2 one are expected to agree to the bit; an EPYC
+    and a Xeon are not (measured: docs/implementation-details.md, Reproducing)."""
+    epyc = {**hardware.identity(), "cpu": "AMD EPYC 9R14", "cpu_widest_isa": "AVX512"}
+    assert compare.cpu_vendor(epyc) == "AMD"
+    assert compare.same_bits_expected(epyc, {**epyc, "cpu": "AMD EPYC", "cpu_widest_isa": "AVX2"})
+    xeon = {**epyc, "cpu": "Intel(R) Xeon(R) Processor"}
+    assert compare.cpu_vendor(xeon) == "Intel"
+    assert hardware.matches(epyc, xeon) and not compare.same_bits_expected(epyc, xeon)
+    assert not compare.same_bits_expected(xeon, {**xeon, "torch_threads": 99})
