@@ -128,6 +128,7 @@ def per_seed_rates(lengths: pd.DataFrame) -> pd.DataFrame:
 def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
     """One table row per method present: reached, optimal and steps over seeds."""
     per_seed = per_seed_rates(lengths)
+    rate = score_range("graph")  # reached and optimal are both shares of episodes
     rows = []
     for method in methods:
         if method not in per_seed.index.get_level_values("method"):
@@ -138,7 +139,6 @@ def _rows(lengths: pd.DataFrame, methods: list[str]) -> list[list[str]]:
             cells = [_computed_cell(part[c]) for c in ("reached", "optimal", "steps")]
         else:  # the two rates' intervals clipped to 0-100, as the footnote says
             mark = code_mark(episodes)
-            rate = score_range("graph")  # both are shares of episodes
             cells = [mean_std_cell(part["reached"], rate) + mark,
                      mean_std_cell(part["optimal"], rate) + mark,
                      mean_std_cell(part["steps"]) + mark]

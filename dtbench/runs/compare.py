@@ -154,6 +154,8 @@ def cpu_vendor(identity: dict) -> str:
     return next((v for v in ("AMD", "Intel") if v.lower() in name.lower()), name)
 
 
+# The vendor is judged here, beside the verdicts, not in `hardware.matches`: hardware.py is in
+# every run's code fingerprint, and a rule for reading identities moves no number.
 def same_bits_expected(a: dict, b: dict) -> bool:
     """Whether runs on hardware identities `a` and `b` should give the same bits: the same code
     paths (`hardware.matches`) on CPUs of one vendor. Why the vendor: pinned to AVX2, an AMD
