@@ -64,6 +64,30 @@ def test_a_training_loop_edit_changes_dts_fingerprint_only(tmp_path):
     assert after["cql"] == before["cql"] and after["random"] == before["random"]
 
 
+def test_a_data_makers_edit_changes_no_fingerprint_its_data_digest_does_the_work(tmp_path):
+    """A domain's `generate` module makes data that runs know by its digest, so editing the
+    recipe leaves every fingerprint of the domain as it was (the runs on data it remakes go
+    stale through their data identity); the modules a run executes still count."""
+    copy = _copy_of_the_code(tmp_path)
+    probe = ("import json; from dtbench.runs.code import fingerprint; "
+             "print(json.dumps({a: fingerprint(a, 'mujoco') for a in ('dt', 'cql')}))")
+
+    def mujoco_fingerprints() -> dict[str, str]:
+        out = _in(copy, "-c", probe)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    before = mujoco_fingerprints()
+    assert before == {a: fingerprint(a, "mujoco") for a in before}
+    _edit(copy / "dtbench" / "domains" / "mujoco" / "generate.py",
+          "sac_steps=30_000", "sac_steps=40_000")
+    assert mujoco_fingerprints() == before
+    _edit(copy / "dtbench" / "domains" / "mujoco" / "__init__.py",
+          "from __future__ import annotations\n", "from __future__ import annotations\nX = 1\n")
+    after = mujoco_fingerprints()
+    assert after["dt"] != before["dt"] and after["cql"] != before["cql"]
+
+
 def test_the_code_text_keeps_code_and_drops_comments_docstrings_and_layout():
     from dtbench.runs.code import code_text
 

@@ -5,11 +5,14 @@ A run's numbers come from its algorithm's module, its domain's module and the ex
 module those import, found by reading their import statements (function-level imports
 included). The fingerprint is a digest of those files' bytes, minus the modules that cannot
 move a number (`NOT_NUMBERS`: reports, the CLI and API, launchers, trackers, downloads, file
-bookkeeping), and minus a domain's `profiles` module, its settings values, which runs are
-compared with by value (`runs.stale.find_stale_settings`). So editing the training loop
-changes DT's fingerprint and the d3rlpy baselines' only where they share the code (the
-executor's), editing a report changes none, and adopting a tuned lr in a profile changes none
-(it makes stale the runs whose resolved settings it changes).
+bookkeeping), minus a domain's `profiles` module, its settings values, which runs are
+compared with by value (`runs.stale.find_stale_settings`), and minus a domain's `generate`
+module and what only it imports: the data it makes is identified by its files' digest
+(`data.identity`), which every run records and which makes a run stale when its data changes,
+so a new generation recipe marks exactly the runs on the data it replaces. So editing the
+training loop changes DT's fingerprint and the d3rlpy baselines' only where they share the code
+(the executor's), editing a report changes none, and adopting a tuned lr in a profile changes
+none (it makes stale the runs whose resolved settings it changes).
 
 Each run records its fingerprint, git commit and whether the tree was dirty (config.json
 `code`, result.json `code_fingerprint`); `dtbench report` marks table cells whose runs have
@@ -65,16 +68,23 @@ def _imports(module: str, path: Path) -> set[str]:
     return found
 
 
+# a domain's `generate` module makes datasets; a run depends on the data, by its digest, not on
+# the code that made it (a changed recipe reaches a run through its data's digest)
+DATA_MAKER_MODULE = "generate"
+
+
 @functools.cache
 def closure(roots: tuple[str, ...]) -> dict[str, Path]:
     """Every module of the roots' top-level packages that the roots import, transitively (with
-    the packages whose `__init__` running them executes), by name, with its file."""
+    the packages whose `__init__` running them executes), by name, with its file; a data maker
+    (`DATA_MAKER_MODULE`) and its imports are not followed."""
     tops = {root.partition(".")[0] for root in roots}
     seen: dict[str, Path] = {}
     todo = list(roots)
     while todo:
         name = todo.pop()
-        if name in seen or name.partition(".")[0] not in tops:
+        if (name in seen or name.partition(".")[0] not in tops
+                or name.rpartition(".")[2] == DATA_MAKER_MODULE):
             continue
         path = _file(name)
         if path is None:
