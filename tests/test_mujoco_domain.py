@@ -82,7 +82,7 @@ def test_real_data_is_picked_when_present_else_generated(d4rl_dir, isolated_mina
     assert registry.pick_present(task, "medium", prefer) == "d4rl-medium"
     assert registry.pick_present(task, "medium-expert", prefer) == "medium-expert"  # half there
     assert registry.pick_present(task, "medium", []) == "medium"
-    with pytest.raises(DTBenchError, match="unknown dataset.*known: d4rl-expert"):
+    with pytest.raises(DTBenchError, match="unknown dataset.*known: bench-expert"):
         registry.pick_present(task, "meduim", prefer)
 
 
@@ -108,3 +108,18 @@ def test_smoke_runs_on_hopper_with_d4rl_file(algo, d4rl_dir, tmp_path):
     returns = np.array([np.arange(a, b).sum() / 10 for a, b in ((0, 30), (30, 50))])
     data = normalize("hopper", [returns.mean(), returns.max()])
     assert f"| {data[0]:.1f} / {data[1]:.1f} |" in row
+
+
+def test_the_bench_budgets_data_has_names_of_its_own():
+    """One id names one generation: the bench budget's datasets are `bench-<name>`, read by
+    nothing that reads the quick budget's `<name>`, and made by the bench budget whatever
+    budget a suite asks for."""
+    from dtbench.domains.mujoco.ids import local_dataset_id
+
+    _, task = registry.resolve("mujoco/hopper")
+    bench, quick = task.datasets["bench-medium"], task.datasets["medium"]
+    assert bench.minari_id == "dtbench/mujoco/hopper/bench-medium-v1" != quick.minari_id
+    assert bench.plain_name == "medium" and bench.route == "generated"
+    assert local_dataset_id("hopper", "medium", "smoke") == quick.minari_id
+    # the paper grid's stand-in for `medium` stays the plain name, never the bench data
+    assert registry.pick_present(task, "medium", ("d4rl", "minari")) != "bench-medium"

@@ -2,7 +2,9 @@
 
 Three routes (`DatasetSpec.route`), each a dataset name of its own so every result says which
 data made it:
-`<name>` (e.g. `medium`) is generated here by `generate.py` (SAC online, D4RL's recipe);
+`<name>` (e.g. `medium`) is generated here by `generate.py` (SAC online, D4RL's recipe; the
+quick budget's 30k SAC steps: pipeline-check data), `bench-<name>` too, by the `bench` budget
+whose experts reach D4RL's range (the MuJoCo benchmark tier's data);
 `d4rl-<name>` reads D4RL v2 HDF5 files from `data/d4rl/` with h5py (no d4rl, no
 mujoco-py; `medium-expert` = medium + expert), and `minari-<name>` reads Minari's
 `mujoco/<task>/<name>-v0` from the Minari store (downloading it when the network allows).
@@ -19,9 +21,9 @@ import numpy as np
 from dtbench.data.d4rl_io import read_d4rl_files
 from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
-from dtbench.domains.mujoco.ids import local_dataset_id
-from dtbench.domains.mujoco.profiles import PAPER, QUICK, SMOKE
-from dtbench.registry import PAPER_ALGOS, DatasetSpec, Domain, Grid, Task, register_domain
+from dtbench.domains.mujoco.ids import ENV_IDS, NAMED_BUDGETS, local_dataset_id
+from dtbench.domains.mujoco.profiles import GRIDS, PAPER, QUICK, SMOKE, TUNING
+from dtbench.registry import DatasetSpec, Domain, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
 D4RL_URL = "http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2"
@@ -33,7 +35,7 @@ REF_SCORES = {
     "halfcheetah": (-280.178953, 12135.0),
     "walker2d": (1.629008, 4592.3),
 }
-ENV_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
+BENCH_BUDGET = NAMED_BUDGETS[0]
 # The official code evaluates two target returns per task (paper Table 9 lists the first).
 TARGETS = {"hopper": (3600.0, 1800.0), "halfcheetah": (12000.0, 6000.0),
            "walker2d": (5000.0, 2500.0)}
@@ -105,6 +107,22 @@ def _local_spec(task: str, dataset: str) -> DatasetSpec:
                        source="dtbench-generated (SAC, D4RL recipe)")
 
 
+def _bench_spec(task: str, dataset: str) -> DatasetSpec:
+    """`bench-<dataset>`: made by the `bench` generation budget whatever budget is asked for,
+    since its name says which data it is."""
+    def make(_budget: str) -> None:
+        from dtbench.domains.mujoco.generate import generate
+
+        generate(task, ENV_IDS[task], BENCH_BUDGET)
+
+    return DatasetSpec(f"{BENCH_BUDGET}-{dataset}",
+                       local_dataset_id(task, dataset, BENCH_BUDGET), make=make,
+                       how_to_get=f"generate it with `dtbench data make mujoco/{task} "
+                                  f"-d {BENCH_BUDGET}-{dataset}` (trains SAC online, hours)",
+                       source="dtbench-generated (SAC, D4RL recipe, bench budget)",
+                       stands_for=dataset)
+
+
 
 DOMAIN = Domain(
     name="mujoco",
@@ -113,8 +131,8 @@ DOMAIN = Domain(
             name=task,
             env_id=ENV_IDS[task],
             datasets={spec.name: spec for dataset in DATASETS
-                      for spec in (_local_spec(task, dataset), _d4rl_spec(task, dataset),
-                                   _minari_spec(task, dataset))},
+                      for spec in (_local_spec(task, dataset), _bench_spec(task, dataset),
+                                   _d4rl_spec(task, dataset), _minari_spec(task, dataset))},
             overrides={"eval.target_returns": TARGETS[task]},
         )
         for task in ENV_IDS
@@ -124,24 +142,8 @@ DOMAIN = Domain(
     settings={"smoke": SMOKE, "quick": QUICK, "paper": PAPER},
     normalize=normalize,
     score_label="D4RL normalised score",
-    # quick: locally generated data, one seed (three take ~2h15 here); paper: D4RL files when
-    # present, else downloaded Minari datasets, else data generated with the paper budget
-    grids={
-        "quick": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert")),
-        # paper: Table 2, with Table 3's %BC, Table 7's delayed Hopper runs and Figure 4's
-        # target sweeps on medium-replay as parts of the one grid
-        # BC and %BC are the paper's own (`bc-paper`, ...), not d3rlpy's
-        "paper": Grid(tuple(ENV_IDS), ("medium", "medium-replay", "medium-expert"),
-                      PAPER_ALGOS, seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True,
-                      parts=(
-                          Grid(tuple(ENV_IDS), ("medium", "medium-replay"),
-                               ("bc25-paper", "bc40-paper"), seeds=(0, 1, 2)),
-                          Grid(("hopper",), ("medium", "medium-replay", "medium-expert"),
-                               ("dt", "cql"), ("delayed",), seeds=(0, 1, 2)),
-                          Grid(tuple(ENV_IDS), ("medium-replay",), ("dt",), seeds=(0, 1, 2),
-                               overrides=(("eval.target_sweep", 8),)),
-                      )),
-    },
+    grids=GRIDS,
+    tuning=TUNING,
     description="MuJoCo locomotion (Hopper, HalfCheetah, Walker2d) on D4RL-style data (Table 2)",
 )
 

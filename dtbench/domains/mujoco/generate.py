@@ -66,6 +66,10 @@ BUDGETS = {
                               batch_size=32),
     "quick": GenerationBudget(sac_steps=30_000, checkpoint_every=3_000, random_steps=5_000,
                               eval_episodes=5, dataset_steps=50_000),
+    # the MuJoCo benchmark tier's data (`bench-<name>`): SAC long enough for experts in D4RL's
+    # range (docs/implementation-details.md, "MuJoCo data"), 200k transitions per rollout set
+    "bench": GenerationBudget(sac_steps=300_000, checkpoint_every=10_000, random_steps=10_000,
+                              eval_episodes=10, dataset_steps=200_000),
     "paper": GenerationBudget(sac_steps=1_000_000, checkpoint_every=50_000,
                               random_steps=10_000, eval_episodes=10, dataset_steps=1_000_000),
 }
@@ -78,8 +82,8 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
         raise DTBenchError(f"unknown generation budget {budget_name!r}; known: "
                            f"{', '.join(BUDGETS)}")
     budget = BUDGETS[budget_name]
-    if all(minari_io.is_complete(dataset_id(task, name)) for name in DATASETS):
-        return minari_io.provenance(dataset_id(task, "expert"))
+    if all(minari_io.is_complete(dataset_id(task, name, budget_name)) for name in DATASETS):
+        return minari_io.provenance(dataset_id(task, "expert", budget_name))
     work = (work_dir or WORK_DIR) / f"{task}-{budget_name}-seed{seed}"
     make_env = lambda: gymnasium.make(env_id, max_episode_steps=budget.max_episode_steps)  # noqa: E731
     sac, snapshots, replay_counts, sac_seconds = _train_sac(make_env, budget, seed, work)
@@ -109,7 +113,7 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
         if name == "medium-replay":
             provenance["note"] = ("d3rlpy's replay buffer keeps no final observation; each "
                                   "episode's last observation is repeated as its final one")
-        minari_io.write_dataset(dataset_id(task, name), episodes[name], env_id,
+        minari_io.write_dataset(dataset_id(task, name, budget_name), episodes[name], env_id,
                                 algorithm_name=f"SAC (d3rlpy) {name}",
                                 description=f"dtbench local D4RL-style {task} {name}",
                                 provenance=provenance)

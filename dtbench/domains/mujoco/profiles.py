@@ -1,13 +1,17 @@
-"""The MuJoCo domain's settings per profile (smoke, quick, paper): values only.
+"""The MuJoCo domain's settings per profile (smoke, quick, paper), its grids and its tuning:
+values only.
 
 A run records its resolved settings; a finished run is stale when the settings its algorithm
 reads (`Algo.reads`) differ from what this module resolves to now, so this module is compared
-by value, not by its text (`runs/code.py`).
+by value, not by its text (`runs/code.py`). Grids and tuning say which runs to make, never what
+a run computes (a grid's overrides reach a run through its resolved settings).
 """
 
 from __future__ import annotations
 
 from dtbench.config import BaselineConfig, EvalConfig, ModelConfig, Settings, TrainConfig
+from dtbench.domains.mujoco.ids import ENV_IDS
+from dtbench.registry import PAPER_ALGOS, Grid, Tuning
 
 # Paper settings: Table 9 and the official Gym code (kzl/decision-transformer, gym/experiment.py).
 PAPER = Settings(
@@ -38,3 +42,24 @@ SMOKE = PAPER.override({
     "baseline.steps": 3, "baseline.batch_size": 8, "baseline.hidden_units": (16,),
     "baseline.log_every": 1,
 })
+
+TASKS = tuple(ENV_IDS)
+GRIDS = {
+    # quick: locally generated data (the quick budget: pipeline checks), one seed
+    "quick": Grid(TASKS, ("medium", "medium-replay", "medium-expert")),
+    # paper: Table 2, with Table 3's %BC, Table 7's delayed Hopper runs and Figure 4's target
+    # sweeps on medium-replay as parts of the one grid; D4RL files when present, else
+    # downloaded Minari datasets, else data generated with the paper budget. BC and %BC are the
+    # paper's own (`bc-paper`, ...), not d3rlpy's
+    "paper": Grid(TASKS, ("medium", "medium-replay", "medium-expert"), PAPER_ALGOS,
+                  seeds=(0, 1, 2), prefer=("d4rl", "minari"), real_data=True,
+                  parts=(
+                      Grid(TASKS, ("medium", "medium-replay"), ("bc25-paper", "bc40-paper"),
+                           seeds=(0, 1, 2)),
+                      Grid(("hopper",), ("medium", "medium-replay", "medium-expert"),
+                           ("dt", "cql"), ("delayed",), seeds=(0, 1, 2)),
+                      Grid(TASKS, ("medium-replay",), ("dt",), seeds=(0, 1, 2),
+                           overrides=(("eval.target_sweep", 8),)),
+                  )),
+}
+TUNING: dict[str, Tuning] = {}
