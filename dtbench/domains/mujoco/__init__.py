@@ -23,6 +23,7 @@ from dtbench.data.download import RemoteFile
 from dtbench.data.store import TrajectoryStore
 from dtbench.domains.mujoco.ids import ENV_IDS, NAMED_BUDGETS, local_dataset_id
 from dtbench.domains.mujoco.profiles import GRIDS, PAPER, QUICK, SMOKE, TUNING
+from dtbench.errors import DTBenchError
 from dtbench.registry import DatasetSpec, Domain, Task, register_domain
 from dtbench.runtime import PROJECT_ROOT
 
@@ -97,6 +98,10 @@ def _minari_spec(task: str, dataset: str) -> DatasetSpec:
 
 def _local_spec(task: str, dataset: str) -> DatasetSpec:
     def make(budget: str) -> None:
+        if budget in NAMED_BUDGETS:
+            raise DTBenchError(f"the {budget} budget makes `{budget}-{dataset}`, not "
+                               f"`{dataset}`: `dtbench data make mujoco/{task} -d "
+                               f"{budget}-{dataset}`")
         from dtbench.domains.mujoco.generate import generate  # imports d3rlpy: only when used
 
         generate(task, ENV_IDS[task], budget)
