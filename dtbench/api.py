@@ -265,8 +265,19 @@ def make_data(tasks: Sequence[str], datasets: Sequence[str] = (), budget: str = 
     check_options(jobs=jobs)
     for task in tasks:
         registry.resolve(task)  # unknown tasks fail before any work starts
-    map_in_processes(_make_data_of, [(t, tuple(datasets), budget, force) for t in tasks], jobs,
+    jobs_ = [(t, tuple(datasets) or made_by(t, budget), budget, force) for t in tasks]
+    map_in_processes(_make_data_of, jobs_, jobs,
                      on_result=lambda item, lines: echo("\n".join(lines)))
+
+
+def made_by(task_path: str, budget: str) -> tuple[str, ...]:
+    """The datasets a budget makes when none is named: those named after it where it names
+    data of its own (MuJoCo's `bench-medium`, ...), else every makeable dataset that is no
+    other route to another (`medium`, not `bench-medium`)."""
+    _, task = registry.resolve(task_path)
+    makeable = {name: ds for name, ds in task.datasets.items() if ds.make is not None}
+    own = tuple(name for name in makeable if name.startswith(f"{budget}-"))
+    return own or tuple(name for name, ds in makeable.items() if not ds.stands_for)
 
 
 def download(tasks: Sequence[str], datasets: Sequence[str] = (), progress: bool = False,

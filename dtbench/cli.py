@@ -360,8 +360,9 @@ def data_make(specs: Annotated[list[str], typer.Argument(
               force: Annotated[bool, typer.Option(
                   help="Make it again even if it is present.")] = False,
               budget: Annotated[str, typer.Option(
-                  metavar="PROFILE", help="The generation budget where data is made by "
-                  "training (MuJoCo's SAC): smoke, quick or paper.")] = "quick",
+                  metavar="BUDGET", help="The generation budget where data is made by "
+                  "training (MuJoCo's SAC): smoke, quick, bench (MuJoCo's bench-* data, "
+                  "hours a task) or paper.")] = "quick",
               jobs: Annotated[int, typer.Option(
                   "--jobs", "-j", metavar="N",
                   help="How many tasks' data is made side by side.")] = 1) -> None:

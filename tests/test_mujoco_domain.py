@@ -123,3 +123,15 @@ def test_the_bench_budgets_data_has_names_of_its_own():
     assert local_dataset_id("hopper", "medium", "smoke") == quick.minari_id
     # the paper grid's stand-in for `medium` stays the plain name, never the bench data
     assert registry.pick_present(task, "medium", ("d4rl", "minari")) != "bench-medium"
+
+
+def test_a_budget_makes_its_own_datasets_when_none_is_named():
+    from dtbench.api import made_by
+
+    assert made_by("mujoco/hopper", "quick") == ("medium", "medium-replay", "medium-expert",
+                                                 "expert", "random")
+    assert made_by("mujoco/hopper", "bench") == tuple(
+        f"bench-{n}" for n in ("medium", "medium-replay", "medium-expert", "expert", "random"))
+    assert made_by("keydoor", "quick") == ("random-1k", "random-10k")
+    with pytest.raises(DTBenchError, match="the bench budget makes `bench-medium`"):
+        registry.resolve("mujoco/hopper")[1].datasets["medium"].make("bench")

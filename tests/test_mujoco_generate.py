@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 
 import gymnasium
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from dtbench.data import minari_io
 from dtbench.domains.mujoco import generate as gen
 from dtbench.domains.mujoco import local_dataset_id
+from dtbench.errors import DTBenchError
 
 
 def _make(tmp_path, monkeypatch, name):
@@ -96,3 +98,23 @@ def test_expert_is_the_best_snapshot_and_medium_comes_no_later():
     scores = {100: 50.0, 200: 600.0, 300: 300.0, 400: 190.0}
     assert gen.pick_snapshots(scores, 1 / 3) == (200, 100)  # 400 is closer to 200 but later
     assert gen.pick_snapshots({100: 10.0, 200: 30.0, 300: 30.0}, 1 / 3) == (300, 100)
+
+
+def test_a_dataset_id_names_one_generation(made, tmp_path, monkeypatch):
+    """A missing dataset is remade from the same generation beside the present ones (which are
+    left as they are); one from another generation is refused, with the command that remakes
+    them together."""
+    summary, stores = made
+    _make(tmp_path, monkeypatch, "c")
+    kept = minari_io.dataset_dir(local_dataset_id("hopper", "expert")) / "dtbench.json"
+    before = kept.stat().st_mtime_ns
+    shutil.rmtree(minari_io.dataset_dir(local_dataset_id("hopper", "medium-replay")))
+    again = gen.generate("hopper", "Hopper-v5", "smoke", seed=0, work_dir=tmp_path / "c")
+    assert kept.stat().st_mtime_ns == before and again["wall_seconds"] > 0
+    np.testing.assert_array_equal(
+        minari_io.load_store(local_dataset_id("hopper", "medium-replay")).observations,
+        stores["medium-replay"].observations)
+    shutil.rmtree(minari_io.dataset_dir(local_dataset_id("hopper", "medium-replay")))
+    with pytest.raises(DTBenchError, match=r"comes from another generation.*--budget smoke "
+                                           r"--force"):
+        gen.generate("hopper", "Hopper-v5", "smoke", seed=1, work_dir=tmp_path / "c")

@@ -77,7 +77,11 @@ BUDGETS = {
 
 def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
              work_dir: Path | None = None) -> dict[str, Any]:
-    """Make every local dataset of `task` that is missing; return the generation summary."""
+    """Make every local dataset of `task` that is missing; return the generation summary.
+
+    One id names one generation: datasets of the task already present must come from this
+    same generation (seed, budget, the SAC run's snapshot scores), else nothing is written and
+    the error says how to remake them together."""
     if budget_name not in BUDGETS:
         raise DTBenchError(f"unknown generation budget {budget_name!r}; known: "
                            f"{', '.join(BUDGETS)}")
@@ -90,12 +94,23 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
     scores = {step: s["return"] for step, s in snapshots.items()}
     expert, medium = pick_snapshots(scores, budget.medium_fraction)
     target = budget.medium_fraction * scores[expert]
+    started = time.perf_counter()
     summary = {"task": task, "env_id": env_id, "budget": budget_name, **asdict(budget),
                "seed": seed, "sac_seconds": round(sac_seconds, 1),
                "snapshot_returns": {str(k): v for k, v in sorted(scores.items())},
                "expert_step": expert, "expert_return": scores[expert],
                "medium_step": medium, "medium_return": scores[medium],
                "medium_target_return": target}
+    present = [name for name in DATASETS
+               if minari_io.is_complete(dataset_id(task, name, budget_name))]
+    for name in present:
+        made = minari_io.provenance(dataset_id(task, name, budget_name))
+        if (made.get("seed"), made.get("snapshot_returns")) != (seed, summary["snapshot_returns"]):
+            raise DTBenchError(
+                f"{dataset_id(task, name, budget_name)} comes from another generation than the "
+                f"one now making the task's missing datasets (its SAC run scored otherwise); "
+                f"remake them together: `dtbench data make mujoco/{task} --budget "
+                f"{budget_name} --force`")
     episodes = {}
     rng = np.random.default_rng(seed)
     episodes["random"] = _rollouts(make_env, None, budget.dataset_steps, rng, seed + 1_000)
@@ -104,7 +119,10 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
         episodes[name] = _rollouts(make_env, sac, budget.dataset_steps, rng, seed + 2_000)
     episodes["medium-expert"] = episodes["medium"] + episodes["expert"]
     episodes["medium-replay"] = _replay_episodes(work, replay_counts[medium])
+    summary["wall_seconds"] = round(sac_seconds + time.perf_counter() - started, 1)
     for name in DATASETS:
+        if name in present:
+            continue
         returns = [float(ep["rewards"].sum()) for ep in episodes[name]]
         provenance = {**summary, "dataset": name, "episodes": len(returns),
                       "steps": int(sum(len(ep["rewards"]) for ep in episodes[name])),
