@@ -225,15 +225,17 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
 
 def tune(domains: Sequence[str], profile: str = "quick",
          results_root: Path = DEFAULT_RESULTS_DIR, jobs: int = 1, device: str = "auto",
-         progress: bool = False, rerun_stale: bool = False, echo: Echo = print) -> int:
+         progress: bool = False, rerun_stale: bool = False, grid: str = "",
+         echo: Echo = print) -> int:
     """Run the probes that choose each method's key settings for `profile` (each domain's
-    `registry.Tuning`): make their missing data, run every unfinished probe (with
-    `rerun_stale`, every stale one again, as `suite` does), rewrite runs.csv. `dtbench report
-    probes` shows them and what the rule picks. Returns how many ran."""
+    `registry.Tuning`; for a named `grid`, the grid's, under its overrides): make their
+    missing data, run every unfinished probe (with `rerun_stale`, every stale one again, as
+    `suite` does), rewrite runs.csv. `dtbench report probes` shows them and what the rule
+    picks. Returns how many ran."""
     setup()
     check_options(device=device, jobs=jobs)
     check_results_root(results_root)
-    specs = [spec for domain in domains for spec in expand_tuning(domain, profile)]
+    specs = [spec for domain in domains for spec in expand_tuning(domain, profile, grid)]
     make_missing_data(specs, profile, jobs, echo=echo)
     try:
         return run_suite(specs, jobs, results_root, device, progress, echo=echo,

@@ -70,6 +70,10 @@ SeedsOpt = Annotated[list[int], typer.Option(
 VariantsOpt = Annotated[list[str], typer.Option(
     "--variant", metavar="VARIANT", help="Only these reward variants, dense or delayed "
                                          "(repeatable).")]
+GridOpt = Annotated[str, typer.Option(
+    "--grid", metavar="NAME", show_default="the profile's",
+    help="A named grid of the domain instead of the profile's, e.g. bench (MuJoCo's "
+         "benchmark tier, run under the paper profile).")]
 JobsOpt = Annotated[int, typer.Option(
     "--jobs", "-j", metavar="N", help="How many runs train side by side, one process each.")]
 StackOpt = Annotated[bool | None, typer.Option(
@@ -194,7 +198,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
               "--allow-stand-in-data", help="Run a grid on published data (paper MuJoCo, "
               "Atari) on data generated here when the published data is missing.")] = False,
           rerun_stale: RerunStaleOpt = False, tracker: TrackerOpt = None,
-          stack_seeds: StackOpt = None) -> None:
+          stack_seeds: StackOpt = None, grid: GridOpt = "") -> None:
     """Run domains' benchmark grids. Finished runs are skipped, interrupted ones resume, and
     local data that is missing is made first. Runs execute in local worker processes or, with
     --launcher ray, on a Ray cluster."""
@@ -209,7 +213,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
 
     ray = RayOptions(address or None, cpus_per_run, None if gpus_per_run < 0 else gpus_per_run) \
         if launcher == "ray" else None
-    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (), overrides)
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (), overrides,
+                    grid)
     if stale:
         plan = api.plan(domains, profile, choice, results)
         found = api.stale_runs([*plan.finished, *plan.changed], results, code=True)
@@ -246,13 +251,13 @@ def tune(domains: Annotated[list[str], typer.Argument(
         metavar="DOMAIN", help="The domains whose methods to tune.")],
          profile: ProfileOpt = "quick", jobs: JobsOpt = 1,
          results: ResultsOpt = DEFAULT_RESULTS_DIR, device: DeviceOpt = "auto",
-         rerun_stale: RerunStaleOpt = False) -> None:
+         rerun_stale: RerunStaleOpt = False, grid: GridOpt = "") -> None:
     """Run the probes that choose each method's key settings. Every method gets the same
     number of probes, on probe seeds no table uses; `dtbench report probes` then shows
     them."""
     api = _api()
     api.tune(domains, profile, results, jobs, device, _progress(), rerun_stale=rerun_stale,
-             echo=typer.echo)
+             grid=grid, echo=typer.echo)
 
 
 @app.command()
@@ -264,7 +269,8 @@ def compare(domains: Annotated[list[str], typer.Argument(
             results: ResultsOpt = DEFAULT_RESULTS_DIR,
             reference: Annotated[Path, typer.Option(
                 metavar="FOLDER", show_default="results/",
-                help="The committed reference results.")] = REFERENCE_DIR) -> None:
+                help="The committed reference results.")] = REFERENCE_DIR,
+            grid: GridOpt = "") -> None:
     """Compare your runs of a grid with the committed reference. Each cell of your runs
     (--results) is bit-identical to the reference's, consistent with it or differs from it,
     by a t-test Holm-corrected over the cells."""
@@ -272,7 +278,7 @@ def compare(domains: Annotated[list[str], typer.Argument(
     from dtbench.runs.compare import comparison_lines
     from dtbench.suite import Choice
 
-    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or ())
+    choice = Choice(task or (), dataset or (), algo or (), variant or (), seed or (), grid=grid)
     rows = api.compare(domains, profile, choice, results, reference)
     for line in comparison_lines(rows, results, reference):
         typer.echo(line)

@@ -40,6 +40,7 @@ class Choice:
     variants: Sequence[str] = ()  # reward variants
     seeds: Sequence[int] = ()  # training seeds
     overrides: Mapping[str, Any] = field(default_factory=dict)  # an ablation: settings changed
+    grid: str = ""  # a named grid of the domain instead of the profile's (MuJoCo's `bench` tier)
 
 
 def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[RunSpec]:
@@ -50,7 +51,7 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     is on this machine. The grid's parts (other tables' runs) follow, with the choice's names
     acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out."""
     domain = registry.get_domain(domain_name)
-    grid = domain.grid(profile)
+    grid = named_grid(domain, choice.grid) if choice.grid else domain.grid(profile)
     specs = _expand_grid(domain, grid, profile, choice)
     if not choice.overrides:
         for part in grid.parts:
@@ -59,6 +60,14 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
                 specs += _expand_grid(domain, dataclasses.replace(
                     narrowed, prefer=grid.prefer, real_data=grid.real_data), profile, Choice())
     return list(dict.fromkeys(specs))
+
+
+def named_grid(domain: registry.Domain, name: str) -> registry.Grid:
+    """The domain's grid called `name` (`--grid`): a grid of its own beside the profiles' (a
+    benchmark tier run under a profile's settings with the grid's overrides)."""
+    if name not in domain.grids:
+        raise unknown(f"grid of domain {domain.name!r}", name, list(domain.grids))
+    return domain.grids[name]
 
 
 def _narrow(part: registry.Grid, choice: Choice) -> registry.Grid | None:
@@ -98,19 +107,22 @@ def _expand_grid(domain: registry.Domain, grid: registry.Grid, profile: str,
     return specs
 
 
-def expand_tuning(domain_name: str, profile: str) -> list[RunSpec]:
-    """The probe runs of a domain's tuning under `profile` (`registry.Tuning`): every
-    candidate of every method on every probe dataset and seed, each candidate's settings
+def expand_tuning(domain_name: str, profile: str, grid: str = "") -> list[RunSpec]:
+    """The probe runs of a domain's tuning under `profile` (`registry.Tuning`), or of its
+    named `grid` (keyed by the grid's name, the probes then carrying the grid's overrides too):
+    every candidate of every method on every probe dataset and seed, each candidate's settings
     given in full as the run's overrides."""
     domain = registry.get_domain(domain_name)
-    tuning = domain.tuning.get(profile)
+    base = dict(named_grid(domain, grid).overrides) if grid else {}
+    tuning = domain.tuning.get(grid or profile)
     if tuning is None:
         tuned = [f"{name} ({', '.join(d.tuning)})" for name, d in registry.domains().items()
                  if d.tuning]
-        raise DTBenchError(f"domain {domain_name!r} registers no tuning for profile {profile}; "
+        raise DTBenchError(f"domain {domain_name!r} registers no tuning for "
+                           f"{f'grid {grid}' if grid else f'profile {profile}'}; "
                            f"tuned: {'; '.join(tuned) or 'none'}")
     return [RunSpec(domain.name, tuning.task, dataset, algo, seed, profile, "dense",
-                    canonical(candidate))
+                    canonical({**base, **candidate}))
             for algo, candidates in tuning.candidates.items() for candidate in candidates
             for dataset in tuning.datasets for seed in tuning.seeds]
 
@@ -141,13 +153,14 @@ def data_source(spec: RunSpec) -> DataSource:
     grid = domain.grids.get(spec.profile)
     ds = registry.get_dataset(task, spec.dataset)
     present = ds.is_present()
-    stand_in = bool(grid is not None and grid.real_data and ds.make is not None)
+    # made here for a grid on published data, and published data it stands in for exists (a
+    # tier's own generated data, MuJoCo's `bench-medium`, stands in for nothing)
+    real = registry.routes_to(task, spec.dataset, grid.prefer) if grid is not None else []
+    stand_in = bool(grid is not None and grid.real_data and ds.make is not None and real)
     missing = None
     if stand_in:
-        real = registry.routes_to(task, spec.dataset, grid.prefer)
-        where = " or ".join(r.source for r in real) or "the published data"
-        missing = (f"missing: {spec.task_path} {spec.dataset}: {where}; "
-                   f"{real[0].how_to_get if real else ds.how_to_get}")
+        missing = (f"missing: {spec.task_path} {spec.dataset}: "
+                   f"{' or '.join(r.source for r in real)}; {real[0].how_to_get}")
     elif not present and ds.make is None:
         missing = f"missing: {spec.task_path} {spec.dataset}: {ds.source}; {ds.how_to_get}"
     return DataSource(ds.source, present, stand_in, missing, ds.make is not None)
