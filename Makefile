@@ -14,11 +14,11 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes budget-probe anchor-probes anchors promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes budget-probe mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench mujoco-bench-all promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-17s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
 
 install: ## create .venv and install dtbench (CPU torch when there is no CUDA)
 	@test -x $(PY) || python3 -m venv .venv
@@ -104,30 +104,29 @@ budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings
 	  --set eval.during_training=19
 	$(DTBENCH) report budget-probe --profile $(PROFILE) --results $(RESULTS)
 
-# anchor cells (#22, tier b): one cell per large domain where methods can learn on this CPU.
-# Probes: one run per method on seed 100 with 9 evaluations on the way, each cell at its own
-# step budget (the first word); their learning curves show whether a cell's methods learn and
-# where they level off (results/anchor-probes.md). Hopper medium-replay is no anchor: every
-# method is flat from its first evaluation at 1-6 points, its data's best being 7. Pong is
-# none: at 10k only 10%BC starts to score, at 9k, so its methods level off beyond a budget
-# this CPU affords for 3 seeds; Atari has no anchor here. The anchors run ANCHOR_STEPS on
-# ANCHOR_SEEDS (3 seeds), also evaluated on the way, so their own curves show the level too.
-ANCHOR_PROBES = "20000 mujoco -t hopper -d medium-replay" \
-	"10000 mujoco -t halfcheetah -d medium-expert" "10000 atari -t pong -d mixed"
-ANCHOR_CELLS = "mujoco -t halfcheetah -d medium-expert"
-ANCHOR_STEPS ?= 10000
-ANCHOR_SEEDS ?= 0 1 2
-anchor_set = --set train.steps=$(1) --set baseline.steps=$(1) --set eval.during_training=9 \
-	-a dt -a cql -a bc -a bc10
-anchor-probes: ## learning curves of DT, CQL, BC, %BC on Hopper medium-replay, HalfCheetah medium-expert and Pong (seed 100; 20k, 10k, 10k steps)
-	for probe in $(ANCHOR_PROBES); do set -- $$probe; steps=$$1; shift; \
-	  $(call SUITE,$$*) --seed 100 $(call anchor_set,$$steps) || exit 1; done
-	$(DTBENCH) report anchor-probes anchors claims --profile $(PROFILE) --results $(RESULTS)
+# The MuJoCo benchmark tier (results/mujoco-bench.md): the paper's DT and d3rlpy's CQL, BC and
+# 10%BC and the paper's BC on Hopper data made by the bench generation budget, run as the
+# domain's named grids under the paper profile (dtbench/domains/mujoco/profiles.py: GRIDS,
+# TUNING). In order: the data (SAC 300k steps per task), the learning curves that choose the
+# step budget (seed 100), the tuning probes (seeds 100-101), the tier (seeds 0-2; 0-4 on
+# medium-replay), then its tables.
+BENCH = $(DTBENCH) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(EXTRA) --grid
+mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; about 1-2 h on one core)
+	$(DTBENCH) data make mujoco/hopper --budget bench
 
-anchors: ## the anchor cell (HalfCheetah medium-expert): DT, CQL, BC, %BC at ANCHOR_STEPS (10k) on ANCHOR_SEEDS (3 seeds), then their tables
-	for cell in $(ANCHOR_CELLS); do $(call SUITE,$$cell) $(foreach s,$(ANCHOR_SEEDS),--seed $(s)) \
-	  $(call anchor_set,$(ANCHOR_STEPS)) || exit 1; done
-	$(DTBENCH) report anchor-probes anchors claims --profile $(PROFILE) --results $(RESULTS)
+mujoco-bench-curves: ## the MuJoCo tier's learning curves: every method on Hopper bench medium-replay, seed 100, 3x the tier's steps
+	$(BENCH) bench-curves
+	$(DTBENCH) report mujoco-bench-curves --results $(RESULTS)
+
+mujoco-bench-probes: ## tune the MuJoCo tier's methods (2 candidates each on Hopper bench medium-replay, seeds 100-101)
+	$(DTBENCH) tune mujoco -p paper --grid bench --jobs $(JOBS) --results $(RESULTS) $(EXTRA)
+	$(DTBENCH) report probes --results $(RESULTS)
+
+mujoco-bench: ## the MuJoCo benchmark tier: DT, CQL, BC, 10%BC, paper BC on Hopper's bench data (3 seeds; 5 on medium-replay), then its tables and claims
+	$(BENCH) bench
+	$(DTBENCH) report mujoco-bench mujoco-bench-curves claims --results $(RESULTS)
+
+mujoco-bench-all: mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench ## the MuJoCo tier from nothing: data, curves, probes, runs, tables
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from rliable import metrics
 
+from dtbench.contract import overrides_label
 from dtbench.domains.keydoor import make_dataset
 from dtbench.launchers import launch
 from dtbench.report import aggregates, stats
@@ -228,66 +229,81 @@ def test_the_claims_table_claims_only_what_welch_and_holm_resolve():
     assert cql[6].startswith("91.8 [") and float(cql[8]) < 0.05  # the difference, Holm p
 
 
-def test_anchor_tables_take_equal_budget_runs_and_keep_the_probe_seed_apart(tmp_path):
-    """Anchor runs are the anchor cells' runs whose only overrides are one step budget for DT
-    and the baselines and the evaluations during training: the probe seed (100) fills the
-    probe table and the curves, seeds 0-2 the anchor table and the claims; a run with unequal
-    budgets or without overrides belongs to neither."""
-    import dtbench.report.anchors as anchors
+def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_apart(
+        tmp_path):
+    """The tier's tables read the runs its named grids make, found by their folders: the
+    `bench` grid's seeds fill the tier table and the claims, the `bench-curves` probe (seed
+    100) the curves table; a run of another budget (another folder) belongs to neither. The
+    paper's Table 2 stands beside each method of the same kind."""
     import dtbench.report.claims as claims
+    import dtbench.report.mujoco_bench as tier
+    from dtbench.suite import Choice, expand
 
     rows = []
-    for algo, base in (("dt", 40.0), ("cql", 10.0), ("bc", 20.0), ("bc10", 30.0)):
-        for seed, steps in ((0, 2000), (1, 2000), (2, 2000), (100, 2000), (3, 1000)):
-            target = 3600.0 if algo == "dt" else None
-            folder = f"runs/{algo}/seed{seed}"
-            (tmp_path / folder).mkdir(parents=True)
-            score = base + seed % 3
-            pd.DataFrame({"step": [steps // 2, steps], "target_return": [target] * 2,
-                          "score_mean": [base / 2, score]}).to_csv(
-                tmp_path / folder / "curve.csv", index=False)
-            rows.append({"domain": "mujoco", "task": "hopper", "dataset": "medium-replay",
-                         "variant": "dense", "algo": algo, "seed": seed, "profile": "quick",
-                         "overrides": "x", "folder": folder, "target_return": target,
-                         "score_mean": score, "score_label": "D4RL normalised",
-                         "code_current": True, "data_score_mean": 1.4, "data_score_max": 7.0,
-                         "train.steps": 2000, "baseline.steps": steps,
-                         "eval.during_training": 1})
-    rows.append({**rows[0], "overrides": "", "train.steps": None, "baseline.steps": None,
-                 "eval.during_training": None, "score_mean": 99.0})  # a plain quick run
+    bases = {"dt": 40.0, "cql": 10.0, "bc": 20.0, "bc10": 30.0, "bc-paper": 25.0}
+    specs = [*expand("mujoco", "paper", Choice(grid="bench")),
+             *expand("mujoco", "paper", Choice(grid="bench-curves"))]
+    stray = expand("mujoco", "paper", Choice(grid="bench", seeds=(0,),
+                                             overrides={"train.steps": 500}))[0]
+    for spec in [s for s in specs if s.dataset == "bench-medium-replay"] + [stray]:
+        folder = spec.folder(Path()).as_posix()
+        (tmp_path / folder).mkdir(parents=True)
+        target = 3600.0 if spec.algo == "dt" else None
+        steps = dict(spec.overrides)["train.steps"]
+        score = bases[spec.algo] + spec.seed % 3 + (50 if spec is stray else 0)
+        pd.DataFrame({"step": [steps // 2, steps], "target_return": [target] * 2,
+                      "score_mean": [bases[spec.algo] / 2, score]}).to_csv(
+            tmp_path / folder / "curve.csv", index=False)
+        rows.append({"domain": "mujoco", "task": "hopper", "dataset": spec.dataset,
+                     "variant": "dense", "algo": spec.algo, "seed": spec.seed,
+                     "profile": "paper", "overrides": "x", "folder": folder,
+                     "target_return": target, "score_mean": score,
+                     "best_score_mean": score + 1, "score_label": "D4RL normalised",
+                     "code_current": True, "data_score_mean": 1.4, "data_score_max": 7.0,
+                     "train.steps": steps})
     collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
 
-    anchor = anchors.anchor_table(collected)
-    assert anchor.rows == [["mujoco/hopper medium-replay", "2,000", "1.4 / 7.0",
-                            *(f"{b + 1:.1f} ± 1.0 [{b - 1.5:.1f}, {b + 3.5:.1f}] (n=3)"
-                              for b in (40.0, 10.0, 20.0, 30.0))]]  # t(2): 4.30 x 1 / sqrt(3)
-    probes = {row[1]: row for row in anchors.probe_table(collected).rows}
+    table = tier.tier_table(collected)
+    replay = table.rows[5:10]  # the second dataset's five methods
+    assert [r[2] for r in replay] == ["DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"]
+    assert replay[0][:2] == ["hopper medium-replay", "1.4 / 7.0"]
+    # seeds 0-4 score base + (0, 1, 2, 0, 1): mean base + 0.8, the stray run left out
+    assert replay[0][3].startswith("40.8 ± 0.8 [") and replay[0][3].endswith("(n=5)")
+    assert replay[0][4].startswith("41.8 ± 0.8")  # best during training
+    assert [r[5] for r in replay] == ["82.7 ± 7.0", "48.6", "-", "70.6", "27.6"]
+    assert table.rows[0][3] == "not run"  # no runs on bench-medium
+    probes = {row[1]: row for row in tier.curves_table(collected).rows}
+    assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"}
     # two evaluations are too few for a level of three: no rise, no plateau step
-    assert probes["DT"][3:] == ["1k: 20.0, 2k: 41.0", "41.0", "41.0 (2k)", "-", "-"]
+    assert probes["DT"][2:] == ["15k: 20.0, 30k: 41.0", "41.0", "41.0 (30k)", "-", "-"]
+    verdicts = {row[3]: row[9] for row in claims.claims_table(collected).rows
+                if "benchmark tier" in row[0]}
+    assert verdicts == {"CQL": "DT higher", "d3rlpy BC": "DT higher",
+                        "d3rlpy 10%BC": "DT higher", "BC [bc-paper]": "DT higher"}
+    assert [p.name for p in tier.tier_curves(collected, tmp_path / "f")] == [
+        "mujoco-bench-curves.png", "mujoco-bench-curves.pdf"]
+
+
+def test_a_curve_levels_off_where_its_rise_is_beyond_its_noise():
+    import dtbench.report.mujoco_bench as tier
+
     curve = pd.DataFrame({"step": [1, 2, 3, 4, 5], "score_mean": [0.0, 9.5, 8.0, 10.0, 12.0]})
-    assert anchors.gain_step(curve) == 2  # level 10 (last three), 90% of the gain: 9
-    assert anchors.gain_step(curve.assign(score_mean=[5.0, 4, 3, 2, 1])) == 1  # no gain
-    assert anchors.gain_step(curve.head(3)) is None
+    assert tier.gain_step(curve) == 2  # level 10 (last three), 90% of the gain: 9
+    assert tier.gain_step(curve.assign(score_mean=[5.0, 4, 3, 2, 1])) == 1  # no gain
+    assert tier.gain_step(curve.head(3)) is None
     # noise: median successive change 2.0, over 0.954: 2.1; rise 10 beyond twice that
-    assert anchors.rise_cell(curve) == "+10.0 (noise 2.1)"
-    # Hopper medium-replay's BC probe: a blip at 18k is not a rise (median change 0.2)
+    assert tier.rise_cell(curve) == "+10.0 (noise 2.1)"
+    # a blip at 18k is not a rise (median change 0.2)
     blip = pd.DataFrame({"step": range(2000, 22000, 2000), "score_mean": [
         1.4, 1.3, 1.3, 1.3, 1.5, 1.2, 1.1, 1.4, 2.1, 1.3]})
-    assert not anchors.learns(blip) and anchors.gain_step(blip) == 2000
-    assert anchors.rise_cell(blip) == "+0.2 (noise 0.2): flat"
-    # Pong's 10%BC probe: flat at 0 until 9k, then up: a rise, not levelled off by the end
+    assert not tier.learns(blip) and tier.gain_step(blip) == 2000
+    assert tier.rise_cell(blip) == "+0.2 (noise 0.2): flat"
+    # flat at 0 until 9k, then up: a rise, not levelled off by the end
     late = pd.DataFrame({"step": range(1000, 11000, 1000),
                          "score_mean": [0.0] * 8 + [11.1, 8.3]})
-    assert anchors.learns(late) and anchors.still_rising(late)
-    assert anchors.gain_step_cell(late) == "9,000 (still rising at the end)"
-    assert anchors.gain_step_cell(curve) == "2"  # levelled off before its last three
-    assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC"}
-    verdicts = {row[3]: row[9] for row in claims.claims_table(collected).rows
-                if "anchor" in row[0]}
-    assert verdicts == {"CQL": "DT higher", "d3rlpy BC": "DT higher",
-                        "d3rlpy 10%BC": "DT higher"}
-    assert [p.name for p in anchors.anchor_curves(collected, tmp_path / "f")] == [
-        "anchor-curves.png", "anchor-curves.pdf"]
+    assert tier.learns(late) and tier.still_rising(late)
+    assert tier.gain_step_cell(late) == "9,000 (still rising at the end)"
+    assert tier.gain_step_cell(curve) == "2"  # levelled off before its last three
 
 
 def test_the_budget_probe_reads_the_curve_at_and_after_the_profiles_steps(tmp_path):
@@ -468,3 +484,26 @@ def test_grids_pick_routes_by_their_fields_and_nothing_parses_a_dataset_name():
         for parse in ('removeprefix("d4rl-', 'removeprefix("minari-', "d4rl-|minari-",
                       '"{p}-{', '"{prefix}-{'):
             assert parse not in text, (path, parse)
+
+
+def test_the_probe_table_shows_a_named_grids_tuning_whatever_the_reports_profile():
+    """MuJoCo's tier is tuned under the paper profile with the `bench` grid's budget: its
+    probes (found by their overrides, the grid's plus one candidate) appear in a quick report
+    as 'mujoco (bench grid)', each candidate's mean over the probe seeds, the rule's pick."""
+    from dtbench.report.probes import probe_table
+    from dtbench.suite import expand_tuning
+
+    rows = []
+    for spec in expand_tuning("mujoco", "paper", "bench"):
+        if spec.algo != "dt":
+            continue
+        lr = dict(spec.overrides)["train.lr"]
+        rows.append({"domain": "mujoco", "task": "hopper", "dataset": spec.dataset,
+                     "variant": "dense", "algo": "dt", "seed": spec.seed, "profile": "paper",
+                     "overrides": overrides_label(spec.overrides), "target_return": 3600.0,
+                     "score_mean": 30.0 + (10 if lr == 3e-4 else 0) + spec.seed % 2,
+                     "code_current": True})
+    table = probe_table(Collected.of_table(pd.DataFrame(rows), "quick"))
+    mine = [row for row in table.rows if row[0] == "mujoco (bench grid)"]
+    assert [(row[2], row[4], row[5], row[6]) for row in mine] == [
+        ("dropout 0.1, lr 0.0001", "30.5", "2", ""), ("dropout 0.1, lr 0.0003", "40.5", "2", "yes")]

@@ -111,3 +111,32 @@ def test_tuning_gives_every_method_the_same_probes_on_seeds_no_table_uses():
     with pytest.raises(DTBenchError, match="registers no tuning for profile quick; tuned: "):
         expand_tuning("atari", "quick")
     assert registry.get_domain("keydoor").tuning["quick"].seeds == (100, 101)
+
+
+def test_a_named_grid_runs_under_a_profile_with_its_overrides_and_its_own_tuning():
+    """`--grid bench`: MuJoCo's benchmark tier under the paper profile; its runs carry the
+    grid's budget, its probes the grid's budget and one candidate each, the same number per
+    method on seeds no tier run uses; an unknown grid is one line naming the known ones."""
+    from collections import Counter
+
+    import pytest
+
+    from dtbench.errors import DTBenchError
+    from dtbench.suite import Choice, expand, expand_tuning
+
+    tier = expand("mujoco", "paper", Choice(grid="bench"))
+    assert {s.dataset for s in tier} == {"bench-medium", "bench-medium-replay",
+                                         "bench-medium-expert"}
+    assert all(s.profile == "paper" and dict(s.overrides)["train.steps"]
+               == dict(s.overrides)["baseline.steps"] for s in tier)
+    seeds = Counter((s.dataset, s.algo) for s in tier)
+    assert seeds[("bench-medium-replay", "dt")] == 5 and seeds[("bench-medium", "cql")] == 3
+    probes = expand_tuning("mujoco", "paper", "bench")
+    per_algo = Counter(s.algo for s in probes)
+    assert len(set(per_algo.values())) == 1 and set(per_algo) == {
+        "dt", "cql", "bc", "bc10", "bc-paper"}
+    assert {s.seed for s in probes}.isdisjoint({s.seed for s in tier})
+    budget = dict(tier[0].overrides)
+    assert all(dict(s.overrides)["train.steps"] == budget["train.steps"] for s in probes)
+    with pytest.raises(DTBenchError, match="unknown grid of domain 'mujoco' 'nope'; known: "):
+        expand("mujoco", "paper", Choice(grid="nope"))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from dtbench.atomic import atomic_write
 from dtbench.errors import DTBenchError
-from dtbench.report import aggregates, anchors, figures, readme
+from dtbench.report import aggregates, figures, mujoco_bench, readme
 from dtbench.report.atari import atari_table
 from dtbench.report.claims import claims_table
 from dtbench.report.collected import Collected
@@ -52,8 +52,8 @@ TABLES: dict[str, Callable[[Collected], Table]] = {
     "probes": probe_table,
     "budget-probe": budget_probe_table,
     "budgets": budget_table,
-    "anchor-probes": anchors.probe_table,
-    "anchors": anchors.anchor_table,
+    "mujoco-bench-curves": mujoco_bench.curves_table,
+    "mujoco-bench": mujoco_bench.tier_table,
     "claims": claims_table,
 }
 DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
@@ -115,8 +115,9 @@ FIGURES = {
         "steps to the goal: random walks, shortest paths and DT (Figure 6)", "make graph",
         lambda c, folder: figures.graph_paths(path_lengths(c), [WALK, SHORTEST, "DT"], folder,
                                               c.profile)),
-    "anchor-curves": Figure("score during training in the anchor cells: probes and anchor seeds",
-                            "make anchor-probes anchors", anchors.anchor_curves),
+    "mujoco-bench-curves": Figure(
+        "score during training in the MuJoCo benchmark tier: the curve probes and the tier's "
+        "seeds", "make mujoco-bench-curves mujoco-bench", mujoco_bench.tier_curves),
     "critic": Figure("DT as a critic: predicted success through Key-to-Door episodes, attention "
                      "(Figure 5)", "make critic", draw_critic),
 }

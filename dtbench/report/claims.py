@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dtbench.report.anchors import anchor_runs, is_probe
 from dtbench.report.cells import PIPELINE_CHECKS, data_words, score_range, settings_notes
 from dtbench.report.collected import Collected
 from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, SHORTEST, path_lengths, per_seed_rates
 from dtbench.report.keydoor import solvable_share
+from dtbench.report.mujoco_bench import TIER, grid_runs
 from dtbench.report.scores import headline
 from dtbench.report.stats import INTERVAL, LEVEL, Bounds, fixed, holm, mean_interval, welch
 from dtbench.report.table import Table
@@ -43,16 +43,19 @@ def claims_table(collected: Collected) -> Table:
     profile = collected.profile
     runs = collected.runs()
     claims: list[Claim] = []
+    cells = []
     if not runs.empty:
         runs = runs[only_overridden(runs) & ~runs["domain"].isin(PIPELINE_CHECKS.get(profile, ()))]
-        anchor = anchor_runs(collected)
-        anchor = anchor[~is_probe(anchor)] if not anchor.empty else anchor
         cells = [(key, cell) for key, cell in headline(runs).groupby(
                      ["domain", "task", "dataset", "variant"])] if not runs.empty else []
-        cells += [((d, f"{t} (anchor, {int(n):,} steps)", ds, v), cell)
-                  for (d, t, ds, v, n), cell in anchor.groupby(
-                      ["domain", "task", "dataset", "variant", "train.steps"])] \
-            if not anchor.empty else []
+    domains = sorted({domain for (domain, *_), _ in cells})
+    # the MuJoCo benchmark tier's cells, whatever the report's profile (they run under paper)
+    tier = grid_runs(collected, TIER)
+    cells += [((d, f"{t} (benchmark tier, {int(n):,} steps)", ds, v), cell)
+              for (d, t, ds, v, n), cell in tier.groupby(
+                  ["domain", "task", "dataset", "variant", "train.steps"])] \
+        if not tier.empty else []
+    if cells:
         for (domain, task, dataset, variant), cell in cells:
             dt = cell[cell["algo"] == "dt"]["score_mean"]
             if dt.empty:
@@ -66,10 +69,9 @@ def claims_table(collected: Collected) -> Table:
                                     score_range(domain)))
         claims += _shortest_path_claims(collected)
     lines = _lines(claims)
-    domains = sorted({c.cell.split("/")[0] for c in claims})
     caption = (
         f"DT against each other method on every benchmark cell of profile `{profile}` "
-        "(pipeline-check domains left out) and every anchor cell, on "
+        "(pipeline-check domains left out) and of the MuJoCo benchmark tier, on "
         f"{data_words(runs)}, on the score every table "
         "reads (each run's final evaluation at its headline target, fixed before any result), "
         "with each side's mean, its 95% t interval over training seeds and n. "
@@ -86,7 +88,10 @@ def claims_table(collected: Collected) -> Table:
         "few distinct nodes: the seeds, not the episodes, are the sample.",
         "'Uniform random actions' is the random policy, not the data's random walk, whose own "
         "score is in each domain's table.",
-        f"Intervals: {INTERVAL}."]
+        f"Intervals: {INTERVAL}.",
+        "The MuJoCo benchmark tier's rows ('benchmark tier') run under the paper profile "
+        "with the settings of results/mujoco-bench.md, on data made here." if not tier.empty
+        else ""]
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
                  ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other",
                   "DT - other [95% interval]", "Welch p", "Holm p", "Verdict"], lines,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from dtbench import registry
-from dtbench.config import BaselineConfig, Settings
+from dtbench.config import PROFILES, BaselineConfig, Settings
 from dtbench.contract import canonical, overrides_label
 from dtbench.report.cells import code_mark, settings_notes
 from dtbench.report.collected import Collected
@@ -38,28 +38,31 @@ def probe_table(collected: Collected) -> Table:
     final score per probe dataset (mean over the probe seeds) and overall, the candidate the
     rule picks and whether the profile has it."""
     profile = collected.profile
-    runs = collected.runs()
     header = ["Domain", "Method", "Setting", "Final score per dataset (mean over seeds)",
               "Mean", "Probes", "The rule's pick", "The profile's"]
     lines, counts = [], {}
-    for name, domain in registry.domains().items():
-        tuning = domain.tuning.get(profile)
-        if tuning is None or runs.empty:
+    for name, domain, key, base in _tunings(profile):
+        tuning = domain.tuning[key]
+        runs = collected.runs() if key == profile else collected.every
+        if runs.empty:
             continue
-        settings = domain.settings_for(domain.task(tuning.task), profile).to_dict()
         for algo, candidates in tuning.candidates.items():
-            rows = [(candidate, _probes(runs, name, tuning, algo, candidate))
+            rows = [(candidate, _probes(runs, name, tuning, algo, {**base, **candidate}))
                     for candidate in candidates]
             if not any(len(r) for _, r in rows):
                 continue
             means = [_mean_final(r, tuning) for _, r in rows]
             pick = _pick(means)
             counts[(name, algo)] = sum(len(r) for _, r in rows)
+            ran = next(r for _, r in rows if len(r))["profile"].iloc[0]
+            settings = domain.settings_for(domain.task(tuning.task), ran).override(
+                base).to_dict()
             for i, (candidate, probes) in enumerate(rows):
                 per = headline(probes).groupby("dataset")["score_mean"].mean() \
                     if len(probes) else pd.Series(dtype=float)
                 lines.append([
-                    name, algo, _setting_text(candidate),
+                    name if key == profile else f"{name} ({key} grid)", algo,
+                    _setting_text(candidate),
                     ", ".join(f"{d}: {per[d]:.1f}" for d in tuning.datasets if d in per) or "-",
                     "-" if means[i] is None else f"{means[i]:.1f}{code_mark(probes)}",
                     str(len(headline(probes)) if len(probes) else 0),
@@ -67,6 +70,7 @@ def probe_table(collected: Collected) -> Table:
                     "yes" if _has(settings, candidate) else ""])
     per_method = sorted(set(counts.values()))
     domains = [name for name, domain in registry.domains().items() if profile in domain.tuning]
+    grids = [f"{name}'s {key} grid" for name, _, key, base in _tunings(profile) if base]
     caption = (
         f"How each method's key settings were chosen for profile `{profile}` (`dtbench tune`): "
         "every method gets the same number of probe runs over its own key settings, on the "
@@ -76,12 +80,30 @@ def probe_table(collected: Collected) -> Table:
         "evaluation at the headline target over the probe seeds and datasets, a tie going to "
         "the one listed first (the authors' default).")
     notes = [
-        "Key settings: DT's lr and dropout; CQL's learning rate and conservative weight; BC's "
-        "and %BC's lr. A setting not probed on every dataset and seed competes with none.",
-        f"Probes per method: {', '.join(map(str, per_method))}." if per_method else ""]
+        "Key settings: DT's lr and dropout; CQL's learning rate(s) and conservative weight; BC's, "
+        "%BC's and the paper BC's lr. A setting not probed on every dataset and seed competes "
+        "with none.",
+        f"Probes per method: {', '.join(map(str, per_method))}." if per_method else "",
+        f"Also the tuning of {', '.join(grids)}: its probes carry the grid's settings (its "
+        "table's), and 'The profile's' says whether the grid holds the candidate."
+        if grids else ""]
     return Table("probes", f"Tuning probes: each method's key settings (profile {profile})",
                  caption, header, lines, "make probes", bool(lines),
                  settings_notes(domains, profile), notes)
+
+
+def _tunings(profile: str) -> list[tuple[str, registry.Domain, str, dict]]:
+    """(domain name, domain, tuning key, the overrides every probe carries) of the tunings a
+    report at `profile` shows: the profile's own, and every named grid's (MuJoCo's `bench`
+    tier, whose probes carry the grid's overrides, whatever profile they ran under)."""
+    found = []
+    for name, domain in registry.domains().items():
+        for key in domain.tuning:
+            if key == profile:
+                found.append((name, domain, key, {}))
+            elif key not in PROFILES and key in domain.grids:
+                found.append((name, domain, key, dict(domain.grids[key].overrides)))
+    return found
 
 
 def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,

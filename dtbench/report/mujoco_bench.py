@@ -1,0 +1,252 @@
+"""The MuJoCo benchmark tier: the paper's DT, CQL, BC, 10%BC and the paper's BC on Hopper data
+made here by the bench generation budget (SAC long enough for experts in D4RL's range), run as
+the domain's `bench` grid under the paper profile (`dtbench suite mujoco -p paper --grid
+bench`); its table, its learning-curve probes and their figure.
+
+The tier's step budget is read from `bench-curves`: one run per method on seed 100 (no table's
+seed), 3x the tier's steps, evaluated during training; the tier runs that budget on seeds 0-2
+(0-4 on medium-replay). Its runs are the grids' runs exactly, found by their folders, so runs of
+an older budget or tuning stay out; tier runs carry overrides and so never enter the paper
+profile's own tables (`Collected.plain`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from dtbench import registry
+from dtbench.contract import overrides_label
+from dtbench.report.cells import INTERVAL_NOTE, code_mark, data_cell, mean_std_cell
+from dtbench.report.collected import Collected
+from dtbench.report.curves import curve_points, run_curve
+from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
+from dtbench.report.paper import D4RL_TABLE2, paper_cell
+from dtbench.report.probes import PROBE_SEED
+from dtbench.report.scores import headline
+from dtbench.report.table import Table
+from dtbench.suite import Choice, expand
+
+DOMAIN, PROFILE = "mujoco", "paper"
+TIER, CURVES = "bench", "bench-curves"
+# each of our methods by the paper's Table 2 column of the same kind (the paper's BC and %BC
+# are its own implementation: `bc-paper` is ours of it; d3rlpy's BC has no paper column)
+PAPER_COLUMN = {"dt": "dt", "cql": "cql", "bc-paper": "bc", "bc10": "bc10"}
+
+
+def grid_runs(collected: Collected, grid: str) -> pd.DataFrame:
+    """Headline rows (DT at its highest target) of the runs the domain's named grid makes,
+    found by their folders."""
+    every = collected.every
+    if every.empty or "folder" not in every or grid not in registry.get_domain(DOMAIN).grids:
+        return every.iloc[0:0]
+    folders = {spec.folder(Path()).as_posix()
+               for spec in expand(DOMAIN, PROFILE, Choice(grid=grid))}
+    return headline(every[every["folder"].isin(folders)])
+
+
+def tier_algos() -> list[str]:
+    return list(registry.get_domain(DOMAIN).grids[TIER].algos)
+
+
+def budget_text(grid: str) -> str:
+    """The grid's departures from the paper profile, as `train.steps 10,000, ...`."""
+    overrides = registry.get_domain(DOMAIN).grids[grid].overrides
+    return overrides_label(overrides).replace("=", " ").replace(",", ", ")
+
+
+GAIN = 0.9  # share of a probe's gain (first evaluation to its level) that marks its plateau
+LEVEL_POINTS = 3  # a probe's level: the mean of its last evaluations
+NOISE = 2.0  # a rise counts only above this many noise stds
+# a normal variable's std from the median absolute difference of successive draws
+MEDIAN_DIFF_TO_STD = 0.6745 * 2**0.5
+
+
+def rise(curve: pd.DataFrame) -> tuple[float, float] | None:
+    """(level minus the first evaluation, the noise of one evaluation); None without more
+    evaluations than the level takes. The noise is read from the median change between
+    successive evaluations, so neither a single jump nor a rise still under way inflates it."""
+    if len(curve) <= LEVEL_POINTS:
+        return None
+    scores = curve["score_mean"].to_numpy()
+    noise = float(pd.Series(scores).diff().abs().median()) / MEDIAN_DIFF_TO_STD
+    return float(scores[-LEVEL_POINTS:].mean() - scores[0]), noise
+
+
+def learns(curve: pd.DataFrame) -> bool:
+    """Whether a probe rises from its first evaluation by more than `NOISE` times its noise:
+    a one-evaluation blip is not learning."""
+    gained = rise(curve)
+    return gained is not None and gained[0] > NOISE * gained[1]
+
+
+def gain_step(curve: pd.DataFrame) -> int | None:
+    """The first evaluated step at which the score has `GAIN` of its rise from the first
+    evaluation to its level (the mean of the last `LEVEL_POINTS`); the first step when it
+    does not rise beyond its noise (`learns`); None without enough evaluations."""
+    if rise(curve) is None:
+        return None
+    scores, steps = curve["score_mean"].to_numpy(), curve["step"].to_numpy()
+    if not learns(curve):
+        return int(steps[0])
+    level = scores[-LEVEL_POINTS:].mean()
+    return int(steps[scores >= scores[0] + GAIN * (level - scores[0])][0])
+
+
+def still_rising(curve: pd.DataFrame) -> bool:
+    """A rise whose plateau step is among the evaluations that set its level: the probe ended
+    before the method levelled off, so its budget is too short to say where it would."""
+    step = gain_step(curve)
+    return learns(curve) and step in set(curve["step"].to_numpy()[-LEVEL_POINTS:])
+
+
+def gain_step_cell(curve: pd.DataFrame) -> str:
+    step = gain_step(curve)
+    if step is None:
+        return "-"
+    return f"{step:,}" + (" (still rising at the end)" if still_rising(curve) else "")
+
+
+def rise_cell(curve: pd.DataFrame) -> str:
+    """`+12.3 (noise 1.1)`, with "flat" when the rise is within the noise."""
+    gained = rise(curve)
+    if gained is None:
+        return "-"
+    return f"{gained[0]:+.1f} (noise {gained[1]:.1f}){'' if learns(curve) else ': flat'}"
+
+
+def tier_table(collected: Collected) -> Table:
+    """Per Hopper dataset and method: the final score (the headline) and the best during
+    training over the tier's seeds, the data's own scores, the paper's Table 2 beside."""
+    runs = grid_runs(collected, TIER)
+    grid = registry.get_domain(DOMAIN).grids[TIER]
+    header = ["Dataset", "Data: mean / best", "Method", "Final (headline)",
+              "Best during training", "Paper (Table 2)"]
+    lines = []
+    for task in grid.tasks:
+        for dataset in grid.datasets:
+            rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
+                if not runs.empty else runs
+            plain = registry.find_dataset(DOMAIN, task, dataset).plain_name
+            for i, algo in enumerate(tier_algos()):
+                mine = rows[rows["algo"] == algo] if not rows.empty else rows
+                column = PAPER_COLUMN.get(algo)
+                lines.append([
+                    f"{task} {plain}" if i == 0 else "", data_cell(rows) if i == 0 else "",
+                    ALGO_LABELS[algo],
+                    (mean_std_cell(mine["score_mean"]) + code_mark(mine)) if len(mine)
+                    else "not run",
+                    mean_std_cell(mine["best_score_mean"]) if len(mine) else "-",
+                    paper_cell("D4RL_TABLE2", D4RL_TABLE2, (plain, task), column)
+                    if column else "-"])
+    seeds = sorted(set(runs["seed"])) if not runs.empty else []
+    caption = (
+        "The MuJoCo benchmark tier: the paper's DT (3 layers x 128, K = 20, batch 64, return "
+        "scale 1000, the official targets) beside d3rlpy's CQL, BC and 10%BC and the paper's "
+        "own BC, on Hopper data made here by the bench generation budget (SAC; D4RL's recipe, "
+        "not D4RL's data), every method the same gradient steps at its own batch, "
+        f"seeds {', '.join(map(str, seeds)) or 'none yet'}, each cell the per-seed final "
+        "evaluation at the headline target as mean ± sample std [95% t interval] (n). "
+        "Scores are D4RL-normalised (100 = D4RL's expert), the data's own on the same scale; "
+        "the paper's numbers are on D4RL's data and 100k steps, so they are a reference, not "
+        "a target. Claims are in results/claims.md.")
+    notes = [
+        f"Settings: the paper profile's, with {budget_text(TIER)} (the tuned picks of "
+        "results/probes.md included); the step budget was read from the learning curves of "
+        "results/mujoco-bench-curves.md.",
+        "'Best during training' is each seed's best of its evaluations during training "
+        "(CORL reports both; the final is the headline and the only score claims use).",
+        "The paper column is the paper's method of the same kind: its BC and 10%BC are its "
+        "own implementation (ours of its BC is 'paper BC'); d3rlpy's BC has none. The paper "
+        "prints a ± for DT only.",
+        INTERVAL_NOTE, "Fill with `make mujoco-bench`."]
+    return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
+                 caption, header, lines, "make mujoco-bench", not runs.empty, "", notes)
+
+
+def curves_table(collected: Collected) -> Table:
+    """The learning-curve probes that set the tier's step budget: one run per method on
+    seed 100, evaluated during training."""
+    runs = grid_runs(collected, CURVES)
+    header = ["Dataset", "Method", "Score during training (step: score)", "Final",
+              "Best (step)", "Rise to its level", "90% of its gain by (step)"]
+    lines = []
+    for (task, dataset, algo), rows in (
+            runs.groupby(["task", "dataset", "algo"]) if not runs.empty else []):
+        run = rows.iloc[0]
+        curve = run_curve(collected.root, run)
+        best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
+        plain = registry.find_dataset(DOMAIN, task, dataset).plain_name
+        lines.append([f"{task} {plain}", ALGO_LABELS[algo], curve_points(curve) or "-",
+                      f"{run['score_mean']:.1f}{code_mark(rows)}",
+                      f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
+                      if best is not None else "-", rise_cell(curve), gain_step_cell(curve)])
+    caption = (
+        "Learning curves that set the MuJoCo benchmark tier's step budget: one run per method "
+        f"on seed {PROBE_SEED} (no table's seed) on the bench budget's Hopper data, 3x the "
+        "tier's steps, evaluated during training. "
+        f"A method's level is the mean of its last {LEVEL_POINTS} evaluations; its rise, level "
+        f"minus its first evaluation, counts only above {NOISE:g} x its noise (else 'flat'); "
+        f"the last column is the first evaluation with {GAIN:.0%} of a rise. "
+        "One run per method: a trend, not an interval.")
+    notes = [
+        "A method's noise is the std of one evaluation, read from the median change between "
+        "successive ones; a flat curve's last column is its first evaluation, and 'still "
+        "rising' marks a plateau step among the evaluations that set the level.",
+        "The tier's budget covers the last column of every method that has levelled off; "
+        "where one is still rising at the end, the tier understates it, and its caption says "
+        "so. D4RL-normalised scores, DT at its highest target.",
+        f"Settings: the paper profile's, with {budget_text(CURVES)}.",
+        "Fill with `make mujoco-bench-curves`."]
+    return Table("mujoco-bench-curves",
+                 f"MuJoCo benchmark tier: learning curves on seed {PROBE_SEED}", caption,
+                 header, lines, "make mujoco-bench-curves", bool(lines), "", notes)
+
+
+def tier_curves(collected: Collected, folder: Path) -> list[Path]:
+    """Score against gradient step per tier dataset: the curve probe (seed 100, dashed) and
+    the tier's seeds (mean, band of sample std), one colour per method."""
+    frames = []
+    for kind, grid in ((f"probe (seed {PROBE_SEED})", CURVES), ("tier seeds", TIER)):
+        runs = grid_runs(collected, grid)
+        for _, run in runs.iterrows() if not runs.empty else ():
+            curve = run_curve(collected.root, run)
+            if len(curve) > 1:
+                plain = registry.find_dataset(DOMAIN, run["task"], run["dataset"]).plain_name
+                frames.append(curve.assign(panel=f"{run['task']} {plain}",
+                                           method=ALGO_LABELS[run["algo"]], runs=kind))
+    if not frames:
+        return []
+    curves = pd.concat(frames, ignore_index=True)
+    panels = list(dict.fromkeys(curves["panel"]))
+    fig, axes = panel_grid(len(panels), 3.6, 3.0)
+    colours = {ALGO_LABELS[a]: PALETTE[a] for a in tier_algos()}
+    probe = f"probe (seed {PROBE_SEED})"
+    dashes = {"tier seeds": "", probe: (4, 2)}
+    for ax, panel in zip(axes, panels, strict=False):
+        part = curves[curves["panel"] == panel]
+        sns.lineplot(part, x="step", y="score_mean", hue="method", palette=colours,
+                     hue_order=[m for m in colours if m in set(part["method"])], style="runs",
+                     dashes=dashes, errorbar="sd", marker="o", markersize=4, legend=False,
+                     ax=ax)
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel("gradient step (every method)")
+        ax.set_ylabel("D4RL normalised score", fontsize=8)
+    handles = [plt.Line2D([], [], color=c, marker="o", markersize=4) for c in colours.values()]
+    handles += [plt.Line2D([], [], color="grey", linestyle="--" if dashes[k] else "-")
+                for k in dashes if k in set(curves["runs"])]
+    labels = [*colours, *(k for k in dashes if k in set(curves["runs"]))]
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
+               frameon=False)
+    seeds = sorted(set(grid_runs(collected, TIER)["seed"]))
+    fig.suptitle(textwrap.fill(
+        "MuJoCo benchmark tier (Hopper, bench data made by dtbench, paper profile): score "
+        f"during training; probe seed {PROBE_SEED} (dashed) and tier seeds "
+        f"{seeds or 'not run yet'} (solid: mean, band: sample std)", 40 * len(panels) + 30),
+        fontsize=9)
+    fig.tight_layout()
+    return save(fig, folder, "mujoco-bench-curves")
