@@ -246,6 +246,12 @@ def test_compare_says_bit_identical_consistent_or_differs(tmp_path):
         assert row.reference == 5.0 and "Holm p = " in row.detail
     lines = "\n".join(comparison_lines([row], tmp_path / "mine", tmp_path / "reference"))
     assert "1 cells: 0 bit-identical, 0 consistent, 1 differs" in lines and "t-test" in lines
+    assert not row.other_data
+    for folder in (tmp_path / "mine" / "runs").glob("**/random/smoke/seed*"):  # regenerated data
+        result = json.loads((folder / "result.json").read_text())
+        (folder / "result.json").write_text(json.dumps({**result, "data_digest": "0" * 16}))
+    (row,) = api.compare(["keydoor"], "smoke", cells, tmp_path / "mine", tmp_path / "reference")
+    assert row.other_data and "your data is not the reference's" in row.detail
     out = _in(ROOT, "-m", "dtbench", "compare", "keydoor", "-p", "smoke", "--results",
               str(tmp_path / "mine"), "--reference", str(tmp_path / "mine"))
     assert out.returncode == 2 and "both" in out.stderr and "Traceback" not in out.stderr

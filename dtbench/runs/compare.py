@@ -14,10 +14,15 @@ A cell is one (task, dataset, reward variant, algorithm, overrides) of a grid. I
   sets of seeds come from one distribution), Holm-corrected over the cells compared at level
   0.05: `consistent` or `differs`, with the adjusted p and the means. A cell with too few
   seeds to test says so.
+
+A cell whose runs trained on other data than the reference's (another data digest: MuJoCo's
+SAC-made data differs between CPU kinds) says so beside its verdict: differences are then
+expected whatever the code does, and bit-identity is not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from collections.abc import Sequence
@@ -32,6 +37,8 @@ from dtbench.hardware import matches
 from dtbench.runs.results import CONFIG, RESULT
 from dtbench.runs.table import Unreadable, read_result
 
+OTHER_DATA = ("your data is not the reference's (another digest, e.g. regenerated on another "
+              "CPU kind): differences are expected")
 COMPARED = ("return_mean", "return_std", "score_mean", "score_std", "length_mean")
 LEVEL = 0.05  # family-wise, over the cells of one comparison (Holm)
 TEST = ("two-sided two-sample t-test (pooled variance) of the per-seed headline scores, your "
@@ -50,6 +57,8 @@ class CellComparison:
     p: float | None = None  # the t-test's raw p (None: not tested)
     identities_match: bool | None = None  # every seed's hardware identity matches its
     # reference run's (None: a run recorded none)
+    other_data: bool = False  # a run of yours trained on data with another digest than the
+    # reference's runs of the cell
 
     @property
     def reproduced(self) -> bool:
@@ -88,9 +97,11 @@ def _cell(key: tuple, members: list[RunSpec], yours: Path, reference: Path) -> C
     same_seeds = [seed for seed in mine if seed in theirs]
     identities = [_identity_match(members[0], seed, yours, reference) for seed in same_seeds]
     match = None if not same_seeds or None in identities else all(identities)
+    other_data = bool({r.get("data_digest") for r in mine.values()}
+                      - {r.get("data_digest") for r in theirs.values()})
     base = dict(cell=name, seeds=len(mine), yours=float(ours.mean()),
                 reference=float(ref.mean()), reference_seeds=len(ref),
-                identities_match=match)
+                identities_match=match, other_data=other_data)
     difference = _first_difference(mine, theirs) if same_seeds else "no seed in common"
     if difference is None and len(same_seeds) == len(mine):
         return CellComparison(**base, verdict="bit-identical")
@@ -123,10 +134,13 @@ def _holm(rows: list[CellComparison]) -> list[CellComparison]:
         if i in adjusted:
             verdict = "differs" if adjusted[i] < LEVEL else "consistent"
             detail = f"Holm p = {adjusted[i]:.3g}"
-            if r.identities_match:
+            if r.identities_match and not r.other_data:
                 detail += "; hardware identities match, so the bits were expected to"
             r = CellComparison(r.cell, r.seeds, r.yours, r.reference, r.reference_seeds,
-                               verdict, detail, r.p, r.identities_match)
+                               verdict, detail, r.p, r.identities_match, r.other_data)
+        if r.other_data:
+            r = dataclasses.replace(r, detail="; ".join(
+                part for part in (r.detail, OTHER_DATA) if part))
         out.append(r)
     return out
 
