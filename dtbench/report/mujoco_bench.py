@@ -21,7 +21,13 @@ import seaborn as sns
 
 from dtbench import registry
 from dtbench.contract import overrides_label
-from dtbench.report.cells import INTERVAL_NOTE, code_mark, data_cell, mean_std_cell
+from dtbench.report.cells import (
+    INTERVAL_NOTE,
+    code_mark,
+    data_cell,
+    mean_std_cell,
+    seeds_phrase,
+)
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
@@ -143,29 +149,30 @@ def tier_table(collected: Collected) -> Table:
                     mean_std_cell(mine["best_score_mean"]) if len(mine) else "-",
                     paper_cell("D4RL_TABLE2", D4RL_TABLE2, (plain, task), column)
                     if column else "-"])
-    seeds = sorted(set(runs["seed"])) if not runs.empty else []
     caption = (
         "The MuJoCo benchmark tier: the paper's DT (3 layers x 128, K = 20, batch 64, return "
         "scale 1000, the official targets) beside d3rlpy's CQL, BC and 10%BC and the paper's "
         "own BC, on Hopper data made here by the bench generation budget (SAC; D4RL's recipe, "
         "not D4RL's data), every method the same gradient steps at its own batch, "
-        f"seeds {', '.join(map(str, seeds)) or 'none yet'}, each cell the per-seed final "
-        "evaluation at the headline target as mean ± sample std [95% t interval] (n). "
+        f"{seeds_phrase(runs) or 'no runs yet'}, each cell the "
+        "per-seed final evaluation at the headline target as mean ± sample std [95% t "
+        "interval] (n). "
         "Scores are D4RL-normalised (100 = D4RL's expert), the data's own on the same scale; "
         "the paper's numbers are on D4RL's data and 100k steps, so they are a reference, not "
         "a target. Claims are in results/claims.md.")
+    settings = (f"Settings: the paper profile's, with {budget_text(TIER)}; the step budget is "
+                "chosen from the learning curves (results/mujoco-bench-curves.md) and each "
+                "method's key settings by its tuning probes (results/probes.md, 'mujoco (bench "
+                "grid)') before the tier runs.")
     notes = [
-        f"Settings: the paper profile's, with {budget_text(TIER)} (the tuned picks of "
-        "results/probes.md included); the step budget was read from the learning curves of "
-        "results/mujoco-bench-curves.md.",
         "'Best during training' is each seed's best of its evaluations during training "
         "(CORL reports both; the final is the headline and the only score claims use).",
         "The paper column is the paper's method of the same kind: its BC and 10%BC are its "
-        "own implementation (ours of its BC is 'paper BC'); d3rlpy's BC has none. The paper "
-        "prints a ± for DT only.",
-        INTERVAL_NOTE, "Fill with `make mujoco-bench`."]
+        "own implementation (ours of its BC is 'BC [bc-paper]'); d3rlpy's BC has none. The "
+        "paper prints a ± for DT only.",
+        INTERVAL_NOTE]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
-                 caption, header, lines, "make mujoco-bench", not runs.empty, "", notes)
+                 caption, header, lines, "make mujoco-bench", not runs.empty, settings, notes)
 
 
 def curves_table(collected: Collected) -> Table:
@@ -199,12 +206,11 @@ def curves_table(collected: Collected) -> Table:
         "rising' marks a plateau step among the evaluations that set the level.",
         "The tier's budget covers the last column of every method that has levelled off; "
         "where one is still rising at the end, the tier understates it, and its caption says "
-        "so. D4RL-normalised scores, DT at its highest target.",
-        f"Settings: the paper profile's, with {budget_text(CURVES)}.",
-        "Fill with `make mujoco-bench-curves`."]
+        "so. D4RL-normalised scores, DT at its highest target."]
     return Table("mujoco-bench-curves",
                  f"MuJoCo benchmark tier: learning curves on seed {PROBE_SEED}", caption,
-                 header, lines, "make mujoco-bench-curves", bool(lines), "", notes)
+                 header, lines, "make mujoco-bench-curves", bool(lines),
+                 f"Settings: the paper profile's, with {budget_text(CURVES)}.", notes)
 
 
 def tier_curves(collected: Collected, folder: Path) -> list[Path]:
