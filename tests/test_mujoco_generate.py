@@ -118,3 +118,29 @@ def test_a_dataset_id_names_one_generation(made, tmp_path, monkeypatch):
     with pytest.raises(DTBenchError, match=r"comes from another generation.*--budget smoke "
                                            r"--force"):
         gen.generate("hopper", "Hopper-v5", "smoke", seed=1, work_dir=tmp_path / "c")
+
+
+def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from dtbench.cli import app
+
+    summary, _ = _make(tmp_path, monkeypatch, "d")
+    out = CliRunner().invoke(app, ["data", "info", "mujoco/hopper", "-d", "expert"])
+    assert out.exit_code == 0, out.output
+    line = next(x for x in out.output.splitlines() if x.startswith("generation:"))
+    assert f"expert {summary['expert_return']:,.0f} at step {summary['expert_step']:,}" in line
+    assert f"{summary['wall_seconds'] / 3600:.2f} h wall" in line
+
+
+def test_generation_trains_on_one_torch_thread_and_restores_the_count(monkeypatch):
+    import torch
+
+    seen, before = [], torch.get_num_threads()
+    monkeypatch.setattr(gen, "_generate", lambda *a: seen.append(torch.get_num_threads()))
+    torch.set_num_threads(2)
+    try:
+        gen.generate("hopper", "Hopper-v5", "smoke")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

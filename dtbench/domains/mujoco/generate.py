@@ -32,6 +32,7 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+import torch
 
 from dtbench.atomic import atomic_write, write_json
 from dtbench.d3rlpy_bridge import D3rlpyPolicy, d3rlpy
@@ -81,10 +82,23 @@ def generate(task: str, env_id: str, budget_name: str = "quick", seed: int = 0,
 
     One id names one generation: datasets of the task already present must come from this
     same generation (seed, budget, the SAC run's snapshot scores), else nothing is written and
-    the error says how to remake them together."""
+    the error says how to remake them together. SAC runs on one torch thread whatever the
+    machine: its small updates gain little from a second thread (benchmarks/generation.py),
+    a second thread on a busy core stalls every update at torch's thread barrier, and a
+    generation repeats to the bit only at one thread count."""
     if budget_name not in BUDGETS:
         raise DTBenchError(f"unknown generation budget {budget_name!r}; known: "
                            f"{', '.join(BUDGETS)}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _generate(task, env_id, budget_name, seed, work_dir)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _generate(task: str, env_id: str, budget_name: str, seed: int,
+              work_dir: Path | None) -> dict[str, Any]:
     budget = BUDGETS[budget_name]
     if all(minari_io.is_complete(dataset_id(task, name, budget_name)) for name in DATASETS):
         return minari_io.provenance(dataset_id(task, "expert", budget_name))
