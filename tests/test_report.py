@@ -237,7 +237,7 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     paper's Table 2 stands beside each method of the same kind."""
     import dtbench.report.claims as claims
     import dtbench.report.mujoco_bench as tier
-    from dtbench.suite import Choice, expand
+    from dtbench.suite import Choice, expand, expand_tuning
 
     rows = []
     bases = {"dt": 40.0, "cql": 10.0, "bc": 20.0, "bc10": 30.0, "bc-paper": 25.0}
@@ -245,7 +245,8 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
              *expand("mujoco", "paper", Choice(grid="bench-curves"))]
     stray = expand("mujoco", "paper", Choice(grid="bench", seeds=(0,),
                                              overrides={"train.steps": 500}))[0]
-    for spec in [s for s in specs if s.dataset == "bench-medium-replay"] + [stray]:
+    probe = expand_tuning("mujoco", "paper", "bench")[0]
+    for spec in [s for s in specs if s.dataset == "bench-medium-replay"] + [stray, probe]:
         folder = spec.folder(Path()).as_posix()
         (tmp_path / folder).mkdir(parents=True)
         target = 3600.0 if spec.algo == "dt" else None
@@ -260,7 +261,13 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                      "target_return": target, "score_mean": score,
                      "best_score_mean": score + 1, "score_label": "D4RL normalised",
                      "code_current": True, "data_score_mean": 1.4, "data_score_max": 7.0,
-                     "train.steps": steps})
+                     "train.steps": steps, "train_seconds": 1500.0, "eval_seconds": 300.0,
+                     "data_digest": "ab" * 32})
+        made = {"budget": "bench", "sac_steps": 300_000, "seed": 0, "expert_return": 2512.3,
+                "expert_step": 290_000, "medium_return": 830.0, "medium_step": 40_000,
+                "wall_seconds": 5400.0}
+        (tmp_path / folder / "config.json").write_text(
+            json.dumps({"dataset": {"provenance": made}}))
     collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
 
     table = tier.tier_table(collected)
@@ -272,6 +279,14 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     assert replay[0][4].startswith("41.8 ± 0.8")  # best during training
     assert [r[5] for r in replay] == ["82.7 ± 7.0", "48.6", "-", "70.6", "27.6"]
     assert table.rows[0][3] == "not run"  # no runs on bench-medium
+    data, compute = table.notes[-2:]
+    assert data.startswith("Data (hopper): made here by `dtbench data make mujoco/hopper "
+                           "--budget bench`: SAC for 300,000 steps (seed 0), expert 2,512 "
+                           "return at step 290,000, medium 830 at step 40,000; 1.5 h wall")
+    assert "medium-replay abababababab" in data
+    # 30 minutes a run: 5 curve runs, 1 probe, 25 tier runs (the stray run is none of them)
+    assert ("learning curves 2.5 h (5 runs), tuning probes 0.5 h (1 run), tier runs 12.5 h "
+            "(25 runs); 15.5 core-hours") in compute
     probes = {row[1]: row for row in tier.curves_table(collected).rows}
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"}
     # two evaluations are too few for a level of three: no rise, no plateau step

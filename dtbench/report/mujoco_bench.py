@@ -12,6 +12,7 @@ profile's own tables (`Collected.plain`).
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 import seaborn as sns
 
 from dtbench import registry
-from dtbench.contract import overrides_label
+from dtbench.contract import RunSpec, overrides_label
 from dtbench.report.cells import (
     INTERVAL_NOTE,
     code_mark,
@@ -35,7 +36,7 @@ from dtbench.report.paper import D4RL_TABLE2, paper_cell
 from dtbench.report.probes import PROBE_SEED
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
-from dtbench.suite import Choice, expand
+from dtbench.suite import Choice, expand, expand_tuning
 
 DOMAIN, PROFILE = "mujoco", "paper"
 TIER, CURVES = "bench", "bench-curves"
@@ -47,12 +48,65 @@ PAPER_COLUMN = {"dt": "dt", "cql": "cql", "bc-paper": "bc", "bc10": "bc10"}
 def grid_runs(collected: Collected, grid: str) -> pd.DataFrame:
     """Headline rows (DT at its highest target) of the runs the domain's named grid makes,
     found by their folders."""
+    if grid not in registry.get_domain(DOMAIN).grids:
+        return collected.every.iloc[0:0]
+    return _runs_of(collected, expand(DOMAIN, PROFILE, Choice(grid=grid)))
+
+
+def probe_runs(collected: Collected) -> pd.DataFrame:
+    """Headline rows of the tier's tuning probes (`TUNING["bench"]`)."""
+    return _runs_of(collected, expand_tuning(DOMAIN, PROFILE, TIER))
+
+
+def _runs_of(collected: Collected, specs: list[RunSpec]) -> pd.DataFrame:
     every = collected.every
-    if every.empty or "folder" not in every or grid not in registry.get_domain(DOMAIN).grids:
+    if every.empty or "folder" not in every:
         return every.iloc[0:0]
-    folders = {spec.folder(Path()).as_posix()
-               for spec in expand(DOMAIN, PROFILE, Choice(grid=grid))}
+    folders = {spec.folder(Path()).as_posix() for spec in specs}
     return headline(every[every["folder"].isin(folders)])
+
+
+def data_notes(collected: Collected) -> list[str]:
+    """Per tier task, where its data came from, read from a tier run's record of it (so the
+    note needs no data on the reader's machine): the SAC run, its expert and medium snapshots,
+    the generation's wall time and the data digests the runs used."""
+    runs = grid_runs(collected, TIER)
+    notes = []
+    for task, rows in runs.groupby("task") if not runs.empty else ():
+        config = json.loads((collected.root / rows.iloc[0]["folder"] / "config.json").read_text())
+        made = config["dataset"].get("provenance") or {}
+        if "expert_return" not in made:
+            continue
+        wall = made.get("wall_seconds")
+        digests = ", ".join(f"{registry.find_dataset(DOMAIN, task, d).plain_name} "
+                            f"{digest[:12]}" for d, digest in
+                            rows.groupby("dataset")["data_digest"].first().items())
+        notes.append(
+            f"Data ({task}): made here by `dtbench data make mujoco/{task} --budget "
+            f"{made['budget']}`: SAC for {made['sac_steps']:,} steps (seed {made['seed']}), "
+            f"expert {made['expert_return']:,.0f} return at step {made['expert_step']:,}, "
+            f"medium {made['medium_return']:,.0f} at step {made['medium_step']:,}; "
+            + (f"{wall / 3600:.1f} h wall to make; " if wall is not None else "")
+            + f"data digests {digests} (another machine's generation differs: "
+            "`dtbench compare` says so).")
+    return notes
+
+
+def compute_note(collected: Collected) -> str | None:
+    """What the tier's runs cost: each part's training and evaluation seconds summed over its
+    runs (core-hours: every run trains on one thread), the tuning counted with the rest."""
+    parts = {"learning curves": grid_runs(collected, CURVES),
+             "tuning probes": probe_runs(collected), "tier runs": grid_runs(collected, TIER)}
+    hours = {name: float((rows["train_seconds"].fillna(0) + rows["eval_seconds"].fillna(0))
+                         .sum()) / 3600 for name, rows in parts.items() if not rows.empty}
+    if not hours:
+        return None
+    listed = ", ".join(f"{name} {h:.1f} h ({len(parts[name])} run"
+                       f"{'' if len(parts[name]) == 1 else 's'})"
+                       for name, h in hours.items())
+    return (f"Compute (training and evaluation seconds summed over runs, one thread each, two "
+            f"at a time on 2 cores): {listed}; {sum(hours.values()):.1f} core-hours in all, "
+            "generating the data not included.")
 
 
 def tier_algos() -> list[str]:
@@ -170,7 +224,8 @@ def tier_table(collected: Collected) -> Table:
         "The paper column is the paper's method of the same kind: its BC and 10%BC are its "
         "own implementation (ours of its BC is 'BC [bc-paper]'); d3rlpy's BC has none. The "
         "paper prints a ± for DT only.",
-        INTERVAL_NOTE]
+        INTERVAL_NOTE, *data_notes(collected),
+        *filter(None, [compute_note(collected)])]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
                  caption, header, lines, "make mujoco-bench", not runs.empty, settings, notes)
 
