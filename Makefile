@@ -14,11 +14,11 @@ RESULTS ?= workspace
 export HF_HUB_OFFLINE := 1
 export MINARI_DATASETS_PATH ?= $(CURDIR)/data/minari
 
-.PHONY: help install test test-fast lint first-run data-download probes budget-probe mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench mujoco-bench-all promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
+.PHONY: help install test test-fast lint first-run data-download probes budget-probe mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench mujoco-bench-delayed mujoco-bench-all promote keydoor keydoor-data keydoor-table mujoco mujoco-data \
 	mujoco-table atari atari-data atari-table graph critic sparse pbc ablation-context ablation-target ablations paper report bench bench-gpu clean-runs
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-21s %s\n", $$1, $$2}'
 
 install: ## create .venv and install dtbench (CPU torch when there is no CUDA)
 	@test -x $(PY) || python3 -m venv .venv
@@ -122,11 +122,15 @@ mujoco-bench-probes: ## tune the MuJoCo tier's methods (2 candidates each on Hop
 	$(DTBENCH) tune mujoco -p paper --grid bench --jobs $(JOBS) --results $(RESULTS) $(EXTRA)
 	$(DTBENCH) report probes --results $(RESULTS)
 
-mujoco-bench: ## the MuJoCo benchmark tier: DT, CQL, BC, 10%BC, paper BC on Hopper's bench data (3 seeds; 5 on medium-replay), then its tables and claims
+mujoco-bench: ## the MuJoCo benchmark tier: DT, CQL, BC, 10%BC, paper BC on Hopper's bench data (3 seeds; 5 on medium-replay, with 25/40%BC and DT at 6 targets), then its tables and claims
 	$(BENCH) bench
-	$(DTBENCH) report mujoco-bench mujoco-bench-curves claims --results $(RESULTS)
+	$(DTBENCH) report mujoco-bench mujoco-bench-pbc mujoco-bench-targets mujoco-bench-curves claims --results $(RESULTS)
 
-mujoco-bench-all: mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench ## the MuJoCo tier from nothing: data, curves, probes, runs, tables
+mujoco-bench-delayed: ## the MuJoCo tier's delayed rewards: DT and CQL on Hopper bench medium-replay (3 seeds), beside the dense runs
+	$(BENCH) bench-delayed
+	$(DTBENCH) report mujoco-bench-delayed claims --results $(RESULTS)
+
+mujoco-bench-all: mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench mujoco-bench-delayed ## the MuJoCo tier from nothing: data, curves, probes, runs, tables
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)

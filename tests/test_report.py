@@ -240,7 +240,8 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     from dtbench.suite import Choice, expand, expand_tuning
 
     rows = []
-    bases = {"dt": 40.0, "cql": 10.0, "bc": 20.0, "bc10": 30.0, "bc-paper": 25.0}
+    bases = {"dt": 40.0, "cql": 10.0, "bc": 20.0, "bc10": 30.0, "bc-paper": 25.0,
+             "bc25": 38.0, "bc40": 39.0}
     specs = [*expand("mujoco", "paper", Choice(grid="bench")),
              *expand("mujoco", "paper", Choice(grid="bench-curves"))]
     stray = expand("mujoco", "paper", Choice(grid="bench", seeds=(0,),
@@ -284,9 +285,10 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                            "--budget bench`: SAC for 300,000 steps (seed 0), expert 2,512 "
                            "return at step 290,000, medium 830 at step 40,000; 1.5 h wall")
     assert "medium-replay abababababab" in data
-    # 30 minutes a run: 5 curve runs, 1 probe, 25 tier runs (the stray run is none of them)
-    assert ("learning curves 2.5 h (5 runs), tuning probes 0.5 h (1 run), tier runs 12.5 h "
-            "(25 runs); 15.5 core-hours") in compute
+    # 30 minutes a run: 5 curve runs, 1 probe, 35 tier runs on medium-replay (7 methods x 5
+    # seeds; the stray run is none of them)
+    assert ("learning curves 2.5 h (5 runs), tuning probes 0.5 h (1 run), tier runs 17.5 h "
+            "(35 runs); 20.5 core-hours") in compute
     probes = {row[1]: row for row in tier.curves_table(collected).rows}
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"}
     # two evaluations are too few for a level of three: no rise, no plateau step
@@ -294,9 +296,65 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     verdicts = {row[3]: row[9] for row in claims.claims_table(collected).rows
                 if "benchmark tier" in row[0]}
     assert verdicts == {"CQL": "DT higher", "d3rlpy BC": "DT higher",
-                        "d3rlpy 10%BC": "DT higher", "BC [bc-paper]": "DT higher"}
+                        "d3rlpy 10%BC": "DT higher", "BC [bc-paper]": "DT higher",
+                        "d3rlpy 25%BC": "DT higher", "d3rlpy 40%BC": "not resolved"}
     assert [p.name for p in tier.tier_curves(collected, tmp_path / "f")] == [
         "mujoco-bench-curves.png", "mujoco-bench-curves.pdf"]
+
+
+def test_the_mujoco_tiers_pbc_targets_and_delayed_tables_read_their_runs(tmp_path):
+    """Table 3, Figure 4 and Table 7 on the tier's data: %BC's fractions beside DT on
+    medium-replay, DT's achieved score at each of its targets (the per-seed slope tested
+    against 0) and the delayed grid's DT and CQL beside the tier's dense runs of the cell,
+    whose DT-against-CQL difference the claims table tests."""
+    import dtbench.report.claims as claims
+    import dtbench.report.mujoco_bench as tier
+    from dtbench.suite import Choice, expand
+
+    bases = {"dt": 40.0, "cql": 10.0, "bc": 20.0, "bc10": 30.0, "bc-paper": 25.0,
+             "bc25": 33.0, "bc40": 35.0}
+    specs = [s for s in expand("mujoco", "paper", Choice(grid="bench"))
+             if s.dataset == "bench-medium-replay"]
+    specs += expand("mujoco", "paper", Choice(grid="bench-delayed"))
+    rows = []
+    for spec in specs:
+        folder = spec.folder(Path()).as_posix()
+        targets = dict(spec.overrides).get("eval.target_returns", (3600.0,)) \
+            if spec.algo == "dt" else (None,)
+        delayed = spec.variant == "delayed"
+        for target in targets:
+            # DT follows its target (score about target / 50); delayed: DT 38, CQL 3
+            score = ((target / 50 if target != 3600.0 else bases["dt"]) if spec.algo == "dt"
+                     else bases[spec.algo]) + spec.seed % 3
+            if delayed:
+                score = (38.0 if spec.algo == "dt" else 3.0) + spec.seed % 3
+            rows.append({"domain": "mujoco", "task": "hopper", "dataset": spec.dataset,
+                         "variant": spec.variant, "algo": spec.algo, "seed": spec.seed,
+                         "profile": "paper", "overrides": "x", "folder": folder,
+                         "target_return": target, "score_mean": score,
+                         "best_score_mean": score + 1, "score_label": "D4RL normalised",
+                         "code_current": True, "data_score_mean": 1.4, "data_score_max": 7.0,
+                         "evaluations": 10, "train.steps": 10_000, "data_route": "generated"})
+    collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
+
+    pbc = tier.pbc_table(collected)
+    assert len(pbc.rows) == 1 and pbc.rows[0][:2] == ["hopper medium-replay", "1.4 / 7.0"]
+    assert [c.split(" ±")[0] for c in pbc.rows[0][2:7]] == ["40.8", "30.8", "33.8", "35.8",
+                                                             "20.8"]
+    assert pbc.rows[0][7:] == ["82.7 ± 7.0", "70.6", "58.6", "31.0", "27.6"]
+
+    targets = tier.targets_table(collected).rows
+    assert len(targets) == 1 and targets[0][2] == "600, 1,200, 1,800, 2,400, 3,000, 3,600"
+    assert targets[0][-1] == "achieved rises with the target"
+
+    delayed = tier.delayed_table(collected).rows
+    assert [c.split(" ±")[0] for c in delayed[0][2:6]] == ["39.0", "4.0", "40.8", "10.8"]
+    assert delayed[0][6:] == ["78.5 ± 3.7", "2.0", "82.7", "48.6"]
+    cells = {(row[2], row[3]): row[9] for row in claims.claims_table(collected).rows
+             if "benchmark tier" in row[0]}
+    assert cells[("delayed", "CQL")] == "DT higher"
+    assert [p.name for p in tier.tier_targets(collected, tmp_path / "f")] == [
+        "mujoco-bench-targets.png", "mujoco-bench-targets.pdf"]
 
 
 def test_a_curve_levels_off_where_its_rise_is_beyond_its_noise():

@@ -54,6 +54,9 @@ TABLES: dict[str, Callable[[Collected], Table]] = {
     "budgets": budget_table,
     "mujoco-bench-curves": mujoco_bench.curves_table,
     "mujoco-bench": mujoco_bench.tier_table,
+    "mujoco-bench-pbc": mujoco_bench.pbc_table,
+    "mujoco-bench-targets": mujoco_bench.targets_table,
+    "mujoco-bench-delayed": mujoco_bench.delayed_table,
     "claims": claims_table,
 }
 DOMAINS = ["keydoor", "graph", "mujoco", "atari"]
@@ -118,6 +121,9 @@ FIGURES = {
     "mujoco-bench-curves": Figure(
         "score during training in the MuJoCo benchmark tier: the curve probes and the tier's "
         "seeds", "make mujoco-bench-curves mujoco-bench", mujoco_bench.tier_curves),
+    "mujoco-bench-targets": Figure(
+        "DT's achieved score against its target in the MuJoCo benchmark tier (Figure 4)",
+        "make mujoco-bench", mujoco_bench.tier_targets),
     "critic": Figure("DT as a critic: predicted success through Key-to-Door episodes, attention "
                      "(Figure 5)", "make critic", draw_critic),
 }

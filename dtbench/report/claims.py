@@ -15,7 +15,7 @@ from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, SHORTEST, path_lengths, per_seed_rates
 from dtbench.report.keydoor import solvable_share
-from dtbench.report.mujoco_bench import TIER, grid_runs
+from dtbench.report.mujoco_bench import claim_runs
 from dtbench.report.scores import headline
 from dtbench.report.stats import INTERVAL, LEVEL, Bounds, fixed, holm, mean_interval, welch
 from dtbench.report.table import Table
@@ -50,7 +50,7 @@ def claims_table(collected: Collected) -> Table:
                      ["domain", "task", "dataset", "variant"])] if not runs.empty else []
     domains = sorted({domain for (domain, *_), _ in cells})
     # the MuJoCo benchmark tier's cells, whatever the report's profile (they run under paper)
-    tier = grid_runs(collected, TIER)
+    tier = claim_runs(collected)
     cells += [((d, f"{t} (benchmark tier, {int(n):,} steps)", ds, v), cell)
               for (d, t, ds, v, n), cell in tier.groupby(
                   ["domain", "task", "dataset", "variant", "train.steps"])] \

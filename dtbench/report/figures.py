@@ -404,11 +404,19 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
     dt = dt.loc[sweep.index]
     has_sweep = dt.assign(s=sweep).groupby(["domain", "task", "dataset"])["s"].transform("any")
     dt = dt[~has_sweep | sweep]  # a cell's sweep runs replace its plain ones
+    return draw_target_vs_achieved(dt, folder, "target-vs-achieved")
+
+
+def draw_target_vs_achieved(dt: pd.DataFrame, folder: Path, name: str,
+                            what: str = "") -> list[Path]:
+    """The panels of `target_vs_achieved` for the given DT rows (a row per run and target),
+    one per domain, task and dataset, saved as `name`; `what` opens the title."""
     if dt.empty:
         return []
     dt = with_target_scores(dt)
     panels = list(dt.groupby(["domain", "task", "dataset"], sort=True))
-    fig, axes = panel_grid(len(panels), 3.1, 2.9)
+    # a lone panel gets room of its own: the title would squeeze it
+    fig, axes = panel_grid(len(panels), *((3.1, 2.9) if len(panels) > 1 else (5.2, 3.8)))
     for ax, ((domain, task, dataset), part) in zip(axes, panels, strict=False):
         bounds = score_range(domain)
         stats = seed_errorbar(ax, part, "target_score", "dt", "DT (ours)", bounds)
@@ -431,10 +439,11 @@ def target_vs_achieved(runs: pd.DataFrame, folder: Path) -> list[Path]:
     axes[0].legend(fontsize=7, loc="upper left")
     note = runs_note(dt, ("domain", "task", "dataset", "target_return"))
     fig.suptitle(textwrap.fill(
-        f"DT's achieved score against its target ({note}; points: mean over seeds; whiskers: "
-        f"{INTERVAL}, clipped to 0-100 for rates; dots: seeds)", 150), fontsize=9)
+        f"{what}DT's achieved score against its target ({note}; points: mean over seeds; "
+        f"whiskers: {INTERVAL}, clipped to 0-100 for rates; dots: seeds)",
+        min(150, max(80, 45 * len(panels) + 10))), fontsize=9)
     fig.tight_layout()
-    return save(fig, folder, "target-vs-achieved")
+    return save(fig, folder, name)
 
 
 DASHES = ("-", "--", ":", "-.")  # tasks, within one colour per dataset

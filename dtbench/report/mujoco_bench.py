@@ -17,13 +17,16 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from dtbench import registry
 from dtbench.contract import RunSpec, overrides_label
+from dtbench.report import figures
 from dtbench.report.cells import (
     INTERVAL_NOTE,
+    algo_cells,
     code_mark,
     data_cell,
     mean_std_cell,
@@ -32,25 +35,28 @@ from dtbench.report.cells import (
 from dtbench.report.collected import Collected
 from dtbench.report.curves import curve_points, run_curve
 from dtbench.report.figures import ALGO_LABELS, PALETTE, panel_grid, save
-from dtbench.report.paper import D4RL_TABLE2, paper_cell
+from dtbench.report.paper import D4RL_TABLE2, D4RL_TABLE3, D4RL_TABLE7, paper_cell
 from dtbench.report.probes import PROBE_SEED
-from dtbench.report.scores import headline
+from dtbench.report.scores import headline, with_target_scores
+from dtbench.report.stats import mean_interval, t_interval
 from dtbench.report.table import Table
+from dtbench.report.targets import per_target_cell, tracking
 from dtbench.suite import Choice, expand, expand_tuning
 
 DOMAIN, PROFILE = "mujoco", "paper"
-TIER, CURVES = "bench", "bench-curves"
+TIER, CURVES, DELAYED = "bench", "bench-curves", "bench-delayed"
+D4RL_ORDER = ("medium", "medium-replay", "medium-expert")  # the paper's rows, in its order
 # each of our methods by the paper's Table 2 column of the same kind (the paper's BC and %BC
 # are its own implementation: `bc-paper` is ours of it; d3rlpy's BC has no paper column)
 PAPER_COLUMN = {"dt": "dt", "cql": "cql", "bc-paper": "bc", "bc10": "bc10"}
 
 
-def grid_runs(collected: Collected, grid: str) -> pd.DataFrame:
-    """Headline rows (DT at its highest target) of the runs the domain's named grid makes,
-    found by their folders."""
+def grid_runs(collected: Collected, grid: str, every_target: bool = False) -> pd.DataFrame:
+    """Headline rows (DT at its highest target; with `every_target`, a row per target) of the
+    runs the domain's named grid makes (its parts included), found by their folders."""
     if grid not in registry.get_domain(DOMAIN).grids:
         return collected.every.iloc[0:0]
-    return _runs_of(collected, expand(DOMAIN, PROFILE, Choice(grid=grid)))
+    return _runs_of(collected, expand(DOMAIN, PROFILE, Choice(grid=grid)), every_target)
 
 
 def probe_runs(collected: Collected) -> pd.DataFrame:
@@ -58,12 +64,37 @@ def probe_runs(collected: Collected) -> pd.DataFrame:
     return _runs_of(collected, expand_tuning(DOMAIN, PROFILE, TIER))
 
 
-def _runs_of(collected: Collected, specs: list[RunSpec]) -> pd.DataFrame:
+def _runs_of(collected: Collected, specs: list[RunSpec],
+             every_target: bool = False) -> pd.DataFrame:
     every = collected.every
     if every.empty or "folder" not in every:
         return every.iloc[0:0]
     folders = {spec.folder(Path()).as_posix() for spec in specs}
-    return headline(every[every["folder"].isin(folders)])
+    mine = every[every["folder"].isin(folders)]
+    return mine.reset_index(drop=True) if every_target else headline(mine)
+
+
+def claim_runs(collected: Collected) -> pd.DataFrame:
+    """The tier's runs whose cells the claims table tests: the tier's and its delayed grid's."""
+    frames = [f for f in (grid_runs(collected, TIER), grid_runs(collected, DELAYED))
+              if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else collected.every.iloc[0:0]
+
+
+def _plain(dataset: str) -> str:
+    return registry.find_dataset(DOMAIN, "hopper", dataset).plain_name
+
+
+def tier_datasets(grid: str = TIER) -> list[str]:
+    """The datasets a grid runs on, its parts' included, in the paper's row order."""
+    g = registry.get_domain(DOMAIN).grids[grid]
+    names = {d for part in (g, *g.parts) for d in part.datasets}
+    return sorted(names, key=lambda d: D4RL_ORDER.index(_plain(d)))
+
+
+def tier_tasks(grid: str = TIER) -> list[str]:
+    g = registry.get_domain(DOMAIN).grids[grid]
+    return list(dict.fromkeys(t for part in (g, *g.parts) for t in part.tasks))
 
 
 def data_notes(collected: Collected) -> list[str]:
@@ -183,12 +214,12 @@ def tier_table(collected: Collected) -> Table:
     """Per Hopper dataset and method: the final score (the headline) and the best during
     training over the tier's seeds, the data's own scores, the paper's Table 2 beside."""
     runs = grid_runs(collected, TIER)
-    grid = registry.get_domain(DOMAIN).grids[TIER]
+    runs = runs[runs["variant"] == "dense"] if not runs.empty else runs
     header = ["Dataset", "Data: mean / best", "Method", "Final (headline)",
               "Best during training", "Paper (Table 2)"]
     lines = []
-    for task in grid.tasks:
-        for dataset in grid.datasets:
+    for task in tier_tasks():
+        for dataset in tier_datasets():
             rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
                 if not runs.empty else runs
             plain = registry.find_dataset(DOMAIN, task, dataset).plain_name
@@ -228,6 +259,146 @@ def tier_table(collected: Collected) -> Table:
         *filter(None, [compute_note(collected)])]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
                  caption, header, lines, "make mujoco-bench", not runs.empty, settings, notes)
+
+
+# Table 3 on the tier's data: DT beside d3rlpy's %BC at each fraction (100%: BC)
+PBC = (("dt", "DT"), ("bc10", "d3rlpy 10%BC"), ("bc25", "d3rlpy 25%BC"),
+       ("bc40", "d3rlpy 40%BC"), ("bc", "d3rlpy 100%BC"))
+PBC_PAPER = (("dt", "DT"), ("bc10", "10%BC"), ("bc25", "25%BC"), ("bc40", "40%BC"),
+             ("bc", "100%BC"))
+
+
+def pbc_table(collected: Collected) -> Table:
+    """%BC's fraction (the paper's Table 3) on the tier's datasets where every fraction ran."""
+    runs = grid_runs(collected, TIER)
+    runs = runs[runs["variant"] == "dense"] if not runs.empty else runs
+    g = registry.get_domain(DOMAIN).grids[TIER]
+    swept = [d for d in tier_datasets() if any("bc25" in part.algos and d in part.datasets
+                                               for part in (g, *g.parts))]
+    header = ["Dataset", "Data: mean / best", *(f"{label} (ours)" for _, label in PBC),
+              *(f"{label} (paper)" for _, label in PBC_PAPER)]
+    lines = []
+    for task in tier_tasks():
+        for dataset in swept:
+            rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
+                if not runs.empty else runs
+            lines.append([f"{task} {_plain(dataset)}", data_cell(rows),
+                          *algo_cells(rows, [a for a, _ in PBC]),
+                          *(paper_cell("D4RL_TABLE3", D4RL_TABLE3, (_plain(dataset), task), key)
+                            for key, _ in PBC_PAPER)])
+    caption = (
+        "%BC's fraction on the MuJoCo benchmark tier's data (the paper's Table 3): DT beside "
+        "d3rlpy's BC on the top 10, 25, 40 and 100% of the timesteps by episode return, with "
+        f"the tier's settings and budget, {seeds_phrase(runs) or 'no runs yet'}; each cell the "
+        "final evaluation at the headline target as mean ± sample std [95% t interval] (n), "
+        "'best' the mean of each seed's best evaluation during training. The paper's columns "
+        "are its Table 3 (its own %BC, D4RL's data, 100k steps): a reference, not a target. "
+        "DT against each fraction is in results/claims.md.")
+    return Table("mujoco-bench-pbc", "MuJoCo benchmark tier: %BC's fraction (paper Table 3)",
+                 caption, header, lines, "make mujoco-bench", not runs.empty and bool(swept),
+                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).",
+                 ["%BC is BC on the top X% of timesteps by episode return; 100%BC is BC.",
+                  INTERVAL_NOTE])
+
+
+def target_runs(collected: Collected) -> pd.DataFrame:
+    """The tier's DT runs evaluated at several targets, a row per target."""
+    specs = [spec for spec in expand(DOMAIN, PROFILE, Choice(grid=TIER))
+             if spec.algo == "dt" and "eval.target_returns" in dict(spec.overrides)]
+    return _runs_of(collected, specs, every_target=True)
+
+
+def tier_targets(collected: Collected, folder: Path) -> list[Path]:
+    """The paper's Figure 4 on the tier's data: achieved against target per seed."""
+    return figures.draw_target_vs_achieved(
+        target_runs(collected), folder, "mujoco-bench-targets",
+        "MuJoCo benchmark tier (Hopper, bench data made by dtbench, paper profile): ")
+
+
+def slope_cell(part: pd.DataFrame) -> tuple[str, str]:
+    """Each seed's least-squares slope of achieved on target score: (mean [95% t interval]
+    (n), the verdict). A slope above 0 whose interval excludes 0 says the achieved score rises
+    with the target; one test, so no correction."""
+    slopes = [tracking(seed["target_score"], seed["score_mean"])[1]
+              for _, seed in part.groupby("seed")]
+    slopes = [x for x in slopes if not np.isnan(x)]
+    if len(slopes) < 2:
+        return (f"{slopes[0]:.2f} (n=1)" if slopes else "-"), "one seed: no test"
+    text = mean_interval(slopes, 2)
+    low, high = t_interval(slopes)
+    verdict = ("achieved rises with the target" if low > 0 else
+               "achieved falls with the target" if high < 0 else "not resolved")
+    return f"{text} (n={len(slopes)})", verdict
+
+
+def targets_table(collected: Collected) -> Table:
+    """DT's achieved score against its target on the tier's data (the paper's Figure 4)."""
+    runs = target_runs(collected)
+    runs = with_target_scores(runs) if not runs.empty else runs
+    header = ["Dataset", "Data: best episode", "Targets (return)", "Achieved at each target "
+              "(target score: mean [95% interval])", "r (target, achieved)",
+              "Slope per seed [95% interval] (n)", "Verdict"]
+    lines = []
+    for (task, dataset), part in runs.groupby(["task", "dataset"]) if not runs.empty else ():
+        means = part.groupby("target_score")["score_mean"].mean()
+        r, _ = tracking(means.index.to_numpy(), means.to_numpy())
+        slope, verdict = slope_cell(part)
+        targets = ", ".join(f"{t:,.0f}" for t in sorted(set(part["target_return"])))
+        lines.append([f"{task} {_plain(dataset)}", f"{part['data_score_max'].iloc[0]:.1f}",
+                      targets, per_target_cell(part) + code_mark(part),
+                      "-" if np.isnan(r) else f"{r:.2f}", slope, verdict])
+    caption = (
+        "DT's achieved score against the target return it is conditioned on, on the MuJoCo "
+        "benchmark tier's data (the paper's Figure 4): each of the tier's DT runs on this "
+        "dataset evaluated at every target after training (its headline is the highest, "
+        f"the official one), {seeds_phrase(runs) or 'no runs yet'}. Targets and scores are "
+        "D4RL-normalised; the data's best episode on the same scale. The verdict reads the "
+        "per-seed slope of achieved on target: it rises where the slope's 95% t interval over "
+        "seeds lies above 0. The paper's Figure 4 shows DT following the target up to about "
+        "the data's best and levelling off beyond it.")
+    return Table("mujoco-bench-targets",
+                 "MuJoCo benchmark tier: achieved against target (paper Figure 4)", caption,
+                 header, lines, "make mujoco-bench", bool(lines),
+                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).",
+                 [INTERVAL_NOTE])
+
+
+# Table 7 on the tier's data: our columns (algo, variant) and the paper's keys
+DELAYED_OURS = (("dt", "delayed", "Delayed: DT"), ("cql", "delayed", "Delayed: CQL"),
+                ("dt", "dense", "Original: DT"), ("cql", "dense", "Original: CQL"))
+DELAYED_PAPER = (("dt_delayed", "Delayed: DT"), ("cql_delayed", "Delayed: CQL"),
+                 ("dt_dense", "Original: DT"), ("cql_dense", "Original: CQL"))
+
+
+def delayed_table(collected: Collected) -> Table:
+    """Dense against delayed rewards for DT and CQL on the tier's data (the paper's Table 7):
+    the `bench-delayed` grid's runs beside the tier's dense runs of the same cells."""
+    delayed = grid_runs(collected, DELAYED)
+    runs = claim_runs(collected) if not delayed.empty else delayed
+    header = ["Dataset", "Data: mean / best", *(f"{label} (ours)" for *_, label in DELAYED_OURS),
+              *(f"{label} (paper)" for _, label in DELAYED_PAPER)]
+    lines = []
+    for task in tier_tasks(DELAYED):
+        for dataset in tier_datasets(DELAYED):
+            rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
+                if not runs.empty else runs
+            cells = [algo_cells(rows[rows["variant"] == variant] if not rows.empty else rows,
+                                [algo])[0] for algo, variant, _ in DELAYED_OURS]
+            lines.append([f"{task} {_plain(dataset)}", data_cell(rows), *cells,
+                          *(paper_cell("D4RL_TABLE7", D4RL_TABLE7, _plain(dataset), key)
+                            for key, _ in DELAYED_PAPER)])
+    caption = (
+        "Delayed rewards on the MuJoCo benchmark tier's data (the paper's Table 7): DT and CQL "
+        "trained with each episode's whole return on its last step, beside the tier's dense "
+        f"runs of the same cell, {seeds_phrase(delayed) or 'no runs yet'}; each cell the final "
+        "evaluation at the headline target as mean ± sample std [95% t interval] (n). The "
+        "paper's columns are its Table 7 (D4RL's data): a reference, not a target. DT against "
+        "CQL on delayed rewards is in results/claims.md.")
+    return Table("mujoco-bench-delayed",
+                 "MuJoCo benchmark tier: delayed rewards (paper Table 7)", caption, header,
+                 lines, "make mujoco-bench-delayed", not delayed.empty,
+                 f"Settings: as results/mujoco-bench.md ({budget_text(DELAYED)}).",
+                 [INTERVAL_NOTE])
 
 
 def curves_table(collected: Collected) -> Table:
