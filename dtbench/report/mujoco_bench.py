@@ -351,16 +351,17 @@ def targets_table(collected: Collected) -> Table:
         "DT's achieved score against the target return it is conditioned on, on the MuJoCo "
         "benchmark tier's data (the paper's Figure 4): each of the tier's DT runs on this "
         "dataset evaluated at every target after training (its headline is the highest, "
-        f"the official one), {seeds_phrase(runs) or 'no runs yet'}. Targets and scores are "
-        "D4RL-normalised; the data's best episode on the same scale. The verdict reads the "
-        "per-seed slope of achieved on target: it rises where the slope's 95% t interval over "
-        "seeds lies above 0. The paper's Figure 4 shows DT following the target up to about "
-        "the data's best and levelling off beyond it.")
+        f"the official one), {seeds_phrase(runs) or 'no runs yet'}, targets and scores "
+        "D4RL-normalised, the data's best episode on the same scale. The verdict reads the "
+        "per-seed slope of achieved on target: the score rises with the target where the "
+        "slope's 95% t interval over seeds lies above 0.")
+    notes = ["The paper's Figure 4 shows DT following the target up to about the data's best "
+             "episode and levelling off beyond it (D4RL's data): a reference, not a target.",
+             INTERVAL_NOTE]
     return Table("mujoco-bench-targets",
                  "MuJoCo benchmark tier: achieved against target (paper Figure 4)", caption,
                  header, lines, "make mujoco-bench", bool(lines),
-                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).",
-                 [INTERVAL_NOTE])
+                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).", notes)
 
 
 # Table 7 on the tier's data: our columns (algo, variant) and the paper's keys
