@@ -111,7 +111,7 @@ budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings
 # step budget (seed 100), the tuning probes (seeds 100-101), the tier (seeds 0-2; 0-4 on
 # medium-replay), then its tables.
 BENCH = $(DTBENCH) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(EXTRA) --grid
-mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; about 1-2 h on one core)
+mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
 	$(DTBENCH) data make mujoco/hopper --budget bench
 
 mujoco-bench-curves: ## the MuJoCo tier's learning curves: every method on Hopper bench medium-replay, seed 100, 3x the tier's steps
