@@ -416,6 +416,7 @@ def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
 def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
     """Show datasets' summaries and provenance."""
     from dtbench.data import minari_io
+    from dtbench.domains.mujoco.provenance import describe
     from dtbench.runs import load_dataset
     from dtbench.runtime import setup
 
@@ -428,20 +429,9 @@ def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
         typer.echo(f"{ds.minari_id}: {store.summary()} ({store.bytes_per_step:.0f} bytes of "
                    f"observations per step, states {store.obs_shape})")
         made = minari_io.provenance(ds.minari_id)
-        if "expert_return" in made:
-            typer.echo(_generation_line(made))
+        if "expert_return" in made:  # made here by SAC (domains/mujoco/generate.py)
+            typer.echo(f"generation: {describe(made)}")
         typer.echo(f"provenance: {made}")
-
-
-def _generation_line(made: dict) -> str:
-    """A generated dataset's origin in one line: the SAC run, its expert and medium snapshots
-    and what the generation cost (older generations recorded no wall time)."""
-    wall = made.get("wall_seconds")
-    cost = f"{wall / 3600:.2f} h wall" if wall is not None else "wall time not recorded"
-    return (f"generation: SAC {made['sac_steps']:,} steps (budget {made['budget']}, seed "
-            f"{made['seed']}), expert {made['expert_return']:,.0f} at step "
-            f"{made['expert_step']:,}, medium {made['medium_return']:,.0f} at step "
-            f"{made['medium_step']:,}; {cost} ({made['sac_seconds'] / 3600:.2f} h of SAC)")
 
 
 def _first_sentence(text: str) -> str:

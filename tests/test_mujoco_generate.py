@@ -128,7 +128,7 @@ def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch)
     summary, _ = _make(tmp_path, monkeypatch, "d")
     out = CliRunner().invoke(app, ["data", "info", "mujoco/hopper", "-d", "expert"])
     assert out.exit_code == 0, out.output
-    line = next(x for x in out.output.splitlines() if x.startswith("generation:"))
+    line = next(x for x in out.output.splitlines() if x.startswith("generation: SAC for "))
     assert f"expert {summary['expert_return']:,.0f} at step {summary['expert_step']:,}" in line
     assert f"{summary['wall_seconds'] / 3600:.2f} h wall" in line
 

@@ -266,7 +266,7 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                      "data_digest": "ab" * 32})
         made = {"budget": "bench", "sac_steps": 300_000, "seed": 0, "expert_return": 2512.3,
                 "expert_step": 290_000, "medium_return": 830.0, "medium_step": 40_000,
-                "wall_seconds": 5400.0}
+                "wall_seconds": 5400.0, "sac_seconds": 5000.0}
         (tmp_path / folder / "config.json").write_text(
             json.dumps({"dataset": {"provenance": made}}))
     collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
@@ -282,13 +282,14 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     assert table.rows[0][3] == "not run"  # no runs on bench-medium
     data, compute = table.notes[-2:]
     assert data.startswith("Data (hopper): made here by `dtbench data make mujoco/hopper "
-                           "--budget bench`: SAC for 300,000 steps (seed 0), expert 2,512 "
-                           "return at step 290,000, medium 830 at step 40,000; 1.5 h wall")
+                           "--budget bench`, SAC for 300,000 steps (budget bench, seed 0): "
+                           "expert 2,512 at step 290,000, medium 830 at step 40,000; 1.50 h "
+                           "wall (1.39 h of SAC)")
     assert "medium-replay abababababab" in data
     # 30 minutes a run: 5 curve runs, 1 probe, 35 tier runs on medium-replay (7 methods x 5
     # seeds; the stray run is none of them)
     assert ("learning curves 2.5 h (5 runs), tuning probes 0.5 h (1 run), tier runs 17.5 h "
-            "(35 runs); 20.5 core-hours") in compute
+            "(35 runs); 20.5 run-hours") in compute
     probes = {row[1]: row for row in tier.curves_table(collected).rows}
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"}
     # two evaluations are too few for a level of three: no rise, no plateau step

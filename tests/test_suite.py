@@ -140,3 +140,34 @@ def test_a_named_grid_runs_under_a_profile_with_its_overrides_and_its_own_tuning
     assert all(dict(s.overrides)["train.steps"] == budget["train.steps"] for s in probes)
     with pytest.raises(DTBenchError, match="unknown grid of domain 'mujoco' 'nope'; known: "):
         expand("mujoco", "paper", Choice(grid="nope"))
+
+
+
+def test_every_grids_d3rlpy_runs_evaluate_as_often_as_their_settings_ask():
+    """d3rlpy's baselines train in chunks of `baseline.log_every` steps and evaluate at the
+    first chunk's end past each evaluation step, so evaluation steps closer together than a
+    chunk share one evaluation: every registered grid (each profile's and each named grid)
+    must give its d3rlpy runs as many evaluations as `eval.during_training` says."""
+    from types import SimpleNamespace
+
+    from dtbench import registry
+    from dtbench.contract import RunContext
+    from dtbench.d3rlpy_bridge import CHECKPOINT
+    from dtbench.runs.resolve import resolve
+
+    checked = set()
+    for name, domain in registry.domains().items():
+        specs = [s for profile in domain.settings for s in expand(name, profile)]
+        specs += [s for grid in domain.grids for s in expand(name, "paper", Choice(grid=grid))]
+        for spec in specs:
+            key = (name, spec.task, spec.profile, spec.algo, spec.overrides)
+            if key in checked or CHECKPOINT not in registry.get_algo(spec.algo).checkpoint_files:
+                continue
+            checked.add(key)
+            settings = resolve(spec).settings
+            steps, every = settings.baseline.steps, settings.baseline.log_every
+            wanted = RunContext.eval_steps(SimpleNamespace(settings=settings), steps)
+            rows = [min(k * every, steps) for k in range(1, -(-steps // every) + 1)]
+            done = {min(r for r in rows if r >= step) for step in wanted}
+            assert len(done) == len(wanted), key
+    assert len(checked) > 10

@@ -23,6 +23,7 @@ import seaborn as sns
 
 from dtbench import registry
 from dtbench.contract import RunSpec, overrides_label
+from dtbench.domains.mujoco.provenance import describe
 from dtbench.report import figures
 from dtbench.report.cells import (
     INTERVAL_NOTE,
@@ -81,20 +82,26 @@ def claim_runs(collected: Collected) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else collected.every.iloc[0:0]
 
 
-def _plain(dataset: str) -> str:
-    return registry.find_dataset(DOMAIN, "hopper", dataset).plain_name
+def _plain(task: str, dataset: str) -> str:
+    """The paper's name a tier dataset stands for (`bench-medium` -> `medium`)."""
+    return registry.find_dataset(DOMAIN, task, dataset).plain_name
+
+
+def _grids(grid: str) -> tuple[registry.Grid, ...]:
+    """A named grid and its parts."""
+    g = registry.get_domain(DOMAIN).grids[grid]
+    return (g, *g.parts)
 
 
 def tier_datasets(grid: str = TIER) -> list[str]:
     """The datasets a grid runs on, its parts' included, in the paper's row order."""
-    g = registry.get_domain(DOMAIN).grids[grid]
-    names = {d for part in (g, *g.parts) for d in part.datasets}
-    return sorted(names, key=lambda d: D4RL_ORDER.index(_plain(d)))
+    task = tier_tasks(grid)[0]  # every task's datasets have the same plain names
+    names = {d for part in _grids(grid) for d in part.datasets}
+    return sorted(names, key=lambda d: D4RL_ORDER.index(_plain(task, d)))
 
 
 def tier_tasks(grid: str = TIER) -> list[str]:
-    g = registry.get_domain(DOMAIN).grids[grid]
-    return list(dict.fromkeys(t for part in (g, *g.parts) for t in part.tasks))
+    return list(dict.fromkeys(t for part in _grids(grid) for t in part.tasks))
 
 
 def data_notes(collected: Collected) -> list[str]:
@@ -108,24 +115,18 @@ def data_notes(collected: Collected) -> list[str]:
         made = config["dataset"].get("provenance") or {}
         if "expert_return" not in made:
             continue
-        wall = made.get("wall_seconds")
-        digests = ", ".join(f"{registry.find_dataset(DOMAIN, task, d).plain_name} "
-                            f"{digest[:12]}" for d, digest in
+        digests = ", ".join(f"{_plain(task, d)} {digest[:12]}" for d, digest in
                             rows.groupby("dataset")["data_digest"].first().items())
         notes.append(
             f"Data ({task}): made here by `dtbench data make mujoco/{task} --budget "
-            f"{made['budget']}`: SAC for {made['sac_steps']:,} steps (seed {made['seed']}), "
-            f"expert {made['expert_return']:,.0f} return at step {made['expert_step']:,}, "
-            f"medium {made['medium_return']:,.0f} at step {made['medium_step']:,}; "
-            + (f"{wall / 3600:.1f} h wall to make; " if wall is not None else "")
-            + f"data digests {digests} (another machine's generation differs: "
-            "`dtbench compare` says so).")
+            f"{made['budget']}`, {describe(made)}; data digests {digests} (another machine's "
+            "generation differs: `dtbench compare` says so).")
     return notes
 
 
 def compute_note(collected: Collected) -> str | None:
     """What the tier's runs cost: each part's training and evaluation seconds summed over its
-    runs (core-hours: every run trains on one thread), the tuning counted with the rest."""
+    runs, the tuning counted with the rest."""
     parts = {"learning curves": grid_runs(collected, CURVES),
              "tuning probes": probe_runs(collected), "tier runs": grid_runs(collected, TIER)}
     hours = {name: float((rows["train_seconds"].fillna(0) + rows["eval_seconds"].fillna(0))
@@ -135,9 +136,8 @@ def compute_note(collected: Collected) -> str | None:
     listed = ", ".join(f"{name} {h:.1f} h ({len(parts[name])} run"
                        f"{'' if len(parts[name]) == 1 else 's'})"
                        for name, h in hours.items())
-    return (f"Compute (training and evaluation seconds summed over runs, one thread each, two "
-            f"at a time on 2 cores): {listed}; {sum(hours.values()):.1f} core-hours in all, "
-            "generating the data not included.")
+    return (f"Compute (training and evaluation seconds summed over runs): {listed}; "
+            f"{sum(hours.values()):.1f} run-hours in all, generating the data not included.")
 
 
 def tier_algos() -> list[str]:
@@ -222,7 +222,7 @@ def tier_table(collected: Collected) -> Table:
         for dataset in tier_datasets():
             rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
                 if not runs.empty else runs
-            plain = registry.find_dataset(DOMAIN, task, dataset).plain_name
+            plain = _plain(task, dataset)
             for i, algo in enumerate(tier_algos()):
                 mine = rows[rows["algo"] == algo] if not rows.empty else rows
                 column = PAPER_COLUMN.get(algo)
@@ -272,9 +272,8 @@ def pbc_table(collected: Collected) -> Table:
     """%BC's fraction (the paper's Table 3) on the tier's datasets where every fraction ran."""
     runs = grid_runs(collected, TIER)
     runs = runs[runs["variant"] == "dense"] if not runs.empty else runs
-    g = registry.get_domain(DOMAIN).grids[TIER]
     swept = [d for d in tier_datasets() if any("bc25" in part.algos and d in part.datasets
-                                               for part in (g, *g.parts))]
+                                               for part in _grids(TIER))]
     header = ["Dataset", "Data: mean / best", *(f"{label} (ours)" for _, label in PBC),
               *(f"{label} (paper)" for _, label in PBC_PAPER)]
     lines = []
@@ -282,9 +281,10 @@ def pbc_table(collected: Collected) -> Table:
         for dataset in swept:
             rows = runs[(runs["task"] == task) & (runs["dataset"] == dataset)] \
                 if not runs.empty else runs
-            lines.append([f"{task} {_plain(dataset)}", data_cell(rows),
+            lines.append([f"{task} {_plain(task, dataset)}", data_cell(rows),
                           *algo_cells(rows, [a for a, _ in PBC]),
-                          *(paper_cell("D4RL_TABLE3", D4RL_TABLE3, (_plain(dataset), task), key)
+                          *(paper_cell("D4RL_TABLE3", D4RL_TABLE3,
+                                       (_plain(task, dataset), task), key)
                             for key, _ in PBC_PAPER)])
     caption = (
         "%BC's fraction on the MuJoCo benchmark tier's data (the paper's Table 3): DT beside "
@@ -344,7 +344,7 @@ def targets_table(collected: Collected) -> Table:
         r, _ = tracking(means.index.to_numpy(), means.to_numpy())
         slope, verdict = slope_cell(part)
         targets = ", ".join(f"{t:,.0f}" for t in sorted(set(part["target_return"])))
-        lines.append([f"{task} {_plain(dataset)}", f"{part['data_score_max'].iloc[0]:.1f}",
+        lines.append([f"{task} {_plain(task, dataset)}", f"{part['data_score_max'].iloc[0]:.1f}",
                       targets, per_target_cell(part) + code_mark(part),
                       "-" if np.isnan(r) else f"{r:.2f}", slope, verdict])
     caption = (
@@ -385,8 +385,8 @@ def delayed_table(collected: Collected) -> Table:
                 if not runs.empty else runs
             cells = [algo_cells(rows[rows["variant"] == variant] if not rows.empty else rows,
                                 [algo])[0] for algo, variant, _ in DELAYED_OURS]
-            lines.append([f"{task} {_plain(dataset)}", data_cell(rows), *cells,
-                          *(paper_cell("D4RL_TABLE7", D4RL_TABLE7, _plain(dataset), key)
+            lines.append([f"{task} {_plain(task, dataset)}", data_cell(rows), *cells,
+                          *(paper_cell("D4RL_TABLE7", D4RL_TABLE7, _plain(task, dataset), key)
                             for key, _ in DELAYED_PAPER)])
     caption = (
         "Delayed rewards on the MuJoCo benchmark tier's data (the paper's Table 7): DT and CQL "
@@ -414,7 +414,7 @@ def curves_table(collected: Collected) -> Table:
         run = rows.iloc[0]
         curve = run_curve(collected.root, run)
         best = curve.loc[curve["score_mean"].idxmax()] if not curve.empty else None
-        plain = registry.find_dataset(DOMAIN, task, dataset).plain_name
+        plain = _plain(task, dataset)
         lines.append([f"{task} {plain}", ALGO_LABELS[algo], curve_points(curve) or "-",
                       f"{run['score_mean']:.1f}{code_mark(rows)}",
                       f"{best['score_mean']:.1f} ({int(best['step']) // 1000}k)"
@@ -449,7 +449,7 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
         for _, run in runs.iterrows() if not runs.empty else ():
             curve = run_curve(collected.root, run)
             if len(curve) > 1:
-                plain = registry.find_dataset(DOMAIN, run["task"], run["dataset"]).plain_name
+                plain = _plain(run["task"], run["dataset"])
                 frames.append(curve.assign(panel=f"{run['task']} {plain}",
                                            method=ALGO_LABELS[run["algo"]], runs=kind))
     if not frames:
