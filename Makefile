@@ -130,7 +130,12 @@ mujoco-bench-delayed: ## the MuJoCo tier's delayed rewards: DT and CQL on Hopper
 	$(BENCH) bench-delayed
 	$(DTBENCH) report mujoco-bench-delayed claims --results $(RESULTS)
 
-mujoco-bench-all: mujoco-bench-data mujoco-bench-curves mujoco-bench-probes mujoco-bench mujoco-bench-delayed ## the MuJoCo tier from nothing: data, curves, probes, runs, tables
+mujoco-bench-all: ## the MuJoCo tier from nothing: data, curves, probes, runs, tables (in this order, also under make -j)
+	$(MAKE) mujoco-bench-data
+	$(MAKE) mujoco-bench-curves
+	$(MAKE) mujoco-bench-probes
+	$(MAKE) mujoco-bench
+	$(MAKE) mujoco-bench-delayed
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)

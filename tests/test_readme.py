@@ -74,20 +74,22 @@ def _cell_mismatches(block: str, root: Path) -> list[str]:
 
 
 def _claim_mismatches(block: str, root: Path) -> list[str]:
-    """Claim lines whose verdicts are not claims.md's for that cell, dataset and method."""
+    """Claim lines whose verdicts are not claims.md's for that cell, dataset, rewards and
+    method."""
     header, rows = readme.read_table(root / "claims.md")
-    verdict_of = {(r[header.index("Cell")], r[header.index("Dataset")],
-                   r[header.index("Versus")]): r[header.index("Verdict")] for r in rows}
+    verdict_of = {tuple(r[header.index(k)] for k in ("Cell", "Dataset", "Rewards", "Versus")):
+                  r[header.index("Verdict")] for r in rows}
     words = {said: start for start, said in readme.VERDICTS}
     wrong, quoted = [], set()
     for line in block.splitlines():
-        match = re.match(r"^- (?P<cell>.+), (?P<data>[\w-]+): DT (?P<parts>.+)\.$", line)
+        match = re.match(r"^- (?P<cell>.+), (?P<data>[\w-]+)(?: \((?P<rewards>\w+) rewards\))?"
+                         r": DT (?P<parts>.+)\.$", line)
         if match is None:
             continue
         for part in match["parts"].split("; "):
             said = next(w for w in words if part.startswith(w + " "))
             for versus in part.removeprefix(said + " ").split(", "):
-                key = (match["cell"], match["data"], versus)
+                key = (match["cell"], match["data"], match["rewards"] or "dense", versus)
                 quoted.add(key)
                 if key not in verdict_of or not verdict_of[key].startswith(words[said]) or (
                         not words[said] and verdict_of[key].startswith(("DT ", "not resolved"))):

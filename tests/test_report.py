@@ -60,6 +60,21 @@ def test_report_of_no_runs_says_which_target_fills_each_table(tmp_path):
     assert "no runs yet: `make atari`" in (tmp_path / "README.md").read_text()
 
 
+def test_a_named_table_brings_its_figure_of_the_same_name_and_no_other(tmp_path):
+    """`dtbench report mujoco-bench-curves` draws the tier's curves figure with its table
+    (here: none to draw, so an old drawing goes), and leaves every other figure alone."""
+    old = tmp_path / "figures" / "mujoco-bench-curves.png"
+    other = tmp_path / "figures" / "scores-mujoco.png"
+    old.parent.mkdir()
+    old.write_bytes(b"old drawing")
+    other.write_bytes(b"another figure")
+    lines = build(tmp_path, "quick", ["mujoco-bench-curves"])
+    assert "figure mujoco-bench-curves: no runs yet (make mujoco-bench-curves mujoco-bench)" \
+        in lines
+    assert not old.exists() and other.exists()
+    assert not any(line.startswith("figure scores-") for line in lines)
+
+
 def test_report_rebuilds_byte_identically_from_stored_runs(isolated_minari, tmp_path):
     make_dataset("random-1k")
     k1 = expand("keydoor", "smoke", Choice(algos=("dt",),
@@ -288,8 +303,8 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     assert "medium-replay abababababab" in data
     # 30 minutes a run: 5 curve runs, 1 probe, 35 tier runs on medium-replay (7 methods x 5
     # seeds; the stray run is none of them)
-    assert ("learning curves 2.5 h (5 runs), tuning probes 0.5 h (1 run), tier runs 17.5 h "
-            "(35 runs); 20.5 run-hours") in compute
+    assert ("learning curves (5 runs) 2.5 h, tuning probes (1 run) 0.5 h, tier runs (35 runs) "
+            "17.5 h, generating hopper's data 1.5 h; 22.0 core-hours in all") in compute
     probes = {row[1]: row for row in tier.curves_table(collected).rows}
     assert set(probes) == {"DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]"}
     # two evaluations are too few for a level of three: no rise, no plateau step
@@ -301,6 +316,40 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                         "d3rlpy 25%BC": "DT higher", "d3rlpy 40%BC": "not resolved"}
     assert [p.name for p in tier.tier_curves(collected, tmp_path / "f")] == [
         "mujoco-bench-curves.png", "mujoco-bench-curves.pdf"]
+
+
+def test_the_mujoco_tier_says_which_methods_its_steps_stop_before_they_level_off(tmp_path):
+    """The tier table's budget note reads each method's learning curve: a method that had 90%
+    of its gain within the tier's steps is covered, one whose curve levels off later, or is
+    still rising at its end, is named as understated."""
+    import dtbench.report.mujoco_bench as tier
+    from dtbench.domains.mujoco.profiles import BENCH_STEPS
+    from dtbench.suite import Choice, expand
+
+    # 10 evaluations over the curve's 3 x the tier's steps
+    steps = [3 * BENCH_STEPS * i // 10 for i in range(1, 11)]
+    shapes = {"dt": [10, 30, 50, 52, 51, 52, 50, 51, 52, 51],  # levelled off by 0.9x
+              "cql": [10, 10, 11, 10, 12, 11, 60, 61, 60, 60],  # levels off at 2.1x
+              "bc": [5, 10, 15, 20, 25, 30, 35, 40, 45, 50]}  # still rising at the end
+    rows = []
+    for spec in expand("mujoco", "paper", Choice(grid="bench-curves")):
+        if spec.algo not in shapes:
+            continue
+        folder = spec.folder(Path()).as_posix()
+        (tmp_path / folder).mkdir(parents=True)
+        target = 3600.0 if spec.algo == "dt" else None
+        pd.DataFrame({"step": steps, "target_return": target, "score_mean": shapes[spec.algo]}
+                     ).to_csv(tmp_path / folder / "curve.csv", index=False)
+        rows.append({"domain": "mujoco", "task": "hopper", "dataset": spec.dataset,
+                     "variant": "dense", "algo": spec.algo, "seed": spec.seed,
+                     "profile": "paper", "overrides": "x", "folder": folder,
+                     "target_return": target, "score_mean": shapes[spec.algo][-1],
+                     "score_label": "D4RL normalised", "code_current": True})
+    note = tier.budget_note(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
+    assert note.startswith(f"Budget: {BENCH_STEPS:,} steps cover the step where each of these "
+                           f"had 90% of its gain on its learning curve: DT {steps[2]:,}.")
+    assert note.endswith(f"so the tier understates it: CQL ({steps[6]:,}), d3rlpy BC (still "
+                         "rising at the curve's end).")
 
 
 def test_the_mujoco_tiers_pbc_targets_and_delayed_tables_read_their_runs(tmp_path):

@@ -146,23 +146,31 @@ def build(results_root: Path, profile: str, names: list[str] | None = None) -> l
         paths = table.write(results_root)
         state = "" if table.has_runs else f" (no runs yet: {table.fill_with})"
         lines.append(f"table {name}: {', '.join(map(str, paths))}{state}")
-    if names:
-        readme.refresh(results_root / "README.md", results_root, "")
-        return lines + _project_readme(results_root)
-    written = {}
-    with warnings.catch_warnings():  # matplotlib deprecations raised inside seaborn
-        warnings.simplefilter("ignore")
-        for name, figure in FIGURES.items():
-            written[name] = figure.draw(collected, results_root / "figures")
-            if not written[name]:  # an old drawing of runs no longer stored would mislead
-                for old in (results_root / "figures").glob(f"{name}.*"):
-                    old.unlink()
+    # a named table's figure of the same name is drawn with it (the tier's curves, Figure 4)
+    written = _draw(collected, results_root, [n for n in names or FIGURES if n in FIGURES])
     for name, paths in written.items():
         lines.append(f"figure {name}: {paths[0]}" if paths
                      else f"figure {name}: no runs yet ({FIGURES[name].fill_with})")
+    if names:
+        readme.refresh(results_root / "README.md", results_root, "")
+        return lines + _project_readme(results_root)
     lines.append(f"aggregates: {write_aggregates(collected.plain(), results_root, profile)}")
     lines.append(f"index: {write_index(results_root, profile, tables, written)}")
     return lines + _project_readme(results_root)
+
+
+def _draw(collected: Collected, results_root: Path, names: list[str]) -> dict[str, list[Path]]:
+    """Draw the named figures; a figure with no runs removes its old drawing (one of runs no
+    longer stored would mislead)."""
+    written = {}
+    with warnings.catch_warnings():  # matplotlib deprecations raised inside seaborn
+        warnings.simplefilter("ignore")
+        for name in names:
+            written[name] = FIGURES[name].draw(collected, results_root / "figures")
+            if not written[name]:
+                for old in (results_root / "figures").glob(f"{name}.*"):
+                    old.unlink()
+    return written
 
 
 def _project_readme(results_root: Path) -> list[str]:

@@ -126,6 +126,8 @@ def d4rl_table(collected: Collected) -> Table:
         "Average: over the nine Hopper/HalfCheetah/Walker cells (ours only when all nine ran).",
         "The paper's CQL and BC columns may be D4RL-v0 literature numbers.",
         BC_NOTE, INTERVAL_NOTE, stand_in_note(runs, "mujoco", profile),
+        "The MuJoCo benchmark tier, on Hopper data made here by SAC long enough for "
+        "D4RL-grade experts, is results/mujoco-bench.md (`make mujoco-bench-all`).",
         "Regenerate with `make mujoco`."]
     return Table("mujoco", "MuJoCo / D4RL (paper Tables 2 and 3)" + tier("mujoco", profile),
                  caption, header, lines, "make mujoco", not runs.empty,

@@ -108,13 +108,8 @@ def data_notes(collected: Collected) -> list[str]:
     """Per tier task, where its data came from, read from a tier run's record of it (so the
     note needs no data on the reader's machine): the SAC run, its expert and medium snapshots,
     the generation's wall time and the data digests the runs used."""
-    runs = grid_runs(collected, TIER)
     notes = []
-    for task, rows in runs.groupby("task") if not runs.empty else ():
-        config = json.loads((collected.root / rows.iloc[0]["folder"] / "config.json").read_text())
-        made = config["dataset"].get("provenance") or {}
-        if "expert_return" not in made:
-            continue
+    for task, (made, rows) in provenances(collected).items():
         digests = ", ".join(f"{_plain(task, d)} {digest[:12]}" for d, digest in
                             rows.groupby("dataset")["data_digest"].first().items())
         notes.append(
@@ -124,20 +119,61 @@ def data_notes(collected: Collected) -> list[str]:
     return notes
 
 
+def provenances(collected: Collected) -> dict[str, tuple[dict, pd.DataFrame]]:
+    """Per tier task, its generation's provenance as a tier run recorded it (so no data need
+    be on the reader's machine) and the task's tier runs; tasks whose data was not generated
+    here are left out."""
+    runs = grid_runs(collected, TIER)
+    found = {}
+    for task, rows in runs.groupby("task") if not runs.empty else ():
+        config = json.loads((collected.root / rows.iloc[0]["folder"] / "config.json").read_text())
+        made = config["dataset"].get("provenance") or {}
+        if "expert_return" in made:
+            found[task] = made, rows
+    return found
+
+
 def compute_note(collected: Collected) -> str | None:
-    """What the tier's runs cost: each part's training and evaluation seconds summed over its
-    runs, the tuning counted with the rest."""
+    """What the tier cost: the generation's wall time per task, then each part's training and
+    evaluation seconds summed over its runs (every run and generation on one thread, so these
+    are core-hours), the tuning counted with the rest."""
     parts = {"learning curves": grid_runs(collected, CURVES),
-             "tuning probes": probe_runs(collected), "tier runs": grid_runs(collected, TIER)}
-    hours = {name: float((rows["train_seconds"].fillna(0) + rows["eval_seconds"].fillna(0))
-                         .sum()) / 3600 for name, rows in parts.items() if not rows.empty}
+             "tuning probes": probe_runs(collected), "tier runs": grid_runs(collected, TIER),
+             "delayed runs": grid_runs(collected, DELAYED)}
+    hours = {f"{name} ({len(rows)} run{'' if len(rows) == 1 else 's'})":
+             float((rows["train_seconds"].fillna(0) + rows["eval_seconds"].fillna(0)).sum())
+             / 3600 for name, rows in parts.items() if not rows.empty}
+    hours |= {f"generating {task}'s data": made["wall_seconds"] / 3600
+              for task, (made, _) in provenances(collected).items() if "wall_seconds" in made}
     if not hours:
         return None
-    listed = ", ".join(f"{name} {h:.1f} h ({len(parts[name])} run"
-                       f"{'' if len(parts[name]) == 1 else 's'})"
-                       for name, h in hours.items())
-    return (f"Compute (training and evaluation seconds summed over runs): {listed}; "
-            f"{sum(hours.values()):.1f} run-hours in all, generating the data not included.")
+    listed = ", ".join(f"{name} {h:.1f} h" for name, h in hours.items())
+    return (f"Compute, each on one thread (runs: training and evaluation seconds summed): "
+            f"{listed}; {sum(hours.values()):.1f} core-hours in all.")
+
+
+def budget_note(collected: Collected) -> str | None:
+    """Whether the tier's steps cover where each method levelled off on its learning curve."""
+    runs = grid_runs(collected, CURVES)
+    if runs.empty:
+        return None
+    steps = dict(registry.get_domain(DOMAIN).grids[TIER].overrides)["train.steps"]
+    short, covered = [], []
+    for _, run in runs.iterrows():
+        curve = run_curve(collected.root, run)
+        step, label = gain_step(curve), ALGO_LABELS[run["algo"]]
+        if still_rising(curve):
+            short.append(f"{label} (still rising at the curve's end)")
+        elif step is not None and step > steps:
+            short.append(f"{label} ({step:,})")
+        elif step is not None:
+            covered.append(f"{label} {step:,}")
+    said = (f"Budget: {steps:,} steps cover the step where each of these had {GAIN:.0%} of its "
+            f"gain on its learning curve: {', '.join(covered)}." if covered else "")
+    if short:
+        said += (f" Not levelled off by {steps:,} steps on its curve, so the tier understates "
+                 f"it: {', '.join(short)}.")
+    return said.strip()
 
 
 def tier_algos() -> list[str]:
@@ -256,7 +292,7 @@ def tier_table(collected: Collected) -> Table:
         "own implementation (ours of its BC is 'BC [bc-paper]'); d3rlpy's BC has none. The "
         "paper prints a ± for DT only.",
         INTERVAL_NOTE, *data_notes(collected),
-        *filter(None, [compute_note(collected)])]
+        *filter(None, [budget_note(collected), compute_note(collected)])]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
                  caption, header, lines, "make mujoco-bench", not runs.empty, settings, notes)
 

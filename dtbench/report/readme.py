@@ -111,17 +111,18 @@ def claim_lines(root: Path) -> list[str]:
     """One line per cell of results/claims.md: the methods DT is higher than, lower than, not
     resolved against and not tested against."""
     header, rows = read_table(root / "claims.md")
-    cell, dataset, versus, verdict = (header.index(k) for k in
-                                      ("Cell", "Dataset", "Versus", "Verdict"))
-    grouped: dict[tuple[str, str], dict[str, list[str]]] = {}
+    cell, dataset, rewards, versus, verdict = (header.index(k) for k in (
+        "Cell", "Dataset", "Rewards", "Versus", "Verdict"))
+    grouped: dict[tuple[str, str, str], dict[str, list[str]]] = {}
     for row in rows:
         kind = next(words for start, words in VERDICTS if row[verdict].startswith(start))
-        grouped.setdefault((row[cell], row[dataset]), {}).setdefault(kind, []).append(
-            row[versus])
+        grouped.setdefault((row[cell], row[dataset], row[rewards]), {}).setdefault(
+            kind, []).append(row[versus])
     lines = []
-    for (name, data), kinds in grouped.items():
+    for (name, data, reward), kinds in grouped.items():
         parts = [f"{words} {', '.join(kinds[words])}" for _, words in VERDICTS if words in kinds]
-        lines.append(f"- {name}, {data}: DT {'; '.join(parts)}.")
+        shown = data if reward == "dense" else f"{data} ({reward} rewards)"
+        lines.append(f"- {name}, {shown}: DT {'; '.join(parts)}.")
     return lines
 
 
