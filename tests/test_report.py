@@ -630,3 +630,31 @@ def test_the_probe_table_shows_a_named_grids_tuning_whatever_the_reports_profile
     mine = [row for row in table.rows if row[0] == "mujoco (bench grid)"]
     assert [(row[2], row[4], row[5], row[6]) for row in mine] == [
         ("dropout 0.1, lr 0.0001", "30.5", "2", ""), ("dropout 0.1, lr 0.0003", "40.5", "2", "yes")]
+
+
+def test_the_probe_table_reads_a_methods_settings_from_the_grid_part_that_runs_it(monkeypatch):
+    """DT's and the paper BC's lr share a key (`train.lr`): where the tier gives DT its pick in
+    a grid part of its own, 'The profile's' marks DT's 3e-4 and the paper BC's 1e-4."""
+    import dataclasses
+
+    from dtbench import registry
+    from dtbench.report.probes import probe_table
+    from dtbench.suite import expand_tuning
+
+    grids = registry.get_domain("mujoco").grids
+    bench = grids["bench"]
+    dt_part = next(part for part in bench.parts if part.algos == ("dt",))
+    dt_apart = dataclasses.replace(bench, parts=tuple(
+        dataclasses.replace(part, overrides=(*part.overrides, ("train.lr", 3e-4)))
+        if part is dt_part else part for part in bench.parts))
+    monkeypatch.setitem(grids, "bench", dt_apart)
+    rows = [{"domain": "mujoco", "task": "hopper", "dataset": spec.dataset, "variant": "dense",
+             "algo": spec.algo, "seed": spec.seed, "profile": "paper",
+             "overrides": overrides_label(spec.overrides), "target_return": 3600.0,
+             "score_mean": 30.0, "code_current": True}
+            for spec in expand_tuning("mujoco", "paper", "bench")
+            if spec.algo in ("dt", "bc-paper")]
+    table = probe_table(Collected.of_table(pd.DataFrame(rows), "quick"))
+    held = {(row[1], row[2]): row[7] for row in table.rows if row[0] == "mujoco (bench grid)"}
+    assert held == {("dt", "dropout 0.1, lr 0.0001"): "", ("dt", "dropout 0.1, lr 0.0003"): "yes",
+                    ("bc-paper", "lr 0.0001"): "yes", ("bc-paper", "lr 0.001"): ""}

@@ -177,7 +177,9 @@ def budget_note(collected: Collected) -> str | None:
 
 
 def tier_algos() -> list[str]:
-    return list(registry.get_domain(DOMAIN).grids[TIER].algos)
+    """The tier's methods (those its learning curves run: a method's tuned settings may put
+    it in a grid part of its own)."""
+    return list(registry.get_domain(DOMAIN).grids[CURVES].algos)
 
 
 def budget_text(grid: str) -> str:

@@ -26,6 +26,7 @@ from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
+from dtbench.suite import Choice, expand
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
@@ -55,8 +56,9 @@ def probe_table(collected: Collected) -> Table:
             pick = _pick(means)
             counts[(name, algo)] = sum(len(r) for _, r in rows)
             ran = next(r for _, r in rows if len(r))["profile"].iloc[0]
+            held = base if key == profile else _grid_overrides(name, key, ran, algo, tuning)
             settings = domain.settings_for(domain.task(tuning.task), ran).override(
-                base).to_dict()
+                held).to_dict()
             for i, (candidate, probes) in enumerate(rows):
                 per = headline(probes).groupby("dataset")["score_mean"].mean() \
                     if len(probes) else pd.Series(dtype=float)
@@ -104,6 +106,18 @@ def _tunings(profile: str) -> list[tuple[str, registry.Domain, str, dict]]:
             elif key not in PROFILES and key in domain.grids:
                 found.append((name, domain, key, dict(domain.grids[key].overrides)))
     return found
+
+
+def _grid_overrides(domain: str, grid: str, profile: str, algo: str,
+                    tuning: registry.Tuning) -> dict:
+    """The overrides a named grid gives `algo` on the tuning's first dataset (a grid part may
+    hold a method's tuned settings apart from the others'); the grid's own where it runs none
+    there."""
+    for spec in expand(domain, profile, Choice(grid=grid, algos=(algo,),
+                                               tasks=(tuning.task,))):
+        if spec.dataset in tuning.datasets and spec.variant == "dense":
+            return dict(spec.overrides)
+    return dict(registry.get_domain(domain).grids[grid].overrides)
 
 
 def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,
