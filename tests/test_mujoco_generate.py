@@ -133,6 +133,17 @@ def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch)
     assert f"{summary['wall_seconds'] / 3600:.2f} h wall" in line
 
 
+def test_a_bench_generation_says_whether_its_expert_reached_the_budgets_floor():
+    from dtbench.domains.mujoco.provenance import describe
+
+    made = {"budget": "bench", "task": "hopper", "sac_steps": 300_000, "seed": 0,
+            "expert_return": 1_999.0, "expert_step": 290_000, "medium_return": 700.0,
+            "medium_step": 90_000, "wall_seconds": 7_200.0, "sac_seconds": 7_000.0}
+    assert "expert 1,999 at step 290,000 (the budget's floor 2,000: NOT met)," in describe(made)
+    assert "(the budget's floor 2,000: met)" in describe({**made, "expert_return": 2_000.0})
+    assert "floor" not in describe({**made, "budget": "quick"})
+
+
 def test_generation_trains_on_one_torch_thread_and_restores_the_count(monkeypatch):
     import torch
 
