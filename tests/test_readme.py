@@ -59,6 +59,9 @@ def _cell_mismatches(block: str, root: Path) -> list[str]:
             continue
         label, *cells = [c.strip() for c in line.strip().strip("|").split("|")]
         target = re.search(r"\]\(([^)]*)\)", label)[1].split("/")[-1]
+        if target == "mujoco-bench.md":
+            wrong += _tier_mismatches(root, label, cells)
+            continue
         for column, cell in enumerate(cells):
             source = _source_cell(root, target, label, column)
             numbers = DECIMAL.findall(source)
@@ -70,6 +73,28 @@ def _cell_mismatches(block: str, root: Path) -> list[str]:
     if seeds and (stated is None or {int(stated[1]), int(stated[2] or stated[1])}
                   != {min(seeds), max(seeds)}):
         wrong.append(f"seeds per cell: the cells have {sorted(seeds)}")
+    return wrong
+
+
+def _tier_mismatches(root: Path, label: str, cells: list[str]) -> list[str]:
+    """Headline cells of the MuJoCo tier whose numbers (mean, interval, n) or data scores are
+    not its table's row of that dataset and method."""
+    header, rows = readme.read_table(root / "mujoco-bench.md")
+    name = re.match(r"\[([^\]]+)\]", label)[1]
+    group, finals, data = None, {}, None
+    for row in rows:
+        group = row[0] or group
+        if group == name:
+            finals[row[2]] = row[header.index("Final (headline)")]
+            data = row[1] or data
+    wrong = [] if cells[-1] == data else [f"{name} data: {cells[-1]} vs {data}"]
+    for method, cell in zip(readme.TIER_METHODS, cells, strict=False):
+        source = finals.get(method, "not run")
+        numbers = DECIMAL.findall(source)
+        expected = [numbers[0], *numbers[2:]] if " ± " in source else numbers
+        n_of = [re.findall(r"\(n=(\d+)\)", c) for c in (cell, source)]
+        if DECIMAL.findall(cell) != expected or n_of[0] != n_of[1]:
+            wrong.append(f"{name} / {method}: {cell} vs {source}")
     return wrong
 
 
@@ -127,6 +152,27 @@ def test_a_changed_table_number_or_verdict_fails_the_checks(tmp_path):
     assert readme.headline(tmp_path, "results/") != block
     _altered("| keydoor/keydoor |", "| DT higher |", "| not resolved |", tmp_path / "claims.md")
     assert _claim_mismatches(block, tmp_path), "a turned verdict went unnoticed"
+
+
+def test_the_mujoco_tier_enters_the_headline_once_its_table_has_runs(tmp_path):
+    """Without tier runs the headline has no tier block; with some, each tier cell is its
+    table's (mean, interval, n; the data's scores), and a moved number is caught."""
+    for name in SOURCES:
+        shutil.copy(REFERENCE_DIR / name, tmp_path / name)
+    empty = REFERENCE_DIR / "mujoco-bench.md"
+    shutil.copy(empty, tmp_path / "mujoco-bench.md")
+    assert "MuJoCo benchmark tier" not in readme.headline(tmp_path, "results/")
+    text = empty.read_text().replace(
+        "| hopper medium-replay | - | DT | not run |",
+        "| hopper medium-replay | 13.4 / 93.6 | DT | 40.8 ± 0.8 [39.1, 42.5] (n=5) |", 1)
+    (tmp_path / "mujoco-bench.md").write_text(text)
+    block = readme.headline(tmp_path, "results/")
+    row = next(line for line in block.splitlines() if line.startswith("| [hopper medium-replay]"))
+    assert row == ("| [hopper medium-replay](results/mujoco-bench.md) | 40.8 [39.1, 42.5] (n=5) | "
+                   "not run | not run | not run | not run | 13.4 / 93.6 |")
+    assert _cell_mismatches(block, tmp_path) == []
+    _altered("| hopper medium-replay |", "40.8 ±", "41.8 ±", tmp_path / "mujoco-bench.md")
+    assert _cell_mismatches(block, tmp_path), "a moved tier mean went unnoticed"
 
 
 def _hand_written(path: Path) -> str:

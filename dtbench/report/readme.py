@@ -1,11 +1,11 @@
 """The generated parts of README.md and results/README.md.
 
-The headline is a short table of the benchmark results (Key-to-Door and the graph), what
-results/claims.md resolves, and which tables are pipeline checks, all read back from the tables
-`dtbench report` has just written under a results folder: no number in either README is copied
-by hand, and tests/test_readme.py checks each against its table. It sits between HEADLINE's
-markers, in results/README.md (the index) and, when the report is of the committed reference,
-in the project's README.md (`refresh`).
+The headline is a short table of the benchmark results (Key-to-Door and the graph; the MuJoCo
+tier's once it has runs), what results/claims.md resolves, and which tables are pipeline
+checks, all read back from the tables `dtbench report` has just written under a results folder:
+no number in either README is copied by hand, and tests/test_readme.py checks each against its
+table. It sits between HEADLINE's markers, in results/README.md (the index) and, when the
+report is of the committed reference, in the project's README.md (`refresh`).
 
 results/README.md is generated as a whole, except for the prose a maintainer writes between
 NOTES' markers: the index carries it over each time it is rewritten (`kept_notes`).
@@ -107,6 +107,44 @@ def graph_row(root: Path, name: str, label: str, link: str, seeds: set[int]) -> 
                 [by_method.get(labels[algo], "not run") for algo, _ in COLUMNS], seeds)
 
 
+# the MuJoCo tier's methods as its table labels them, in its order
+TIER_METHODS = ("DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]")
+
+
+def tier_lines(root: Path, link: str) -> list[str]:
+    """The MuJoCo benchmark tier's block, once its table has runs: per Hopper dataset, each
+    method's final score as the table gives it (mean [interval] (n)) and the data's own."""
+    path = root / "mujoco-bench.md"
+    if not path.exists():
+        return []
+    header, rows = read_table(path)
+    dataset, data, method, final = (header.index(k) for k in (
+        "Dataset", "Data: mean / best", "Method", "Final (headline)"))
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for row in rows:
+        if row[dataset]:
+            key = row[dataset], row[data]
+        cells.setdefault(key, {})[row[method]] = row[final]
+    shown = [[f"[{name}]({link}mujoco-bench.md)", *(_tier_cell(methods.get(m, "not run"))
+                                                   for m in TIER_METHODS), scores]
+             for (name, scores), methods in cells.items()]
+    if not any("(n=" in cell for row in shown for cell in row):
+        return []
+    return [f"The [MuJoCo benchmark tier]({link}mujoco-bench.md): the paper profile at the "
+            "tier's step budget on Hopper data made here by SAC (D4RL's recipe, not D4RL's "
+            "data). Each cell: the D4RL-normalised final score, mean over training seeds [95% t "
+            "interval of the mean] (n seeds).", "",
+            "| Dataset | " + " | ".join(TIER_METHODS) + " | Data: mean / best |",
+            "|" + "---|" * (len(TIER_METHODS) + 2),
+            *("| " + " | ".join(row) + " |" for row in shown)]
+
+
+def _tier_cell(cell: str) -> str:
+    """A tier table cell without its sample std: 'mean [interval] (n=k)'."""
+    text, n = short_cell(cell)
+    return text if n is None else f"{text} (n={n})"
+
+
 def claim_lines(root: Path) -> list[str]:
     """One line per cell of results/claims.md: the methods DT is higher than, lower than, not
     resolved against and not tested against."""
@@ -154,7 +192,9 @@ def headline(root: Path, link: str = "") -> str:
             "| Benchmark | " + " | ".join(label for _, label in COLUMNS) + " |",
             "|" + "---|" * (len(COLUMNS) + 1),
             *("| " + " | ".join(row) + " |" for row in rows), ""]
-    if any("†" in cell for row in rows for cell in row):
+    tier = tier_lines(root, link)
+    text += [*tier, ""] if tier else []
+    if any("†" in cell for row in rows for cell in row) or any("†" in line for line in tier):
         text += ["†: the cell includes runs made by other training code or settings than the "
                  "current.", ""]
     text += [f"What [the claims table]({link}claims.md) resolves (Welch's t-test per cell over "
