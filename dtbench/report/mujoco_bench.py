@@ -395,7 +395,8 @@ def targets_table(collected: Collected) -> Table:
         "slope's 95% t interval over seeds lies above 0.")
     notes = ["The paper's Figure 4 shows DT following the target up to about the data's best "
              "episode and levelling off beyond it (D4RL's data): a reference, not a target.",
-             INTERVAL_NOTE]
+             "The slope test is one test beside results/claims.md's family, so it is not "
+             "Holm-corrected with it.", INTERVAL_NOTE]
     return Table("mujoco-bench-targets",
                  "MuJoCo benchmark tier: achieved against target (paper Figure 4)", caption,
                  header, lines, "make mujoco-bench", bool(lines),
