@@ -52,3 +52,36 @@ def test_the_same_bits_are_expected_only_on_cpus_of_one_vendor():
     assert compare.cpu_vendor(xeon) == "Intel"
     assert hardware.matches(epyc, xeon) and not compare.same_bits_expected(epyc, xeon)
     assert not compare.same_bits_expected(xeon, {**xeon, "torch_threads": 99})
+
+
+def test_a_run_resumed_on_other_hardware_keeps_the_earlier_identity(tmp_path):
+    """config.json is rewritten at each start, so before an unfinished run resumes the
+    launcher keeps the identity it recorded when that differs from this process's; compare
+    then expects no same bits from it. A finished run, or one on the same hardware, is left
+    alone."""
+    from dtbench.contract import RunSpec
+    from dtbench.runs import resumed
+
+    spec = RunSpec("mujoco", "hopper", "bench-medium-replay", "dt", 0, "paper", "dense", ())
+    folder = spec.folder(tmp_path)
+    folder.mkdir(parents=True)
+    here = hardware.identity("cpu")
+    (folder / "config.json").write_text(json.dumps({"environment": {"hardware": here}}))
+    resumed.keep_earlier_hardware(spec, tmp_path)
+    assert resumed.trained_on_one_machine(folder)
+    other = {**here, "cpu": "AMD EPYC 7R13", "isa": "pinned"}
+    (folder / "config.json").write_text(json.dumps({"environment": {"hardware": other}}))
+    resumed.keep_earlier_hardware(spec, tmp_path)
+    resumed.keep_earlier_hardware(spec, tmp_path)  # kept once
+    assert json.loads((folder / resumed.EARLIER_HARDWARE).read_text()) == [other]
+    assert not resumed.trained_on_one_machine(folder)
+    reference = tmp_path / "reference"
+    twin = spec.folder(reference)
+    twin.mkdir(parents=True)
+    (twin / "config.json").write_text(json.dumps({"environment": {"hardware": other}}))
+    assert compare._identity_match(spec, 0, reference, reference) is True
+    assert compare._identity_match(spec, 0, tmp_path, reference) is False
+    (folder / "result.json").write_text("{}")
+    (folder / "config.json").write_text(json.dumps({"environment": {"hardware": here}}))
+    resumed.keep_earlier_hardware(spec, tmp_path)  # finished: nothing more is kept
+    assert json.loads((folder / resumed.EARLIER_HARDWARE).read_text()) == [other]

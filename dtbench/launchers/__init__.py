@@ -17,6 +17,7 @@ from dtbench.errors import DTBenchError, RunLocked
 from dtbench.parallel import map_in_processes
 from dtbench.registry import get_algo
 from dtbench.runs import run
+from dtbench.runs.resumed import keep_earlier_hardware
 
 OnResult = Callable[[RunSpec, dict[str, Any]], None]
 
@@ -53,6 +54,8 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
                "trackers": trackers}
     done: dict[RunSpec, dict[str, Any]] = {}
     for group in groups:
+        for spec in group:
+            keep_earlier_hardware(spec, results_root)
         for spec, result in zip(group, run(group, **options), strict=True):
             done[spec] = result
             if on_result is not None:
@@ -105,10 +108,12 @@ LOCKED = "locked"  # what `_run_unless_locked` returns for a run another process
 
 
 def _run_one(spec: RunSpec, **options: Any) -> dict[str, Any]:
+    keep_earlier_hardware(spec, options["results_root"])
     return run([spec], **options)[0]
 
 
 def _run_unless_locked(spec: RunSpec, **options: Any) -> dict[str, Any] | str:
+    keep_earlier_hardware(spec, options["results_root"])
     try:
         return run([spec], wait=False, **options)[0]
     except RunLocked:

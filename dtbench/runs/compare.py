@@ -35,6 +35,7 @@ from scipy import stats
 from dtbench.contract import RunSpec
 from dtbench.hardware import matches
 from dtbench.runs.results import CONFIG, RESULT
+from dtbench.runs.resumed import trained_on_one_machine
 from dtbench.runs.table import Unreadable, read_result
 
 OTHER_DATA = ("your data is not the reference's (another digest, e.g. regenerated on another "
@@ -189,6 +190,8 @@ def _identity_match(spec: RunSpec, seed: int, yours: Path, reference: Path) -> b
             found.append(json.loads((folder / CONFIG).read_text())["environment"]["hardware"])
         except (OSError, ValueError, KeyError):
             return None
+        if not trained_on_one_machine(folder):
+            return False  # trained on two machines: its bits are that sequence's
     return same_bits_expected(*found)
 
 
