@@ -119,7 +119,7 @@ BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $
 mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
 	$(DTBENCH) data make mujoco/hopper --budget bench
 
-mujoco-bench-curves: ## the MuJoCo tier's learning curves: every method on Hopper bench medium-replay, seed 100, 3x the tier's steps
+mujoco-bench-curves: ## the MuJoCo tier's learning curves: every method on Hopper bench medium-replay, seed 100, 30k steps (the tier runs 15k)
 	$(BENCH) bench-curves
 	$(DTBENCH) report mujoco-bench-curves --results $(RESULTS)
 

@@ -4,7 +4,7 @@ the domain's `bench` grid under the paper profile (`dtbench suite mujoco -p pape
 bench`); its table, its learning-curve probes and their figure.
 
 The tier's step budget is read from `bench-curves`: one run per method on seed 100 (no table's
-seed), 3x the tier's steps, evaluated during training; the tier runs that budget on seeds 0-2
+seed), longer than the tier, evaluated during training; the tier runs its budget on seeds 0-2
 (0-4 on medium-replay). Its runs are the grids' runs exactly, found by their folders, so runs of
 an older budget or tuning stay out; tier runs carry overrides and so never enter the paper
 profile's own tables (`Collected.plain`).
@@ -152,12 +152,17 @@ def compute_note(collected: Collected) -> str | None:
             f"{listed}; {sum(hours.values()):.1f} core-hours in all.")
 
 
+def _steps(grid: str) -> int:
+    """The gradient steps a grid gives every method."""
+    return dict(registry.get_domain(DOMAIN).grids[grid].overrides)["train.steps"]
+
+
 def budget_note(collected: Collected) -> str | None:
     """Whether the tier's steps cover where each method levelled off on its learning curve."""
     runs = grid_runs(collected, CURVES)
     if runs.empty:
         return None
-    steps = dict(registry.get_domain(DOMAIN).grids[TIER].overrides)["train.steps"]
+    steps = _steps(TIER)
     short, covered = [], []
     for _, run in runs.iterrows():
         curve = run_curve(collected.root, run)
@@ -460,8 +465,8 @@ def curves_table(collected: Collected) -> Table:
                       if best is not None else "-", rise_cell(curve), gain_step_cell(curve)])
     caption = (
         "Learning curves that set the MuJoCo benchmark tier's step budget: one run per method "
-        f"on seed {PROBE_SEED} (no table's seed) on the bench budget's Hopper data, 3x the "
-        "tier's steps, evaluated during training. "
+        f"on seed {PROBE_SEED} (no table's seed) on the bench budget's Hopper data, "
+        f"{_steps(CURVES):,} steps (the tier runs {_steps(TIER):,}), evaluated during training. "
         f"A method's level is the mean of its last {LEVEL_POINTS} evaluations; its rise, level "
         f"minus its first evaluation, counts only above {NOISE:g} x its noise (else 'flat'); "
         f"the last column is the first evaluation with {GAIN:.0%} of a rise. "
