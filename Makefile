@@ -135,12 +135,13 @@ mujoco-bench-delayed: ## the MuJoCo tier's delayed rewards: DT and CQL on Hopper
 	$(BENCH) bench-delayed
 	$(DTBENCH) report mujoco-bench-delayed claims --results $(RESULTS)
 
-mujoco-bench-all: ## the MuJoCo tier from nothing: data, curves, probes, runs, tables (in this order, also under make -j)
+mujoco-bench-all: ## the MuJoCo tier from nothing: data, curves, probes, runs, then every table, figure and the index (in this order, also under make -j)
 	$(MAKE) mujoco-bench-data
 	$(MAKE) mujoco-bench-curves
 	$(MAKE) mujoco-bench-probes
 	$(MAKE) mujoco-bench
 	$(MAKE) mujoco-bench-delayed
+	$(MAKE) report
 
 graph: ## shortest path on a 20-node graph and the stitching test: DT, CQL, BC, %BC, random (5 seeds), then the tables (Figure 6)
 	$(call SUITE,graph)
