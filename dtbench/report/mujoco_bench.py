@@ -141,14 +141,15 @@ def compute_note(collected: Collected) -> str | None:
              "tuning probes": probe_runs(collected), "tier runs": grid_runs(collected, TIER),
              "delayed runs": grid_runs(collected, DELAYED)}
     hours = {f"{name} ({len(rows)} run{'' if len(rows) == 1 else 's'})":
-             float((rows["train_seconds"].fillna(0) + rows["eval_seconds"].fillna(0)).sum())
-             / 3600 for name, rows in parts.items() if not rows.empty}
+             sum(_run_seconds(collected.root, run) for _, run in rows.iterrows()) / 3600
+             for name, rows in parts.items() if not rows.empty}
     hours |= {f"generating {task}'s data": made["wall_seconds"] / 3600
               for task, (made, _) in provenances(collected).items() if "wall_seconds" in made}
     if not hours:
         return None
     listed = ", ".join(f"{name} {h:.1f} h" for name, h in hours.items())
-    return (f"Compute, each on one thread (runs: training and evaluation seconds summed): "
+    return (f"Compute, each on one thread (runs: training and final-evaluation seconds, a "
+            f"resumed run's training from its logged step times): "
             f"{listed}; {sum(hours.values()):.1f} core-hours in all.")
 
 
@@ -157,28 +158,49 @@ def _steps(grid: str) -> int:
     return dict(registry.get_domain(DOMAIN).grids[grid].overrides)["train.steps"]
 
 
+def _run_seconds(root: Path, run: pd.Series) -> float:
+    """A run's compute: its training seconds, the larger of the wall time of the session that
+    finished it and its logged per-step times summed over every step (result.json `timing`:
+    a run resumed across sessions has the second only), plus its final evaluation's."""
+    try:
+        timing = json.loads((root / run["folder"] / "result.json").read_text()).get("timing")
+    except (OSError, ValueError):
+        timing = None
+    logged = sum(v for k, v in (timing or {}).items() if k != "eval_s")
+    train = run["train_seconds"] if pd.notna(run.get("train_seconds")) else 0.0
+    evaluation = run["eval_seconds"] if pd.notna(run.get("eval_seconds")) else 0.0
+    return max(float(train), float(logged)) + float(evaluation)
+
+
 def budget_note(collected: Collected) -> str | None:
-    """Whether the tier's steps cover where each method levelled off on its learning curve."""
+    """Whether the tier's steps cover where each method levelled off on its learning curve:
+    flat curves, curves with 90% of their gain within the budget, and those the budget stops
+    before that (named as understated)."""
     runs = grid_runs(collected, CURVES)
     if runs.empty:
         return None
     steps = _steps(TIER)
-    short, covered = [], []
-    for _, run in runs.iterrows():
+    flat, covered, short = [], [], []
+    for _, run in runs.sort_values("algo").iterrows():
         curve = run_curve(collected.root, run)
         step, label = gain_step(curve), ALGO_LABELS[run["algo"]]
-        if still_rising(curve):
+        if step is None:
+            continue
+        if not learns(curve):
+            flat.append(label)
+        elif still_rising(curve):
             short.append(f"{label} (still rising at the curve's end)")
-        elif step is not None and step > steps:
+        elif step > steps:
             short.append(f"{label} ({step:,})")
-        elif step is not None:
-            covered.append(f"{label} {step:,}")
-    said = (f"Budget: {steps:,} steps cover the step where each of these had {GAIN:.0%} of its "
-            f"gain on its learning curve: {', '.join(covered)}." if covered else "")
-    if short:
-        said += (f" Not levelled off by {steps:,} steps on its curve, so the tier understates "
-                 f"it: {', '.join(short)}.")
-    return said.strip()
+        else:
+            covered.append(f"{label} ({step:,})")
+    parts = [f"flat within its evaluations' noise: {', '.join(flat)}" if flat else "",
+             f"90% of its gain within the budget: {', '.join(covered)}" if covered else "",
+             f"not levelled off by {steps:,}, so the tier understates it: {', '.join(short)}"
+             if short else ""]
+    said = "; ".join(filter(None, parts))
+    return f"Budget: {steps:,} steps, against each method's learning curve: {said}." \
+        if said else None
 
 
 def tier_algos() -> list[str]:
@@ -510,6 +532,10 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
                      hue_order=[m for m in colours if m in set(part["method"])], style="runs",
                      dashes=dashes, errorbar="sd", marker="o", markersize=4, legend=False,
                      ax=ax)
+        ax.axvline(_steps(TIER), color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"tier budget ({_steps(TIER) // 1000}k)", (_steps(TIER), 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(3, -3),
+                    textcoords="offset points", fontsize=7, color="grey", va="top")
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel("gradient step (every method)")
         ax.set_ylabel("D4RL normalised score", fontsize=8)
