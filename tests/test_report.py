@@ -323,13 +323,15 @@ def test_the_mujoco_tier_says_which_methods_its_steps_stop_before_they_level_off
     had 90% of its gain within the tier's steps, and one whose curve levels off later, or is
     still rising at its end, named as understated."""
     import dtbench.report.mujoco_bench as tier
-    from dtbench.domains.mujoco.profiles import BENCH_STEPS
+    from dtbench.domains.mujoco.profiles import BENCH_STEPS, CURVE_STEPS
     from dtbench.suite import Choice, expand
 
-    # 10 evaluations over the curve's 3 x the tier's steps
-    steps = [3 * BENCH_STEPS * i // 10 for i in range(1, 11)]
-    shapes = {"dt": [10, 30, 50, 52, 51, 52, 50, 51, 52, 51],  # levelled off by 0.9x
-              "cql": [10, 10, 11, 10, 12, 11, 60, 61, 60, 60],  # levels off at 2.1x
+    # 10 evaluations over the curve's steps: the third within the tier's budget, the seventh
+    # beyond it
+    steps = [CURVE_STEPS * i // 10 for i in range(1, 11)]
+    assert steps[2] <= BENCH_STEPS < steps[6]
+    shapes = {"dt": [10, 30, 50, 52, 51, 52, 50, 51, 52, 51],  # levelled off by the third
+              "cql": [10, 10, 11, 10, 12, 11, 60, 61, 60, 60],  # levels off at the seventh
               "bc": [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],  # still rising at the end
               "bc-paper": [20, 30, 10, 25, 15, 22, 18, 30, 12, 20]}  # flat: noise only
     rows = []

@@ -55,7 +55,7 @@ def launch(specs: Sequence[RunSpec], results_root: Path, *, jobs: int = 1,
     done: dict[RunSpec, dict[str, Any]] = {}
     for group in groups:
         for spec in group:
-            keep_earlier_hardware(spec, results_root)
+            keep_earlier_hardware(spec, results_root, device)
         for spec, result in zip(group, run(group, **options), strict=True):
             done[spec] = result
             if on_result is not None:
@@ -108,12 +108,12 @@ LOCKED = "locked"  # what `_run_unless_locked` returns for a run another process
 
 
 def _run_one(spec: RunSpec, **options: Any) -> dict[str, Any]:
-    keep_earlier_hardware(spec, options["results_root"])
+    keep_earlier_hardware(spec, options["results_root"], options["device"])
     return run([spec], **options)[0]
 
 
 def _run_unless_locked(spec: RunSpec, **options: Any) -> dict[str, Any] | str:
-    keep_earlier_hardware(spec, options["results_root"])
+    keep_earlier_hardware(spec, options["results_root"], options["device"])
     try:
         return run([spec], wait=False, **options)[0]
     except RunLocked:

@@ -61,7 +61,7 @@ def _run_task(spec: RunSpec, results_root: str, device: str, threads: int) -> di
     from dtbench.runs.resumed import keep_earlier_hardware
 
     torch.set_num_threads(threads)
-    keep_earlier_hardware(spec, Path(results_root))
+    keep_earlier_hardware(spec, Path(results_root), device)
     return run([spec], results_root=Path(results_root), device=device, progress=False)[0]
 
 

@@ -120,10 +120,12 @@ def data_notes(collected: Collected) -> list[str]:
 
 
 def provenances(collected: Collected) -> dict[str, tuple[dict, pd.DataFrame]]:
-    """Per tier task, its generation's provenance as a tier run recorded it (so no data need
-    be on the reader's machine) and the task's tier runs; tasks whose data was not generated
-    here are left out."""
-    runs = grid_runs(collected, TIER)
+    """Per tier task, its generation's provenance as a run of the tier, its delayed grid or its
+    curves recorded it (so no data need be on the reader's machine) and those runs; tasks
+    whose data was not generated here are left out."""
+    frames = [f for f in (grid_runs(collected, g) for g in (TIER, DELAYED, CURVES))
+              if not f.empty]
+    runs = pd.concat(frames, ignore_index=True) if frames else collected.every.iloc[0:0]
     found = {}
     for task, rows in runs.groupby("task") if not runs.empty else ():
         config = json.loads((collected.root / rows.iloc[0]["folder"] / "config.json").read_text())
@@ -148,8 +150,9 @@ def compute_note(collected: Collected) -> str | None:
     if not hours:
         return None
     listed = ", ".join(f"{name} {h:.1f} h" for name, h in hours.items())
-    return (f"Compute, each on one thread (runs: training and final-evaluation seconds, a "
-            f"resumed run's training from its logged step times): "
+    return (f"Compute, each on one thread (runs: training and final-evaluation seconds; a "
+            f"resumed run's training from its logged step times, which leave out its "
+            f"evaluations during training): "
             f"{listed}; {sum(hours.values()):.1f} core-hours in all.")
 
 
@@ -497,9 +500,8 @@ def curves_table(collected: Collected) -> Table:
         "A method's noise is the std of one evaluation, read from the median change between "
         "successive ones; a flat curve's last column is its first evaluation, and 'still "
         "rising' marks a plateau step among the evaluations that set the level.",
-        "The tier's budget covers the last column of every method that has levelled off; "
-        "where one is still rising at the end, the tier understates it, and its caption says "
-        "so. D4RL-normalised scores, DT at its highest target."]
+        "results/mujoco-bench.md's budget note says which methods the tier's budget stops "
+        "before their plateau. D4RL-normalised scores, DT at its highest target."]
     return Table("mujoco-bench-curves",
                  f"MuJoCo benchmark tier: learning curves on seed {PROBE_SEED}", caption,
                  header, lines, "make mujoco-bench-curves", bool(lines),

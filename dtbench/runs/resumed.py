@@ -9,17 +9,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from dtbench.atomic import write_json
 from dtbench.contract import RunSpec
 from dtbench.hardware import identity
 from dtbench.runs.results import CONFIG, RESULT
+from dtbench.runs.triage import LOCK
+from dtbench.runtime import resolve_device
 
 EARLIER_HARDWARE = "hardware_earlier.json"  # a list of identities, oldest first
 
 
-def keep_earlier_hardware(spec: RunSpec, results_root: Path) -> None:
-    """Before an unfinished run resumes, keep the hardware identity its config.json recorded
-    when that differs from this process's (another CPU kind, ISA setting or thread count)."""
+def keep_earlier_hardware(spec: RunSpec, results_root: Path, device: str = "auto") -> None:
+    """Before an unfinished run resumes on `device`, keep the hardware identity its config.json
+    recorded when that differs from this process's (another CPU kind, ISA setting, thread
+    count or device). A run another process holds (its lock) is left alone: that process is
+    the one training it."""
     folder = spec.folder(results_root)
     if (folder / RESULT).exists():
         return
@@ -27,12 +33,23 @@ def keep_earlier_hardware(spec: RunSpec, results_root: Path) -> None:
         earlier = json.loads((folder / CONFIG).read_text())["environment"]["hardware"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # never started, or started by a dtbench that recorded no identity
-    if earlier == identity(earlier.get("device", "cpu")):
+    lock = FileLock(folder / LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
         return
-    path = folder / EARLIER_HARDWARE
-    kept = json.loads(path.read_text()) if path.exists() else []
-    if earlier not in kept:
-        write_json(path, [*kept, earlier])
+    try:
+        if earlier == identity(str(resolve_device(device))):
+            return
+        path = folder / EARLIER_HARDWARE
+        try:
+            kept = json.loads(path.read_text()) if path.exists() else []
+        except ValueError:
+            kept = []  # a damaged record: start it again rather than stop the run
+        if earlier not in kept:
+            write_json(path, [*kept, earlier])
+    finally:
+        lock.release()
 
 
 def trained_on_one_machine(folder: Path) -> bool:
