@@ -114,7 +114,8 @@ budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings
 # runs are pinned"): on an AVX-512 Xeon DT trains 1.45x and CQL 1.85x faster than pinned to AVX2;
 # BENCH_ISA=avx2 pins them like every other run. Its data is made pinned, as the reference's was.
 BENCH_ISA ?= native
-BENCH_RUN = DTBENCH_CPU_ISA=$(BENCH_ISA) $(DTBENCH)
+BAD_ISA = BENCH_ISA is '$(BENCH_ISA)': give native (the libraries' widest kernels) or avx2 (pinned)
+BENCH_RUN = $(if $(filter native avx2,$(BENCH_ISA)),,$(error $(BAD_ISA)))DTBENCH_CPU_ISA=$(BENCH_ISA) $(DTBENCH)
 BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(EXTRA) --grid
 mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
 	$(DTBENCH) data make mujoco/hopper --budget bench

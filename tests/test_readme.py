@@ -88,7 +88,7 @@ def _tier_mismatches(root: Path, label: str, cells: list[str]) -> list[str]:
             finals[row[2]] = row[header.index("Final (headline)")]
             data = row[1] or data
     wrong = [] if cells[-1] == data else [f"{name} data: {cells[-1]} vs {data}"]
-    for method, cell in zip(readme.TIER_METHODS, cells, strict=False):
+    for method, cell in zip(readme.tier_methods(), cells, strict=False):
         source = finals.get(method, "not run")
         numbers = DECIMAL.findall(source)
         expected = [numbers[0], *numbers[2:]] if " ± " in source else numbers

@@ -110,9 +110,9 @@ def _tunings(profile: str) -> list[tuple[str, registry.Domain, str, dict]]:
 
 def _grid_overrides(domain: str, grid: str, profile: str, algo: str,
                     tuning: registry.Tuning) -> dict:
-    """The overrides a named grid gives `algo` on the tuning's first dataset (a grid part may
-    hold a method's tuned settings apart from the others'); the grid's own where it runs none
-    there."""
+    """The overrides a named grid gives `algo`'s dense runs on a tuning dataset (a grid part
+    may hold a method's tuned settings apart from the others'); the grid's own where it runs
+    none there."""
     for spec in expand(domain, profile, Choice(grid=grid, algos=(algo,),
                                                tasks=(tuning.task,))):
         if spec.dataset in tuning.datasets and spec.variant == "dense":

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dtbench.atomic import atomic_write
+from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.keydoor import OUR_ALGOS as KEYDOOR_ALGOS
+from dtbench.report.mujoco_bench import tier_algos
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,6 @@ def graph_row(root: Path, name: str, label: str, link: str, seeds: set[int]) -> 
                 [by_method.get(labels[algo], "not run") for algo, _ in COLUMNS], seeds)
 
 
-# the MuJoCo tier's methods as its table labels them, in its order
-TIER_METHODS = ("DT", "CQL", "d3rlpy BC", "d3rlpy 10%BC", "BC [bc-paper]")
-
-
 def tier_lines(root: Path, link: str) -> list[str]:
     """The MuJoCo benchmark tier's block, once its table has runs: per Hopper dataset, each
     method's final score as the table gives it (mean [interval] (n)) and the data's own."""
@@ -126,7 +124,7 @@ def tier_lines(root: Path, link: str) -> list[str]:
             key = row[dataset], row[data]
         cells.setdefault(key, {})[row[method]] = row[final]
     shown = [[f"[{name}]({link}mujoco-bench.md)", *(_tier_cell(methods.get(m, "not run"))
-                                                   for m in TIER_METHODS), scores]
+                                                   for m in tier_methods()), scores]
              for (name, scores), methods in cells.items()]
     if not any("(n=" in cell for row in shown for cell in row):
         return []
@@ -134,9 +132,14 @@ def tier_lines(root: Path, link: str) -> list[str]:
             "tier's step budget on Hopper data made here by SAC (D4RL's recipe, not D4RL's "
             "data). Each cell: the D4RL-normalised final score, mean over training seeds [95% t "
             "interval of the mean] (n seeds).", "",
-            "| Dataset | " + " | ".join(TIER_METHODS) + " | Data: mean / best |",
-            "|" + "---|" * (len(TIER_METHODS) + 2),
+            "| Dataset | " + " | ".join(tier_methods()) + " | Data: mean / best |",
+            "|" + "---|" * (len(tier_methods()) + 2),
             *("| " + " | ".join(row) + " |" for row in shown)]
+
+
+def tier_methods() -> list[str]:
+    """The MuJoCo tier's methods as its table labels them, in its order."""
+    return [ALGO_LABELS[algo] for algo in tier_algos()]
 
 
 def _tier_cell(cell: str) -> str:
