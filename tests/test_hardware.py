@@ -85,3 +85,21 @@ def test_a_run_resumed_on_other_hardware_keeps_the_earlier_identity(tmp_path):
     (folder / "config.json").write_text(json.dumps({"environment": {"hardware": here}}))
     resumed.keep_earlier_hardware(spec, tmp_path)  # finished: nothing more is kept
     assert json.loads((folder / resumed.EARLIER_HARDWARE).read_text()) == [other]
+
+
+def test_the_local_launcher_keeps_the_earlier_identity_before_a_run_resumes(tmp_path,
+                                                                          monkeypatch):
+    """The launcher, not only the function, keeps the record: a run stopped on another CPU
+    kind and resumed through `launch` ends up with its earlier identity kept."""
+    from dtbench import launchers
+    from dtbench.contract import RunSpec
+    from dtbench.runs import resumed
+
+    spec = RunSpec("mujoco", "hopper", "bench-medium-replay", "dt", 0, "paper", "dense", ())
+    folder = spec.folder(tmp_path)
+    folder.mkdir(parents=True)
+    other = {**hardware.identity("cpu"), "cpu": "AMD EPYC 7R13", "isa": "pinned"}
+    (folder / "config.json").write_text(json.dumps({"environment": {"hardware": other}}))
+    monkeypatch.setattr(launchers, "run", lambda specs, **options: [{} for _ in specs])
+    launchers.launch([spec], tmp_path, jobs=1, device="cpu", progress=False)
+    assert json.loads((folder / resumed.EARLIER_HARDWARE).read_text()) == [other]
