@@ -120,7 +120,7 @@ BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $
 mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
 	$(DTBENCH) data make mujoco/hopper --budget bench
 
-mujoco-bench-curves: ## the MuJoCo tier's learning curves: every method on Hopper bench medium-replay, seed 100, 30k steps (the tier runs 15k)
+mujoco-bench-curves: ## the MuJoCo tier's learning curves: its five methods (DT, CQL, BC, 10%BC, paper BC) on Hopper bench medium-replay, seed 100, 30k steps (the tier runs 15k)
 	$(BENCH) bench-curves
 	$(DTBENCH) report mujoco-bench-curves --results $(RESULTS)
 
@@ -136,7 +136,7 @@ mujoco-bench-delayed: ## the MuJoCo tier's delayed rewards: DT and CQL on Hopper
 	$(BENCH) bench-delayed
 	$(DTBENCH) report mujoco-bench-delayed claims --results $(RESULTS)
 
-mujoco-bench-all: ## the MuJoCo tier from nothing: data, curves, probes, runs, then every table, figure and the index (in this order, also under make -j)
+mujoco-bench-all: ## the MuJoCo tier from nothing: data, curves, probes, runs, delayed runs, then every table, figure and the index (in this order, also under make -j)
 	$(MAKE) mujoco-bench-data
 	$(MAKE) mujoco-bench-curves
 	$(MAKE) mujoco-bench-probes
