@@ -662,3 +662,28 @@ def test_the_probe_table_reads_a_methods_settings_from_the_grid_part_that_runs_i
     held = {(row[1], row[2]): row[7] for row in table.rows if row[0] == "mujoco (bench grid)"}
     assert held == {("dt", "dropout 0.1, lr 0.0001"): "", ("dt", "dropout 0.1, lr 0.0003"): "yes",
                     ("bc-paper", "lr 0.0001"): "yes", ("bc-paper", "lr 0.001"): ""}
+
+
+def test_the_mujoco_tier_settings_name_each_methods_tuned_settings(monkeypatch):
+    """A tuned setting lives in a grid part of its method's own (DT and the paper BC share
+    `train.lr`); the tier's Settings footnote names it per method, beside the shared budget."""
+    import dtbench.report.mujoco_bench as tier
+    from dtbench import registry
+    from dtbench.registry import Grid
+
+    budget = (("train.steps", 100), ("baseline.steps", 100))
+    grids = registry.get_domain("mujoco").grids
+    monkeypatch.setitem(grids, "bench", Grid(
+        ("hopper",), ("bench-medium",), ("bc",), seeds=(0,), overrides=budget,
+        parts=(Grid(("hopper",), ("bench-medium",), ("dt",), seeds=(0,),
+                    overrides=(*budget, ("train.lr", 3e-4),
+                               ("eval.target_returns", (1800.0, 3600.0)))),
+               Grid(("hopper",), ("bench-medium",), ("cql",), seeds=(0,),
+                    overrides=(*budget, ("baseline.cql_alpha", 1.0))))))
+    assert tier.tuned_text("bench") == "DT train.lr 0.0003; CQL baseline.cql_alpha 1"
+    assert tier.settings_text("bench") == ("train.steps 100, baseline.steps 100; tuned by the "
+                                           "probes: DT train.lr 0.0003; CQL baseline.cql_alpha 1")
+    monkeypatch.setitem(grids, "bench", Grid(("hopper",), ("bench-medium",), ("bc",),
+                                             overrides=budget))
+    assert tier.settings_text("bench").endswith("every method at the paper profile's key "
+                                                "settings")

@@ -218,6 +218,28 @@ def budget_text(grid: str) -> str:
     return overrides_label(overrides).replace("=", " ").replace(",", ", ")
 
 
+def tuned_text(grid: str) -> str:
+    """Each method's settings beyond the grid's shared budget (its tuning probes' picks, where
+    they depart from the paper profile), as `DT train.lr 0.0003`, in the grid's order; empty
+    where every method keeps the paper profile's."""
+    shared = dict(registry.get_domain(DOMAIN).grids[grid].overrides)
+    picks: dict[str, str] = {}
+    for spec in expand(DOMAIN, PROFILE, Choice(grid=grid)):
+        extra = [(k, v) for k, v in spec.overrides
+                 if shared.get(k, object()) != v and k != "eval.target_returns"]
+        if extra and spec.algo not in picks:
+            picks[spec.algo] = overrides_label(extra).replace("=", " ").replace(",", ", ")
+    return "; ".join(f"{ALGO_LABELS[algo]} {text}" for algo, text in picks.items())
+
+
+def settings_text(grid: str) -> str:
+    """The grid's departures from the paper profile: the shared budget, then each method's
+    tuned settings."""
+    tuned = tuned_text(grid)
+    return budget_text(grid) + (f"; tuned by the probes: {tuned}" if tuned else
+                                "; every method at the paper profile's key settings")
+
+
 GAIN = 0.9  # share of a probe's gain (first evaluation to its level) that marks its plateau
 LEVEL_POINTS = 3  # a probe's level: the mean of its last evaluations
 NOISE = 2.0  # a rise counts only above this many noise stds
@@ -313,8 +335,8 @@ def tier_table(collected: Collected) -> Table:
         "Scores are D4RL-normalised (100 = D4RL's expert), the data's own on the same scale; "
         "the paper's numbers are on D4RL's data and 100k steps, so they are a reference, not "
         "a target. Claims are in results/claims.md.")
-    settings = (f"Settings: the paper profile's, with {budget_text(TIER)}; the step budget is "
-                "chosen from the learning curves (results/mujoco-bench-curves.md) and each "
+    settings = (f"Settings: the paper profile's, with {settings_text(TIER)}; the step budget "
+                "is chosen from the learning curves (results/mujoco-bench-curves.md) and each "
                 "method's key settings by its tuning probes (results/probes.md, 'mujoco (bench "
                 "grid)') before the tier runs.")
     notes = [
@@ -364,7 +386,7 @@ def pbc_table(collected: Collected) -> Table:
         "DT against each fraction is in results/claims.md.")
     return Table("mujoco-bench-pbc", "MuJoCo benchmark tier: %BC's fraction (paper Table 3)",
                  caption, header, lines, "make mujoco-bench", not runs.empty and bool(swept),
-                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).",
+                 f"Settings: as results/mujoco-bench.md ({settings_text(TIER)}).",
                  ["%BC is BC on the top X% of timesteps by episode return; 100%BC is BC.",
                   INTERVAL_NOTE])
 
@@ -430,7 +452,7 @@ def targets_table(collected: Collected) -> Table:
     return Table("mujoco-bench-targets",
                  "MuJoCo benchmark tier: achieved against target (paper Figure 4)", caption,
                  header, lines, "make mujoco-bench", bool(lines),
-                 f"Settings: as results/mujoco-bench.md ({budget_text(TIER)}).", notes)
+                 f"Settings: as results/mujoco-bench.md ({settings_text(TIER)}).", notes)
 
 
 # Table 7 on the tier's data: our columns (algo, variant) and the paper's keys
@@ -467,7 +489,7 @@ def delayed_table(collected: Collected) -> Table:
     return Table("mujoco-bench-delayed",
                  "MuJoCo benchmark tier: delayed rewards (paper Table 7)", caption, header,
                  lines, "make mujoco-bench-delayed", not delayed.empty,
-                 f"Settings: as results/mujoco-bench.md ({budget_text(DELAYED)}).",
+                 f"Settings: as results/mujoco-bench.md ({settings_text(DELAYED)}).",
                  [INTERVAL_NOTE])
 
 
@@ -505,7 +527,8 @@ def curves_table(collected: Collected) -> Table:
     return Table("mujoco-bench-curves",
                  f"MuJoCo benchmark tier: learning curves on seed {PROBE_SEED}", caption,
                  header, lines, "make mujoco-bench-curves", bool(lines),
-                 f"Settings: the paper profile's, with {budget_text(CURVES)}.", notes)
+                 f"Settings: the paper profile's, with {budget_text(CURVES)}; each method at "
+                 "its authors' key settings (the curves ran before the tuning).", notes)
 
 
 def tier_curves(collected: Collected, folder: Path) -> list[Path]:
