@@ -673,9 +673,11 @@ def test_the_mujoco_tier_settings_name_each_methods_tuned_settings(monkeypatch):
 
     budget = (("train.steps", 100), ("baseline.steps", 100))
     grids = registry.get_domain("mujoco").grids
-    monkeypatch.setitem(grids, "bench", Grid(
-        ("hopper",), ("bench-medium",), ("bc",), seeds=(0,), overrides=budget,
-        parts=(Grid(("hopper",), ("bench-medium",), ("dt",), seeds=(0,),
+    monkeypatch.setitem(grids, "bench", Grid(  # DT's pick at the top level: not shared
+        ("hopper",), ("bench-medium",), ("dt",), seeds=(0,),
+        overrides=(*budget, ("train.lr", 3e-4)),
+        parts=(Grid(("hopper",), ("bench-medium",), ("bc",), seeds=(0,), overrides=budget),
+               Grid(("hopper",), ("bench-medium-replay",), ("dt",), seeds=(0,),
                     overrides=(*budget, ("train.lr", 3e-4),
                                ("eval.target_returns", (1800.0, 3600.0)))),
                Grid(("hopper",), ("bench-medium",), ("cql",), seeds=(0,),

@@ -212,23 +212,34 @@ def tier_algos() -> list[str]:
     return list(registry.get_domain(DOMAIN).grids[CURVES].algos)
 
 
-def budget_text(grid: str) -> str:
-    """The grid's departures from the paper profile, as `train.steps 10,000, ...`."""
-    overrides = registry.get_domain(DOMAIN).grids[grid].overrides
+def _shared(grid: str) -> list[tuple[str, object]]:
+    """The grid's overrides that every one of its runs has (its budget), in the grid's order."""
+    specs = expand(DOMAIN, PROFILE, Choice(grid=grid))
+    top = registry.get_domain(DOMAIN).grids[grid].overrides
+    return [(k, v) for k, v in top if all(dict(spec.overrides).get(k) == v for spec in specs)]
+
+
+def _text(overrides: list[tuple[str, object]]) -> str:
     return overrides_label(overrides).replace("=", " ").replace(",", ", ")
+
+
+def budget_text(grid: str) -> str:
+    """The grid's departures from the paper profile shared by all its runs, as `train.steps
+    10,000, ...`."""
+    return _text(_shared(grid))
 
 
 def tuned_text(grid: str) -> str:
     """Each method's settings beyond the grid's shared budget (its tuning probes' picks, where
     they depart from the paper profile), as `DT train.lr 0.0003`, in the grid's order; empty
     where every method keeps the paper profile's."""
-    shared = dict(registry.get_domain(DOMAIN).grids[grid].overrides)
+    shared = dict(_shared(grid))
     picks: dict[str, str] = {}
     for spec in expand(DOMAIN, PROFILE, Choice(grid=grid)):
         extra = [(k, v) for k, v in spec.overrides
                  if shared.get(k, object()) != v and k != "eval.target_returns"]
         if extra and spec.algo not in picks:
-            picks[spec.algo] = overrides_label(extra).replace("=", " ").replace(",", ", ")
+            picks[spec.algo] = _text(extra)
     return "; ".join(f"{ALGO_LABELS[algo]} {text}" for algo, text in picks.items())
 
 
