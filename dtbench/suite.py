@@ -113,7 +113,7 @@ def expand_tuning(domain_name: str, profile: str, grid: str = "") -> list[RunSpe
     every candidate of every method on every probe dataset and seed, each candidate's settings
     given in full as the run's overrides."""
     domain = registry.get_domain(domain_name)
-    base = dict(named_grid(domain, grid).overrides) if grid else {}
+    base = shared_overrides(domain_name, profile, grid) if grid else {}
     tuning = domain.tuning.get(grid or profile)
     if tuning is None:
         tuned = [f"{name} ({', '.join(d.tuning)})" for name, d in registry.domains().items()
@@ -125,6 +125,16 @@ def expand_tuning(domain_name: str, profile: str, grid: str = "") -> list[RunSpe
                     canonical({**base, **candidate}))
             for algo, candidates in tuning.candidates.items() for candidate in candidates
             for dataset in tuning.datasets for seed in tuning.seeds]
+
+
+def shared_overrides(domain_name: str, profile: str, grid: str) -> dict[str, Any]:
+    """The named grid's overrides that every one of its runs has (its budget; not a method's
+    tuned settings, held in a grid part of its own), in the grid's order."""
+    top = named_grid(registry.get_domain(domain_name), grid).overrides
+    typed = dict(canonical(dict(top)))
+    specs = expand(domain_name, profile, Choice(grid=grid))
+    return {k: typed[k] for k, _ in top
+            if all(dict(spec.overrides).get(k) == typed[k] for spec in specs)}
 
 
 def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) -> list[RunSpec]:

@@ -42,7 +42,7 @@ from dtbench.report.scores import headline, with_target_scores
 from dtbench.report.stats import mean_interval, t_interval
 from dtbench.report.table import Table
 from dtbench.report.targets import per_target_cell, tracking
-from dtbench.suite import Choice, expand, expand_tuning
+from dtbench.suite import Choice, expand, expand_tuning, shared_overrides
 
 DOMAIN, PROFILE = "mujoco", "paper"
 TIER, CURVES, DELAYED = "bench", "bench-curves", "bench-delayed"
@@ -214,9 +214,7 @@ def tier_algos() -> list[str]:
 
 def _shared(grid: str) -> list[tuple[str, object]]:
     """The grid's overrides that every one of its runs has (its budget), in the grid's order."""
-    specs = expand(DOMAIN, PROFILE, Choice(grid=grid))
-    top = registry.get_domain(DOMAIN).grids[grid].overrides
-    return [(k, v) for k, v in top if all(dict(spec.overrides).get(k) == v for spec in specs)]
+    return list(shared_overrides(DOMAIN, PROFILE, grid).items())
 
 
 def _text(overrides: list[tuple[str, object]]) -> str:
