@@ -49,10 +49,17 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     Dataset names go through the grid's preferred routes: under `paper`, MuJoCo's `medium`
     becomes the dataset that stands for it by route `d4rl` (`d4rl-medium`) when the D4RL file
     is on this machine. The grid's parts (other tables' runs) follow, with the choice's names
-    acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out."""
+    acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out. On a
+    named grid (a tier, often one part per method with its own settings) the names filter
+    every part, its first included, so a narrowed tier runs only the tier's own runs."""
     domain = registry.get_domain(domain_name)
     grid = named_grid(domain, choice.grid) if choice.grid else domain.grid(profile)
-    specs = _expand_grid(domain, grid, profile, choice)
+    if choice.grid:
+        first = _narrow(grid, choice)
+        specs = [] if first is None else _expand_grid(
+            domain, first, profile, Choice(overrides=choice.overrides))
+    else:
+        specs = _expand_grid(domain, grid, profile, choice)
     if not choice.overrides:
         for part in grid.parts:
             narrowed = _narrow(part, choice)

@@ -683,8 +683,9 @@ def test_the_mujoco_tier_settings_name_each_methods_tuned_settings(monkeypatch):
                Grid(("hopper",), ("bench-medium",), ("cql",), seeds=(0,),
                     overrides=(*budget, ("baseline.cql_alpha", 1.0))))))
     assert tier.tuned_text("bench") == "DT train.lr 0.0003; CQL baseline.cql_alpha 1"
-    assert tier.settings_text("bench") == ("train.steps 100, baseline.steps 100; tuned by the "
-                                           "probes: DT train.lr 0.0003; CQL baseline.cql_alpha 1")
+    assert tier.settings_text("bench") == ("train.steps 100, baseline.steps 100; per method, "
+                                           "from its tuning probes: DT train.lr 0.0003; CQL "
+                                           "baseline.cql_alpha 1")
     monkeypatch.setitem(grids, "bench", Grid(("hopper",), ("bench-medium",), ("bc",),
                                              overrides=budget))
     assert tier.settings_text("bench").endswith("every method at the paper profile's key "

@@ -245,7 +245,7 @@ def settings_text(grid: str) -> str:
     """The grid's departures from the paper profile: the shared budget, then each method's
     tuned settings."""
     tuned = tuned_text(grid)
-    return budget_text(grid) + (f"; tuned by the probes: {tuned}" if tuned else
+    return budget_text(grid) + (f"; per method, from its tuning probes: {tuned}" if tuned else
                                 "; every method at the paper profile's key settings")
 
 

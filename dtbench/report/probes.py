@@ -26,7 +26,7 @@ from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.scores import headline
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
-from dtbench.suite import Choice, expand
+from dtbench.suite import Choice, expand, shared_overrides
 
 PROBE_SEED = 100
 PROBE_DOMAINS = ("keydoor", "graph")
@@ -104,7 +104,7 @@ def _tunings(profile: str) -> list[tuple[str, registry.Domain, str, dict]]:
             if key == profile:
                 found.append((name, domain, key, {}))
             elif key not in PROFILES and key in domain.grids:
-                found.append((name, domain, key, dict(domain.grids[key].overrides)))
+                found.append((name, domain, key, shared_overrides(name, profile, key)))
     return found
 
 
@@ -117,7 +117,7 @@ def _grid_overrides(domain: str, grid: str, profile: str, algo: str,
                                                tasks=(tuning.task,))):
         if spec.dataset in tuning.datasets and spec.variant == "dense":
             return dict(spec.overrides)
-    return dict(registry.get_domain(domain).grids[grid].overrides)
+    return shared_overrides(domain, profile, grid)
 
 
 def _probes(runs: pd.DataFrame, domain: str, tuning: registry.Tuning, algo: str,
