@@ -140,6 +140,13 @@ def test_a_named_grid_runs_under_a_profile_with_its_overrides_and_its_own_tuning
     assert all(dict(s.overrides)["train.steps"] == budget["train.steps"] for s in probes)
     with pytest.raises(DTBenchError, match="unknown grid of domain 'mujoco' 'nope'; known: "):
         expand("mujoco", "paper", Choice(grid="nope"))
+    # a method's tuned settings put it in a part of its own; a narrowed tier (`make mujoco-bench
+    # ALGOS=cql`) is the tier's own runs of that method, never the first part's settings on it
+    cql = expand("mujoco", "paper", Choice(grid="bench", algos=("cql",)))
+    assert cql == [s for s in tier if s.algo == "cql"] and len(cql) == 11
+    assert "train.lr" in dict(tier[0].overrides) and "train.lr" not in dict(cql[0].overrides)
+    # the probes carry only what every tier run shares, never DT's tuned lr
+    assert all("train.lr" not in dict(s.overrides) for s in probes if s.algo == "cql")
 
 
 
