@@ -43,11 +43,12 @@ lint: ## ruff, and the import layers of pyproject.toml (import-linter)
 # --dry-run` lists them). Narrow it with TASKS, DATASETS, ALGOS, VARIANTS, SEEDS (space-separated).
 # RAY_ADDRESS=auto|HOST:PORT sends the runs to a Ray cluster instead of local processes.
 # EXTRA passes more options to `dtbench suite`, e.g. EXTRA=--allow-stand-in-data.
+NARROW = $(foreach t,$(TASKS),--task $(t)) $(foreach d,$(DATASETS),-d $(d)) \
+	$(foreach a,$(ALGOS),-a $(a)) $(foreach v,$(VARIANTS),--variant $(v)) \
+	$(foreach s,$(SEEDS),--seed $(s))
 SUITE = $(DTBENCH) suite $(1) -p $(PROFILE) --jobs $(JOBS) --data-jobs $(GEN_JOBS) --results $(RESULTS) \
 	$(if $(RAY_ADDRESS),--launcher ray --address $(RAY_ADDRESS)) \
-	--budget $(GEN_BUDGET) $(foreach t,$(TASKS),--task $(t)) $(foreach d,$(DATASETS),-d $(d)) \
-	$(foreach a,$(ALGOS),-a $(a)) $(foreach v,$(VARIANTS),--variant $(v)) \
-	$(foreach s,$(SEEDS),--seed $(s)) $(EXTRA)
+	--budget $(GEN_BUDGET) $(NARROW) $(EXTRA)
 
 # the first command: a real, small benchmark trained from scratch into workspace/first-run
 # (never the committed results), then every cell compared with the committed reference
@@ -116,7 +117,7 @@ budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings
 BENCH_ISA ?= native
 BAD_ISA = BENCH_ISA is '$(BENCH_ISA)': give native (the libraries' widest kernels) or avx2 (pinned)
 BENCH_RUN = $(if $(filter native avx2,$(BENCH_ISA)),,$(error $(BAD_ISA)))DTBENCH_CPU_ISA=$(BENCH_ISA) $(DTBENCH)
-BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(EXTRA) --grid
+BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(NARROW) $(EXTRA) --grid
 mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
 	$(DTBENCH) data make mujoco/hopper --budget bench
 
