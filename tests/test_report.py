@@ -1,6 +1,7 @@
 """Reports: rebuilt from stored runs identically; aggregates agree with rliable; empty tables
 say how to fill them."""
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -681,8 +682,14 @@ def test_the_mujoco_tier_settings_name_each_methods_tuned_settings(monkeypatch):
                     overrides=(*budget, ("train.lr", 3e-4),
                                ("eval.target_returns", (1800.0, 3600.0)))),
                Grid(("hopper",), ("bench-medium",), ("cql",), seeds=(0,),
-                    overrides=(*budget, ("baseline.cql_alpha", 1.0))))))
-    assert tier.tuned_text("bench") == "DT train.lr 0.0003; CQL baseline.cql_alpha 1"
+                    overrides=(*budget, ("baseline.cql_alpha", 1.0))),
+               Grid(("hopper",), ("bench-medium",), ("bc10", "bc25"), seeds=(0,),
+                    overrides=(*budget, ("baseline.pbc_lr", 3e-4))))))
+    assert tier.tuned_text("bench") == (  # 25%BC has no probes: it takes 10%BC's pick
+        "DT train.lr 0.0003; CQL baseline.cql_alpha 1; d3rlpy 10%BC baseline.pbc_lr 0.0003; "
+        "d3rlpy 25%BC baseline.pbc_lr 0.0003 (not probed: d3rlpy 10%BC's)")
+    monkeypatch.setitem(grids, "bench", dataclasses.replace(grids["bench"],
+                                                             parts=grids["bench"].parts[:3]))
     assert tier.settings_text("bench") == ("train.steps 100, baseline.steps 100; per method, "
                                            "from its tuning probes: DT train.lr 0.0003; CQL "
                                            "baseline.cql_alpha 1")

@@ -238,6 +238,12 @@ def tuned_text(grid: str) -> str:
                  if shared.get(k, object()) != v and k != "eval.target_returns"]
         if extra and spec.algo not in picks:
             picks[spec.algo] = _text(extra)
+    tuning = registry.get_domain(DOMAIN).tuning.get(TIER)
+    probed = set(tuning.candidates) if tuning else set()
+    for algo, text in picks.items():  # a method without probes of its own (25 and 40%BC)
+        source = next((a for a, t in picks.items() if a in probed and t == text), None)
+        if algo not in probed and source is not None:
+            picks[algo] = f"{text} (not probed: {ALGO_LABELS[source]}'s)"
     return "; ".join(f"{ALGO_LABELS[algo]} {text}" for algo, text in picks.items())
 
 
