@@ -212,11 +212,6 @@ def tier_algos() -> list[str]:
     return list(registry.get_domain(DOMAIN).grids[CURVES].algos)
 
 
-def _shared(grid: str) -> list[tuple[str, object]]:
-    """The grid's overrides that every one of its runs has (its budget), in the grid's order."""
-    return list(shared_overrides(DOMAIN, PROFILE, grid).items())
-
-
 def _text(overrides: list[tuple[str, object]]) -> str:
     return overrides_label(overrides).replace("=", " ").replace(",", ", ")
 
@@ -224,14 +219,14 @@ def _text(overrides: list[tuple[str, object]]) -> str:
 def budget_text(grid: str) -> str:
     """The grid's departures from the paper profile shared by all its runs, as `train.steps
     10,000, ...`."""
-    return _text(_shared(grid))
+    return _text(list(shared_overrides(DOMAIN, PROFILE, grid).items()))
 
 
 def tuned_text(grid: str) -> str:
     """Each method's settings beyond the grid's shared budget (its tuning probes' picks, where
     they depart from the paper profile), as `DT train.lr 0.0003`, in the grid's order; empty
     where every method keeps the paper profile's."""
-    shared = dict(_shared(grid))
+    shared = shared_overrides(DOMAIN, PROFILE, grid)
     picks: dict[str, str] = {}
     for spec in expand(DOMAIN, PROFILE, Choice(grid=grid)):
         extra = [(k, v) for k, v in spec.overrides
