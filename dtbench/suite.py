@@ -24,7 +24,15 @@ from dtbench.contract import RunSpec, canonical
 from dtbench.errors import DTBenchError, unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
-from dtbench.runs import RESULT, REWARD_VARIANTS, make_datasets, resolve, result_lines, triage
+from dtbench.runs import (
+    RESULT,
+    REWARD_VARIANTS,
+    Plan,
+    make_datasets,
+    resolve,
+    result_lines,
+    triage,
+)
 from dtbench.runtime import DEFAULT_RESULTS_DIR
 
 Echo = Callable[[str], None]
@@ -224,7 +232,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     or to run is `runs.triage`'s plan, printed first: finished runs whose data has changed
     since are skipped, or with `rerun_stale` moved aside (to `<results>/stale/`) and run
     again; so are, with `rerun_stale`, finished runs made by other code than this checkout's
-    (without it they count as finished).
+    (without it they count as finished). Unfinished runs on the dataset of such a skipped run
+    are refused, nothing run (`mixed_data`): they would train on other data than it did.
 
     Prints runs done / left as each finishes and, every `status_every` seconds, the step each
     unfinished run in flight has reached (from its metrics file); with one job and a terminal,
@@ -232,6 +241,8 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
     local worker processes (`jobs` is then the cluster's business)."""
     plan = triage(specs, results_root, rerun_stale, echo)
     echo(f"suite: {plan.summary()}")
+    if (mixing := mixed_data(plan)) is not None:
+        raise mixing
     todo, done = plan.to_run, len(plan.finished)
     if not todo:
         return 0
@@ -254,6 +265,26 @@ def run_suite(specs: Sequence[RunSpec], jobs: int = 1,
         if monitor is not None:
             monitor.stop()
     return len(todo)
+
+
+def mixed_data(plan: Plan) -> DTBenchError | None:
+    """The error when a suite would train runs beside finished runs of the same dataset that
+    were trained on other data than is there now (the data made again, say on another kind of
+    CPU, whose floats differ), else None: both in one table would compare runs on two
+    generations of one dataset. (Here, not in `runs.triage`, which the executor imports: a
+    run's code fingerprint covers triage, and this check moves no number.)"""
+    changed = {(s.domain, s.task, s.dataset) for s in plan.changed}
+    mixed = sorted({f"{s.task_path} {s.dataset}" for s in plan.to_run
+                    if (s.domain, s.task, s.dataset) in changed})
+    if not mixed:
+        return None
+    return DTBenchError(
+        f"{len(plan.changed)} finished run(s) were trained on other data than is there now "
+        f"(listed above), and runs to train share their data ({', '.join(mixed)}): both in one "
+        "table would compare runs on two generations of the data. Make the data they were "
+        "trained on (their config.json records its provenance; generated data repeats only on "
+        "the kind of CPU that made it), or pass --rerun-stale to run them again on this data; "
+        "nothing was run")
 
 
 class _Monitor(threading.Thread):

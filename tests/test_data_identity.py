@@ -2,6 +2,7 @@
 finished run whose data has changed since is stale: listed, not counted as finished, and run
 again with --rerun-stale, its old folder kept."""
 
+import dataclasses
 import hashlib
 import json
 
@@ -66,6 +67,12 @@ def test_a_run_records_its_datas_identity_and_a_changed_file_makes_it_stale(
         assert api.suite(["mujoco"], "smoke", choice, results, echo=said.append) == 0
         assert any(line.startswith("stale: data changed") for line in said)
         assert "1 stale (skipped; --rerun-stale runs them)" in "\n".join(said)
+        # a seed still to train on the changed data beside the skipped one: refused, none run
+        with pytest.raises(DTBenchError, match="two generations of the data.*nothing was run"):
+            api.suite(["mujoco"], "smoke", Choice(tasks=("hopper",), datasets=("d4rl-medium",),
+                                                  algos=("dt",), seeds=(0, 1)),
+                      results, echo=said.append)
+        assert not dataclasses.replace(SPEC, seed=1).folder(results).exists()
         assert api.suite(["mujoco"], "smoke", choice, results, rerun_stale=True,
                          echo=said.append) == 1
     finally:

@@ -227,21 +227,27 @@ def test_the_claims_table_claims_only_what_welch_and_holm_resolve():
         return [{"domain": "keydoor", "task": "keydoor", "dataset": "random-10k",
                  "variant": "dense", "algo": algo, "seed": seed, "profile": "quick",
                  "overrides": "", "target_return": 1.0 if algo == "dt" else None,
-                 "score_mean": score} for seed, score in enumerate(scores)]
+                 "score_mean": score, "data_digest": "a"} for seed, score in enumerate(scores)]
 
     ceiling = solvable_share("quick")
     table = pd.DataFrame(runs("dt", [90, 95, 92, 97, 94]) + runs("cql", [2, 1, 3, 2, 1])
                          + runs("bc10", [80, 99, 85, 96, 90])
                          + [{**row, "dataset": "random-1k"} for row in
                             runs("dt", [ceiling] * 5) + runs("bc", [ceiling] * 5)]
-                         + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}])
+                         + [{**runs("dt", [50])[0], "domain": "mujoco", "task": "hopper"}]
+                         # a cell whose CQL ran on another generation of the data
+                         + [{**row, "dataset": "random-100"} for row in runs("dt", [90, 95, 92])]
+                         + [{**row, "dataset": "random-100", "data_digest": "b"}
+                            for row in runs("cql", [2, 1, 3])])
     rows = claims.claims_table(Collected.of_table(table, "quick")).rows
     verdicts = {(row[1], row[3]): row[9] for row in rows}
     assert verdicts == {("random-10k", "CQL"): "DT higher",
                         ("random-10k", "d3rlpy 10%BC"): "not resolved",
-                        ("random-1k", "d3rlpy BC"): "both at the ceiling"}
+                        ("random-1k", "d3rlpy BC"): "both at the ceiling",
+                        ("random-100", "CQL"): "not tested (the sides ran on different data: "
+                                               "two generations of it)"}
     assert all(row[0] == "keydoor/keydoor" for row in rows)  # MuJoCo quick: pipeline check
-    cql = next(row for row in rows if row[3] == "CQL")
+    cql = next(row for row in rows if row[1:4:2] == ["random-10k", "CQL"])
     assert cql[6].startswith("91.8 [") and float(cql[8]) < 0.05  # the difference, Holm p
 
 
@@ -317,6 +323,16 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                         "d3rlpy 25%BC": "DT higher", "d3rlpy 40%BC": "not resolved"}
     assert [p.name for p in tier.tier_curves(collected, tmp_path / "f")] == [
         "mujoco-bench-curves.png", "mujoco-bench-curves.pdf"]
+    # CQL's seed 0 trained on another generation of the data: said, and its claim not tested
+    mixed = pd.DataFrame(rows)
+    mixed.loc[(mixed["algo"] == "cql") & (mixed["seed"] == 0), "data_digest"] = "cd" * 32
+    mixed = Collected.of_table(mixed, "quick", tmp_path)
+    assert ("The runs on medium-replay used two generations of the data"
+            in tier.tier_table(mixed).notes[-2])
+    verdicts = {row[3]: row[9] for row in claims.claims_table(mixed).rows
+                if "benchmark tier" in row[0]}
+    assert verdicts["CQL"].startswith("not tested (the sides ran on different data")
+    assert verdicts["d3rlpy BC"] == "DT higher"
 
 
 def test_the_mujoco_tier_says_which_methods_its_steps_stop_before_they_level_off(tmp_path):

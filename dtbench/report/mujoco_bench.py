@@ -110,12 +110,17 @@ def data_notes(collected: Collected) -> list[str]:
     the generation's wall time and the data digests the runs used."""
     notes = []
     for task, (made, rows) in provenances(collected).items():
-        digests = ", ".join(f"{_plain(task, d)} {digest[:12]}" for d, digest in
-                            rows.groupby("dataset")["data_digest"].first().items())
+        per_dataset = {_plain(task, d): sorted(set(g.dropna()))
+                       for d, g in rows.groupby("dataset")["data_digest"]}
+        digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
+                            for name, found in per_dataset.items())
+        mixed = [name for name, found in per_dataset.items() if len(found) > 1]
         notes.append(
             f"Data ({task}): made here by `dtbench data make mujoco/{task} --budget "
             f"{made['budget']}`, {describe(made)}; data digests {digests} (another machine's "
-            "generation differs: `dtbench compare` says so).")
+            "generation differs: `dtbench compare` says so)."
+            + (f" The runs on {', '.join(mixed)} used two generations of the data: their "
+               "comparisons are not tested (results/claims.md)." if mixed else ""))
     return notes
 
 
