@@ -557,11 +557,13 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
             if len(curve) > 1:
                 plain = _plain(run["task"], run["dataset"])
                 frames.append(curve.assign(panel=f"{run['task']} {plain}",
+                                           task=run["task"], order=D4RL_ORDER.index(plain),
                                            method=ALGO_LABELS[run["algo"]], runs=kind))
     if not frames:
         return []
     curves = pd.concat(frames, ignore_index=True)
-    panels = list(dict.fromkeys(curves["panel"]))
+    # the tables' row order: per task, the paper's datasets in its order
+    panels = list(dict.fromkeys(curves.sort_values(["task", "order"], kind="stable")["panel"]))
     fig, axes = panel_grid(len(panels), 3.6, 3.0)
     colours = {ALGO_LABELS[a]: PALETTE[a] for a in tier_algos()}
     probe = f"probe (seed {PROBE_SEED})"
@@ -585,7 +587,7 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
     labels = [*colours, *(k for k in dashes if k in set(curves["runs"]))]
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
                frameon=False)
-    seeds = sorted(set(grid_runs(collected, TIER)["seed"]))
+    seeds = ", ".join(str(s) for s in sorted(set(grid_runs(collected, TIER)["seed"])))
     fig.suptitle(textwrap.fill(
         "MuJoCo benchmark tier (Hopper, bench data made by dtbench, paper profile): score "
         f"during training; probe seed {PROBE_SEED} (dashed) and tier seeds "
