@@ -1,9 +1,11 @@
 """The cost and the effect of pinning CPU runs to AVX2 (`dtbench.hardware`): the paper's D4RL DT
 training step and d3rlpy's SAC update (the cost of MuJoCo data generation), each in processes
-of its own under `avx2` (the pinned variables) and `native` (the libraries' own choice, AVX-512
-on this CPU), in interleaved rounds. Prints the median ms per step of each, the ratio, and a
-digest of the weights after a fixed number of steps from a fixed seed: equal digests within a
-setting, different ones across settings, show the lever is real.
+of its own under `avx2` (the pinned variables), `native` (the libraries' own choice, AVX-512
+on this CPU) and `compatible` (pinned, with MKL's `MKL_CBWR=COMPATIBLE`, its code path meant to
+give the same bits on every vendor's CPU), in interleaved rounds. Prints the median ms per step
+of each, the ratios, and a digest of the weights after a fixed number of steps from a fixed
+seed: equal digests within a setting, different ones across settings, show the lever is real;
+a setting's digest equal on two kinds of CPU shows it repeats across them.
 
     .venv/bin/python -m benchmarks.isa [--rounds 3]
 """
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = ("avx2", "native")
+SETTINGS = ("avx2", "native", "compatible")
 WORKLOADS = ("dt", "sac")
 
 
@@ -29,9 +31,11 @@ def _env(setting: str) -> dict[str, str]:
     from dtbench.hardware import CHOICE, PINNED
 
     env = {k: v for k, v in os.environ.items() if k not in PINNED}
-    env[CHOICE] = setting
-    if setting == "avx2":
+    env[CHOICE] = "native" if setting == "native" else "avx2"
+    if setting != "native":
         env.update(PINNED)
+    if setting == "compatible":
+        env["MKL_CBWR"] = "COMPATIBLE"
     return env
 
 
@@ -135,10 +139,13 @@ def main() -> None:
         digests = sorted({r["digest"] for r in runs})
         print(f"| {workload} | {setting} | {runs[0]['capability']} | {ms:.2f} | "
               f"{', '.join(digests)} |")
+    def ms(workload: str, setting: str) -> float:
+        return statistics.median(r["ms"] for r in results[workload, setting])
+
     for workload in WORKLOADS:
-        ratio = (statistics.median(r["ms"] for r in results[workload, "avx2"])
-                 / statistics.median(r["ms"] for r in results[workload, "native"]))
-        print(f"{workload}: avx2 / native time = {ratio:.3f}")
+        pinned = ms(workload, "avx2")
+        print(f"{workload}: avx2 / native time = {pinned / ms(workload, 'native'):.3f}, "
+              f"compatible / avx2 = {ms(workload, 'compatible') / pinned:.3f}")
 
 
 if __name__ == "__main__":
