@@ -118,7 +118,9 @@ BENCH_ISA ?= native
 BAD_ISA = BENCH_ISA is '$(BENCH_ISA)': give native (the libraries' widest kernels) or avx2 (pinned)
 BENCH_RUN = $(if $(filter native avx2,$(BENCH_ISA)),,$(error $(BAD_ISA)))DTBENCH_CPU_ISA=$(BENCH_ISA) $(DTBENCH)
 BENCH = $(BENCH_RUN) suite mujoco -p paper --jobs $(JOBS) --results $(RESULTS) $(NARROW) $(EXTRA) --grid
-mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon)
+# The committed tier trained on data made on an Intel Xeon: another kind of CPU makes other data
+# (docs/implementation-details.md), beside whose stale runs `make mujoco-bench` refuses to train.
+mujoco-bench-data: ## make the bench budget's Hopper datasets (SAC 300k steps, D4RL's recipe; 2.0 h wall on one core of an Intel Xeon, the CPU kind whose data the committed tier used)
 	$(DTBENCH) data make mujoco/hopper --budget bench
 
 mujoco-bench-curves: ## the MuJoCo tier's learning curves: its five methods (DT, CQL, BC, 10%BC, paper BC) on Hopper bench medium-replay, seed 100, 30k steps (the tier runs 15k)
