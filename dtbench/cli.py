@@ -225,7 +225,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
                                   f"{results}/stale/)" if found else ""))
         return
     if dry_run:
-        from dtbench.suite import data_source
+        from dtbench.suite import data_source, mixed_data
 
         plan = api.plan(domains, profile, choice, results)
         for spec in plan.specs:
@@ -239,6 +239,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
             typer.echo(f"{spec.describe()} [{spec.profile}]: {run_state}"
                        f"; data: {data.source} ({state})")
         typer.echo(f"plan: {plan.summary()}")
+        if (mixing := mixed_data(plan)) is not None:
+            typer.echo(f"a suite would refuse: {mixing}")
         api.check_real_data(plan.to_run, allow_stand_in_data, typer.echo)
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,

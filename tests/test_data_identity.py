@@ -14,7 +14,7 @@ from dtbench.contract import RunSpec
 from dtbench.data.identity import MANIFEST, data_identity, file_identity, sha256
 from dtbench.errors import DTBenchError
 from dtbench.registry import Grid
-from dtbench.suite import Choice
+from dtbench.suite import Choice, mixed_data
 from tests.test_d4rl_io import _write_d4rl
 
 SPEC = RunSpec("mujoco", "hopper", "d4rl-medium", "dt", 0, "smoke")
@@ -68,10 +68,13 @@ def test_a_run_records_its_datas_identity_and_a_changed_file_makes_it_stale(
         assert any(line.startswith("stale: data changed") for line in said)
         assert "1 stale (skipped; --rerun-stale runs them)" in "\n".join(said)
         # a seed still to train on the changed data beside the skipped one: refused, none run
+        # (and --dry-run's plan says so)
+        two_seeds = Choice(tasks=("hopper",), datasets=("d4rl-medium",), algos=("dt",),
+                           seeds=(0, 1))
+        assert "mujoco/hopper d4rl-medium" in str(
+            mixed_data(api.plan(["mujoco"], "smoke", two_seeds, results)))
         with pytest.raises(DTBenchError, match="two generations of the data.*nothing was run"):
-            api.suite(["mujoco"], "smoke", Choice(tasks=("hopper",), datasets=("d4rl-medium",),
-                                                  algos=("dt",), seeds=(0, 1)),
-                      results, echo=said.append)
+            api.suite(["mujoco"], "smoke", two_seeds, results, echo=said.append)
         assert not dataclasses.replace(SPEC, seed=1).folder(results).exists()
         assert api.suite(["mujoco"], "smoke", choice, results, rerun_stale=True,
                          echo=said.append) == 1
