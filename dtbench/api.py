@@ -34,6 +34,7 @@ from dtbench.runs.compare import CellComparison, compare_cells
 from dtbench.runtime import DEFAULT_RESULTS_DIR, REFERENCE_DIR, resolve_device, setup
 from dtbench.suite import (
     Choice,
+    data_to_match,
     expand_all,
     expand_tuning,
     make_missing_data,
@@ -212,6 +213,8 @@ def suite(domains: Sequence[str], profile: str = "quick", choice: Choice = Choic
     if rerun_stale:  # finished runs that will run again need their data too
         todo = [*todo, *p.changed, *p.other_code]
     check_real_data(todo, allow_stand_in_data, echo)
+    for line in data_to_match(p.finished if todo else [], results_root):
+        echo(line)
     make_missing_data(todo, budget or profile, data_jobs or jobs, echo=echo)
     if data_only:
         return 0

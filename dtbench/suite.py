@@ -31,6 +31,7 @@ from dtbench.runs import (
     make_datasets,
     resolve,
     result_lines,
+    stale,
     triage,
 )
 from dtbench.runtime import DEFAULT_RESULTS_DIR
@@ -195,6 +196,24 @@ def missing_real_data(specs: Sequence[RunSpec]) -> list[str]:
     """One line per real data source the runs need and this machine lacks (deduplicated)."""
     return list(dict.fromkeys(line for spec in specs
                               if (line := data_source(spec).missing) is not None))
+
+
+def data_to_match(finished: Sequence[RunSpec], results_root: Path) -> list[str]:
+    """One line per dataset to be made here that finished runs were trained on: the suite
+    trains beside them only if the data comes out as they recorded it (`mixed_data`), and
+    generated data repeats only on the kind of CPU that made it, so say so before the hours of
+    making it."""
+    recorded: dict[tuple[str, str], set[str]] = {}
+    for spec in finished:
+        _, task = registry.get_task(spec.domain, spec.task)
+        ds = registry.get_dataset(task, spec.dataset)
+        digest = stale.recorded_digest(spec.folder(results_root))
+        if ds.make is not None and not ds.is_present() and digest is not None:
+            recorded.setdefault((spec.task_path, spec.dataset), set()).add(digest)
+    return [f"data: {task} {dataset} is made here beside finished runs trained on data "
+            f"{' and '.join(sorted(digests))}: new runs train beside them only if it comes out "
+            "the same (generated data repeats only on the kind of CPU that made it; else the "
+            "suite refuses after making it)" for (task, dataset), digests in recorded.items()]
 
 
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,

@@ -111,3 +111,25 @@ def test_checksums_follow_the_file_and_a_download_manifest_is_checked(tmp_path):
     (tmp_path / MANIFEST).unlink()
     assert data_identity("x", [path])["digest"] == data_identity("x", [other / "data.bin"])[
         "digest"] != data_identity("y", [path])["digest"]
+
+
+def test_a_suite_says_which_data_its_finished_runs_need_before_making_it(tmp_path):
+    """Made data that finished runs were trained on is named with their digest before it is
+    made again (hours for MuJoCo's bench data), since new runs train beside them only if it
+    comes out the same."""
+    import os
+    import shutil
+
+    results = tmp_path / "results"
+    one = Choice(datasets=("random-1k",), algos=("random",), seeds=(0,))
+    assert api.suite(["keydoor"], "smoke", one, results, echo=lambda line: None) == 1
+    digest = json.loads((next(results.rglob("result.json"))).read_text())["data_digest"]
+    shutil.rmtree(os.environ["MINARI_DATASETS_PATH"])  # a fresh machine: the data is gone
+    said = []
+    two = Choice(datasets=("random-1k",), algos=("random",), seeds=(0, 1))
+    assert api.suite(["keydoor"], "smoke", two, results, echo=said.append) == 1
+    heads_up = [line for line in said if line.startswith("data: keydoor/keydoor random-1k is")]
+    assert len(heads_up) == 1 and digest in heads_up[0]
+    # made again on the same machine: the same digest, so the second seed trained beside it
+    assert said.index(heads_up[0]) < next(i for i, line in enumerate(said)
+                                          if line.startswith("making missing data"))
