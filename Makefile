@@ -99,7 +99,7 @@ probes: ## tune every method of TUNED_DOMAINS (the same number of probes each, o
 	$(DTBENCH) report probes --profile $(PROFILE) --results $(RESULTS)
 
 BUDGET_PROBE_STEPS ?= 20000
-budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings for BUDGET_PROBE_STEPS each on seed 100 (19 evaluations): does the 8k-step budget stop a method early?
+budget-probe: ## Key-to-Door DT, CQL, BC and %BC at the profile's tuned settings for BUDGET_PROBE_STEPS each on seed 100 (19 evaluations during training and the final one): does the 8k-step budget stop a method early?
 	$(call SUITE,keydoor) -a dt -a cql -a bc -a bc10 --seed 100 \
 	  --set train.steps=$(BUDGET_PROBE_STEPS) --set baseline.steps=$(BUDGET_PROBE_STEPS) \
 	  --set eval.during_training=19
@@ -163,7 +163,7 @@ sparse: ## dense and delayed (sparse) rewards side by side on each domain's grid
 	$(MAKE) --no-print-directory report
 
 PBC_DOMAINS ?= mujoco atari
-pbc: ## 25%BC and 40%BC beside DT, 10%BC and BC on each domain's grid (paper Tables 3 and 4), then the report
+pbc: ## 25%BC and 40%BC on each domain of PBC_DOMAINS, beside the DT, 10%BC and BC runs of its grid (`make <domain>` first; paper Tables 3 and 4), then the report
 	for d in $(PBC_DOMAINS); do $(call SUITE,$$d) -a bc25 -a bc40 || exit 1; done
 	$(MAKE) --no-print-directory report
 
@@ -177,11 +177,11 @@ ablation-context: ## DT at K=1 (CONTEXT_LENGTHS) beside DT at the profile's K (p
 
 TARGET_DOMAIN ?= mujoco
 TARGET_POINTS ?= 8
-ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x its best return (paper Figure 4)
+ablation-target: ## DT at TARGET_POINTS targets from the data's worst to 1.5x its best return (paper Figure 4), then the report
 	$(call SUITE,$(TARGET_DOMAIN)) -a dt --set eval.target_sweep=$(TARGET_POINTS)
 	$(MAKE) --no-print-directory report
 
-ablations: sparse pbc ablation-context ablation-target graph critic ## every analysis above on PROFILE (quick: hours on 2 cores)
+ablations: sparse pbc ablation-context ablation-target graph critic ## sparse, pbc, ablation-context, ablation-target, graph and critic on PROFILE (quick: hours on 2 cores)
 
 paper: PROFILE = paper
 paper: ## the paper's experiment (Tables 1-7, Figures 4-6, graph) on its data: every paper grid, the critic, the report (GPU-sized; stops when the data is missing)
@@ -203,5 +203,5 @@ bench: ## speed against HF/d3rlpy DT, per-sample sampling, one-episode evaluatio
 bench-gpu: ## the paper's configs on this machine's GPU: one run, stacked seeds, settings, eval workers -> results/bench-gpu.md (<= 8 min)
 	$(PY) -m benchmarks.bench_gpu
 
-clean-runs: ## delete RESULTS/runs of PROFILE=smoke only (never quick/paper results)
+clean-runs: ## delete every smoke-profile run folder under RESULTS/runs (never quick or paper runs; `make report` refreshes runs.csv)
 	rm -rf $(RESULTS)/runs/*/*/*/*/*/smoke

@@ -312,3 +312,14 @@ def test_sweeps_and_curves_keep_their_intervals_inside_0_to_100(tmp_path, drawn)
     assert band and max(band) == 100.0 and min(band) > 80
     low, high = curves.get_ylim()
     assert low <= 0 and high >= 100
+
+
+def test_titles_count_seeds_in_words_that_agree():
+    """A title says '1 seed' and '2 seeds', '2-3 seeds' where cells differ; never 'seed(s)'."""
+    one = pd.DataFrame([run("keydoor", "keydoor", "random-1k", "dt", 0, 90.0)])
+    two = pd.DataFrame([run("keydoor", "keydoor", "random-1k", "dt", s, 90.0) for s in (0, 1)])
+    mixed = pd.concat([two, pd.DataFrame([run("keydoor", "keydoor", "random-10k", "dt", s, 9.0)
+                                          for s in (0, 1, 2)])])
+    assert figures.runs_note(one).endswith("n = 1 seed per cell")
+    assert figures.runs_note(two).endswith("n = 2 seeds per cell")
+    assert figures.runs_note(mixed).endswith("n = 2-3 seeds per cell")

@@ -29,6 +29,7 @@ from dtbench.report.cells import score_range, tier
 from dtbench.report.figures import mark_pipeline_check, ordered, rate_axis, runs_note, save
 from dtbench.report.scores import headline
 from dtbench.report.stats import percentile_interval, resample
+from dtbench.report.table import counted
 
 SEED = 0  # bootstrap seed
 REPS = 2_000  # bootstrap replications (rliable's default for performance profiles)
@@ -189,7 +190,7 @@ def aggregate_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> li
             rate_axis(ax, score_range(domain), [low, high], axis="x")  # a rate: all of 0-100
             seeds = sorted({part["runs_per_task"].min(), part["runs_per_task"].max()})
             cells = int(part["tasks"].iloc[0])
-            n = f"{cells} cell{'s' * (cells != 1)} x {'-'.join(map(str, seeds))} seed(s)"
+            n = f"{counted(cells, 'cell')} x {counted('-'.join(map(str, seeds)), 'seed')}"
             ax.set_title(f"{domain}: {metric} ({n}){tier(domain, run_profile)}", fontsize=9)
             ax.set_xlabel(label)
         _profile_panel(row[2], score_matrices(runs, domain), label, domain)
@@ -240,8 +241,9 @@ def improvement_figure(runs: pd.DataFrame, domains: list[str], folder: Path) -> 
         ax.invert_yaxis()
         ax.set_xlabel("probability of improvement")
         domain = table["domain"].iloc[0]
-        ax.set_title(f"{domain} ({table['tasks'].iloc[0]} cell(s) x {table['dt_runs'].iloc[0]} "
-                     f"DT seed(s)){tier(domain, run_profile)}", fontsize=9)
+        ax.set_title(f"{domain} ({counted(table['tasks'].iloc[0], 'cell')} x "
+                     f"{counted(table['dt_runs'].iloc[0], 'DT seed')}){tier(domain, run_profile)}",
+                     fontsize=9)
         if tier(domain, run_profile):
             mark_pipeline_check(ax)
     drawn = runs[runs["domain"].isin([t["domain"].iloc[0] for t in tables])]

@@ -36,6 +36,7 @@ from dtbench.report.graph import NO_CAP, SHORTEST, WALK, per_seed_rates  # noqa:
 from dtbench.report.paper import ATARI_TABLE1, D4RL_TABLE2, KEYDOOR_TABLE6  # noqa: E402
 from dtbench.report.scores import RUN_KEYS, headline, with_target_scores  # noqa: E402
 from dtbench.report.stats import Bounds, fixed, t_interval  # noqa: E402
+from dtbench.report.table import counted  # noqa: E402
 from dtbench.report.targets import tracking  # noqa: E402
 from dtbench.runs import only_overridden  # noqa: E402
 from dtbench.runs.table import Unreadable, read_run_csv  # noqa: E402
@@ -93,7 +94,7 @@ def runs_note(rows: pd.DataFrame, cell: tuple[str, ...] = ("domain", "task", "da
             "datasets made by dtbench and published ones")
     seeds = rows.groupby(list(cell))["seed"].nunique()
     n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
-    return f"profile {profile}; {data}; n = {n} seed(s) per cell"
+    return f"profile {profile}; {data}; n = {counted(n, 'seed')} per cell"
 
 
 def min_span(ax: plt.Axes, span: float) -> None:
@@ -386,7 +387,7 @@ def graph_scores(lengths: Mapping[str, pd.DataFrame], folder: Path,
     heading(fig, handles, ["random walk (the data's policy), computed from the same starts",
                            "shortest path (BFS), computed"], textwrap.fill(
         f"Shortest path on dtbench's 20-node graph{tier('graph', profile)} (profile {profile}; "
-        f"data: 1,000 random walks made by dtbench per task; n = {n} training seed(s) per "
+        f"data: 1,000 random walks made by dtbench per task; n = {counted(n, 'training seed')} per "
         f"method, {each} evaluation episodes each; bars: mean over seeds; whiskers: "
         f"{interval_words(bounds)}; dots: seeds; a marker at 0: a rate of 0)", 110))
     return save(fig, folder, "scores-graph")
@@ -738,7 +739,7 @@ def graph_paths(lengths: pd.DataFrame, methods: list[str], folder: Path,
     ax.set_title(textwrap.fill(
         "Shortest path on a 20-node graph: random walks, true shortest paths and DT "
         f"(graph task{tier('graph', profile)}, profile {profile}; data: 1,000 random walks "
-        f"made by dtbench; learned: {learned['seed'].nunique()} training seed(s) pooled, "
+        f"made by dtbench; learned: {counted(learned['seed'].nunique(), 'training seed')} pooled, "
         f"{learned.groupby('seed').size().iloc[0]} episodes each; random walk and shortest "
         "path computed from the same start nodes)", 110), fontsize=9)
     if tier("graph", profile):

@@ -106,3 +106,8 @@ def sentences(text: str) -> int:
         return 0
     ends = len(_SENTENCE_END.findall(text))
     return ends if re.search(r"[.?!]\s*$", text) else ends + 1
+
+
+def counted(n: int | str, noun: str) -> str:
+    """'1 seed', '3 seeds', '2-3 seeds': a count with its noun in the number it takes."""
+    return f"{n} {noun}" if str(n) == "1" else f"{n} {noun}s"
