@@ -308,6 +308,42 @@ def download_grid(domains: Sequence[str], profile: str = "paper", progress: bool
             for line in download_datasets(task, names, progress, echo)]
 
 
+def data_info(task_path: str, datasets: Sequence[str] = ()) -> list[str]:
+    """Lines describing datasets of a task as they are on this machine: size and returns, the
+    data digest runs record (`data.identity`; a generation on another kind of CPU gives
+    another), how it was made, its provenance. No names: every dataset of the task that is
+    present."""
+    from dtbench.data import minari_io
+    from dtbench.data.identity import data_identity
+    from dtbench.domains.mujoco.provenance import describe
+    from dtbench.runs import load_dataset
+
+    setup()
+    domain, task = registry.resolve(task_path)
+    names = list(datasets) or [name for name, ds in task.datasets.items() if ds.is_present()]
+    if not names:
+        raise DTBenchError(f"no dataset of {task_path} is on this machine; make one with "
+                           f"`dtbench data make {task_path}` or download one with `dtbench "
+                           f"data download {task_path} -d NAME`")
+    lines = []
+    for name in names:
+        ds = registry.get_dataset(task, name)
+        store = load_dataset(domain, task, ds)
+        digest = data_identity(ds.minari_id, ds.data_files())["digest"]
+        size = store.summary()
+        lines.append(f"{ds.minari_id}: {size['episodes']:,} episodes, {size['steps']:,} steps, "
+                     f"episode return mean {size['return_mean']:,.1f} (min "
+                     f"{size['return_min']:,.1f}, max {size['return_max']:,.1f}); "
+                     f"{store.bytes_per_step:.0f} bytes of observations per step, states "
+                     f"{store.obs_shape}")
+        lines.append(f"data digest: {digest}")
+        made = minari_io.provenance(ds.minari_id)
+        if "expert_return" in made:  # made here by SAC (domains/mujoco/generate.py)
+            lines.append(f"generation: {describe(made)}")
+        lines.append(f"provenance: {made}")
+    return lines
+
+
 def _make_data_of(job: tuple[str, tuple[str, ...], str, bool]) -> list[str]:
     task, datasets, budget, force = job
     return make_datasets(task, datasets, budget, force)

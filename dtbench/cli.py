@@ -415,25 +415,12 @@ def data_pick(spec: TaskArg, names: Annotated[list[str], typer.Argument(
 
 
 @data_app.command("info")
-def data_info(spec: TaskArg, dataset: DatasetOpt) -> None:
-    """Show datasets' summaries and provenance."""
-    from dtbench.data import minari_io
-    from dtbench.domains.mujoco.provenance import describe
-    from dtbench.runs import load_dataset
-    from dtbench.runtime import setup
-
-    setup()
-
-    domain, task = registry.resolve(spec)
-    for name in dataset:
-        ds = registry.get_dataset(task, name)
-        store = load_dataset(domain, task, ds)
-        typer.echo(f"{ds.minari_id}: {store.summary()} ({store.bytes_per_step:.0f} bytes of "
-                   f"observations per step, states {store.obs_shape})")
-        made = minari_io.provenance(ds.minari_id)
-        if "expert_return" in made:  # made here by SAC (domains/mujoco/generate.py)
-            typer.echo(f"generation: {describe(made)}")
-        typer.echo(f"provenance: {made}")
+def data_info(spec: TaskArg, dataset: Annotated[list[str], typer.Option(
+        "--dataset", "-d", metavar="NAME",
+        help="A dataset's short name (repeatable; default: every dataset of the task on this "
+        "machine).")] = None) -> None:
+    """Show datasets' summaries, data digests and provenance."""
+    typer.echo("\n".join(_api().data_info(spec, dataset or ())))
 
 
 def _first_sentence(text: str) -> str:

@@ -2,13 +2,18 @@
 
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import gymnasium
 import numpy as np
 import pytest
 
+from dtbench import registry
 from dtbench.data import minari_io
+from dtbench.data.identity import data_identity
 from dtbench.domains.mujoco import generate as gen
 from dtbench.domains.mujoco import local_dataset_id
 from dtbench.errors import DTBenchError
@@ -131,6 +136,25 @@ def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch)
     line = next(x for x in out.output.splitlines() if x.startswith("generation: SAC for "))
     assert f"expert {summary['expert_return']:,.0f} at step {summary['expert_step']:,}" in line
     assert f"{summary['wall_seconds'] / 3600:.2f} h wall" in line
+    # the digest runs record, to check a regenerated dataset against a reference's
+    ds = registry.get_dataset(registry.resolve("mujoco/hopper")[1], "expert")
+    digest = data_identity(ds.minari_id, ds.data_files())["digest"]
+    assert f"data digest: {digest}" in out.output.splitlines()
+    # no name: every dataset of the task on this machine, the generated ones here
+    every = CliRunner().invoke(app, ["data", "info", "mujoco/hopper"])
+    assert every.exit_code == 0, every.output
+    shown = {line.split(":")[0] for line in every.output.splitlines()
+             if line.startswith("dtbench/mujoco/hopper/")}
+    assert shown == {local_dataset_id("hopper", d) for d in gen.DATASETS}
+
+
+def test_data_info_with_no_data_here_says_how_to_get_it(tmp_path):
+    env = {**os.environ, "MINARI_DATASETS_PATH": str(tmp_path / "empty")}
+    out = subprocess.run([sys.executable, "-m", "dtbench", "data", "info", "mujoco/walker2d"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "no dataset of mujoco/walker2d is on this machine; make one with `dtbench data " \
+           "make mujoco/walker2d`" in out.stderr
 
 
 def test_a_bench_generation_says_whether_its_expert_reached_the_budgets_floor():
