@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -202,18 +203,36 @@ def data_to_match(finished: Sequence[RunSpec], results_root: Path) -> list[str]:
     """One line per dataset to be made here that finished runs were trained on: the suite
     trains beside them only if the data comes out as they recorded it (`mixed_data`), and
     generated data repeats only on the kind of CPU that made it, so say so before the hours of
-    making it."""
+    making it, with the first score their generation recorded on the way (MuJoCo's SAC
+    snapshots), which the generation here prints when it gets there."""
     recorded: dict[tuple[str, str], set[str]] = {}
+    first: dict[tuple[str, str], str] = {}
     for spec in finished:
         _, task = registry.get_task(spec.domain, spec.task)
         ds = registry.get_dataset(task, spec.dataset)
         digest = stale.recorded_digest(spec.folder(results_root))
         if ds.make is not None and not ds.is_present() and digest is not None:
-            recorded.setdefault((spec.task_path, spec.dataset), set()).add(digest)
+            key = (spec.task_path, spec.dataset)
+            recorded.setdefault(key, set()).add(digest)
+            first.setdefault(key, _first_snapshot(spec.folder(results_root)))
     return [f"data: {task} {dataset} is made here beside finished runs trained on data "
             f"{' and '.join(sorted(digests))}: new runs train beside them only if it comes out "
             "the same (generated data repeats only on the kind of CPU that made it; else the "
-            "suite refuses after making it)" for (task, dataset), digests in recorded.items()]
+            f"suite refuses after making it){first[task, dataset]}"
+            for (task, dataset), digests in recorded.items()]
+
+
+def _first_snapshot(run_dir: Path) -> str:
+    """'; their generation's first SAC snapshot scored R at step S: ...', from the data
+    provenance a run's config.json recorded; '' where it recorded none."""
+    try:
+        made = json.loads((run_dir / "config.json").read_text())["dataset"]["provenance"]
+        step, score = min((int(k), v) for k, v in made["snapshot_returns"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return (f"; their generation's first SAC snapshot scored {score:,.1f} at step {step:,}: "
+            "where the generation here prints another score there, its data will not be "
+            "theirs (stop it with Ctrl-C: its SAC state is kept)")
 
 
 def make_missing_data(specs: Sequence[RunSpec], budget: str, jobs: int = 1,

@@ -130,6 +130,24 @@ def test_a_suite_says_which_data_its_finished_runs_need_before_making_it(tmp_pat
     assert api.suite(["keydoor"], "smoke", two, results, echo=said.append) == 1
     heads_up = [line for line in said if line.startswith("data: keydoor/keydoor random-1k is")]
     assert len(heads_up) == 1 and digest in heads_up[0]
+    assert "SAC snapshot" not in heads_up[0]  # Key-to-Door's data has no snapshots on the way
     # made again on the same machine: the same digest, so the second seed trained beside it
     assert said.index(heads_up[0]) < next(i for i, line in enumerate(said)
                                           if line.startswith("making missing data"))
+
+
+def test_the_heads_up_names_the_first_score_their_generation_printed_on_the_way(tmp_path):
+    """MuJoCo's generation prints each SAC snapshot's score as it goes (about 5 minutes to the
+    first of the bench budget's); the suite names the one the finished runs' data recorded, so
+    a run on another kind of CPU is stopped there instead of after its hours."""
+    from dtbench.suite import _first_snapshot
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"dataset": {"provenance": {
+        "snapshot_returns": {"20000": 320.9, "10000": 168.28150294311496}}}}))
+    said = _first_snapshot(run)
+    assert "their generation's first SAC snapshot scored 168.3 at step 10,000" in said
+    (run / "config.json").write_text(json.dumps({"dataset": {"provenance": {}}}))
+    assert _first_snapshot(run) == ""
+    assert _first_snapshot(tmp_path / "missing") == ""

@@ -87,7 +87,7 @@ def test_interrupted_generation_resumes_from_its_checkpoint(tmp_path, monkeypatc
     monkeypatch.setitem(gen.BUDGETS, "smoke", dataclasses.replace(full, sac_steps=100))
     work = tmp_path / "work" / "hopper-smoke-seed0"  # where generate() keeps its checkpoints
     gen._train_sac(lambda: gymnasium.make("Hopper-v5", max_episode_steps=40),
-                   gen.BUDGETS["smoke"], 0, work)  # "killed" after its first chunk
+                   gen.BUDGETS["smoke"], 0, work, "hopper")  # "killed" after its first chunk
     first = json.loads((work / "state.json").read_text())
     assert first["step"] == 100
     monkeypatch.setitem(gen.BUDGETS, "smoke", full)
@@ -125,12 +125,18 @@ def test_a_dataset_id_names_one_generation(made, tmp_path, monkeypatch):
         gen.generate("hopper", "Hopper-v5", "smoke", seed=1, work_dir=tmp_path / "c")
 
 
-def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch):
+def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch, capfd):
     from typer.testing import CliRunner
 
     from dtbench.cli import app
 
     summary, _ = _make(tmp_path, monkeypatch, "d")
+    # each snapshot's score printed as it came: the progress of hours, and the score
+    # `suite.data_to_match` names for a check against the reference's generation
+    printed = [line for line in capfd.readouterr().err.splitlines() if "SAC step" in line]
+    assert printed == [f"hopper (smoke budget): SAC step {step:,} of 300: snapshot scored "
+                       f"{summary['snapshot_returns'][str(step)]:,.1f} ({m} min of SAC)"
+                       for step, m in zip((100, 200, 300), ("0", "0", "0"), strict=True)]
     out = CliRunner().invoke(app, ["data", "info", "mujoco/hopper", "-d", "expert"])
     assert out.exit_code == 0, out.output
     line = next(x for x in out.output.splitlines() if x.startswith("generation: SAC for "))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -104,7 +105,8 @@ def _generate(task: str, env_id: str, budget_name: str, seed: int,
         return minari_io.provenance(dataset_id(task, "expert", budget_name))
     work = (work_dir or WORK_DIR) / f"{task}-{budget_name}-seed{seed}"
     make_env = lambda: gymnasium.make(env_id, max_episode_steps=budget.max_episode_steps)  # noqa: E731
-    sac, snapshots, replay_counts, sac_seconds = _train_sac(make_env, budget, seed, work)
+    sac, snapshots, replay_counts, sac_seconds = _train_sac(make_env, budget, seed, work,
+                                                            f"{task} ({budget_name} budget)")
     scores = {step: s["return"] for step, s in snapshots.items()}
     expert, medium = pick_snapshots(scores, budget.medium_fraction)
     target = budget.medium_fraction * scores[expert]
@@ -161,8 +163,11 @@ def pick_snapshots(scores: dict[int, float], medium_fraction: float) -> tuple[in
     return expert, medium
 
 
-def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path):  # noqa: ANN001, ANN202
-    """Online SAC in chunks of `checkpoint_every` steps, resuming from `work`."""
+def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path,  # noqa: ANN001, ANN202
+               label: str):
+    """Online SAC in chunks of `checkpoint_every` steps, resuming from `work`; each snapshot's
+    score is printed (stderr) as it comes, the progress of a run of hours and the point where
+    a run on another kind of CPU shows it makes other data (`suite.data_to_match`)."""
     work.mkdir(parents=True, exist_ok=True)
     env = make_env()
     d3rlpy.seed(seed)
@@ -192,6 +197,9 @@ def _train_sac(make_env, budget: GenerationBudget, seed: int, work: Path):  # no
         score = evaluate(D3rlpyPolicy(sac), make_env, budget.eval_episodes, None, seed=seed + 500)
         sac.save_model(str(work / f"snapshot-{step}.d3"))
         state["snapshots"][str(step)] = {"return": float(score.returns.mean())}
+        print(f"{label}: SAC step {step:,} of {budget.sac_steps:,}: snapshot scored "
+              f"{float(score.returns.mean()):,.1f} ({state['seconds'] / 60:.0f} min of SAC)",
+              file=sys.stderr, flush=True)
         state["replay_counts"][str(step)] = len(buffer.episodes)
         with atomic_write(work / "sac.d3") as tmp:
             sac.save_model(str(tmp))
