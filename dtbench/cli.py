@@ -225,7 +225,7 @@ def suite(domains: Annotated[list[str], typer.Argument(
                                   f"{results}/stale/)" if found else ""))
         return
     if dry_run:
-        from dtbench.suite import data_source, mixed_data
+        from dtbench.suite import data_source, data_to_match, mixed_data
 
         plan = api.plan(domains, profile, choice, results)
         for spec in plan.specs:
@@ -241,6 +241,8 @@ def suite(domains: Annotated[list[str], typer.Argument(
         typer.echo(f"plan: {plan.summary()}")
         if (mixing := mixed_data(plan)) is not None:
             typer.echo(f"a suite would refuse: {mixing}")
+        for line in data_to_match(plan.finished if plan.to_run else [], results):
+            typer.echo(line)
         api.check_real_data(plan.to_run, allow_stand_in_data, typer.echo)
         return
     api.suite(domains, profile, choice, results, jobs, device, budget, data_jobs, data_only,

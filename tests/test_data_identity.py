@@ -125,6 +125,17 @@ def test_a_suite_says_which_data_its_finished_runs_need_before_making_it(tmp_pat
     assert api.suite(["keydoor"], "smoke", one, results, echo=lambda line: None) == 1
     digest = json.loads((next(results.rglob("result.json"))).read_text())["data_digest"]
     shutil.rmtree(os.environ["MINARI_DATASETS_PATH"])  # a fresh machine: the data is gone
+    from typer.testing import CliRunner
+
+    from dtbench.cli import app
+
+    dry = CliRunner().invoke(app, ["suite", "keydoor", "-p", "smoke", "-d", "random-1k", "-a",
+                                   "random", "-s", "0", "-s", "1", "--results", str(results),
+                                   "--dry-run"])
+    assert dry.exit_code == 0, dry.output  # a dry run says it too, and makes nothing
+    assert f"data: keydoor/keydoor random-1k is made here beside finished runs trained on " \
+           f"data {digest}" in dry.output
+    assert not os.path.exists(os.environ["MINARI_DATASETS_PATH"])
     said = []
     two = Choice(datasets=("random-1k",), algos=("random",), seeds=(0, 1))
     assert api.suite(["keydoor"], "smoke", two, results, echo=said.append) == 1
