@@ -327,7 +327,7 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     mixed = pd.DataFrame(rows)
     mixed.loc[(mixed["algo"] == "cql") & (mixed["seed"] == 0), "data_digest"] = "cd" * 32
     mixed = Collected.of_table(mixed, "quick", tmp_path)
-    assert ("The runs on medium-replay used two generations of the data"
+    assert ("The tier's runs on medium-replay used 2 generations of its data"
             in tier.tier_table(mixed).notes[-2])
     verdicts = {row[3]: row[9] for row in claims.claims_table(mixed).rows
                 if "benchmark tier" in row[0]}
@@ -366,11 +366,14 @@ def test_the_mujoco_tier_says_which_methods_its_steps_stop_before_they_level_off
                      "target_return": target, "score_mean": shapes[spec.algo][-1],
                      "score_label": "D4RL normalised", "code_current": True})
     note = tier.budget_note(Collected.of_table(pd.DataFrame(rows), "quick", tmp_path))
-    assert note == (f"Budget: {BENCH_STEPS:,} steps, against each method's learning curve: "
-                    f"flat within its evaluations' noise: BC [bc-paper]; 90% of its gain within "
+    assert note == (f"Budget: {BENCH_STEPS:,} steps, against each method's learning curve at "
+                    f"its authors' settings (the curves ran before the tuning): flat within "
+                    f"its evaluations' noise: BC [bc-paper]; 90% of its gain within "
                     f"the budget: DT ({steps[2]:,}); not levelled off by {BENCH_STEPS:,}, so the "
                     f"tier understates it: d3rlpy BC (still rising at the curve's end), CQL "
                     f"({steps[6]:,}).")
+    collected = Collected.of_table(pd.DataFrame(rows), "quick", tmp_path)
+    assert tier.tier_short_budget(collected) == ["d3rlpy BC", "CQL"]  # the claims' caveat
 
 
 def test_the_mujoco_tiers_pbc_targets_and_delayed_tables_read_their_runs(tmp_path):
@@ -419,7 +422,8 @@ def test_the_mujoco_tiers_pbc_targets_and_delayed_tables_read_their_runs(tmp_pat
     assert targets[0][-1] == "achieved rises with the target"
 
     delayed = tier.delayed_table(collected).rows
-    assert [c.split(" ±")[0] for c in delayed[0][2:6]] == ["39.0", "4.0", "40.8", "10.8"]
+    # the dense side on the delayed grid's seeds only (0-2 of the tier's 0-4: base + 1.0)
+    assert [c.split(" ±")[0] for c in delayed[0][2:6]] == ["39.0", "4.0", "41.0", "11.0"]
     assert delayed[0][6:] == ["78.5 ± 3.7", "2.0", "82.7", "48.6"]
     cells = {(row[2], row[3]): row[9] for row in claims.claims_table(collected).rows
              if "benchmark tier" in row[0]}
@@ -703,13 +707,42 @@ def test_the_mujoco_tier_settings_name_each_methods_tuned_settings(monkeypatch):
                     overrides=(*budget, ("baseline.pbc_lr", 3e-4))))))
     assert tier.tuned_text("bench") == (  # 25%BC has no probes: it takes 10%BC's pick
         "DT train.lr 0.0003; CQL baseline.cql_alpha 1; d3rlpy 10%BC baseline.pbc_lr 0.0003; "
-        "d3rlpy 25%BC baseline.pbc_lr 0.0003 (not probed: d3rlpy 10%BC's)")
+        "d3rlpy 25%BC baseline.pbc_lr 0.0003 (not probed: d3rlpy 10%BC's); d3rlpy BC probed, "
+        "keeping its authors' settings")  # probed, its authors' setting won: said too
     monkeypatch.setitem(grids, "bench", dataclasses.replace(grids["bench"],
                                                              parts=grids["bench"].parts[:3]))
     assert tier.settings_text("bench") == ("train.steps 100, baseline.steps 100; per method, "
                                            "from its tuning probes: DT train.lr 0.0003; CQL "
-                                           "baseline.cql_alpha 1")
+                                           "baseline.cql_alpha 1; d3rlpy BC probed, keeping its "
+                                           "authors' settings")
     monkeypatch.setitem(grids, "bench", Grid(("hopper",), ("bench-medium",), ("bc",),
                                              overrides=budget))
+    assert tier.settings_text("bench").endswith("per method, from its tuning probes: d3rlpy "
+                                                "BC probed, keeping its authors' settings")
+    monkeypatch.setitem(grids, "bench", Grid(("hopper",), ("bench-medium",), ("random",),
+                                             overrides=budget))  # no probes, no picks
     assert tier.settings_text("bench").endswith("every method at the paper profile's key "
                                                 "settings")
+
+
+def test_each_claims_family_is_holm_corrected_on_its_own_and_stale_runs_are_not_tested():
+    """The MuJoCo tier is an experiment apart: its verdicts do not move with how many other
+    comparisons the report's profile makes; a side made by other code or settings (†) is not
+    tested, and neither counts in a family's size."""
+    from dtbench.report.claims import TIER_FAMILY, Claim, _lines, family_sizes
+    from dtbench.report.stats import welch
+
+    dt, cql = np.array([60.0, 62, 61]), np.array([40.0, 41, 43])
+    tier = Claim("mujoco/hopper (benchmark tier, 15,000 steps)", "bench-medium", "dense",
+                 "CQL", dt, cql, family=TIER_FAMILY)
+    others = [Claim("keydoor/keydoor", f"random-{i}", "dense", "CQL", dt, cql,
+                    family="profile `quick`") for i in range(9)]
+    stale = Claim("keydoor/keydoor", "random-x", "dense", "BC", dt, cql, stale=True,
+                  family="profile `quick`")
+    rows = _lines([tier, *others, stale])
+    p = welch(dt, cql).p
+    assert float(rows[0][8]) == pytest.approx(float(f"{p:.2g}"))  # alone in its family
+    assert float(rows[1][8]) == pytest.approx(float(f"{min(1.0, 9 * p):.2g}"))  # nine here
+    assert rows[-1][7:] == ["-", "-", "not tested (runs by other code or settings: run them "
+                                      "again)"]
+    assert family_sizes([tier, *others, stale]) == {TIER_FAMILY: 1, "profile `quick`": 9}

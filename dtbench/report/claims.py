@@ -1,6 +1,8 @@
 """Which differences the data carries: DT against each other method on every benchmark cell,
-each difference tested by Welch's t-test and Holm-corrected over the whole table. The README and
-captions make a claim ("DT > CQL") only where this table resolves it."""
+each difference tested by Welch's t-test and Holm-corrected within its family: the benchmark
+cells of the report's profile, and the MuJoCo benchmark tier, an experiment of its own whose
+verdicts do not move with the other domains' runs. The README and captions make a claim ("DT >
+CQL") only where this table resolves it."""
 
 from __future__ import annotations
 
@@ -15,13 +17,23 @@ from dtbench.report.figures import ALGO_LABELS
 from dtbench.report.graph import ALGOS as GRAPH_ALGOS
 from dtbench.report.graph import NO_CAP, SHORTEST, path_lengths, per_seed_rates
 from dtbench.report.keydoor import solvable_share
-from dtbench.report.mujoco_bench import claim_runs
+from dtbench.report.mujoco_bench import claim_runs, tier_short_budget
 from dtbench.report.scores import headline
-from dtbench.report.stats import INTERVAL, LEVEL, Bounds, fixed, holm, mean_interval, welch
+from dtbench.report.stats import (
+    INTERVAL,
+    LEVEL,
+    Bounds,
+    Difference,
+    fixed,
+    holm,
+    mean_interval,
+    welch,
+)
 from dtbench.report.table import Table
 from dtbench.runs import only_overridden
 
-CLAIM_LEVEL = 1 - LEVEL  # family-wise, over every claim of the table (Holm)
+CLAIM_LEVEL = 1 - LEVEL  # family-wise, over every claim of a family (Holm)
+TIER_FAMILY = "the MuJoCo benchmark tier"
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,11 @@ class Claim:
     other_data: bool = False
     """The two sides' runs recorded different data digests (the dataset made again between
     them, say on another kind of CPU): no test, since the difference is not the methods'."""
+    stale: bool = False
+    """A side's runs were made by other code or settings than the current (the tables' †): no
+    test until they are run again."""
+    family: str = ""
+    """The Holm family: the report profile's benchmark cells, or `TIER_FAMILY`."""
 
 
 def claims_table(collected: Collected) -> Table:
@@ -54,12 +71,13 @@ def claims_table(collected: Collected) -> Table:
     domains = sorted({domain for (domain, *_), _ in cells})
     # the MuJoCo benchmark tier's cells, whatever the report's profile (they run under paper)
     tier = claim_runs(collected)
-    cells += [((d, f"{t} (benchmark tier, {int(n):,} steps)", ds, v), cell)
+    cells = [(key, cell, f"profile `{profile}`") for key, cell in cells]
+    cells += [((d, f"{t} (benchmark tier, {int(n):,} steps)", ds, v), cell, TIER_FAMILY)
               for (d, t, ds, v, n), cell in tier.groupby(
                   ["domain", "task", "dataset", "variant", "train.steps"])] \
         if not tier.empty else []
     if cells:
-        for (domain, task, dataset, variant), cell in cells:
+        for (domain, task, dataset, variant), cell, family in cells:
             dt = cell[cell["algo"] == "dt"]["score_mean"]
             if dt.empty:
                 continue
@@ -71,9 +89,15 @@ def claims_table(collected: Collected) -> Table:
                 digests = sides["data_digest"].dropna() if "data_digest" in sides else ()
                 claims.append(Claim(f"{domain}/{task}", dataset, variant, versus,
                                     dt.to_numpy(), other.to_numpy(), ceiling,
-                                    score_range(domain), len(set(digests)) > 1))
-        claims += _shortest_path_claims(collected)
+                                    score_range(domain), len(set(digests)) > 1,
+                                    "code_current" in sides
+                                    and not sides["code_current"].fillna(False).all(),
+                                    family))
+        claims += _shortest_path_claims(collected, f"profile `{profile}`")
     lines = _lines(claims)
+    tested = family_sizes(claims)
+    tier_claims = [c for c in claims if c.family == TIER_FAMILY]
+    short = tier_short_budget(collected) if tier_claims else []
     caption = (
         f"DT against each other method on every benchmark cell of profile `{profile}` "
         "(pipeline-check domains left out) and of the MuJoCo benchmark tier, on "
@@ -81,8 +105,10 @@ def claims_table(collected: Collected) -> Table:
         "reads (each run's final evaluation at its headline target, fixed before any result), "
         "with each side's mean, its 95% t interval over training seeds and n. "
         "The difference DT minus the other is tested by Welch's two-sided t-test with its 95% "
-        f"Welch interval, the p-values Holm-corrected over all {len(claims)} comparisons of the "
-        f"table, and a difference is claimed only where the corrected p is below "
+        "Welch interval, the p-values Holm-corrected within each family ("
+        + ("; ".join(f"{family}: {n} test{'' if n == 1 else 's'}" for family, n in tested.items())
+           or "no tests yet")
+        + f"), and a difference is claimed only where the corrected p is below "
         f"{CLAIM_LEVEL:.2f}.")
     notes = [
         "A side with one seed, or two sides whose seeds do not vary at all, has nothing to test "
@@ -95,8 +121,15 @@ def claims_table(collected: Collected) -> Table:
         "score is in each domain's table.",
         f"Intervals: {INTERVAL}.",
         "The MuJoCo benchmark tier's rows ('benchmark tier') run under the paper profile "
-        "with the settings of results/mujoco-bench.md, on data made here." if not tier.empty
-        else ""]
+        "with the settings of results/mujoco-bench.md, on data made here, and form a Holm "
+        "family of their own: an experiment apart, whose verdicts do not move with the other "
+        "domains' runs." if tier_claims else "",
+        f"The tier's step budget stops {' and '.join(short)} before its learning curve "
+        "levelled off (results/mujoco-bench-curves.md): DT against "
+        f"{'it' if len(short) == 1 else 'them'} there is a comparison at that budget, not at "
+        "each method's plateau." if short else "",
+        "A row whose runs were made by other code or settings than the current (the tables' "
+        "†) is not tested until they run again." if any(c.stale for c in claims) else ""]
     return Table("claims", f"Which differences the data carries (profile {profile})", caption,
                  ["Cell", "Dataset", "Rewards", "Versus", "DT", "Other",
                   "DT - other [95% interval]", "Welch p", "Holm p", "Verdict"], lines,
@@ -129,11 +162,19 @@ def _side(values: np.ndarray, bounds: Bounds) -> str:
 def _lines(claims: list[Claim]) -> list[list[str]]:
     """One row per claim: both sides, the Welch difference, raw and Holm p, the verdict."""
     tests = [welch(c.dt, c.other) for c in claims]
-    adjusted = holm([None if c.other_data else t.p for c, t in zip(claims, tests, strict=True)])
+    adjusted: list[float | None] = [None] * len(claims)
+    for family in dict.fromkeys(c.family for c in claims):
+        members = [i for i, c in enumerate(claims) if c.family == family]
+        for i, p in zip(members, holm([_testable_p(claims[i], tests[i]) for i in members]),
+                        strict=True):
+            adjusted[i] = p
     lines = []
     for c, t, p_holm in zip(claims, tests, adjusted, strict=True):
         if c.other_data:
             verdict = "not tested (the sides ran on different data: two generations of it)"
+            interval, p_texts = fixed(t.diff), ["-", "-"]
+        elif c.stale:
+            verdict = "not tested (runs by other code or settings: run them again)"
             interval, p_texts = fixed(t.diff), ["-", "-"]
         elif p_holm is None:  # nothing to test: the difference alone, no zero-width interval
             at_ceiling = (c.ceiling is not None
@@ -155,7 +196,21 @@ def _lines(claims: list[Claim]) -> list[list[str]]:
     return lines
 
 
-def _shortest_path_claims(collected: Collected) -> list[Claim]:
+def _testable_p(claim: Claim, test: Difference) -> float | None:
+    """The p-value that enters its Holm family: none for sides on different data or stale."""
+    return None if claim.other_data or claim.stale else test.p
+
+
+def family_sizes(claims: list[Claim]) -> dict[str, int]:
+    """How many tests each Holm family counts (comparisons with something to test)."""
+    sizes: dict[str, int] = {}
+    for c in claims:
+        if _testable_p(c, welch(c.dt, c.other)) is not None:
+            sizes[c.family] = sizes.get(c.family, 0) + 1
+    return sizes
+
+
+def _shortest_path_claims(collected: Collected, family: str) -> list[Claim]:
     """The graph's second measure, 'on a shortest path' (%) per seed, for both graph tasks:
     DT (on the stitching test capped and without the cap) against every other learned
     method."""
@@ -174,5 +229,5 @@ def _shortest_path_claims(collected: Collected) -> list[Claim]:
                 claims.append(Claim(f"graph/{task}: on a shortest path{which}", dataset,
                                     "dense", other, optimal.loc[dt].to_numpy(),
                                     optimal.loc[other].to_numpy(), _bfs_rate(lengths),
-                                    score_range("graph")))
+                                    score_range("graph"), family=family))
     return claims

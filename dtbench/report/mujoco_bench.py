@@ -109,18 +109,26 @@ def data_notes(collected: Collected) -> list[str]:
     note needs no data on the reader's machine): the SAC run, its expert and medium snapshots,
     the generation's wall time and the data digests the runs used."""
     notes = []
+    compared = claim_runs(collected)
     for task, (made, rows) in provenances(collected).items():
         per_dataset = {_plain(task, d): sorted(set(g.dropna()))
                        for d, g in rows.groupby("dataset")["data_digest"]}
         digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
                             for name, found in per_dataset.items())
-        mixed = [name for name, found in per_dataset.items() if len(found) > 1]
+        # the claims compare the tier's and its delayed grid's runs: a curve probe on other
+        # data moves none of them
+        tested = compared[compared["task"] == task] if not compared.empty else compared
+        mixed = {_plain(task, d): n for d, g in (tested.groupby("dataset")["data_digest"]
+                                                 if not tested.empty else ())
+                 if (n := g.dropna().nunique()) > 1}
         notes.append(
             f"Data ({task}): made here by `dtbench data make mujoco/{task} --budget "
             f"{made['budget']}`, {describe(made)}; data digests {digests} (another machine's "
             "generation differs: `dtbench compare` says so)."
-            + (f" The runs on {', '.join(mixed)} used two generations of the data: their "
-               "comparisons are not tested (results/claims.md)." if mixed else ""))
+            + (" The tier's runs on " + ", ".join(f"{name} used {n} generations of its data"
+                                                   for name, n in mixed.items())
+               + ": comparisons between runs on different generations are not tested "
+               "(results/claims.md)." if mixed else ""))
     return notes
 
 
@@ -180,35 +188,48 @@ def _run_seconds(root: Path, run: pd.Series) -> float:
     return max(float(train), float(logged)) + float(evaluation)
 
 
-def budget_note(collected: Collected) -> str | None:
-    """Whether the tier's steps cover where each method levelled off on its learning curve:
-    flat curves, curves with 90% of their gain within the budget, and those the budget stops
-    before that (named as understated)."""
-    runs = grid_runs(collected, CURVES)
-    if runs.empty:
-        return None
+def _budget_verdicts(collected: Collected) -> dict[str, list[tuple[str, str]]]:
+    """Each curve-probed method as (label, detail) under 'flat', 'covered' (90% of its gain
+    within the tier's steps) or 'short' (the budget stops it before that)."""
     steps = _steps(TIER)
-    flat, covered, short = [], [], []
-    for _, run in runs.sort_values("algo").iterrows():
+    found: dict[str, list[tuple[str, str]]] = {"flat": [], "covered": [], "short": []}
+    runs = grid_runs(collected, CURVES)
+    for _, run in runs.sort_values("algo").iterrows() if not runs.empty else ():
         curve = run_curve(collected.root, run)
         step, label = gain_step(curve), ALGO_LABELS[run["algo"]]
         if step is None:
             continue
         if not learns(curve):
-            flat.append(label)
+            found["flat"].append((label, ""))
         elif still_rising(curve):
-            short.append(f"{label} (still rising at the curve's end)")
+            found["short"].append((label, "still rising at the curve's end"))
         elif step > steps:
-            short.append(f"{label} ({step:,})")
+            found["short"].append((label, f"{step:,}"))
         else:
-            covered.append(f"{label} ({step:,})")
-    parts = [f"flat within its evaluations' noise: {', '.join(flat)}" if flat else "",
-             f"90% of its gain within the budget: {', '.join(covered)}" if covered else "",
-             f"not levelled off by {steps:,}, so the tier understates it: {', '.join(short)}"
-             if short else ""]
+            found["covered"].append((label, f"{step:,}"))
+    return found
+
+
+def tier_short_budget(collected: Collected) -> list[str]:
+    """The methods the tier's step budget stops before their learning curve levelled off."""
+    return [label for label, _ in _budget_verdicts(collected)["short"]]
+
+
+def budget_note(collected: Collected) -> str | None:
+    """Whether the tier's steps cover where each method levelled off on its learning curve
+    (run at the authors' settings, before the tuning): flat curves, curves with 90% of their
+    gain within the budget, and those the budget stops before that (named as understated)."""
+    found, steps = _budget_verdicts(collected), _steps(TIER)
+    listed = {kind: ", ".join(f"{label} ({detail})" if detail else label
+                              for label, detail in found[kind]) for kind in found}
+    parts = [f"flat within its evaluations' noise: {listed['flat']}" if found["flat"] else "",
+             f"90% of its gain within the budget: {listed['covered']}" if found["covered"]
+             else "",
+             f"not levelled off by {steps:,}, so the tier understates it: {listed['short']}"
+             if found["short"] else ""]
     said = "; ".join(filter(None, parts))
-    return f"Budget: {steps:,} steps, against each method's learning curve: {said}." \
-        if said else None
+    return (f"Budget: {steps:,} steps, against each method's learning curve at its authors' "
+            f"settings (the curves ran before the tuning): {said}.") if said else None
 
 
 def tier_algos() -> list[str]:
@@ -244,7 +265,15 @@ def tuned_text(grid: str) -> str:
         source = next((a for a, t in picks.items() if a in probed and t == text), None)
         if algo not in probed and source is not None:
             picks[algo] = f"{text} (not probed: {ALGO_LABELS[source]}'s)"
-    return "; ".join(f"{ALGO_LABELS[algo]} {text}" for algo, text in picks.items())
+    ran = {spec.algo for spec in expand(DOMAIN, PROFILE, Choice(grid=grid))}
+    kept = [ALGO_LABELS[a] for a in (tuning.candidates if tuning else ())
+            if a in ran and a not in picks]
+    said = [f"{ALGO_LABELS[algo]} {text}" for algo, text in picks.items()]
+    if kept:
+        names = kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} and {kept[-1]}"
+        said.append(f"{names} probed, keeping {'its' if len(kept) == 1 else 'their'} authors' "
+                    "settings")
+    return "; ".join(said)
 
 
 def settings_text(grid: str) -> str:
@@ -321,7 +350,7 @@ def tier_table(collected: Collected) -> Table:
     runs = grid_runs(collected, TIER)
     runs = runs[runs["variant"] == "dense"] if not runs.empty else runs
     header = ["Dataset", "Data: mean / best", "Method", "Final (headline)",
-              "Best during training", "Paper (Table 2)"]
+              "Best during training", "Paper (Tables 2, 3)"]
     lines = []
     for task in tier_tasks():
         for dataset in tier_datasets():
@@ -355,11 +384,14 @@ def tier_table(collected: Collected) -> Table:
                 "method's key settings by its tuning probes (results/probes.md, 'mujoco (bench "
                 "grid)') before the tier runs.")
     notes = [
-        "'Best during training' is each seed's best of its evaluations during training "
-        "(CORL reports both; the final is the headline and the only score claims use).",
+        "'Best during training' is each seed's best evaluation over training, the final one "
+        "included (CORL reports both; the final is the headline and the only score claims "
+        "use).",
+        "The tuning probes' picks are their rule's choice on two probe seeds, not resolved "
+        "differences (results/probes.md).",
         "The paper column is the paper's method of the same kind: its BC and 10%BC are its "
         "own implementation (ours of its BC is 'BC [bc-paper]'); d3rlpy's BC has none. The "
-        "paper prints a ± for DT only.",
+        "paper prints a ± for DT only; its 10%BC is from its Table 3.",
         INTERVAL_NOTE, *data_notes(collected),
         *filter(None, [budget_note(collected), compute_note(collected)])]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
@@ -379,6 +411,7 @@ def pbc_table(collected: Collected) -> Table:
     runs = runs[runs["variant"] == "dense"] if not runs.empty else runs
     swept = [d for d in tier_datasets() if any("bc25" in part.algos and d in part.datasets
                                                for part in _grids(TIER))]
+    swept_runs = runs[runs["dataset"].isin(swept)] if not runs.empty else runs
     header = ["Dataset", "Data: mean / best", *(f"{label} (ours)" for _, label in PBC),
               *(f"{label} (paper)" for _, label in PBC_PAPER)]
     lines = []
@@ -394,7 +427,8 @@ def pbc_table(collected: Collected) -> Table:
     caption = (
         "%BC's fraction on the MuJoCo benchmark tier's data (the paper's Table 3): DT beside "
         "d3rlpy's BC on the top 10, 25, 40 and 100% of the timesteps by episode return, with "
-        f"the tier's settings and budget, {seeds_phrase(runs) or 'no runs yet'}; each cell the "
+        f"the tier's settings and budget, {seeds_phrase(swept_runs) or 'no runs yet'}; each "
+        "cell the "
         "final evaluation at the headline target as mean ± sample std [95% t interval] (n), "
         "'best' the mean of each seed's best evaluation during training. The paper's columns "
         "are its Table 3 (its own %BC, D4RL's data, 100k steps): a reference, not a target. "
@@ -481,7 +515,14 @@ def delayed_table(collected: Collected) -> Table:
     """Dense against delayed rewards for DT and CQL on the tier's data (the paper's Table 7):
     the `bench-delayed` grid's runs beside the tier's dense runs of the same cells."""
     delayed = grid_runs(collected, DELAYED)
-    runs = claim_runs(collected) if not delayed.empty else delayed
+    # the dense side: the tier's runs of the same cells and seeds (medium-replay has 5 seeds
+    # in the tier, 3 in the delayed grid)
+    dense = grid_runs(collected, TIER)
+    seeds = {seed for part in _grids(DELAYED) for seed in part.seeds}
+    dense = dense[(dense["variant"] == "dense") & dense["seed"].isin(seeds)] \
+        if not dense.empty else dense
+    frames = [f for f in (delayed, dense) if not f.empty]
+    runs = pd.concat(frames, ignore_index=True) if frames else delayed
     header = ["Dataset", "Data: mean / best", *(f"{label} (ours)" for *_, label in DELAYED_OURS),
               *(f"{label} (paper)" for _, label in DELAYED_PAPER)]
     lines = []
@@ -497,7 +538,8 @@ def delayed_table(collected: Collected) -> Table:
     caption = (
         "Delayed rewards on the MuJoCo benchmark tier's data (the paper's Table 7): DT and CQL "
         "trained with each episode's whole return on its last step, beside the tier's dense "
-        f"runs of the same cell, {seeds_phrase(delayed) or 'no runs yet'}; each cell the final "
+        f"runs of the same cell and seeds, {seeds_phrase(delayed) or 'no runs yet'}; each cell "
+        "the final "
         "evaluation at the headline target as mean ± sample std [95% t interval] (n). The "
         "paper's columns are its Table 7 (D4RL's data): a reference, not a target. DT against "
         "CQL on delayed rewards is in results/claims.md.")
@@ -527,7 +569,7 @@ def curves_table(collected: Collected) -> Table:
                       if best is not None else "-", rise_cell(curve), gain_step_cell(curve)])
     caption = (
         "Learning curves that set the MuJoCo benchmark tier's step budget: one run per method "
-        f"on seed {PROBE_SEED} (no table's seed) on the bench budget's Hopper data, "
+        f"on seed {PROBE_SEED} (no tier table's seed) on the bench budget's Hopper data, "
         f"{_steps(CURVES):,} steps (the tier runs {_steps(TIER):,}), evaluated during training. "
         f"A method's level is the mean of its last {LEVEL_POINTS} evaluations; its rise, level "
         f"minus its first evaluation, counts only above {NOISE:g} x its noise (else 'flat'); "
@@ -558,7 +600,8 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
                 plain = _plain(run["task"], run["dataset"])
                 frames.append(curve.assign(panel=f"{run['task']} {plain}",
                                            task=run["task"], order=D4RL_ORDER.index(plain),
-                                           method=ALGO_LABELS[run["algo"]], runs=kind))
+                                           method=ALGO_LABELS[run["algo"]], runs=kind,
+                                           seed=run["seed"]))
     if not frames:
         return []
     curves = pd.concat(frames, ignore_index=True)
@@ -578,7 +621,9 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
         ax.annotate(f"tier budget ({_steps(TIER) // 1000}k)", (_steps(TIER), 1.0),
                     xycoords=("data", "axes fraction"), xytext=(3, -3),
                     textcoords="offset points", fontsize=7, color="grey", va="top")
-        ax.set_title(panel, fontsize=9)
+        tier_seeds = sorted(set(part.loc[part["runs"] == "tier seeds", "seed"]))
+        ax.set_title(f"{panel}\ntier seeds: {', '.join(map(str, tier_seeds)) or 'none yet'}",
+                     fontsize=9)
         ax.set_xlabel("gradient step (every method)")
         ax.set_ylabel("D4RL normalised score", fontsize=8)
     handles = [plt.Line2D([], [], color=c, marker="o", markersize=4) for c in colours.values()]
@@ -587,11 +632,14 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
     labels = [*colours, *(k for k in dashes if k in set(curves["runs"]))]
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
                frameon=False)
-    seeds = ", ".join(str(s) for s in sorted(set(grid_runs(collected, TIER)["seed"])))
+    undrawn = sorted({ALGO_LABELS[a] for a in grid_runs(collected, TIER).get("algo", ())}
+                     - set(colours))
     fig.suptitle(textwrap.fill(
         "MuJoCo benchmark tier (Hopper, bench data made by dtbench, paper profile): score "
-        f"during training; probe seed {PROBE_SEED} (dashed) and tier seeds "
-        f"{seeds or 'not run yet'} (solid: mean, band: sample std)", 40 * len(panels) + 30),
+        f"during training; dashed: the learning-curve probe (seed {PROBE_SEED}, each method at "
+        "its authors' settings, before the tuning); solid: the tier's seeds at their tuned "
+        "settings (mean, band: sample std)"
+        + (f"; not drawn: {', '.join(undrawn)}" if undrawn else ""), 40 * len(panels) + 30),
         fontsize=9)
     fig.tight_layout()
     return save(fig, folder, "mujoco-bench-curves")

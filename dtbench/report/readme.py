@@ -201,7 +201,8 @@ def headline(root: Path, link: str = "") -> str:
         text += ["†: the cell includes runs made by other training code or settings than the "
                  "current.", ""]
     text += [f"What [the claims table]({link}claims.md) resolves (Welch's t-test per cell over "
-             "seeds, Holm-corrected over the whole table):", "", *claim_lines(root)]
+             "seeds, Holm-corrected within each family of the table: the profile's cells, the "
+             "MuJoCo tier's):", "", *claim_lines(root)]
     checks = pipeline_checks(root, link)
     if checks:
         text += ["", "Pipeline checks at this profile, which show that every part runs end to end "

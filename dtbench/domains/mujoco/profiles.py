@@ -74,8 +74,9 @@ GRIDS = {
 # 10 evaluation episodes per target and the paper profile's 9 evaluations on the way (final
 # and best reported).
 # The step budget is read from the learning curves of `bench-curves` (seed 100, 30k steps);
-# warm-up 1,000 steps in both (paper: 10,000 of 100,000), so a curve at step s is what a tier
-# run of the same seed reaches at s. The curves (results/mujoco-bench-curves.md) had CQL still
+# warm-up 1,000 steps in both (paper: 10,000 of 100,000), so a curve at step s is what a run of
+# the same seed and settings reaches at s (the curves ran at the authors' settings, before the
+# tuning; the tier runs the tuned ones). The curves (results/mujoco-bench-curves.md) had CQL still
 # rising at 30k, so no budget covers every method's plateau; 15k is the most the tier's
 # compute (about 15 hours on 2 cores, data and tuning included) affords, and its table names
 # the methods the budget stops early. Every method starts at its authors' settings (the paper
