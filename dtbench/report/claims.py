@@ -124,8 +124,9 @@ def claims_table(collected: Collected) -> Table:
         "with the settings of results/mujoco-bench.md, on data made here, and form a Holm "
         "family of their own: an experiment apart, whose verdicts do not move with the other "
         "domains' runs." if tier_claims else "",
-        f"The tier's step budget stops {' and '.join(short)} before its learning curve "
-        "levelled off (results/mujoco-bench-curves.md): DT against "
+        f"The tier's step budget stops {' and '.join(short)} before "
+        f"{'its learning curve' if len(short) == 1 else 'their learning curves'} levelled off "
+        "(results/mujoco-bench-curves.md): DT against "
         f"{'it' if len(short) == 1 else 'them'} there is a comparison at that budget, not at "
         "each method's plateau." if short else "",
         "A row whose runs were made by other code or settings than the current (the tables' "
