@@ -61,15 +61,20 @@ def expand(domain_name: str, profile: str, choice: Choice = Choice()) -> list[Ru
     is on this machine. The grid's parts (other tables' runs) follow, with the choice's names
     acting as filters on them; an explicit ablation (`choice.overrides`) leaves them out. On a
     named grid (a tier, often one part per method with its own settings) the names filter
-    every part, its first included, so a narrowed tier runs only the tier's own runs."""
+    every part, its first included, so a narrowed tier runs only the tier's own runs, and an
+    ablation changes the runs of every part (each method's, at its own settings)."""
     domain = registry.get_domain(domain_name)
     grid = named_grid(domain, choice.grid) if choice.grid else domain.grid(profile)
     if choice.grid:
-        first = _narrow(grid, choice)
-        specs = [] if first is None else _expand_grid(
-            domain, first, profile, Choice(overrides=choice.overrides))
-    else:
-        specs = _expand_grid(domain, grid, profile, choice)
+        specs = []
+        for part in (grid, *grid.parts):
+            narrowed = _narrow(part, choice)
+            if narrowed is not None:
+                specs += _expand_grid(domain, dataclasses.replace(
+                    narrowed, prefer=grid.prefer, real_data=grid.real_data), profile,
+                    Choice(overrides=choice.overrides))
+        return list(dict.fromkeys(specs))
+    specs = _expand_grid(domain, grid, profile, choice)
     if not choice.overrides:
         for part in grid.parts:
             narrowed = _narrow(part, choice)
@@ -159,7 +164,13 @@ def expand_all(domains: Sequence[str], profile: str, choice: Choice = Choice()) 
     names = list(domains)
     if names == ["all"]:
         names = [n for n, d in registry.domains().items() if d.grids]
-    return [spec for name in names for spec in expand(name, profile, choice)]
+    specs = [spec for name in names for spec in expand(name, profile, choice)]
+    if not specs:  # names that no run of the grid has (a tier's %BC on another dataset, say)
+        grid = f" --grid {choice.grid}" if choice.grid else ""
+        raise DTBenchError(f"no run of {' '.join(names)}'s {choice.grid or profile} grid has "
+                           f"the tasks, datasets, algorithms, variants and seeds named; `dtbench "
+                           f"suite {' '.join(names)} -p {profile}{grid} --dry-run` lists its runs")
+    return specs
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,22 @@ def test_a_named_grid_runs_under_a_profile_with_its_overrides_and_its_own_tuning
     assert "train.lr" in dict(tier[0].overrides) and "train.lr" not in dict(cql[0].overrides)
     # the probes carry only what every tier run shares, never DT's tuned lr
     assert all("train.lr" not in dict(s.overrides) for s in probes if s.algo == "cql")
+    # an ablation of the tier (`--set`) changes every method's runs, each at its own settings
+    short = expand("mujoco", "paper", Choice(grid="bench", algos=("cql", "bc25"), seeds=(0,),
+                                             overrides={"baseline.steps": 300}))
+    assert sorted((s.algo, s.dataset) for s in short) == [
+        ("bc25", "bench-medium-replay"), ("cql", "bench-medium"), ("cql", "bench-medium-expert"),
+        ("cql", "bench-medium-replay")]
+    assert all(dict(s.overrides)["baseline.steps"] == 300 for s in short)
+    assert dict(next(s for s in short if s.algo == "bc25").overrides)["baseline.pbc_lr"] == 3e-4
+    # names that no run of the grid has: one line that says how to list its runs
+    from dtbench.suite import expand_all
+
+    with pytest.raises(DTBenchError, match=r"no run of mujoco's bench grid has the tasks, .*"
+                                           r"`dtbench suite mujoco -p paper --grid bench "
+                                           r"--dry-run` lists its runs"):
+        expand_all(["mujoco"], "paper", Choice(grid="bench", algos=("bc25",),
+                                               datasets=("bench-medium",)))
 
 
 
