@@ -315,7 +315,7 @@ def data_info(task_path: str, datasets: Sequence[str] = ()) -> list[str]:
     present."""
     from dtbench.data import minari_io
     from dtbench.data.identity import data_identity
-    from dtbench.domains.mujoco.provenance import describe
+    from dtbench.domains.mujoco.provenance import describe, snapshots
     from dtbench.runs import load_dataset
 
     setup()
@@ -340,7 +340,10 @@ def data_info(task_path: str, datasets: Sequence[str] = ()) -> list[str]:
         made = minari_io.provenance(ds.minari_id)
         if "expert_return" in made:  # made here by SAC (domains/mujoco/generate.py)
             lines.append(f"generation: {describe(made)}")
-        lines.append(f"provenance: {made}")
+            lines.append(f"snapshot scores: {snapshots(made)}")
+        rest = {k: v for k, v in made.items() if k != "snapshot_returns"}
+        lines.append("provenance: " + ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in rest.items()))
     return lines
 
 

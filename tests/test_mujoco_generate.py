@@ -142,6 +142,10 @@ def test_data_info_shows_the_generation_and_its_wall_time(tmp_path, monkeypatch,
     line = next(x for x in out.output.splitlines() if x.startswith("generation: SAC for "))
     assert f"expert {summary['expert_return']:,.0f} at step {summary['expert_step']:,}" in line
     assert f"{summary['wall_seconds'] / 3600:.2f} h wall" in line
+    # every snapshot's score, to set a regenerated dataset's generation beside the reference's
+    assert "snapshot scores: " + ", ".join(
+        f"{step / 1000:g}k {summary['snapshot_returns'][str(step)]:,.0f}"
+        for step in (100, 200, 300)) in out.output.splitlines()
     # the digest runs record, to check a regenerated dataset against a reference's
     ds = registry.get_dataset(registry.resolve("mujoco/hopper")[1], "expert")
     digest = data_identity(ds.minari_id, ds.data_files())["digest"]

@@ -26,3 +26,11 @@ def describe(made: dict[str, Any]) -> str:
             f"{made['seed']}): expert {made['expert_return']:,.0f} at step "
             f"{made['expert_step']:,}{verdict}, medium {made['medium_return']:,.0f} at step "
             f"{made['medium_step']:,}; {cost} ({made['sac_seconds'] / 3600:.2f} h of SAC)")
+
+
+def snapshots(made: dict[str, Any]) -> str:
+    """`10k 143, 20k 331, ...`: each SAC snapshot's evaluation return in step order. Two
+    generations of one budget and seed are the same data only if these agree; on another kind
+    of CPU they part at the first snapshot."""
+    scores = sorted((int(step), value) for step, value in made.get("snapshot_returns", {}).items())
+    return ", ".join(f"{step / 1000:g}k {value:,.0f}" for step, value in scores)
