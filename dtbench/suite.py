@@ -26,6 +26,7 @@ from dtbench.errors import DTBenchError, unknown
 from dtbench.launchers import RayOptions, launch
 from dtbench.parallel import map_in_processes
 from dtbench.runs import (
+    CONFIG,
     RESULT,
     REWARD_VARIANTS,
     Plan,
@@ -237,7 +238,7 @@ def _first_snapshot(run_dir: Path) -> str:
     """'; their generation's first SAC snapshot scored R at step S: ...', from the data
     provenance a run's config.json recorded; '' where it recorded none."""
     try:
-        made = json.loads((run_dir / "config.json").read_text())["dataset"]["provenance"]
+        made = json.loads((run_dir / CONFIG).read_text())["dataset"]["provenance"]
         step, score = min((int(k), v) for k, v in made["snapshot_returns"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""

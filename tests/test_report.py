@@ -729,7 +729,7 @@ def test_each_claims_family_is_holm_corrected_on_its_own_and_stale_runs_are_not_
     """The MuJoCo tier is an experiment apart: its verdicts do not move with how many other
     comparisons the report's profile makes; a side made by other code or settings (†) is not
     tested, and neither counts in a family's size."""
-    from dtbench.report.claims import TIER_FAMILY, Claim, _lines, family_sizes
+    from dtbench.report.claims import TIER_FAMILY, Claim, _lines
     from dtbench.report.stats import welch
 
     dt, cql = np.array([60.0, 62, 61]), np.array([40.0, 41, 43])
@@ -739,10 +739,10 @@ def test_each_claims_family_is_holm_corrected_on_its_own_and_stale_runs_are_not_
                     family="profile `quick`") for i in range(9)]
     stale = Claim("keydoor/keydoor", "random-x", "dense", "BC", dt, cql, stale=True,
                   family="profile `quick`")
-    rows = _lines([tier, *others, stale])
+    rows, sizes = _lines([tier, *others, stale])
     p = welch(dt, cql).p
     assert float(rows[0][8]) == pytest.approx(float(f"{p:.2g}"))  # alone in its family
     assert float(rows[1][8]) == pytest.approx(float(f"{min(1.0, 9 * p):.2g}"))  # nine here
     assert rows[-1][7:] == ["-", "-", "not tested (runs by other code or settings: run them "
                                       "again)"]
-    assert family_sizes([tier, *others, stale]) == {TIER_FAMILY: 1, "profile `quick`": 9}
+    assert sizes == {TIER_FAMILY: 1, "profile `quick`": 9}

@@ -94,8 +94,7 @@ def claims_table(collected: Collected) -> Table:
                                     and not sides["code_current"].fillna(False).all(),
                                     family))
         claims += _shortest_path_claims(collected, f"profile `{profile}`")
-    lines = _lines(claims)
-    tested = family_sizes(claims)
+    lines, tested = _lines(claims)
     tier_claims = [c for c in claims if c.family == TIER_FAMILY]
     short = tier_short_budget(collected) if tier_claims else []
     caption = (
@@ -160,14 +159,18 @@ def _side(values: np.ndarray, bounds: Bounds) -> str:
     return f"{mean_interval(values, bounds=bounds)} (n={len(values)})"
 
 
-def _lines(claims: list[Claim]) -> list[list[str]]:
-    """One row per claim: both sides, the Welch difference, raw and Holm p, the verdict."""
+def _lines(claims: list[Claim]) -> tuple[list[list[str]], dict[str, int]]:
+    """One row per claim (both sides, the Welch difference, raw and Holm p, the verdict), and
+    how many tests each Holm family counts (the comparisons with something to test)."""
     tests = [welch(c.dt, c.other) for c in claims]
     adjusted: list[float | None] = [None] * len(claims)
+    sizes: dict[str, int] = {}
     for family in dict.fromkeys(c.family for c in claims):
         members = [i for i, c in enumerate(claims) if c.family == family]
-        for i, p in zip(members, holm([_testable_p(claims[i], tests[i]) for i in members]),
-                        strict=True):
+        testable = [_testable_p(claims[i], tests[i]) for i in members]
+        if any(p is not None for p in testable):
+            sizes[family] = sum(p is not None for p in testable)
+        for i, p in zip(members, holm(testable), strict=True):
             adjusted[i] = p
     lines = []
     for c, t, p_holm in zip(claims, tests, adjusted, strict=True):
@@ -194,21 +197,12 @@ def _lines(claims: list[Claim]) -> list[list[str]]:
             p_texts = [f"{t.p:.2g}", f"{p_holm:.2g}"]
         lines.append([c.cell, c.dataset, c.variant, c.versus, _side(c.dt, c.bounds),
                       _side(c.other, c.bounds), interval, *p_texts, verdict])
-    return lines
+    return lines, sizes
 
 
 def _testable_p(claim: Claim, test: Difference) -> float | None:
     """The p-value that enters its Holm family: none for sides on different data or stale."""
     return None if claim.other_data or claim.stale else test.p
-
-
-def family_sizes(claims: list[Claim]) -> dict[str, int]:
-    """How many tests each Holm family counts (comparisons with something to test)."""
-    sizes: dict[str, int] = {}
-    for c in claims:
-        if _testable_p(c, welch(c.dt, c.other)) is not None:
-            sizes[c.family] = sizes.get(c.family, 0) + 1
-    return sizes
 
 
 def _shortest_path_claims(collected: Collected, family: str) -> list[Claim]:
