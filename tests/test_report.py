@@ -302,7 +302,10 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     assert replay[0][4].startswith("41.8 ± 0.8")  # best during training
     assert [r[5] for r in replay] == ["82.7 ± 7.0", "48.6", "-", "70.6", "27.6"]
     assert table.rows[0][3] == "not run"  # no runs on bench-medium
-    data, compute = table.notes[-2:]
+    tasks, data, compute = table.notes[-3:]
+    # the tasks it runs, and those whose bench data it leaves out with their floors
+    assert tasks.startswith("Tasks: hopper. The bench budget also makes halfcheetah's and "
+                            "walker2d's data") and "(halfcheetah 5,000, walker2d 2,500:" in tasks
     assert data.startswith("Data (hopper): made here by `dtbench data make mujoco/hopper "
                            "--budget bench`, SAC for 300,000 steps (budget bench, seed 0): "
                            "expert 2,512 at step 290,000, medium 830 at step 40,000; 1.50 h "

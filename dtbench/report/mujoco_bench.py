@@ -23,7 +23,7 @@ import seaborn as sns
 
 from dtbench import registry
 from dtbench.contract import RunSpec, overrides_label
-from dtbench.domains.mujoco.provenance import describe
+from dtbench.domains.mujoco.provenance import EXPERT_FLOORS, describe
 from dtbench.report import figures
 from dtbench.report.cells import (
     INTERVAL_NOTE,
@@ -100,6 +100,11 @@ def tier_datasets(grid: str = TIER) -> list[str]:
     return sorted(names, key=lambda d: D4RL_ORDER.index(_plain(task, d)))
 
 
+# The wall hours on a 2-core machine the tier was planned to fit, generation included: its
+# tasks and step budget were chosen to hold them (the compute note measures what it took).
+COMPUTE_BUDGET_HOURS = 15
+
+
 def tier_tasks(grid: str = TIER) -> list[str]:
     return list(dict.fromkeys(t for part in _grids(grid) for t in part.tasks))
 
@@ -130,6 +135,22 @@ def data_notes(collected: Collected) -> list[str]:
                + ": comparisons between runs on different generations are not tested "
                "(results/claims.md)." if mixed else ""))
     return notes
+
+
+def tasks_note() -> str:
+    """Which tasks the tier runs, and the bench budget's other tasks it leaves out."""
+    tasks = tier_tasks()
+    left = [t for t in EXPERT_FLOORS["bench"] if t not in tasks]
+    if not left:
+        return f"Tasks: {', '.join(tasks)}."
+    owners = " and ".join(f"{t}'s" for t in left)
+    return (f"Tasks: {', '.join(tasks)}. The bench budget also makes {owners} data, whose "
+            "generations reached "
+            "their experts' floors ("
+            + ", ".join(f"{t} {EXPERT_FLOORS['bench'][t]:,.0f}" for t in left)
+            + ": docs/implementation-details.md), but no tier runs on it: the tier's compute "
+            f"budget (about {COMPUTE_BUDGET_HOURS} hours on 2 cores, generation included) "
+            "holds one task (the compute note below).")
 
 
 def provenances(collected: Collected) -> dict[str, tuple[dict, pd.DataFrame]]:
@@ -392,7 +413,7 @@ def tier_table(collected: Collected) -> Table:
         "The paper column is the paper's method of the same kind: its BC and 10%BC are its "
         "own implementation (ours of its BC is 'BC [bc-paper]'); d3rlpy's BC has none. The "
         "paper prints a ± for DT only; its 10%BC is from its Table 3.",
-        INTERVAL_NOTE, *data_notes(collected),
+        INTERVAL_NOTE, tasks_note(), *data_notes(collected),
         *filter(None, [budget_note(collected), compute_note(collected)])]
     return Table("mujoco-bench", "MuJoCo benchmark tier (Hopper, bench data, paper profile)",
                  caption, header, lines, "make mujoco-bench", not runs.empty, settings, notes)
