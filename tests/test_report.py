@@ -336,6 +336,18 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
                 if "benchmark tier" in row[0]}
     assert verdicts["CQL"].startswith("not tested (the sides ran on different data")
     assert verdicts["d3rlpy BC"] == "DT higher"
+    # the curves and the probe on another generation than the tier's runs: said, the tier's
+    # own digests listed apart
+    held = pd.DataFrame(rows)
+    tuning = {s.folder(Path()).as_posix()
+              for s in [*expand("mujoco", "paper", Choice(grid="bench-curves")), probe]}
+    held.loc[held["folder"].isin(tuning), "data_digest"] = "ef" * 32
+    note = tier.tier_table(Collected.of_table(held, "quick", tmp_path)).notes[-2]
+    assert "data digests medium-replay abababababab (another" in note
+    assert ("The learning curves and tuning probes ran on another generation of the recipe "
+            "(medium-replay efefefefefef): the step budget and the settings were chosen on "
+            "data the tier's runs do not train on.") in note
+    assert "generation of the recipe" not in data  # one generation throughout
 
 
 def test_the_mujoco_tier_says_which_methods_its_steps_stop_before_they_level_off(tmp_path):

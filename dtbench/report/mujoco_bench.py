@@ -115,14 +115,18 @@ def data_notes(collected: Collected) -> list[str]:
     the generation's wall time and the data digests the runs used."""
     notes = []
     compared = claim_runs(collected)
+    chose = pd.concat([f for f in (grid_runs(collected, CURVES), probe_runs(collected))
+                       if not f.empty] or [compared.iloc[0:0]], ignore_index=True)
     for task, (made, rows) in provenances(collected).items():
-        per_dataset = {_plain(task, d): sorted(set(g.dropna()))
-                       for d, g in rows.groupby("dataset")["data_digest"]}
-        digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
-                            for name, found in per_dataset.items())
         # the claims compare the tier's and its delayed grid's runs: a curve probe on other
         # data moves none of them
         tested = compared[compared["task"] == task] if not compared.empty else compared
+        per_dataset = _digests(tested if not tested.empty else rows, task)
+        digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
+                            for name, found in per_dataset.items())
+        tuned_on = {name: other for name, found in _digests(
+                        chose[chose["task"] == task] if not chose.empty else chose, task).items()
+                    if (other := [g for g in found if g not in per_dataset.get(name, [])])}
         mixed = {_plain(task, d): n for d, g in (tested.groupby("dataset")["data_digest"]
                                                  if not tested.empty else ())
                  if (n := g.dropna().nunique()) > 1}
@@ -133,8 +137,21 @@ def data_notes(collected: Collected) -> list[str]:
             + (" The tier's runs on " + ", ".join(f"{name} used {n} generations of its data"
                                                    for name, n in mixed.items())
                + ": comparisons between runs on different generations are not tested "
-               "(results/claims.md)." if mixed else ""))
+               "(results/claims.md)." if mixed else "")
+            + (" The learning curves and tuning probes ran on another generation of the "
+               "recipe (" + ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
+                                      for name, found in tuned_on.items())
+               + "): the step budget and the settings were chosen on data the tier's runs "
+               "do not train on." if tuned_on else ""))
     return notes
+
+
+def _digests(runs: pd.DataFrame, task: str) -> dict[str, list[str]]:
+    """{paper's dataset name: the data digests the runs on it recorded}."""
+    if runs.empty or "data_digest" not in runs:
+        return {}
+    return {_plain(task, d): sorted(set(g.dropna()))
+            for d, g in runs.groupby("dataset")["data_digest"]}
 
 
 def tasks_note() -> str:
