@@ -342,7 +342,10 @@ def test_the_mujoco_tier_reads_exactly_its_grids_runs_and_keeps_the_curve_probe_
     tuning = {s.folder(Path()).as_posix()
               for s in [*expand("mujoco", "paper", Choice(grid="bench-curves")), probe]}
     held.loc[held["folder"].isin(tuning), "data_digest"] = "ef" * 32
-    note = tier.tier_table(Collected.of_table(held, "quick", tmp_path)).notes[-2]
+    held = Collected.of_table(held, "quick", tmp_path)
+    assert tier.tuned_on_other_data(held) == {"hopper": {"medium-replay": ["ef" * 32]}}
+    assert tier.tuned_on_other_data(collected) == {}
+    note = tier.tier_table(held).notes[-2]
     assert "data digests medium-replay abababababab (another" in note
     assert ("The learning curves and tuning probes ran on another generation of the recipe "
             "(medium-replay efefefefefef): the step budget and the settings were chosen on "

@@ -115,8 +115,7 @@ def data_notes(collected: Collected) -> list[str]:
     the generation's wall time and the data digests the runs used."""
     notes = []
     compared = claim_runs(collected)
-    chose = pd.concat([f for f in (grid_runs(collected, CURVES), probe_runs(collected))
-                       if not f.empty] or [compared.iloc[0:0]], ignore_index=True)
+    elsewhere = tuned_on_other_data(collected)
     for task, (made, rows) in provenances(collected).items():
         # the claims compare the tier's and its delayed grid's runs: a curve probe on other
         # data moves none of them
@@ -124,9 +123,7 @@ def data_notes(collected: Collected) -> list[str]:
         per_dataset = _digests(tested if not tested.empty else rows, task)
         digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
                             for name, found in per_dataset.items())
-        tuned_on = {name: other for name, found in _digests(
-                        chose[chose["task"] == task] if not chose.empty else chose, task).items()
-                    if (other := [g for g in found if g not in per_dataset.get(name, [])])}
+        tuned_on = elsewhere.get(task, {})
         mixed = {_plain(task, d): n for d, g in (tested.groupby("dataset")["data_digest"]
                                                  if not tested.empty else ())
                  if (n := g.dropna().nunique()) > 1}
@@ -144,6 +141,24 @@ def data_notes(collected: Collected) -> list[str]:
                + "): the step budget and the settings were chosen on data the tier's runs "
                "do not train on." if tuned_on else ""))
     return notes
+
+
+def tuned_on_other_data(collected: Collected) -> dict[str, dict[str, list[str]]]:
+    """Per task and dataset, the data digests the learning curves and tuning probes recorded
+    that none of the tier's (or its delayed grid's) runs on that dataset did: where the
+    budget and settings were chosen on another generation of the recipe."""
+    tier = claim_runs(collected)
+    chose = pd.concat([f for f in (grid_runs(collected, CURVES), probe_runs(collected))
+                       if not f.empty] or [tier.iloc[0:0]], ignore_index=True)
+    found: dict[str, dict[str, list[str]]] = {}
+    for task in tier_tasks():
+        own = _digests(tier[tier["task"] == task] if not tier.empty else tier, task)
+        other = {name: extra for name, digests in _digests(
+                     chose[chose["task"] == task] if not chose.empty else chose, task).items()
+                 if (extra := [g for g in digests if g not in own.get(name, [])])}
+        if other and own:
+            found[task] = other
+    return found
 
 
 def _digests(runs: pd.DataFrame, task: str) -> dict[str, list[str]]:
@@ -675,7 +690,9 @@ def tier_curves(collected: Collected, folder: Path) -> list[Path]:
     fig.suptitle(textwrap.fill(
         "MuJoCo benchmark tier (Hopper, bench data made by dtbench, paper profile): score "
         f"during training; dashed: the learning-curve probe (seed {PROBE_SEED}, each method at "
-        "its authors' settings, before the tuning); solid: the tier's seeds at their tuned "
+        "its authors' settings, before the tuning"
+        + (", on another generation of the data" if tuned_on_other_data(collected) else "")
+        + "); solid: the tier's seeds at their tuned "
         "settings (mean, band: sample std)"
         + (f"; not drawn: {', '.join(undrawn)}" if undrawn else ""), 40 * len(panels) + 30),
         fontsize=9)
