@@ -168,8 +168,8 @@ def _lines(claims: list[Claim]) -> tuple[list[list[str]], dict[str, int]]:
     for family in dict.fromkeys(c.family for c in claims):
         members = [i for i, c in enumerate(claims) if c.family == family]
         testable = [_testable_p(claims[i], tests[i]) for i in members]
-        if any(p is not None for p in testable):
-            sizes[family] = sum(p is not None for p in testable)
+        if tested := sum(p is not None for p in testable):
+            sizes[family] = tested
         for i, p in zip(members, holm(testable), strict=True):
             adjusted[i] = p
     lines = []

@@ -121,25 +121,20 @@ def data_notes(collected: Collected) -> list[str]:
         # data moves none of them
         tested = compared[compared["task"] == task] if not compared.empty else compared
         per_dataset = _digests(tested if not tested.empty else rows, task)
-        digests = ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
-                            for name, found in per_dataset.items())
         tuned_on = elsewhere.get(task, {})
-        mixed = {_plain(task, d): n for d, g in (tested.groupby("dataset")["data_digest"]
-                                                 if not tested.empty else ())
-                 if (n := g.dropna().nunique()) > 1}
+        mixed = {name: len(found) for name, found in per_dataset.items()
+                 if len(found) > 1} if not tested.empty else {}
         notes.append(
             f"Data ({task}): made here by `dtbench data make mujoco/{task} --budget "
-            f"{made['budget']}`, {describe(made)}; data digests {digests} (another machine's "
-            "generation differs: `dtbench compare` says so)."
+            f"{made['budget']}`, {describe(made)}; data digests {_digest_text(per_dataset)} "
+            "(another machine's generation differs: `dtbench compare` says so)."
             + (" The tier's runs on " + ", ".join(f"{name} used {n} generations of its data"
                                                    for name, n in mixed.items())
                + ": comparisons between runs on different generations are not tested "
                "(results/claims.md)." if mixed else "")
             + (" The learning curves and tuning probes ran on another generation of the "
-               "recipe (" + ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
-                                      for name, found in tuned_on.items())
-               + "): the step budget and the settings were chosen on data the tier's runs "
-               "do not train on." if tuned_on else ""))
+               f"recipe ({_digest_text(tuned_on)}): the step budget and the settings were "
+               "chosen on data the tier's runs do not train on." if tuned_on else ""))
     return notes
 
 
@@ -161,6 +156,12 @@ def tuned_on_other_data(collected: Collected) -> dict[str, dict[str, list[str]]]
     return found
 
 
+def _digest_text(per_dataset: dict[str, list[str]]) -> str:
+    """`medium 267421539260, medium-replay f1617dbb2e14 and ab12...`"""
+    return ", ".join(f"{name} {' and '.join(g[:12] for g in found)}"
+                     for name, found in per_dataset.items())
+
+
 def _digests(runs: pd.DataFrame, task: str) -> dict[str, list[str]]:
     """{paper's dataset name: the data digests the runs on it recorded}."""
     if runs.empty or "data_digest" not in runs:
@@ -177,8 +178,7 @@ def tasks_note() -> str:
         return f"Tasks: {', '.join(tasks)}."
     owners = " and ".join(f"{t}'s" for t in left)
     return (f"Tasks: {', '.join(tasks)}. The bench budget also makes {owners} data, whose "
-            "generations reached "
-            "their experts' floors ("
+            "generations reached their experts' floors ("
             + ", ".join(f"{t} {EXPERT_FLOORS['bench'][t]:,.0f}" for t in left)
             + ": docs/implementation-details.md), but no tier runs on it: the tier's compute "
             f"budget (about {COMPUTE_BUDGET_HOURS} hours on 2 cores, generation included) "
